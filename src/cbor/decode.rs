@@ -1,0 +1,526 @@
+use super::{DecodeError, Limits, Major};
+
+/// The argument of an item's header.
+enum Arg {
+    Value(u64),
+    Indefinite,
+}
+
+/// A strict decoder over borrowed bytes: every read checks the rules of the deterministic
+/// encoding, and byte and text strings are borrowed from the input, never copied.
+///
+/// ```
+/// use consentry::cbor::{Decoder, DecodeError, Limits};
+/// let mut d = Decoder::new(&[0x18, 0x05], Limits::OBJECT).unwrap();
+/// assert!(matches!(d.uint(), Err(DecodeError::NonShortest { offset: 0 })));
+/// ```
+#[derive(Debug)]
+pub struct Decoder<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    depth: usize,
+    limits: Limits,
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder over `buf`, refused at once if `buf` is larger than `limits.max_size`.
+    pub fn new(buf: &'a [u8], limits: Limits) -> Result<Self, DecodeError> {
+        if buf.len() > limits.max_size {
+            return Err(DecodeError::TooLarge {
+                size: buf.len(),
+                limit: limits.max_size,
+            });
+        }
+        Ok(Decoder {
+            buf,
+            pos: 0,
+            depth: 0,
+            limits,
+        })
+    }
+
+    /// Offset of the next byte to read.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Bytes not yet read.
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// Succeeds only if every byte has been read.
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        if self.pos == self.buf.len() {
+            Ok(())
+        } else {
+            Err(DecodeError::TrailingBytes {
+                offset: self.pos,
+                count: self.remaining(),
+            })
+        }
+    }
+
+    /// The major type of the next item, without consuming it.
+    pub fn peek_major(&self) -> Result<Major, DecodeError> {
+        self.buf
+            .get(self.pos)
+            .map(|b| Major::from_initial(*b))
+            .ok_or(DecodeError::Truncated { offset: self.pos })
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if n > self.remaining() {
+            return Err(DecodeError::Truncated {
+                offset: self.buf.len(),
+            });
+        }
+        let out = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Reads an item header, checking shortest form. Returns (initial byte, argument).
+    fn header(&mut self) -> Result<(u8, Arg), DecodeError> {
+        let start = self.pos;
+        let initial = *self
+            .take(1)?
+            .first()
+            .ok_or(DecodeError::Truncated { offset: start })?;
+        let info = initial & 0x1f;
+        let arg = match info {
+            0..=23 => Arg::Value(u64::from(info)),
+            24..=27 => {
+                let n = 1usize << (info - 24);
+                let bytes = self.take(n)?;
+                let value = bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+                let shortest = match info {
+                    24 => value >= 24,
+                    25 => value > 0xff,
+                    26 => value > 0xffff,
+                    _ => value > 0xffff_ffff,
+                };
+                // Floats (major 7, info 25-27) have no shortest-form rule of this kind; they are
+                // refused by the typed readers anyway.
+                if !shortest && initial >> 5 != 7 {
+                    return Err(DecodeError::NonShortest { offset: start });
+                }
+                Arg::Value(value)
+            }
+            31 if matches!(initial >> 5, 2..=5) => Arg::Indefinite,
+            _ => return Err(DecodeError::Malformed { offset: start }),
+        };
+        Ok((initial, arg))
+    }
+
+    /// Reads a header of the given major type and returns its definite argument.
+    fn expect(&mut self, major: u8, expected: &'static str) -> Result<u64, DecodeError> {
+        let start = self.pos;
+        let found = self.peek_major()?;
+        if self.buf[start] >> 5 != major {
+            return Err(DecodeError::WrongType {
+                offset: start,
+                expected,
+                found,
+            });
+        }
+        match self.header()? {
+            (_, Arg::Value(v)) => Ok(v),
+            (_, Arg::Indefinite) => Err(DecodeError::Indefinite { offset: start }),
+        }
+    }
+
+    /// Reads an unsigned integer.
+    pub fn uint(&mut self) -> Result<u64, DecodeError> {
+        self.expect(0, "unsigned integer")
+    }
+
+    /// Reads a negative integer's raw argument `n` (the value is `-1 - n`).
+    pub fn negative(&mut self) -> Result<u64, DecodeError> {
+        self.expect(1, "negative integer")
+    }
+
+    /// The input bytes in `start..end` (both within what has been read).
+    pub(crate) fn slice(&self, (start, end): (usize, usize)) -> &'a [u8] {
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    /// Reads a signed integer that fits an `i64`.
+    pub fn int(&mut self) -> Result<i64, DecodeError> {
+        let start = self.pos;
+        match self.peek_major()? {
+            Major::Unsigned => {
+                i64::try_from(self.uint()?).map_err(|_| DecodeError::OutOfRange { offset: start })
+            }
+            Major::Negative => {
+                let n = self.negative()?;
+                i64::try_from(n)
+                    .map(|n| -1 - n)
+                    .map_err(|_| DecodeError::OutOfRange { offset: start })
+            }
+            found => Err(DecodeError::WrongType {
+                offset: start,
+                expected: "integer",
+                found,
+            }),
+        }
+    }
+
+    /// Checks a claimed length against the configured maximum and the bytes that remain
+    /// (`min_item` is the smallest encoding of one element).
+    fn check_len(
+        &self,
+        offset: usize,
+        len: u64,
+        max: usize,
+        min_item: u64,
+    ) -> Result<usize, DecodeError> {
+        let available = self.remaining() as u64 / min_item;
+        let limit = (max as u64).min(available);
+        if len > limit {
+            return Err(DecodeError::TooLong { offset, len, limit });
+        }
+        // `len <= limit <= max`, a `usize`.
+        Ok(len as usize)
+    }
+
+    /// Reads a byte string, borrowed from the input.
+    pub fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
+        let start = self.pos;
+        let len = self.expect(2, "byte string")?;
+        let len = self.check_len(start, len, self.limits.max_size, 1)?;
+        self.take(len)
+    }
+
+    /// Reads a byte string of exactly `N` bytes.
+    pub fn fixed_bytes<const N: usize>(
+        &mut self,
+        field: &'static str,
+    ) -> Result<[u8; N], DecodeError> {
+        <[u8; N]>::try_from(self.bytes()?).map_err(|_| DecodeError::InvalidValue {
+            field,
+            reason: "wrong length",
+        })
+    }
+
+    /// Reads a text string, borrowed from the input, checking UTF-8.
+    pub fn text(&mut self) -> Result<&'a str, DecodeError> {
+        let start = self.pos;
+        let len = self.expect(3, "text string")?;
+        let len = self.check_len(start, len, self.limits.max_size, 1)?;
+        std::str::from_utf8(self.take(len)?).map_err(|_| DecodeError::InvalidUtf8 { offset: start })
+    }
+
+    /// Reads `true` or `false`.
+    pub fn bool(&mut self) -> Result<bool, DecodeError> {
+        let start = self.pos;
+        match self.buf.get(start) {
+            Some(0xf4) => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(0xf5) => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b) => Err(DecodeError::WrongType {
+                offset: start,
+                expected: "boolean",
+                found: Major::from_initial(*b),
+            }),
+            None => Err(DecodeError::Truncated { offset: start }),
+        }
+    }
+
+    /// Reads an array header; returns its length, already checked against the limits and the
+    /// remaining input.
+    pub fn array(&mut self) -> Result<usize, DecodeError> {
+        let start = self.pos;
+        let len = self.expect(4, "array")?;
+        self.check_len(start, len, self.limits.max_items, 1)
+    }
+
+    /// Reads a map header; returns its number of entries, checked like [`Decoder::array`].
+    pub fn map(&mut self) -> Result<usize, DecodeError> {
+        let start = self.pos;
+        let len = self.expect(5, "map")?;
+        self.check_len(start, len, self.limits.max_items, 2)
+    }
+
+    /// Reads a tag number; the tagged item follows.
+    pub fn tag(&mut self) -> Result<u64, DecodeError> {
+        self.expect(6, "tag")
+    }
+
+    /// Reads the tag `tag` and fails with [`DecodeError::UnexpectedTag`] on any other.
+    pub fn expect_tag(&mut self, tag: u64) -> Result<(), DecodeError> {
+        let start = self.pos;
+        match self.tag()? {
+            t if t == tag => Ok(()),
+            t => Err(DecodeError::UnexpectedTag {
+                offset: start,
+                tag: t,
+            }),
+        }
+    }
+
+    /// Reads a simple value or float header (major type 7); returns (initial byte, argument).
+    pub(crate) fn simple(&mut self) -> Result<(u8, u64), DecodeError> {
+        let start = self.pos;
+        let found = self.peek_major()?;
+        if found != Major::Simple {
+            return Err(DecodeError::WrongType {
+                offset: start,
+                expected: "simple value",
+                found,
+            });
+        }
+        match self.header()? {
+            (initial, Arg::Value(v)) => Ok((initial, v)),
+            (_, Arg::Indefinite) => Err(DecodeError::Malformed { offset: start }),
+        }
+    }
+
+    /// Runs `f` one nesting level deeper, failing with [`DecodeError::TooDeep`] past the limit.
+    pub fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        if self.depth >= self.limits.max_depth {
+            return Err(DecodeError::TooDeep {
+                offset: self.pos,
+                limit: self.limits.max_depth,
+            });
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+
+    /// Reads an array of `T`, at least `min` long, one level deeper.
+    pub fn array_of<T>(
+        &mut self,
+        field: &'static str,
+        min: usize,
+        mut item: impl FnMut(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Vec<T>, DecodeError> {
+        self.nested(|d| {
+            let len = d.array()?;
+            if len < min {
+                return Err(DecodeError::InvalidValue {
+                    field,
+                    reason: "too few items",
+                });
+            }
+            // `len` was checked against the remaining input, so this allocation is bounded by
+            // the input's own size.
+            let mut out = Vec::with_capacity(len);
+            for _ in 0..len {
+                out.push(item(d)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Skips one well-formed item, checking the encoding rules (shortest forms, definite
+    /// lengths, UTF-8, depth) but not its meaning: a float or simple value is skipped, and left
+    /// for a typed reader to refuse as the wrong type. Never allocates.
+    pub fn skip(&mut self) -> Result<(), DecodeError> {
+        match self.peek_major()? {
+            Major::Unsigned => self.uint().map(drop),
+            Major::Negative => self.negative().map(drop),
+            Major::Bytes => self.bytes().map(drop),
+            Major::Text => self.text().map(drop),
+            Major::Array => self.nested(|d| {
+                for _ in 0..d.array()? {
+                    d.skip()?;
+                }
+                Ok(())
+            }),
+            Major::Map => self.nested(|d| {
+                for _ in 0..d.map()? {
+                    d.skip()?;
+                    d.skip()?;
+                }
+                Ok(())
+            }),
+            Major::Tag => {
+                self.tag()?;
+                self.nested(Self::skip)
+            }
+            Major::Simple => self.simple().map(drop),
+        }
+    }
+
+    /// Checks that the next `entries` map entries have unsigned integer keys in strictly
+    /// ascending order, then moves back: so that an out-of-order key is reported as such, not
+    /// as a missing one.
+    fn check_key_order(&mut self, entries: usize) -> Result<(), DecodeError> {
+        let start = self.pos;
+        let mut last = None;
+        for _ in 0..entries {
+            let offset = self.pos;
+            let key = match self.peek_major()? {
+                Major::Unsigned => self.uint()?,
+                found => {
+                    return Err(DecodeError::WrongType {
+                        offset,
+                        expected: "unsigned integer map key",
+                        found,
+                    });
+                }
+            };
+            match last {
+                Some(l) if key == l => return Err(DecodeError::DuplicateKey { offset }),
+                Some(l) if key < l => return Err(DecodeError::UnsortedKeys { offset }),
+                _ => last = Some(key),
+            }
+            self.skip()?;
+        }
+        self.pos = start;
+        Ok(())
+    }
+
+    /// Starts reading a payload map with unsigned integer keys (see [`MapReader`]).
+    pub fn map_reader<'d>(
+        &'d mut self,
+        object: &'static str,
+    ) -> Result<MapReader<'d, 'a>, DecodeError> {
+        if self.depth >= self.limits.max_depth {
+            return Err(DecodeError::TooDeep {
+                offset: self.pos,
+                limit: self.limits.max_depth,
+            });
+        }
+        let remaining = self.map()?;
+        self.depth += 1;
+        self.check_key_order(remaining)?;
+        Ok(MapReader {
+            dec: self,
+            object,
+            remaining,
+            pending: None,
+            last: None,
+        })
+    }
+}
+
+/// Reads a map whose keys are unsigned integers in strictly ascending order, field by field.
+///
+/// Callers ask for keys in ascending order with [`MapReader::required`] and
+/// [`MapReader::optional`], then call [`MapReader::finish`]. A key found below the one asked for
+/// was not asked for at all, so it is unknown; a key above it means the asked key is absent.
+///
+/// ```
+/// use consentry::cbor::{Decoder, DecodeError, Limits};
+/// let bytes = [0xa2, 0x00, 0x01, 0x02, 0x61, 0x78]; // {0: 1, 2: "x"}
+/// let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+/// let mut m = d.map_reader("example").unwrap();
+/// assert_eq!(m.required(0, "version", |d| d.uint()).unwrap(), 1);
+/// assert_eq!(m.optional(1, |d| d.uint()).unwrap(), None);
+/// assert_eq!(m.required(2, "name", |d| d.text()).unwrap(), "x");
+/// m.finish().unwrap();
+/// ```
+#[derive(Debug)]
+pub struct MapReader<'d, 'a> {
+    dec: &'d mut Decoder<'a>,
+    object: &'static str,
+    remaining: usize,
+    pending: Option<u64>,
+    last: Option<u64>,
+}
+
+impl<'a> MapReader<'_, 'a> {
+    /// The next key, read and order-checked if not read yet.
+    fn peek_key(&mut self) -> Result<Option<u64>, DecodeError> {
+        if self.pending.is_none() && self.remaining > 0 {
+            let offset = self.dec.position();
+            let key = match self.dec.peek_major()? {
+                Major::Unsigned => self.dec.uint()?,
+                found => {
+                    return Err(DecodeError::WrongType {
+                        offset,
+                        expected: "unsigned integer map key",
+                        found,
+                    });
+                }
+            };
+            match self.last {
+                Some(last) if key == last => return Err(DecodeError::DuplicateKey { offset }),
+                Some(last) if key < last => return Err(DecodeError::UnsortedKeys { offset }),
+                _ => {}
+            }
+            self.remaining -= 1;
+            self.last = Some(key);
+            self.pending = Some(key);
+        }
+        Ok(self.pending)
+    }
+
+    /// Reads the value of `key` with `f`, or `None` if the map has no such key.
+    pub fn optional<T>(
+        &mut self,
+        key: u64,
+        f: impl FnOnce(&mut Decoder<'a>) -> Result<T, DecodeError>,
+    ) -> Result<Option<T>, DecodeError> {
+        match self.peek_key()? {
+            Some(k) if k == key => {
+                self.pending = None;
+                f(self.dec).map(Some)
+            }
+            Some(k) if k < key => Err(DecodeError::UnknownKey {
+                object: self.object,
+                key: k,
+            }),
+            _ => Ok(None),
+        }
+    }
+
+    /// Reads the value of `key` with `f`; fails with [`DecodeError::MissingKey`] if absent.
+    pub fn required<T>(
+        &mut self,
+        key: u64,
+        field: &'static str,
+        f: impl FnOnce(&mut Decoder<'a>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        self.optional(key, f)?.ok_or(DecodeError::MissingKey {
+            object: self.object,
+            key,
+            field,
+        })
+    }
+
+    /// Checks the format version under key 0.
+    pub fn version(&mut self, supported: u64) -> Result<(), DecodeError> {
+        let found = self.required(0, "version", |d| d.uint())?;
+        if found == supported {
+            Ok(())
+        } else {
+            Err(DecodeError::UnsupportedVersion {
+                object: self.object,
+                found,
+                supported,
+            })
+        }
+    }
+
+    /// Fails with [`DecodeError::UnknownKey`] if any entry was not read.
+    pub fn finish(mut self) -> Result<(), DecodeError> {
+        match self.peek_key()? {
+            Some(key) => Err(DecodeError::UnknownKey {
+                object: self.object,
+                key,
+            }),
+            None => {
+                self.dec.depth -= 1;
+                Ok(())
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The COSE_Sign1 envelope (RFC 9052 §4.2) around every signed object.
+//!
+//! Wire form: tag 18 around `[protected, unprotected, payload, signature]` where
+//! - `protected` is a byte string holding the map `{1: -8, 3: content type, 4: kid}` (EdDSA,
+//!   the object kind, the signer's [`KeyId`]); the three parameters are required and no other
+//!   is allowed. Their order inside the map is not checked (COSE libraries write them in
+//!   insertion order), but each must be present exactly once and shortest-form encoded: the
+//!   signature covers these bytes exactly as received, so any other order is simply another
+//!   signed message, not a malleation of ours;
+//! - `unprotected` is the empty map;
+//! - `payload` is attached (a byte string, never `null`);
+//! - `signature` is the 64-byte Ed25519 signature over the `Sig_structure`
+//!   `["Signature1", protected, h'', payload]` (empty external AAD).
+//!
+//! [`sign`] produces the envelope; [`Envelope::parse`] and [`Envelope::verify`] take one apart.
+
+mod kind;
+
+pub use kind::ObjectKind;
+
+use crate::cbor::{DecodeError, Decoder, Encoder, Limits, Major};
+use crate::keys::{KeyId, SignatureError, SigningKey, VerifyingKey};
+use thiserror::Error;
+
+/// CBOR tag of a COSE_Sign1 message.
+pub const COSE_SIGN1_TAG: u64 = 18;
+/// COSE algorithm identifier of EdDSA.
+pub const ALG_EDDSA: i64 = -8;
+
+const LABEL_ALG: i64 = 1;
+const LABEL_CONTENT_TYPE: i64 = 3;
+const LABEL_KID: i64 = 4;
+
+/// Why bytes are not a well-formed envelope of the expected kind.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum EnvelopeError {
+    /// The bytes are not strict CBOR of the envelope's shape.
+    #[error("malformed envelope: {0}")]
+    Malformed(#[from] DecodeError),
+    /// The top-level item is not tagged 18 (COSE_Sign1).
+    #[error("not a COSE_Sign1 message: expected tag 18, found {found:?}")]
+    WrongTag {
+        /// The tag found, if any.
+        found: Option<u64>,
+    },
+    /// The COSE_Sign1 array does not have exactly four items.
+    #[error("a COSE_Sign1 array has 4 items, found {found}")]
+    WrongArity {
+        /// The number of items found.
+        found: usize,
+    },
+    /// The algorithm is not EdDSA (-8).
+    #[error("unsupported algorithm {found} (only EdDSA, -8, is accepted)")]
+    UnsupportedAlgorithm {
+        /// The algorithm identifier found.
+        found: i64,
+    },
+    /// The protected header lacks a required parameter.
+    #[error("protected header lacks the {0} parameter")]
+    MissingParameter(&'static str),
+    /// The protected header holds a parameter other than alg, content type and kid.
+    #[error("protected header parameter {label} is not allowed")]
+    UnexpectedParameter {
+        /// The label found.
+        label: i64,
+    },
+    /// The unprotected header is not empty.
+    #[error("the unprotected header must be empty")]
+    UnprotectedHeaderNotEmpty,
+    /// The content type names no object kind of this format.
+    #[error("unknown content type {found}")]
+    UnknownContentType {
+        /// The content type found.
+        found: u64,
+    },
+    /// The content type names another object kind than the one expected.
+    #[error("expected a {expected}, found a {found}")]
+    WrongKind {
+        /// The kind expected by the caller.
+        expected: ObjectKind,
+        /// The kind the envelope declares.
+        found: ObjectKind,
+    },
+    /// The payload is `null` (detached), which this format does not use.
+    #[error("detached payloads are not accepted")]
+    DetachedPayload,
+    /// The signature is not 64 bytes.
+    #[error("an Ed25519 signature is 64 bytes, found {found}")]
+    SignatureLength {
+        /// The length found.
+        found: usize,
+    },
+}
+
+/// A parsed envelope whose signature has not been checked yet. It borrows the received bytes,
+/// so the signature is later checked over them exactly as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    protected: &'a [u8],
+    kind: ObjectKind,
+    kid: KeyId,
+    payload: &'a [u8],
+    signature: &'a [u8],
+}
+
+impl<'a> Envelope<'a> {
+    /// Parses an envelope of any kind.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, EnvelopeError> {
+        let mut d = Decoder::new(bytes, Limits::OBJECT)?;
+        let tag_offset = d.position();
+        match d.peek_major()? {
+            Major::Tag => match d.tag()? {
+                COSE_SIGN1_TAG => {}
+                other => return Err(EnvelopeError::WrongTag { found: Some(other) }),
+            },
+            _ => return Err(EnvelopeError::WrongTag { found: None }),
+        }
+        debug_assert!(tag_offset == 0);
+        let arity = d.array()?;
+        if arity != 4 {
+            return Err(EnvelopeError::WrongArity { found: arity });
+        }
+        let protected = d.bytes()?;
+        let (kind, kid) = parse_protected(protected)?;
+        if d.map()? != 0 {
+            return Err(EnvelopeError::UnprotectedHeaderNotEmpty);
+        }
+        if bytes.get(d.position()) == Some(&0xf6) {
+            return Err(EnvelopeError::DetachedPayload);
+        }
+        let payload = d.bytes()?;
+        let signature = d.bytes()?;
+        if signature.len() != 64 {
+            return Err(EnvelopeError::SignatureLength {
+                found: signature.len(),
+            });
+        }
+        d.finish()?;
+        Ok(Envelope {
+            protected,
+            kind,
+            kid,
+            payload,
+            signature,
+        })
+    }
+
+    /// Parses an envelope and checks that it declares the `expected` kind.
+    pub fn parse_kind(bytes: &'a [u8], expected: ObjectKind) -> Result<Self, EnvelopeError> {
+        let env = Self::parse(bytes)?;
+        if env.kind != expected {
+            return Err(EnvelopeError::WrongKind {
+                expected,
+                found: env.kind,
+            });
+        }
+        Ok(env)
+    }
+
+    /// The kind named by the content type.
+    pub fn kind(&self) -> ObjectKind {
+        self.kind
+    }
+
+    /// The key id of the signing key.
+    pub fn kid(&self) -> KeyId {
+        self.kid
+    }
+
+    /// The payload bytes, not yet authenticated.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    /// The protected header bytes as received.
+    pub fn protected(&self) -> &'a [u8] {
+        self.protected
+    }
+
+    /// Checks the signature with `key` over the bytes as received; returns the payload.
+    pub fn verify(&self, key: &VerifyingKey) -> Result<&'a [u8], SignatureError> {
+        key.verify(&sig_structure(self.protected, self.payload), self.signature)?;
+        Ok(self.payload)
+    }
+}
+
+/// Reads the protected header map: exactly alg (-8), content type and kid.
+fn parse_protected(bytes: &[u8]) -> Result<(ObjectKind, KeyId), EnvelopeError> {
+    let mut d = Decoder::new(bytes, Limits::OBJECT)?;
+    let entries = d.map()?;
+    let (mut alg, mut content_type, mut kid) = (None, None, None);
+    for _ in 0..entries {
+        let offset = d.position();
+        let label = d.int()?;
+        let duplicate = match label {
+            LABEL_ALG => alg.replace(d.int()?).is_some(),
+            LABEL_CONTENT_TYPE => content_type.replace(d.uint()?).is_some(),
+            LABEL_KID => kid.replace(d.fixed_bytes::<16>("kid")?).is_some(),
+            other => return Err(EnvelopeError::UnexpectedParameter { label: other }),
+        };
+        if duplicate {
+            return Err(DecodeError::DuplicateKey { offset }.into());
+        }
+    }
+    d.finish()?;
+    match alg {
+        Some(ALG_EDDSA) => {}
+        Some(found) => return Err(EnvelopeError::UnsupportedAlgorithm { found }),
+        None => return Err(EnvelopeError::MissingParameter("alg")),
+    }
+    let content_type = content_type.ok_or(EnvelopeError::MissingParameter("content type"))?;
+    let kind =
+        ObjectKind::from_content_type(content_type).ok_or(EnvelopeError::UnknownContentType {
+            found: content_type,
+        })?;
+    let kid = kid.ok_or(EnvelopeError::MissingParameter("kid"))?;
+    Ok((kind, KeyId(kid)))
+}
+
+/// The protected header this implementation writes: `{1: -8, 3: content type, 4: kid}` in
+/// deterministic order.
+pub fn protected_header(kind: ObjectKind, kid: &KeyId) -> Vec<u8> {
+    // a3 01 27 03 19xxxx 04 50 <16 bytes>: 26 bytes.
+    let mut e = Encoder::with_capacity(26);
+    e.map(3)
+        .int(LABEL_ALG)
+        .int(ALG_EDDSA)
+        .int(LABEL_CONTENT_TYPE)
+        .uint(kind.content_type())
+        .int(LABEL_KID)
+        .bytes(&kid.0);
+    e.into_bytes()
+}
+
+/// The COSE `Sig_structure` for COSE_Sign1 with empty external AAD:
+/// `["Signature1", protected, h'', payload]`.
+pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
+    // Array header, "Signature1", empty AAD and the two byte-string headers: at most 29 bytes.
+    let mut e = Encoder::with_capacity(protected.len() + payload.len() + 29);
+    e.array(4)
+        .text("Signature1")
+        .bytes(protected)
+        .bytes(&[])
+        .bytes(payload);
+    e.into_bytes()
+}
+
+/// Assembles a tagged COSE_Sign1 from its parts (the unprotected header is written as given,
+/// already encoded).
+pub fn assemble(protected: &[u8], unprotected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
+    // Tag, array header and three byte-string headers: at most 29 bytes.
+    let mut e = Encoder::with_capacity(
+        protected.len() + unprotected.len() + payload.len() + signature.len() + 29,
+    );
+    e.tag(COSE_SIGN1_TAG)
+        .array(4)
+        .bytes(protected)
+        .raw(unprotected)
+        .bytes(payload)
+        .bytes(signature);
+    e.into_bytes()
+}
+
+/// Signs `payload` as an object of `kind`, returning the tagged COSE_Sign1 bytes.
+///
+/// ```
+/// use consentry::SigningKey;
+/// use consentry::cose::{self, Envelope, ObjectKind};
+/// let key = SigningKey::from_seed(&[3; 32]);
+/// let bytes = cose::sign(ObjectKind::Grant, &key, b"payload");
+/// let env = Envelope::parse_kind(&bytes, ObjectKind::Grant).unwrap();
+/// assert_eq!(env.verify(&key.verifying_key()), Ok(&b"payload"[..]));
+/// assert!(Envelope::parse_kind(&bytes, ObjectKind::Request).is_err());
+/// ```
+pub fn sign(kind: ObjectKind, key: &SigningKey, payload: &[u8]) -> Vec<u8> {
+    let protected = protected_header(kind, &key.key_id());
+    let signature = key.sign(&sig_structure(&protected, payload));
+    assemble(&protected, &[0xa0], payload, &signature)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! SHA-256 digests, the one hash function of the format.
+
+use std::fmt;
+
+/// A SHA-256 digest: the hash that binds a request to the exact bytes of its grant, and the
+/// node hash of the transfer log.
+///
+/// ```
+/// use consentry::Digest;
+/// let d = Digest::of(b"abc");
+/// assert_eq!(d.to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// Length of a digest in bytes.
+    pub const LEN: usize = 32;
+
+    /// SHA-256 of `data`.
+    pub fn of(data: &[u8]) -> Self {
+        Self::of_parts(&[data])
+    }
+
+    /// SHA-256 of the concatenation of `parts`, without copying them together.
+    pub fn of_parts(parts: &[&[u8]]) -> Self {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        for part in parts {
+            ctx.update(part);
+        }
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.finish().as_ref());
+        Digest(out)
+    }
+
+    /// Reads a digest from exactly 32 bytes.
+    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
+        <[u8; 32]>::try_from(bytes).ok().map(Digest)
+    }
+
+    /// The digest's bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hexadecimal form.
+    pub fn to_hex(&self) -> String {
+        crate::hex::encode(&self.0)
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}

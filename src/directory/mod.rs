@@ -1,0 +1,296 @@
+//! Parties, their roles and keys, and who may act for whom.
+//!
+//! The directory answers the question every signature raises: which party and key does this
+//! key id name, and may that key sign for that party at that time? The rule: a signature counts
+//! only if the key belongs to the claimed signer, the object's issue time falls inside the key's
+//! validity window (`valid_from <= issued_at < valid_until`), and the key had not been reported
+//! compromised at that time (`issued_at < compromised_at`). See `docs/model.md`.
+
+mod party;
+mod wire;
+
+pub use party::{Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
+pub use wire::DirectoryJson;
+
+use crate::keys::{KeyId, VerifyingKey};
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use thiserror::Error;
+
+/// Why a directory could not be built or changed.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum DirectoryError {
+    /// Two parties share an id.
+    #[error("party {0} is listed twice")]
+    DuplicateParty(PartyId),
+    /// Two keys share a key id.
+    #[error("key {0} is listed twice")]
+    DuplicateKey(KeyId),
+    /// A party has no role.
+    #[error("party {0} has no role")]
+    NoRole(PartyId),
+    /// A display name is empty or longer than [`Party::MAX_NAME`].
+    #[error("party {0} has an empty or over-long name")]
+    BadName(PartyId),
+    /// A party has more than [`Party::MAX_KEYS`] keys.
+    #[error("party {0} has too many keys")]
+    TooManyKeys(PartyId),
+    /// A key's window ends before it starts.
+    #[error("key {0} has an empty validity window")]
+    EmptyWindow(KeyId),
+    /// A representation names a party the directory does not hold.
+    #[error("a representation names unknown party {0}")]
+    UnknownParty(PartyId),
+    /// A key id given in a JSON document does not match its public key.
+    #[error("a key id does not match its public key (expected {expected})")]
+    KidMismatch {
+        /// The id derived from the key.
+        expected: KeyId,
+    },
+    /// A party lists a role twice.
+    #[error("party {0} lists a role twice")]
+    DuplicateRole(PartyId),
+    /// The JSON or CBOR form is malformed.
+    #[error("malformed directory: {0}")]
+    Malformed(String),
+    /// No key with this id.
+    #[error("no key {0} in the directory")]
+    NoSuchKey(KeyId),
+}
+
+/// Why a key may not sign for a party at a time. Each case is a distinct refusal reason of the
+/// transfer decision.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum KeyRefusal {
+    /// No party holds a key with this id.
+    #[error("unknown key {kid}")]
+    UnknownKey {
+        /// The key id named by the object.
+        kid: KeyId,
+    },
+    /// The key belongs to another party than the one the object names as its signer.
+    #[error("key {kid} belongs to {owner}, not to the claimed signer {claimed}")]
+    NotSignersKey {
+        /// The key id.
+        kid: KeyId,
+        /// Its owner.
+        owner: PartyId,
+        /// The signer the object names.
+        claimed: PartyId,
+    },
+    /// The object was issued before the key's window opened.
+    #[error("key {kid} was not yet valid at {issued_at} (valid from {valid_from})")]
+    NotYetValid {
+        /// The key id.
+        kid: KeyId,
+        /// Start of the key's window.
+        valid_from: Timestamp,
+        /// The object's issue time.
+        issued_at: Timestamp,
+    },
+    /// The object was issued after the key's window closed.
+    #[error("key {kid} was no longer valid at {issued_at} (valid until {valid_until})")]
+    Expired {
+        /// The key id.
+        kid: KeyId,
+        /// End of the key's window.
+        valid_until: Timestamp,
+        /// The object's issue time.
+        issued_at: Timestamp,
+    },
+    /// The object was issued at or after the key was reported compromised.
+    #[error(
+        "key {kid} was compromised at {compromised_at}, before the object's issue time {issued_at}"
+    )]
+    Compromised {
+        /// The key id.
+        kid: KeyId,
+        /// When it was reported compromised.
+        compromised_at: Timestamp,
+        /// The object's issue time.
+        issued_at: Timestamp,
+    },
+}
+
+/// Parties, keys and representations, indexed for the lookups a verifier makes.
+///
+/// ```
+/// use consentry::{SigningKey, Timestamp};
+/// use consentry::directory::{Directory, KeyRefusal, Party, PartyId, PartyKey, Role};
+/// let key = SigningKey::from_seed(&[9; 32]);
+/// let id = PartyId::from_bytes([1; 16]);
+/// let mut dir = Directory::new();
+/// dir.add_party(
+///     Party::new(id, "Mairie", Role::Consumer)
+///         .with_key(PartyKey::new(key.verifying_key(), Timestamp(100))),
+/// )
+/// .unwrap();
+/// assert!(dir.check_key(&key.key_id(), id, Timestamp(150)).is_ok());
+/// assert!(matches!(
+///     dir.check_key(&key.key_id(), id, Timestamp(50)),
+///     Err(KeyRefusal::NotYetValid { .. })
+/// ));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Directory {
+    parties: Vec<Party>,
+    by_id: HashMap<PartyId, usize>,
+    by_kid: HashMap<KeyId, (usize, usize)>,
+    representations: Vec<Representation>,
+    reps_by_pair: HashMap<(PartyId, PartyId), Vec<usize>>,
+}
+
+impl Directory {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a party after checking it (unique id and key ids, a role, no role twice, a name,
+    /// sane windows). Its roles are stored sorted, as the CBOR form requires.
+    pub fn add_party(&mut self, mut party: Party) -> Result<(), DirectoryError> {
+        if self.by_id.contains_key(&party.id) {
+            return Err(DirectoryError::DuplicateParty(party.id));
+        }
+        if party.roles.is_empty() {
+            return Err(DirectoryError::NoRole(party.id));
+        }
+        party.roles.sort();
+        if party.roles.windows(2).any(|w| w[0] == w[1]) {
+            return Err(DirectoryError::DuplicateRole(party.id));
+        }
+        if party.name.is_empty() || party.name.len() > Party::MAX_NAME {
+            return Err(DirectoryError::BadName(party.id));
+        }
+        if party.keys.len() > Party::MAX_KEYS {
+            return Err(DirectoryError::TooManyKeys(party.id));
+        }
+        let mut kids = Vec::with_capacity(party.keys.len());
+        for key in &party.keys {
+            let kid = key.kid();
+            if self.by_kid.contains_key(&kid) || kids.contains(&kid) {
+                return Err(DirectoryError::DuplicateKey(kid));
+            }
+            if key.valid_until.is_some_and(|end| end <= key.valid_from) {
+                return Err(DirectoryError::EmptyWindow(kid));
+            }
+            kids.push(kid);
+        }
+        let index = self.parties.len();
+        for (k, kid) in kids.into_iter().enumerate() {
+            self.by_kid.insert(kid, (index, k));
+        }
+        self.by_id.insert(party.id, index);
+        self.parties.push(party);
+        Ok(())
+    }
+
+    /// Records that `representative` may act for `subject` (both must be in the directory).
+    pub fn add_representation(&mut self, rep: Representation) -> Result<(), DirectoryError> {
+        for id in [rep.representative, rep.subject] {
+            if !self.by_id.contains_key(&id) {
+                return Err(DirectoryError::UnknownParty(id));
+            }
+        }
+        self.reps_by_pair
+            .entry((rep.representative, rep.subject))
+            .or_default()
+            .push(self.representations.len());
+        self.representations.push(rep);
+        Ok(())
+    }
+
+    /// Records that the key `kid` was compromised at `at`: nothing it signs from then on counts.
+    /// An earlier report stands if there is one.
+    pub fn report_compromise(&mut self, kid: &KeyId, at: Timestamp) -> Result<(), DirectoryError> {
+        let (p, k) = *self
+            .by_kid
+            .get(kid)
+            .ok_or(DirectoryError::NoSuchKey(*kid))?;
+        let key = &mut self.parties[p].keys[k];
+        key.compromised_at = Some(key.compromised_at.map_or(at, |t| t.min(at)));
+        Ok(())
+    }
+
+    /// The party with this id.
+    pub fn party(&self, id: &PartyId) -> Option<&Party> {
+        self.by_id.get(id).map(|&i| &self.parties[i])
+    }
+
+    /// Every party, in the order added.
+    pub fn parties(&self) -> &[Party] {
+        &self.parties
+    }
+
+    /// Every representation record.
+    pub fn representations(&self) -> &[Representation] {
+        &self.representations
+    }
+
+    /// The party and key this key id names.
+    pub fn key(&self, kid: &KeyId) -> Option<(&Party, &PartyKey)> {
+        self.by_kid.get(kid).map(|&(p, k)| {
+            let party = &self.parties[p];
+            (party, &party.keys[k])
+        })
+    }
+
+    /// Applies the signature rule: the key `kid` may sign for `signer` an object issued at
+    /// `issued_at`. Returns the public key to verify with.
+    pub fn check_key(
+        &self,
+        kid: &KeyId,
+        signer: PartyId,
+        issued_at: Timestamp,
+    ) -> Result<&VerifyingKey, KeyRefusal> {
+        let (party, key) = self.key(kid).ok_or(KeyRefusal::UnknownKey { kid: *kid })?;
+        if party.id != signer {
+            return Err(KeyRefusal::NotSignersKey {
+                kid: *kid,
+                owner: party.id,
+                claimed: signer,
+            });
+        }
+        if issued_at < key.valid_from {
+            return Err(KeyRefusal::NotYetValid {
+                kid: *kid,
+                valid_from: key.valid_from,
+                issued_at,
+            });
+        }
+        if let Some(valid_until) = key.valid_until.filter(|end| issued_at >= *end) {
+            return Err(KeyRefusal::Expired {
+                kid: *kid,
+                valid_until,
+                issued_at,
+            });
+        }
+        if let Some(compromised_at) = key.compromised_at.filter(|c| issued_at >= *c) {
+            return Err(KeyRefusal::Compromised {
+                kid: *kid,
+                compromised_at,
+                issued_at,
+            });
+        }
+        Ok(&key.public)
+    }
+
+    /// The representation under which `representative` may act for `subject` at `at`, if any.
+    pub fn representation(
+        &self,
+        representative: PartyId,
+        subject: PartyId,
+        at: Timestamp,
+    ) -> Option<&Representation> {
+        self.reps_by_pair
+            .get(&(representative, subject))?
+            .iter()
+            .map(|&i| &self.representations[i])
+            .find(|r| r.holds_at(at))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+use crate::keys::{KeyId, VerifyingKey};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// A party's identifier: a UUID, written as 16 bytes in CBOR and as the hyphenated string in
+/// JSON.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PartyId(pub Uuid);
+
+impl PartyId {
+    /// The party id with these 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        PartyId(Uuid::from_bytes(bytes))
+    }
+
+    /// The id's 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PartyId({})", self.0)
+    }
+}
+
+impl fmt::Display for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// What a party may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A person the data is about; signs grants and lifecycle statements for themself.
+    Subject,
+    /// A body that holds data and decides on transfers.
+    Provider,
+    /// A body that asks for data.
+    Consumer,
+    /// Acts for subjects who gave it a mandate (an identity provider, a wallet operator).
+    ConsentManager,
+    /// Issues statutory habilitations.
+    Authority,
+}
+
+impl Role {
+    /// Every role, in code order.
+    pub const ALL: [Role; 5] = [
+        Role::Subject,
+        Role::Provider,
+        Role::Consumer,
+        Role::ConsentManager,
+        Role::Authority,
+    ];
+
+    /// The role's code on the wire.
+    pub fn code(self) -> u64 {
+        match self {
+            Role::Subject => 0,
+            Role::Provider => 1,
+            Role::Consumer => 2,
+            Role::ConsentManager => 3,
+            Role::Authority => 4,
+        }
+    }
+
+    /// The role with this code.
+    pub fn from_code(code: u64) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// One verification key of a party, with the window in which it may sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartyKey {
+    /// The public key.
+    pub public: VerifyingKey,
+    /// First second at which the key may sign.
+    pub valid_from: Timestamp,
+    /// First second at which the key may no longer sign (`None`: no planned end).
+    pub valid_until: Option<Timestamp>,
+    /// When the key was reported compromised: nothing it signs from then on counts.
+    pub compromised_at: Option<Timestamp>,
+}
+
+impl PartyKey {
+    /// A key valid from `valid_from` with no planned end.
+    pub fn new(public: VerifyingKey, valid_from: Timestamp) -> Self {
+        PartyKey {
+            public,
+            valid_from,
+            valid_until: None,
+            compromised_at: None,
+        }
+    }
+
+    /// The same key with an end of validity.
+    #[must_use]
+    pub fn until(mut self, valid_until: Timestamp) -> Self {
+        self.valid_until = Some(valid_until);
+        self
+    }
+
+    /// The key's id (derived from the public key).
+    pub fn kid(&self) -> KeyId {
+        self.public.key_id()
+    }
+}
+
+/// A party: its id, name, roles and keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Party {
+    /// The party's id.
+    pub id: PartyId,
+    /// A display name for people (at most [`Party::MAX_NAME`] bytes).
+    pub name: String,
+    /// Its roles, sorted, without repetition.
+    pub roles: Vec<Role>,
+    /// Its verification keys.
+    pub keys: Vec<PartyKey>,
+}
+
+impl Party {
+    /// Longest display name, in bytes of UTF-8.
+    pub const MAX_NAME: usize = 256;
+    /// Most keys per party.
+    pub const MAX_KEYS: usize = 64;
+
+    /// A party with one role and no key yet.
+    pub fn new(id: PartyId, name: impl Into<String>, role: Role) -> Self {
+        Party {
+            id,
+            name: name.into(),
+            roles: vec![role],
+            keys: Vec::new(),
+        }
+    }
+
+    /// Adds a role.
+    #[must_use]
+    pub fn with_role(mut self, role: Role) -> Self {
+        if let Err(at) = self.roles.binary_search(&role) {
+            self.roles.insert(at, role);
+        }
+        self
+    }
+
+    /// Adds a key.
+    #[must_use]
+    pub fn with_key(mut self, key: PartyKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Whether the party has `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// How a representative may act for a subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepresentationKind {
+    /// A legal representative: a parent for a minor, a guardian.
+    LegalRepresentative,
+    /// A consent manager the subject gave a mandate to.
+    Mandate,
+}
+
+impl RepresentationKind {
+    /// The kind's code on the wire.
+    pub fn code(self) -> u64 {
+        match self {
+            RepresentationKind::LegalRepresentative => 0,
+            RepresentationKind::Mandate => 1,
+        }
+    }
+
+    /// The kind with this code.
+    pub fn from_code(code: u64) -> Option<Self> {
+        match code {
+            0 => Some(RepresentationKind::LegalRepresentative),
+            1 => Some(RepresentationKind::Mandate),
+            _ => None,
+        }
+    }
+}
+
+/// A record that `representative` may act for `subject` from `valid_from` until `valid_until`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Representation {
+    /// Who acts.
+    pub representative: PartyId,
+    /// For whom.
+    pub subject: PartyId,
+    /// On what basis.
+    pub kind: RepresentationKind,
+    /// From when.
+    pub valid_from: Timestamp,
+    /// Until when (exclusive; `None`: until further notice).
+    pub valid_until: Option<Timestamp>,
+}
+
+impl Representation {
+    /// Whether the representation holds at `at`.
+    pub fn holds_at(&self, at: Timestamp) -> bool {
+        self.valid_from <= at && self.valid_until.is_none_or(|end| at < end)
+    }
+}

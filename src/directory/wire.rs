@@ -1,0 +1,350 @@
+//! The directory's CBOR and JSON forms.
+
+use super::{
+    Directory, DirectoryError, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
+};
+use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
+use crate::keys::VerifyingKey;
+use crate::time::Timestamp;
+use crate::wire::{party_id, timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Version of the directory format.
+pub const DIRECTORY_VERSION: u64 = 1;
+
+impl Directory {
+    /// The CBOR form (see `docs/format.md`):
+    /// `{0: 1, 1: [+ party], ? 2: [+ representation]}`.
+    pub fn to_cbor(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        let reps = self.representations();
+        e.map(if reps.is_empty() { 2 } else { 3 });
+        e.uint(0).uint(DIRECTORY_VERSION);
+        e.uint(1).array(self.parties().len());
+        for p in self.parties() {
+            e.map(4);
+            e.uint(1).bytes(p.id.as_bytes());
+            e.uint(2).text(&p.name);
+            e.uint(3).array(p.roles.len());
+            for r in &p.roles {
+                e.uint(r.code());
+            }
+            e.uint(4).array(p.keys.len());
+            for k in &p.keys {
+                e.map(
+                    2 + usize::from(k.valid_until.is_some())
+                        + usize::from(k.compromised_at.is_some()),
+                );
+                e.uint(1).bytes(&k.public.0);
+                e.uint(2).uint(k.valid_from.0);
+                if let Some(t) = k.valid_until {
+                    e.uint(3).uint(t.0);
+                }
+                if let Some(t) = k.compromised_at {
+                    e.uint(4).uint(t.0);
+                }
+            }
+        }
+        if !reps.is_empty() {
+            e.uint(2).array(reps.len());
+            for r in reps {
+                e.map(4 + usize::from(r.valid_until.is_some()));
+                e.uint(1).bytes(r.representative.as_bytes());
+                e.uint(2).bytes(r.subject.as_bytes());
+                e.uint(3).uint(r.kind.code());
+                e.uint(4).uint(r.valid_from.0);
+                if let Some(t) = r.valid_until {
+                    e.uint(5).uint(t.0);
+                }
+            }
+        }
+        e.into_bytes()
+    }
+
+    /// Reads the CBOR form strictly (deterministic encoding, no unknown keys, limits of
+    /// [`Limits::DIRECTORY`]), then checks it like [`Directory::add_party`].
+    pub fn from_cbor(bytes: &[u8]) -> Result<Directory, DirectoryError> {
+        let parsed = decode(bytes).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
+        let (parties, reps) = parsed;
+        let mut dir = Directory::new();
+        for p in parties {
+            dir.add_party(p)?;
+        }
+        for r in reps {
+            dir.add_representation(r)?;
+        }
+        Ok(dir)
+    }
+
+    /// The JSON form (see [`DirectoryJson`]).
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings and numbers into a String cannot fail.
+        serde_json::to_string_pretty(&DirectoryJson::from(self)).unwrap_or_default()
+    }
+
+    /// Reads the JSON form, refusing unknown fields, then checks it like the CBOR form.
+    pub fn from_json(json: &str) -> Result<Directory, DirectoryError> {
+        if json.len() > Limits::DIRECTORY.max_size {
+            return Err(DirectoryError::Malformed("document too large".into()));
+        }
+        let doc: DirectoryJson =
+            serde_json::from_str(json).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
+        doc.try_into()
+    }
+}
+
+type Parsed = (Vec<Party>, Vec<Representation>);
+
+fn decode(bytes: &[u8]) -> Result<Parsed, DecodeError> {
+    let mut d = Decoder::new(bytes, Limits::DIRECTORY)?;
+    let mut m = d.map_reader("directory")?;
+    m.version(DIRECTORY_VERSION)?;
+    let parties = m.required(1, "parties", |d| d.array_of("parties", 0, decode_party))?;
+    let reps = m
+        .optional(2, |d| {
+            d.array_of("representations", 1, decode_representation)
+        })?
+        .unwrap_or_default();
+    m.finish()?;
+    d.finish()?;
+    Ok((parties, reps))
+}
+
+fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
+    let mut m = d.map_reader("party")?;
+    let id = m.required(1, "id", party_id)?;
+    let name = m.required(2, "name", |d| d.text())?.to_owned();
+    let roles = m.required(3, "roles", |d| {
+        d.array_of("roles", 1, |d| {
+            Role::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
+                field: "role",
+                reason: "unknown role code",
+            })
+        })
+    })?;
+    if roles.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(DecodeError::InvalidValue {
+            field: "roles",
+            reason: "roles must be sorted by code, without repetition",
+        });
+    }
+    let keys = m.required(4, "keys", |d| d.array_of("keys", 0, decode_key))?;
+    m.finish()?;
+    Ok(Party {
+        id,
+        name,
+        roles,
+        keys,
+    })
+}
+
+fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
+    let mut m = d.map_reader("party key")?;
+    let public = VerifyingKey(m.required(1, "public key", |d| d.fixed_bytes::<32>("public key"))?);
+    let valid_from = m.required(2, "valid from", timestamp)?;
+    let valid_until = m.optional(3, timestamp)?;
+    let compromised_at = m.optional(4, timestamp)?;
+    m.finish()?;
+    Ok(PartyKey {
+        public,
+        valid_from,
+        valid_until,
+        compromised_at,
+    })
+}
+
+fn decode_representation(d: &mut Decoder<'_>) -> Result<Representation, DecodeError> {
+    let mut m = d.map_reader("representation")?;
+    let representative = m.required(1, "representative", party_id)?;
+    let subject = m.required(2, "subject", party_id)?;
+    let kind = m.required(3, "kind", |d| {
+        RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
+            field: "representation kind",
+            reason: "unknown code",
+        })
+    })?;
+    let valid_from = m.required(4, "valid from", timestamp)?;
+    let valid_until = m.optional(5, timestamp)?;
+    m.finish()?;
+    Ok(Representation {
+        representative,
+        subject,
+        kind,
+        valid_from,
+        valid_until,
+    })
+}
+
+/// The directory's JSON form, field for field the CBOR form with names instead of keys.
+///
+/// ```json
+/// {
+///   "version": 1,
+///   "parties": [{
+///     "id": "4f1c…", "name": "Mairie de Lyon", "roles": ["consumer"],
+///     "keys": [{"kid": "…", "public_key": "hex…", "valid_from": 1735689600,
+///               "valid_until": null, "compromised_at": null}]
+///   }],
+///   "representations": []
+/// }
+/// ```
+/// `kid` is optional on input; when present it must match the key.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryJson {
+    /// Format version, 1.
+    pub version: u64,
+    /// The parties.
+    pub parties: Vec<PartyJson>,
+    /// Who may act for whom.
+    #[serde(default)]
+    pub representations: Vec<RepresentationJson>,
+}
+
+/// A party in JSON.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyJson {
+    /// UUID.
+    pub id: PartyId,
+    /// Display name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// Keys.
+    pub keys: Vec<PartyKeyJson>,
+}
+
+/// A key in JSON; keys and ids in lower-case hexadecimal.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyKeyJson {
+    /// Key id (derived; checked when given).
+    #[serde(default)]
+    pub kid: Option<String>,
+    /// 32-byte Ed25519 public key, hexadecimal.
+    pub public_key: String,
+    /// Start of validity.
+    pub valid_from: Timestamp,
+    /// End of validity.
+    #[serde(default)]
+    pub valid_until: Option<Timestamp>,
+    /// Compromise time.
+    #[serde(default)]
+    pub compromised_at: Option<Timestamp>,
+}
+
+/// A representation in JSON.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentationJson {
+    /// Who acts.
+    pub representative: PartyId,
+    /// For whom.
+    pub subject: PartyId,
+    /// On what basis.
+    pub kind: RepresentationKind,
+    /// From when.
+    pub valid_from: Timestamp,
+    /// Until when.
+    #[serde(default)]
+    pub valid_until: Option<Timestamp>,
+}
+
+impl From<&Directory> for DirectoryJson {
+    fn from(dir: &Directory) -> Self {
+        DirectoryJson {
+            version: DIRECTORY_VERSION,
+            parties: dir
+                .parties()
+                .iter()
+                .map(|p| PartyJson {
+                    id: p.id,
+                    name: p.name.clone(),
+                    roles: p.roles.clone(),
+                    keys: p
+                        .keys
+                        .iter()
+                        .map(|k| PartyKeyJson {
+                            kid: Some(k.kid().to_hex()),
+                            public_key: k.public.to_hex(),
+                            valid_from: k.valid_from,
+                            valid_until: k.valid_until,
+                            compromised_at: k.compromised_at,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            representations: dir
+                .representations()
+                .iter()
+                .map(|r| RepresentationJson {
+                    representative: r.representative,
+                    subject: r.subject,
+                    kind: r.kind,
+                    valid_from: r.valid_from,
+                    valid_until: r.valid_until,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl TryFrom<DirectoryJson> for Directory {
+    type Error = DirectoryError;
+
+    fn try_from(doc: DirectoryJson) -> Result<Self, DirectoryError> {
+        if doc.version != DIRECTORY_VERSION {
+            return Err(DirectoryError::Malformed(format!(
+                "unsupported version {}",
+                doc.version
+            )));
+        }
+        let mut dir = Directory::new();
+        for p in doc.parties {
+            let mut roles = p.roles;
+            let listed = roles.len();
+            roles.sort();
+            roles.dedup();
+            if roles.len() != listed {
+                return Err(DirectoryError::DuplicateRole(p.id));
+            }
+            let mut keys = Vec::with_capacity(p.keys.len());
+            for k in p.keys {
+                let public = crate::hex::decode(&k.public_key)
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .map(VerifyingKey)
+                    .ok_or_else(|| {
+                        DirectoryError::Malformed("public_key must be 64 hex digits".into())
+                    })?;
+                if k.kid.is_some_and(|given| given != public.key_id().to_hex()) {
+                    return Err(DirectoryError::KidMismatch {
+                        expected: public.key_id(),
+                    });
+                }
+                keys.push(PartyKey {
+                    public,
+                    valid_from: k.valid_from,
+                    valid_until: k.valid_until,
+                    compromised_at: k.compromised_at,
+                });
+            }
+            dir.add_party(Party {
+                id: p.id,
+                name: p.name,
+                roles,
+                keys,
+            })?;
+        }
+        for r in doc.representations {
+            dir.add_representation(Representation {
+                representative: r.representative,
+                subject: r.subject,
+                kind: r.kind,
+                valid_from: r.valid_from,
+                valid_until: r.valid_until,
+            })?;
+        }
+        Ok(dir)
+    }
+}

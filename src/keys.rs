@@ -1,0 +1,211 @@
+//! Ed25519 keys, key ids and the one opaque signature error.
+
+use crate::Digest;
+use ring::signature::{self, Ed25519KeyPair, KeyPair};
+use std::fmt;
+use thiserror::Error;
+
+/// Signature verification failed. Deliberately carries no detail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[error("invalid signature")]
+pub struct SignatureError;
+
+/// A private key could not be loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The bytes are not an Ed25519 PKCS#8 v1 or v2 document with a consistent public key.
+    #[error("not a valid Ed25519 PKCS#8 private key")]
+    InvalidPkcs8,
+    /// The random source failed while generating a key.
+    #[error("the random source failed")]
+    Randomness,
+}
+
+/// A key id: the first 16 bytes of SHA-256 over the ASCII string `consentry-kid-v1`, a zero
+/// byte, and the 32-byte Ed25519 public key.
+///
+/// The id is derived, never chosen, so a directory can check that a kid names the key it claims
+/// to, and two keys never share an id in practice (a collision would need 2^64 work and is
+/// refused by the directory anyway).
+///
+/// ```
+/// use consentry::{KeyId, SigningKey};
+/// let key = SigningKey::from_seed(&[7; 32]);
+/// assert_eq!(KeyId::of(&key.verifying_key()), key.key_id());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub [u8; 16]);
+
+impl KeyId {
+    /// Domain-separation prefix of the derivation.
+    pub const DERIVATION_PREFIX: &'static [u8] = b"consentry-kid-v1\0";
+
+    /// The key id of a public key.
+    pub fn of(key: &VerifyingKey) -> KeyId {
+        let d = Digest::of_parts(&[Self::DERIVATION_PREFIX, &key.0]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&d.0[..16]);
+        KeyId(id)
+    }
+
+    /// Lower-case hexadecimal form.
+    pub fn to_hex(&self) -> String {
+        crate::hex::encode(&self.0)
+    }
+}
+
+impl fmt::Debug for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyId({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for KeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// An Ed25519 public key.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VerifyingKey(pub [u8; 32]);
+
+impl VerifyingKey {
+    /// Verifies an Ed25519 signature of `message` (RFC 8032, as implemented by `ring`: the
+    /// signature's `S` must be canonical).
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+        signature::UnparsedPublicKey::new(&signature::ED25519, &self.0)
+            .verify(message, signature)
+            .map_err(|_| SignatureError)
+    }
+
+    /// This key's id.
+    pub fn key_id(&self) -> KeyId {
+        KeyId::of(self)
+    }
+
+    /// Lower-case hexadecimal form.
+    pub fn to_hex(&self) -> String {
+        crate::hex::encode(&self.0)
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VerifyingKey({})", self.to_hex())
+    }
+}
+
+/// An Ed25519 private key. Its `Debug` form shows only the public key and key id.
+///
+/// ```
+/// use consentry::SigningKey;
+/// let key = SigningKey::from_seed(&[1; 32]);
+/// let sig = key.sign(b"hello");
+/// assert!(key.verifying_key().verify(b"hello", &sig).is_ok());
+/// assert!(!format!("{key:?}").contains("0101"));
+/// ```
+pub struct SigningKey {
+    pair: Ed25519KeyPair,
+    public: VerifyingKey,
+    /// The key id of `public`, derived once: every signature writes it in the envelope.
+    kid: KeyId,
+}
+
+impl SigningKey {
+    /// Loads a key from a PKCS#8 (v1 or v2) document, as produced by [`SigningKey::generate`].
+    pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
+        Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+            .map(Self::from_pair)
+            .map_err(|_| KeyError::InvalidPkcs8)
+    }
+
+    /// Derives a key from a 32-byte seed (RFC 8032 private key). Meant for tests and published
+    /// vectors, where keys must be reproducible; services generate keys instead.
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        // A 32-byte seed is always a valid Ed25519 private key; ring only rejects other lengths.
+        match Ed25519KeyPair::from_seed_unchecked(seed) {
+            Ok(pair) => Self::from_pair(pair),
+            Err(_) => unreachable!("ring accepts every 32-byte Ed25519 seed"),
+        }
+    }
+
+    /// Generates a new key with the caller's random source (for instance
+    /// `ring::rand::SystemRandom::new()`), returning its PKCS#8 v2 document for storage.
+    pub fn generate(rng: &dyn ring::rand::SecureRandom) -> Result<Vec<u8>, KeyError> {
+        Ed25519KeyPair::generate_pkcs8(rng)
+            .map(|doc| doc.as_ref().to_vec())
+            .map_err(|_| KeyError::Randomness)
+    }
+
+    fn from_pair(pair: Ed25519KeyPair) -> Self {
+        let mut public = [0u8; 32];
+        public.copy_from_slice(pair.public_key().as_ref());
+        let public = VerifyingKey(public);
+        SigningKey {
+            pair,
+            public,
+            kid: public.key_id(),
+        }
+    }
+
+    /// Signs `message`.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out.copy_from_slice(self.pair.sign(message).as_ref());
+        out
+    }
+
+    /// The public half.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.public
+    }
+
+    /// The key id of the public half.
+    pub fn key_id(&self) -> KeyId {
+        self.kid
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.key_id())
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs8_round_trip_and_refusal() {
+        let rng = ring::rand::SystemRandom::new();
+        let doc = SigningKey::generate(&rng).unwrap();
+        let key = SigningKey::from_pkcs8(&doc).unwrap();
+        let sig = key.sign(b"m");
+        assert_eq!(key.verifying_key().verify(b"m", &sig), Ok(()));
+        assert_eq!(key.verifying_key().verify(b"n", &sig), Err(SignatureError));
+        assert_eq!(
+            SigningKey::from_pkcs8(&doc[1..]).err(),
+            Some(KeyError::InvalidPkcs8)
+        );
+    }
+
+    #[test]
+    fn rfc8032_test_1_public_key_from_seed() {
+        let seed =
+            crate::hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                .unwrap();
+        let key = SigningKey::from_seed(&seed.try_into().unwrap());
+        assert_eq!(
+            key.verifying_key().to_hex(),
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+        );
+        let debug = format!("{key:?}");
+        assert!(!debug.contains("9d61b19d"), "{debug}");
+    }
+}

@@ -1,0 +1,147 @@
+//! Time as the library sees it: seconds since the Unix epoch, always passed in by the caller.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A point in time: whole seconds since 1970-01-01T00:00:00Z (leap seconds ignored, as in
+/// POSIX time). The library never reads a clock; every decision takes `now` as an argument.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// The timestamp `secs` seconds later, saturating at the end of time.
+    pub fn plus_secs(self, secs: u64) -> Timestamp {
+        Timestamp(self.0.saturating_add(secs))
+    }
+
+    /// The timestamp `secs` seconds earlier, saturating at the epoch.
+    pub fn minus_secs(self, secs: u64) -> Timestamp {
+        Timestamp(self.0.saturating_sub(secs))
+    }
+
+    /// Seconds since the epoch.
+    pub fn secs(self) -> u64 {
+        self.0
+    }
+
+    /// The Unix time of 00:00:00 UTC on a proleptic Gregorian date, or `None` for an invalid
+    /// date or a year before 1970.
+    ///
+    /// ```
+    /// use consentry::Timestamp;
+    /// assert_eq!(Timestamp::from_date(2025, 1, 1), Some(Timestamp(1_735_689_600)));
+    /// assert_eq!(Timestamp::from_date(2025, 2, 29), None);
+    /// ```
+    pub fn from_date(year: u32, month: u32, day: u32) -> Option<Timestamp> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let month_days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ];
+        if year < 1970 || !(1..=12).contains(&month) {
+            return None;
+        }
+        if day == 0 || day > month_days[month as usize - 1] {
+            return None;
+        }
+        // Days from civil (H. Hinnant's algorithm), all in i64 to avoid overflow.
+        let (y, m, d) = (i64::from(year), i64::from(month), i64::from(day));
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        u64::try_from(days)
+            .ok()
+            .map(|days| Timestamp(days * 86_400))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({})", self.0)
+    }
+}
+
+impl Timestamp {
+    /// The (year, month, day) of this timestamp's UTC date.
+    pub fn date(self) -> (u64, u32, u32) {
+        // Civil from days (H. Hinnant's algorithm) on non-negative day numbers.
+        let z = self.0 / 86_400 + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        (year, month, day)
+    }
+}
+
+/// RFC 3339 form in UTC, e.g. `2025-09-01T00:00:00Z`.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.date();
+        let secs = self.0 % 86_400;
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn dates() {
+        assert_eq!(Timestamp::from_date(1970, 1, 1), Some(Timestamp(0)));
+        assert_eq!(
+            Timestamp::from_date(2000, 3, 1),
+            Some(Timestamp(951_868_800))
+        );
+        assert_eq!(
+            Timestamp::from_date(2024, 2, 29),
+            Some(Timestamp(1_709_164_800))
+        );
+        assert_eq!(Timestamp::from_date(1969, 12, 31), None);
+        assert_eq!(Timestamp::from_date(2025, 13, 1), None);
+        assert_eq!(Timestamp::from_date(2025, 4, 31), None);
+        assert_eq!(Timestamp(10).plus_secs(u64::MAX), Timestamp(u64::MAX));
+        assert_eq!(Timestamp(10).minus_secs(11), Timestamp(0));
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            Timestamp(1_756_684_800 + 3_723).to_string(),
+            "2025-09-01T01:02:03Z"
+        );
+        assert_eq!(
+            Timestamp(951_868_800 - 1).to_string(),
+            "2000-02-29T23:59:59Z"
+        );
+        for (y, m, d) in [(1970, 1, 1), (2024, 2, 29), (2100, 12, 31), (2400, 3, 1)] {
+            let t = Timestamp::from_date(y, m, d).unwrap();
+            assert_eq!(t.date(), (u64::from(y), m, d));
+        }
+        // The end of time still formats.
+        assert!(Timestamp(u64::MAX).to_string().ends_with('Z'));
+    }
+}
