@@ -1,0 +1,157 @@
+use super::Reason;
+use crate::cose::ObjectKind;
+use crate::digest::Digest;
+use crate::directory::{PartyId, RepresentationKind};
+use crate::ids::{BasisId, RequestId};
+use crate::terms::DataRange;
+use crate::time::Timestamp;
+use crate::vocab::Category;
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
+
+/// Who expressed a consent, and on what footing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ConsentExpression {
+    /// The party that signed the grant.
+    pub expressed_by: PartyId,
+    /// For whom.
+    pub subject: PartyId,
+    /// `None` when the subject consented themself.
+    pub representation: Option<RepresentationKind>,
+}
+
+/// What an *allow* lets the provider send, and on what basis. Only the verifier creates one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Authorization {
+    pub(super) request: RequestId,
+    pub(super) request_digest: Digest,
+    pub(super) basis: BasisId,
+    pub(super) basis_kind: ObjectKind,
+    pub(super) basis_digest: Digest,
+    pub(super) subject: PartyId,
+    pub(super) consumer: PartyId,
+    pub(super) provider: PartyId,
+    pub(super) categories: Vec<Category>,
+    pub(super) data_range: DataRange,
+    pub(super) retain_until: Timestamp,
+    pub(super) consent: Option<ConsentExpression>,
+    pub(super) legal_reference: Option<String>,
+    pub(super) onward_transfer: bool,
+    pub(super) decided_at: Timestamp,
+}
+
+impl Authorization {
+    /// The request allowed.
+    pub fn request(&self) -> RequestId {
+        self.request
+    }
+    /// SHA-256 of the request's exact bytes.
+    pub fn request_digest(&self) -> Digest {
+        self.request_digest
+    }
+    /// The basis relied on.
+    pub fn basis(&self) -> BasisId {
+        self.basis
+    }
+    /// Grant or habilitation.
+    pub fn basis_kind(&self) -> ObjectKind {
+        self.basis_kind
+    }
+    /// SHA-256 of the basis's exact bytes.
+    pub fn basis_digest(&self) -> Digest {
+        self.basis_digest
+    }
+    /// The person the data is about.
+    pub fn subject(&self) -> PartyId {
+        self.subject
+    }
+    /// Who receives it.
+    pub fn consumer(&self) -> PartyId {
+        self.consumer
+    }
+    /// Who sends it.
+    pub fn provider(&self) -> PartyId {
+        self.provider
+    }
+    /// Exactly the categories that may be sent.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+    /// Exactly the period the data sent may cover.
+    pub fn data_range(&self) -> DataRange {
+        self.data_range
+    }
+    /// When the consumer must have deleted the data.
+    pub fn retain_until(&self) -> Timestamp {
+        self.retain_until
+    }
+    /// Who expressed consent for whom (grants only).
+    pub fn consent(&self) -> Option<&ConsentExpression> {
+        self.consent.as_ref()
+    }
+    /// The legal text (habilitations only).
+    pub fn legal_reference(&self) -> Option<&str> {
+        self.legal_reference.as_deref()
+    }
+    /// Whether the consumer may pass the data on.
+    pub fn onward_transfer(&self) -> bool {
+        self.onward_transfer
+    }
+    /// When the decision was made.
+    pub fn decided_at(&self) -> Timestamp {
+        self.decided_at
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Reason", 2)?;
+        st.serialize_field("code", self.code())?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
+    }
+}
+
+/// The outcome of a transfer decision.
+// Returned once per decision and usually matched at once: boxing the authorization would add
+// an allocation to every allow for no gain.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "decision")]
+pub enum Decision {
+    /// The transfer may happen, exactly as described.
+    Allow(Authorization),
+    /// The transfer must not happen.
+    Deny {
+        /// Every failed rule.
+        reasons: Vec<Reason>,
+    },
+}
+
+impl Decision {
+    /// The authorization, if allowed.
+    pub fn allowed(&self) -> Option<&Authorization> {
+        match self {
+            Decision::Allow(a) => Some(a),
+            Decision::Deny { .. } => None,
+        }
+    }
+
+    /// The reasons, empty if allowed.
+    pub fn reasons(&self) -> &[Reason] {
+        match self {
+            Decision::Allow(_) => &[],
+            Decision::Deny { reasons } => reasons,
+        }
+    }
+
+    /// The reason codes, empty if allowed.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.reasons().iter().map(Reason::code).collect()
+    }
+
+    /// Whether allowed.
+    pub fn is_allow(&self) -> bool {
+        matches!(self, Decision::Allow(_))
+    }
+}

@@ -1,0 +1,366 @@
+use crate::ceiling::CeilingExcess;
+use crate::cose::ObjectKind;
+use crate::directory::{KeyRefusal, PartyId, Role};
+use crate::ids::{BasisId, RequestId};
+use crate::keys::KeyId;
+use crate::signed::ParseError;
+use crate::terms::DataRange;
+use crate::time::Timestamp;
+use crate::vocab::{Category, Purpose};
+use std::fmt;
+
+/// Which of the two objects of a decision a reason is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[repr(u8)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// The transfer request.
+    Request,
+    /// The grant or habilitation it relies on.
+    Basis,
+    /// A lifecycle statement.
+    Statement,
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Subject::Request => "request",
+            Subject::Basis => "grant or habilitation",
+            Subject::Statement => "statement",
+        })
+    }
+}
+
+/// One rule a transfer failed. A denial lists every failed rule, in the order of this enum's
+/// variants, and for the same variant the request before the basis (see `docs/model.md` for
+/// each rule and why it exists).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The object's bytes are not a well-formed object (envelope or payload).
+    Malformed {
+        /// Which object.
+        object: Subject,
+        /// What is wrong.
+        error: ParseError,
+    },
+    /// The object is of another kind than expected (a grant presented as a request…).
+    WrongKind {
+        /// Which object.
+        object: Subject,
+        /// The kind found.
+        found: ObjectKind,
+    },
+    /// No party holds the key that signed the object.
+    UnknownKey {
+        /// Which object.
+        object: Subject,
+        /// The key id.
+        kid: KeyId,
+    },
+    /// The object's signature does not verify.
+    BadSignature {
+        /// Which object.
+        object: Subject,
+    },
+    /// The key may not sign for the claimed signer at the object's issue time (not the
+    /// signer's key, outside its validity window, or compromised).
+    KeyNotValid {
+        /// Which object.
+        object: Subject,
+        /// The key rule that failed.
+        refusal: KeyRefusal,
+    },
+    /// The request names another basis than the one presented.
+    BasisMismatch {
+        /// The basis the request names.
+        requested: BasisId,
+        /// The basis presented.
+        presented: BasisId,
+    },
+    /// The request's hash of the basis does not match the basis's exact bytes.
+    BasisHashMismatch,
+    /// The signer lacks the role its object requires.
+    SignerNotEntitled {
+        /// Which object.
+        object: Subject,
+        /// The signer.
+        signer: PartyId,
+        /// The role required.
+        required: Role,
+    },
+    /// The grant was expressed by someone who did not represent the subject at its issue time.
+    RepresentationNotValid {
+        /// Who expressed the consent.
+        representative: PartyId,
+        /// For whom.
+        subject: PartyId,
+    },
+    /// The request comes from another consumer than the basis names.
+    ConsumerMismatch {
+        /// The consumer asking.
+        requested: PartyId,
+        /// The consumer the basis names.
+        granted: PartyId,
+    },
+    /// The request is about another subject than the grant's.
+    SubjectMismatch {
+        /// The subject asked about.
+        requested: PartyId,
+        /// The grant's subject.
+        granted: PartyId,
+    },
+    /// The request is addressed to another provider than this verifier's.
+    WrongProvider {
+        /// The provider the request names.
+        addressed: PartyId,
+    },
+    /// The basis covers nothing at the provider asked.
+    ProviderNotCovered {
+        /// The provider.
+        provider: PartyId,
+    },
+    /// Categories asked for that the basis does not cover at this provider.
+    CategoriesNotCovered {
+        /// The categories not covered.
+        categories: Vec<Category>,
+    },
+    /// The request's purpose is not the basis's.
+    PurposeMismatch {
+        /// The purpose claimed.
+        requested: Purpose,
+        /// The basis's purpose.
+        granted: Purpose,
+    },
+    /// The data range asked for is not inside the grant's.
+    DataRangeOutside {
+        /// The range asked for.
+        requested: DataRange,
+        /// The range granted.
+        granted: DataRange,
+    },
+    /// The basis is not valid yet.
+    NotYetValid {
+        /// When it becomes valid.
+        not_before: Timestamp,
+    },
+    /// The basis has expired.
+    Expired {
+        /// When it expired.
+        expires_at: Timestamp,
+    },
+    /// The basis is paused.
+    Paused {
+        /// Since when.
+        since: Timestamp,
+    },
+    /// The basis is revoked.
+    Revoked {
+        /// Since when.
+        at: Timestamp,
+    },
+    /// The basis goes beyond this provider's purpose ceiling.
+    BeyondCeiling {
+        /// Every excess.
+        excesses: Vec<CeilingExcess>,
+    },
+    /// The request claims an issue time further in the future than the clock-skew tolerance.
+    RequestFromFuture {
+        /// Its issue time.
+        issued_at: Timestamp,
+    },
+    /// The request is older than the freshness window.
+    RequestTooOld {
+        /// Its issue time.
+        issued_at: Timestamp,
+    },
+    /// The request id was already used.
+    ReplayedRequest {
+        /// The id.
+        id: RequestId,
+    },
+    /// The one-time grant was already used.
+    OneTimeUsed,
+    /// The period's quota is used up.
+    FrequencyExhausted {
+        /// When the next period starts.
+        next_allowed: Timestamp,
+    },
+}
+
+impl Reason {
+    /// The position of this reason's variant in the enum: the order of a denial's reasons.
+    pub(crate) fn rank(&self) -> u8 {
+        match self {
+            Reason::Malformed { .. } => 0,
+            Reason::WrongKind { .. } => 1,
+            Reason::UnknownKey { .. } => 2,
+            Reason::BadSignature { .. } => 3,
+            Reason::KeyNotValid { .. } => 4,
+            Reason::BasisMismatch { .. } => 5,
+            Reason::BasisHashMismatch => 6,
+            Reason::SignerNotEntitled { .. } => 7,
+            Reason::RepresentationNotValid { .. } => 8,
+            Reason::ConsumerMismatch { .. } => 9,
+            Reason::SubjectMismatch { .. } => 10,
+            Reason::WrongProvider { .. } => 11,
+            Reason::ProviderNotCovered { .. } => 12,
+            Reason::CategoriesNotCovered { .. } => 13,
+            Reason::PurposeMismatch { .. } => 14,
+            Reason::DataRangeOutside { .. } => 15,
+            Reason::NotYetValid { .. } => 16,
+            Reason::Expired { .. } => 17,
+            Reason::Paused { .. } => 18,
+            Reason::Revoked { .. } => 19,
+            Reason::BeyondCeiling { .. } => 20,
+            Reason::RequestFromFuture { .. } => 21,
+            Reason::RequestTooOld { .. } => 22,
+            Reason::ReplayedRequest { .. } => 23,
+            Reason::OneTimeUsed => 24,
+            Reason::FrequencyExhausted { .. } => 25,
+        }
+    }
+
+    /// The sort key of a denial's reasons: variant order, then the request before the basis
+    /// (before a statement) for reasons of the same variant.
+    pub(crate) fn order_key(&self) -> (u8, u8) {
+        let object = match self {
+            Reason::Malformed { object, .. }
+            | Reason::WrongKind { object, .. }
+            | Reason::UnknownKey { object, .. }
+            | Reason::BadSignature { object }
+            | Reason::KeyNotValid { object, .. }
+            | Reason::SignerNotEntitled { object, .. } => *object as u8,
+            _ => 0,
+        };
+        (self.rank(), object)
+    }
+
+    /// A stable snake_case code for logs, JSON and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Malformed { .. } => "malformed",
+            Reason::WrongKind { .. } => "wrong_kind",
+            Reason::UnknownKey { .. } => "unknown_key",
+            Reason::BadSignature { .. } => "bad_signature",
+            Reason::KeyNotValid { .. } => "key_not_valid",
+            Reason::BasisMismatch { .. } => "basis_mismatch",
+            Reason::BasisHashMismatch => "basis_hash_mismatch",
+            Reason::SignerNotEntitled { .. } => "signer_not_entitled",
+            Reason::RepresentationNotValid { .. } => "representation_not_valid",
+            Reason::ConsumerMismatch { .. } => "consumer_mismatch",
+            Reason::SubjectMismatch { .. } => "subject_mismatch",
+            Reason::WrongProvider { .. } => "wrong_provider",
+            Reason::ProviderNotCovered { .. } => "provider_not_covered",
+            Reason::CategoriesNotCovered { .. } => "categories_not_covered",
+            Reason::PurposeMismatch { .. } => "purpose_mismatch",
+            Reason::DataRangeOutside { .. } => "data_range_outside",
+            Reason::NotYetValid { .. } => "not_yet_valid",
+            Reason::Expired { .. } => "expired",
+            Reason::Paused { .. } => "paused",
+            Reason::Revoked { .. } => "revoked",
+            Reason::BeyondCeiling { .. } => "beyond_ceiling",
+            Reason::RequestFromFuture { .. } => "request_from_future",
+            Reason::RequestTooOld { .. } => "request_too_old",
+            Reason::ReplayedRequest { .. } => "replayed_request",
+            Reason::OneTimeUsed => "one_time_used",
+            Reason::FrequencyExhausted { .. } => "frequency_exhausted",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Malformed { object, error } => write!(f, "the {object} is malformed: {error}"),
+            Reason::WrongKind { object, found } => {
+                write!(f, "a {found} was presented where the {object} was expected")
+            }
+            Reason::UnknownKey { object, kid } => {
+                write!(f, "the {object} is signed with unknown key {kid}")
+            }
+            Reason::BadSignature { object } => write!(f, "the {object}'s signature is invalid"),
+            Reason::KeyNotValid { object, refusal } => {
+                write!(f, "the {object}'s signing key does not count: {refusal}")
+            }
+            Reason::BasisMismatch {
+                requested,
+                presented,
+            } => write!(
+                f,
+                "the request relies on basis {requested}, but basis {presented} was presented"
+            ),
+            Reason::BasisHashMismatch => {
+                f.write_str("the request's hash does not match the basis's exact bytes")
+            }
+            Reason::SignerNotEntitled {
+                object,
+                signer,
+                required,
+            } => write!(
+                f,
+                "the {object} is signed by {signer}, who does not have the {required:?} role"
+            ),
+            Reason::RepresentationNotValid {
+                representative,
+                subject,
+            } => write!(
+                f,
+                "{representative} did not represent {subject} when the consent was given"
+            ),
+            Reason::ConsumerMismatch { requested, granted } => write!(
+                f,
+                "the request comes from {requested}, but the basis empowers {granted}"
+            ),
+            Reason::SubjectMismatch { requested, granted } => write!(
+                f,
+                "the request is about {requested}, but the grant is about {granted}"
+            ),
+            Reason::WrongProvider { addressed } => {
+                write!(
+                    f,
+                    "the request is addressed to another provider ({addressed})"
+                )
+            }
+            Reason::ProviderNotCovered { provider } => {
+                write!(f, "the basis covers nothing at provider {provider}")
+            }
+            Reason::CategoriesNotCovered { categories } => {
+                write!(f, "categories not covered: ")?;
+                let names: Vec<&str> = categories.iter().map(Category::as_str).collect();
+                f.write_str(&names.join(", "))
+            }
+            Reason::PurposeMismatch { requested, granted } => write!(
+                f,
+                "the request's purpose {requested} is not the basis's purpose {granted}"
+            ),
+            Reason::DataRangeOutside { requested, granted } => write!(
+                f,
+                "the data range {}..{} is not inside the granted {}..{}",
+                requested.from, requested.until, granted.from, granted.until
+            ),
+            Reason::NotYetValid { not_before } => {
+                write!(f, "the basis is valid only from {not_before}")
+            }
+            Reason::Expired { expires_at } => write!(f, "the basis expired at {expires_at}"),
+            Reason::Paused { since } => write!(f, "the basis is paused since {since}"),
+            Reason::Revoked { at } => write!(f, "the basis was revoked at {at}"),
+            Reason::BeyondCeiling { excesses } => {
+                write!(f, "the basis goes beyond the purpose ceiling: {excesses:?}")
+            }
+            Reason::RequestFromFuture { issued_at } => {
+                write!(f, "the request claims a future issue time ({issued_at})")
+            }
+            Reason::RequestTooOld { issued_at } => {
+                write!(f, "the request, issued at {issued_at}, is too old")
+            }
+            Reason::ReplayedRequest { id } => write!(f, "request id {id} was already used"),
+            Reason::OneTimeUsed => f.write_str("the one-time grant was already used"),
+            Reason::FrequencyExhausted { next_allowed } => write!(
+                f,
+                "the period's quota is used up; the next transfer is allowed from {next_allowed}"
+            ),
+        }
+    }
+}

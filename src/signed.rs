@@ -1,0 +1,178 @@
+//! Parse → verify → use: the typestate every signed object goes through.
+//!
+//! Bytes become an [`Unverified`] object once the envelope and payload decode strictly; an
+//! [`Unverified`] becomes a [`Verified`] one only through [`Unverified::verify`], which checks
+//! the signature over the bytes as received and the directory's key rule. Only a [`Verified`]
+//! object can be acted on.
+
+use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
+use crate::cose::{self, Envelope, EnvelopeError, ObjectKind};
+use crate::digest::Digest;
+use crate::directory::{Directory, KeyRefusal, PartyId};
+use crate::keys::{KeyId, SigningKey};
+use crate::time::Timestamp;
+use thiserror::Error;
+
+/// A payload type of the wire format: one object kind, a strict CBOR codec, and the two claims
+/// the key rule needs (who signed, when).
+pub trait SignedPayload: Sized {
+    /// The object kind, hence the COSE content type.
+    const KIND: ObjectKind;
+    /// Writes the payload's deterministic encoding.
+    fn encode(&self, e: &mut Encoder);
+    /// Reads exactly one payload item.
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError>;
+    /// The party the payload names as its signer.
+    fn signer(&self) -> PartyId;
+    /// The payload's issue time.
+    fn issued_at(&self) -> Timestamp;
+
+    /// The payload's deterministic encoding.
+    fn to_payload_bytes(&self) -> Vec<u8> {
+        // Room for every payload of the canonical examples, so that encoding rarely regrows.
+        let mut e = Encoder::with_capacity(512);
+        self.encode(&mut e);
+        e.into_bytes()
+    }
+
+    /// Decodes payload bytes strictly (one item, no trailing bytes, object limits).
+    fn from_payload_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut d = Decoder::new(bytes, Limits::OBJECT)?;
+        let out = Self::decode(&mut d)?;
+        d.finish()?;
+        Ok(out)
+    }
+
+    /// Signs the payload with `key`, giving the tagged COSE_Sign1 bytes.
+    fn sign(&self, key: &SigningKey) -> Vec<u8> {
+        cose::sign(Self::KIND, key, &self.to_payload_bytes())
+    }
+}
+
+/// Why bytes are not a well-formed object of the expected kind.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The envelope is malformed or of another kind.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The payload is not a valid object of its kind.
+    #[error("malformed payload: {0}")]
+    Payload(#[from] DecodeError),
+}
+
+/// Why a well-formed object was not accepted as signed by its claimed signer.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// No party holds the key the envelope names.
+    #[error("unknown key {0}")]
+    UnknownKey(KeyId),
+    /// The signature does not verify over the received bytes. No detail, by design.
+    #[error("invalid signature")]
+    BadSignature,
+    /// The signature verifies, but the key may not sign for the claimed signer at the object's
+    /// issue time.
+    #[error(transparent)]
+    Key(KeyRefusal),
+}
+
+/// Either refusal.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ObjectError {
+    /// Not well formed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// Not validly signed.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// A strictly parsed object whose signature has not been checked: its claims are not to be
+/// trusted, only reported.
+#[derive(Clone, Debug)]
+pub struct Unverified<'a, T> {
+    bytes: &'a [u8],
+    envelope: Envelope<'a>,
+    payload: T,
+}
+
+impl<'a, T: SignedPayload> Unverified<'a, T> {
+    /// Parses the envelope (which must declare `T::KIND`) and decodes the payload strictly.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
+        let envelope = Envelope::parse_kind(bytes, T::KIND)?;
+        let payload = T::from_payload_bytes(envelope.payload())?;
+        Ok(Unverified {
+            bytes,
+            envelope,
+            payload,
+        })
+    }
+
+    /// The claims, unauthenticated.
+    pub fn claims(&self) -> &T {
+        &self.payload
+    }
+
+    /// The key id the envelope names.
+    pub fn kid(&self) -> KeyId {
+        self.envelope.kid()
+    }
+
+    /// Checks the signature over the received bytes, then the directory's key rule against the
+    /// now-authenticated signer and issue time.
+    pub fn verify(self, directory: &Directory) -> Result<Verified<T>, VerifyError> {
+        let kid = self.envelope.kid();
+        let (_, key) = directory.key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
+        self.envelope
+            .verify(&key.public)
+            .map_err(|_| VerifyError::BadSignature)?;
+        directory
+            .check_key(&kid, self.payload.signer(), self.payload.issued_at())
+            .map_err(VerifyError::Key)?;
+        Ok(Verified {
+            digest: Digest::of(self.bytes),
+            kid,
+            size: self.bytes.len(),
+            payload: self.payload,
+        })
+    }
+}
+
+/// An object whose signature and signer have been checked against a directory. It can only be
+/// obtained from [`Unverified::verify`] (or [`Verified::parse_and_verify`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified<T> {
+    payload: T,
+    digest: Digest,
+    kid: KeyId,
+    size: usize,
+}
+
+impl<T: SignedPayload> Verified<T> {
+    /// Parses and verifies in one step.
+    pub fn parse_and_verify(bytes: &[u8], directory: &Directory) -> Result<Self, ObjectError> {
+        Ok(Unverified::<T>::parse(bytes)?.verify(directory)?)
+    }
+
+    /// The authenticated claims.
+    pub fn claims(&self) -> &T {
+        &self.payload
+    }
+
+    /// SHA-256 of the exact signed bytes, the object's binding hash.
+    pub fn digest(&self) -> Digest {
+        self.digest
+    }
+
+    /// The key that signed it.
+    pub fn kid(&self) -> KeyId {
+        self.kid
+    }
+
+    /// Size of the signed bytes.
+    pub fn encoded_len(&self) -> usize {
+        self.size
+    }
+}

@@ -1,0 +1,271 @@
+//! Data categories and purposes: validated codes.
+//!
+//! Syntax (checked on construction and on decoding):
+//! - a **category** is `namespace:name`, where `namespace` is 1–32 characters from `a-z`, `0-9`,
+//!   `_`, `-`, starting with a letter (the body that defines the code: `dgfip`, `cnaf`), and
+//!   `name` is 1–64 characters from `a-z`, `0-9`, `_`, `-`, `.`;
+//! - a **purpose** has a code of the same syntax (`education:tarification_cantine`) and an
+//!   optional human-readable text of at most [`Purpose::MAX_TEXT`] bytes. Purposes compare by
+//!   code only: the text is for people.
+//!
+//! Mapping to W3C DPV (the Data Privacy Vocabulary) is left to the namespace owner: a
+//! namespace's codes can be documented with `dpv:` purpose and `dpv-pd:` personal-data IRIs
+//! (see `docs/model.md`); the wire format carries the short codes only.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+/// Why a code was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CodeError {
+    /// No `:` separating namespace and name.
+    #[error("a code is namespace:name")]
+    NoNamespace,
+    /// The namespace is empty, too long, or has a character outside `a-z0-9_-`, or does not
+    /// start with a letter.
+    #[error("invalid namespace (1-32 of a-z 0-9 _ -, starting with a letter)")]
+    BadNamespace,
+    /// The name is empty, too long, or has a character outside `a-z0-9_-.`.
+    #[error("invalid name (1-64 of a-z 0-9 _ - .)")]
+    BadName,
+    /// The purpose text is too long.
+    #[error("purpose text longer than 512 bytes")]
+    TextTooLong,
+    /// The purpose text is empty (leave it out instead: the wire format has no empty text).
+    #[error("empty purpose text")]
+    EmptyText,
+}
+
+fn check_code(code: &str) -> Result<(), CodeError> {
+    let (ns, name) = code.split_once(':').ok_or(CodeError::NoNamespace)?;
+    let ns_ok = (1..=32).contains(&ns.len())
+        && ns.as_bytes()[0].is_ascii_lowercase()
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !ns_ok {
+        return Err(CodeError::BadNamespace);
+    }
+    let name_ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b'.'
+        });
+    if !name_ok {
+        return Err(CodeError::BadName);
+    }
+    Ok(())
+}
+
+/// A data category, such as `dgfip:revenu_fiscal_reference`.
+///
+/// ```
+/// use consentry::vocab::Category;
+/// assert!(Category::new("dgfip:revenu_fiscal_reference").is_ok());
+/// assert!(Category::new("revenu").is_err());
+/// assert!(Category::new("DGFIP:x").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Category(String);
+
+impl Category {
+    /// Longest code, in bytes.
+    pub const MAX_LEN: usize = 97;
+
+    /// Checks and wraps a code.
+    pub fn new(code: impl Into<String>) -> Result<Self, CodeError> {
+        let code = code.into();
+        check_code(&code)?;
+        Ok(Category(code))
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Category {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Category::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Debug for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Category({})", self.0)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A purpose: a code, and optionally a text for people.
+///
+/// ```
+/// use consentry::vocab::Purpose;
+/// let p = Purpose::new("education:tarification_cantine")
+///     .unwrap()
+///     .with_text("Tarification de la cantine scolaire")
+///     .unwrap();
+/// assert_eq!(p, Purpose::new("education:tarification_cantine").unwrap());
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(try_from = "PurposeJson", into = "PurposeJson")]
+pub struct Purpose {
+    code: String,
+    text: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PurposeJson {
+    code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+impl TryFrom<PurposeJson> for Purpose {
+    type Error = CodeError;
+    fn try_from(j: PurposeJson) -> Result<Self, CodeError> {
+        let p = Purpose::new(j.code)?;
+        match j.text {
+            Some(t) => p.with_text(t),
+            None => Ok(p),
+        }
+    }
+}
+
+impl From<Purpose> for PurposeJson {
+    fn from(p: Purpose) -> Self {
+        PurposeJson {
+            code: p.code,
+            text: p.text,
+        }
+    }
+}
+
+impl Purpose {
+    /// Longest text, in bytes.
+    pub const MAX_TEXT: usize = 512;
+
+    /// Checks and wraps a purpose code.
+    pub fn new(code: impl Into<String>) -> Result<Self, CodeError> {
+        let code = code.into();
+        check_code(&code)?;
+        Ok(Purpose { code, text: None })
+    }
+
+    /// Adds the human-readable text (1 to [`Purpose::MAX_TEXT`] bytes).
+    pub fn with_text(mut self, text: impl Into<String>) -> Result<Self, CodeError> {
+        let text = text.into();
+        if text.is_empty() {
+            return Err(CodeError::EmptyText);
+        }
+        if text.len() > Self::MAX_TEXT {
+            return Err(CodeError::TextTooLong);
+        }
+        self.text = Some(text);
+        Ok(self)
+    }
+
+    /// The code.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The text, if any.
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+}
+
+impl PartialEq for Purpose {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for Purpose {}
+
+impl std::hash::Hash for Purpose {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.code.hash(state);
+    }
+}
+
+impl fmt::Debug for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Purpose({})", self.code)
+    }
+}
+
+impl fmt::Display for Purpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_syntax() {
+        for ok in [
+            "a:b",
+            "dgfip:revenu_fiscal_reference",
+            "cnaf:quotient-familial.v2",
+            "x1:0",
+        ] {
+            assert!(Category::new(ok).is_ok(), "{ok}");
+        }
+        let cases = [
+            ("nocolon", CodeError::NoNamespace),
+            (":x", CodeError::BadNamespace),
+            ("1a:x", CodeError::BadNamespace),
+            ("Ab:x", CodeError::BadNamespace),
+            ("a:", CodeError::BadName),
+            ("a:B", CodeError::BadName),
+            ("a:b:c", CodeError::BadName),
+            ("a:é", CodeError::BadName),
+        ];
+        for (code, err) in cases {
+            assert_eq!(Category::new(code), Err(err), "{code}");
+        }
+        assert_eq!(
+            Category::new(format!("{}:x", "a".repeat(33))),
+            Err(CodeError::BadNamespace)
+        );
+        assert_eq!(
+            Category::new(format!("a:{}", "x".repeat(65))),
+            Err(CodeError::BadName)
+        );
+        assert!(Category::new(format!("{}:{}", "a".repeat(32), "x".repeat(64))).is_ok());
+        assert_eq!(
+            Purpose::new("a:b")
+                .unwrap()
+                .with_text("t".repeat(513))
+                .err(),
+            Some(CodeError::TextTooLong)
+        );
+        assert_eq!(
+            Purpose::new("a:b").unwrap().with_text("").err(),
+            Some(CodeError::EmptyText)
+        );
+    }
+
+    #[test]
+    fn json_is_validated() {
+        assert!(serde_json::from_str::<Category>("\"dgfip:rfr\"").is_ok());
+        assert!(serde_json::from_str::<Category>("\"rfr\"").is_err());
+        let p: Purpose = serde_json::from_str(r#"{"code":"a:b","text":"T"}"#).unwrap();
+        assert_eq!(p.text(), Some("T"));
+        assert!(serde_json::from_str::<Purpose>(r#"{"code":"a:b","x":1}"#).is_err());
+    }
+}
