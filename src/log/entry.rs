@@ -1,0 +1,484 @@
+//! Log entries: what one Merkle leaf of the transfer log holds.
+
+use crate::Digest;
+use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
+use crate::cose::Envelope;
+use crate::directory::{Directory, PartyId};
+use crate::grant::Grant;
+use crate::ids::{BasisId, RequestId};
+use crate::ledger::DecisionRecord;
+use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
+use crate::statement::Statement;
+use crate::time::Timestamp;
+use crate::wire::{self, FORMAT_VERSION};
+use std::fmt;
+
+use super::error::LogError;
+use super::merkle::leaf_hash;
+use super::receipt::Receipt;
+
+/// Largest encoded entry accepted: one signed object at its own size limit, plus room for the
+/// entry's framing.
+pub const MAX_ENTRY_SIZE: usize = Limits::OBJECT.max_size + 1024;
+
+/// Most reason codes in a denial.
+pub const MAX_DENIAL_REASONS: usize = 32;
+
+/// Longest reason code, in bytes.
+pub const MAX_REASON_CODE_LEN: usize = 64;
+
+const ENTRY_LIMITS: Limits = Limits {
+    max_size: MAX_ENTRY_SIZE,
+    max_depth: 4,
+    max_items: 64,
+};
+
+/// The kind of a log entry, its first item on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A provider's signed transfer receipt (code 0).
+    Receipt,
+    /// A signed consent grant, logged when issued (code 1).
+    GrantIssued,
+    /// A signed lifecycle statement: pause, resume or revoke (code 2).
+    Statement,
+    /// A denied transfer, unsigned: the tree head signs over it (code 3).
+    Denial,
+}
+
+impl EntryKind {
+    /// The kind's code on the wire.
+    pub fn code(self) -> u64 {
+        match self {
+            EntryKind::Receipt => 0,
+            EntryKind::GrantIssued => 1,
+            EntryKind::Statement => 2,
+            EntryKind::Denial => 3,
+        }
+    }
+
+    /// The kind whose code is `code`.
+    pub fn from_code(code: u64) -> Option<Self> {
+        match code {
+            0 => Some(EntryKind::Receipt),
+            1 => Some(EntryKind::GrantIssued),
+            2 => Some(EntryKind::Statement),
+            3 => Some(EntryKind::Denial),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for EntryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EntryKind::Receipt => "receipt",
+            EntryKind::GrantIssued => "grant",
+            EntryKind::Statement => "statement",
+            EntryKind::Denial => "denial",
+        })
+    }
+}
+
+/// A signed object as logged: its exact COSE bytes and its strictly decoded claims.
+///
+/// The claims are **not** authenticated by being in the log: the log only proves the bytes were
+/// logged. Call [`LoggedObject::verify`] with a directory to check the signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedObject<T> {
+    bytes: Vec<u8>,
+    claims: T,
+}
+
+impl<T: SignedPayload> LoggedObject<T> {
+    /// Parses the envelope (of kind `T::KIND`) and decodes the payload strictly; the signature
+    /// is not checked.
+    pub fn parse(bytes: Vec<u8>) -> Result<Self, ParseError> {
+        let envelope = Envelope::parse_kind(&bytes, T::KIND)?;
+        let claims = T::from_payload_bytes(envelope.payload())?;
+        Ok(LoggedObject { bytes, claims })
+    }
+
+    /// The exact signed bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The claims, not authenticated.
+    pub fn claims(&self) -> &T {
+        &self.claims
+    }
+
+    /// SHA-256 of the exact signed bytes.
+    pub fn digest(&self) -> Digest {
+        Digest::of(&self.bytes)
+    }
+
+    /// Checks the signature and the key rule against `directory`.
+    pub fn verify(&self, directory: &Directory) -> Result<Verified<T>, ObjectError> {
+        Verified::parse_and_verify(&self.bytes, directory)
+    }
+}
+
+/// A transfer that was denied, as the log keeps it. It is not signed by itself: the signed tree
+/// head covers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Denial {
+    request_digest: Digest,
+    request: Option<RequestId>,
+    basis: Option<BasisId>,
+    subject: Option<PartyId>,
+    reasons: Vec<String>,
+    at: Timestamp,
+}
+
+fn check_reason(code: &str) -> Result<(), LogError> {
+    let valid = !code.is_empty()
+        && code.len() <= MAX_REASON_CODE_LEN
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(LogError::InvalidDenial(
+            "a reason code is 1 to 64 characters from a-z, 0-9 and _",
+        ))
+    }
+}
+
+impl Denial {
+    /// A denial of the request whose exact bytes hash to `request_digest`. The reasons are the
+    /// decision's reason codes, in order (at least one, at most [`MAX_DENIAL_REASONS`], each
+    /// 1 to [`MAX_REASON_CODE_LEN`] characters from `a-z`, `0-9` and `_`).
+    pub fn new<S: Into<String>>(
+        request_digest: Digest,
+        request: Option<RequestId>,
+        basis: Option<BasisId>,
+        subject: Option<PartyId>,
+        reasons: impl IntoIterator<Item = S>,
+        at: Timestamp,
+    ) -> Result<Self, LogError> {
+        let mut codes = Vec::new();
+        for reason in reasons {
+            if codes.len() == MAX_DENIAL_REASONS {
+                return Err(LogError::InvalidDenial("more than 32 reason codes"));
+            }
+            let reason = reason.into();
+            check_reason(&reason)?;
+            codes.push(reason);
+        }
+        if codes.is_empty() {
+            return Err(LogError::InvalidDenial("a denial has at least one reason"));
+        }
+        Ok(Denial {
+            request_digest,
+            request,
+            basis,
+            subject,
+            reasons: codes,
+            at,
+        })
+    }
+
+    /// The denial a ledger recorded, given the hash of the request bytes received and the
+    /// subject if known. `None` if the record is of an *allow*.
+    pub fn from_record(
+        record: &DecisionRecord,
+        request_digest: Digest,
+        subject: Option<PartyId>,
+    ) -> Option<Result<Self, LogError>> {
+        (!record.allowed).then(|| {
+            Denial::new(
+                request_digest,
+                record.request,
+                record.basis,
+                subject,
+                record.reasons.iter().copied(),
+                record.at,
+            )
+        })
+    }
+
+    /// SHA-256 of the request bytes received.
+    pub fn request_digest(&self) -> Digest {
+        self.request_digest
+    }
+    /// The request id, if the request could be read.
+    pub fn request(&self) -> Option<RequestId> {
+        self.request
+    }
+    /// The basis id, if it could be read.
+    pub fn basis(&self) -> Option<BasisId> {
+        self.basis
+    }
+    /// The person the data is about, if known.
+    pub fn subject(&self) -> Option<PartyId> {
+        self.subject
+    }
+    /// The reason codes, in the decision's order.
+    pub fn reasons(&self) -> &[String] {
+        &self.reasons
+    }
+    /// When the decision was made.
+    pub fn at(&self) -> Timestamp {
+        self.at
+    }
+
+    fn encode(&self, e: &mut Encoder) {
+        let n = 4
+            + usize::from(self.request.is_some())
+            + usize::from(self.basis.is_some())
+            + usize::from(self.subject.is_some());
+        e.map(n);
+        e.uint(0).uint(FORMAT_VERSION);
+        e.uint(1).bytes(&self.request_digest.0);
+        if let Some(request) = self.request {
+            e.uint(2).bytes(request.0.as_bytes());
+        }
+        if let Some(basis) = self.basis {
+            e.uint(3).bytes(basis.0.as_bytes());
+        }
+        if let Some(subject) = self.subject {
+            e.uint(4).bytes(subject.as_bytes());
+        }
+        e.uint(5).array(self.reasons.len());
+        for reason in &self.reasons {
+            e.text(reason);
+        }
+        e.uint(6).uint(self.at.0);
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, LogError> {
+        let mut m = d.map_reader("denial").map_err(LogError::MalformedEntry)?;
+        let fields = (|| {
+            m.version(FORMAT_VERSION)?;
+            let digest = m.required(1, "request hash", wire::digest)?;
+            let request = m.optional(2, wire::uuid)?.map(RequestId);
+            let basis = m.optional(3, wire::uuid)?.map(BasisId);
+            let subject = m.optional(4, wire::party_id)?;
+            let reasons = m.required(5, "reasons", |d| {
+                d.array_of("reasons", 1, |d| d.text().map(str::to_owned))
+            })?;
+            let at = m.required(6, "at", wire::timestamp)?;
+            Ok((digest, request, basis, subject, reasons, at))
+        })()
+        .map_err(LogError::MalformedEntry)?;
+        m.finish().map_err(LogError::MalformedEntry)?;
+        let (digest, request, basis, subject, reasons, at) = fields;
+        Denial::new(digest, request, basis, subject, reasons, at)
+    }
+}
+
+/// One entry of the transfer log: what a Merkle leaf holds.
+///
+/// Wire form: deterministic CBOR, an array whose first item is the kind's code:
+/// - `[0, receipt]`: a provider's transfer receipt, its exact COSE bytes;
+/// - `[1, grant]`: a consent grant when issued, its exact COSE bytes;
+/// - `[2, statement]` or `[2, statement, subject]`: a lifecycle statement's exact COSE bytes,
+///   with the subject of the basis it is about when there is one (a statement about a grant;
+///   a habilitation has no single subject);
+/// - `[3, denial]`: a denial, a map with keys `0` version (1), `1` request hash, `2` request id
+///   (optional), `3` basis id (optional), `4` subject (optional), `5` reason codes, `6` time.
+///
+/// The leaf hash is [`leaf_hash`] of these bytes. Decoding is strict: an entry re-encodes to the
+/// bytes it was decoded from, and the signed objects it carries decode strictly as their kind.
+///
+/// ```
+/// use consentry::log::{Denial, LogEntry};
+/// use consentry::{Digest, Timestamp};
+///
+/// let denial = Denial::new(Digest::of(b"request"), None, None, None, ["malformed"], Timestamp(7))?;
+/// let entry = LogEntry::Denial(denial);
+/// let bytes = entry.to_bytes();
+/// assert_eq!(LogEntry::from_bytes(&bytes)?, entry);
+/// assert_eq!(entry.subject(), None);
+/// # Ok::<(), consentry::log::LogError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogEntry {
+    /// A signed transfer receipt.
+    Receipt(LoggedObject<Receipt>),
+    /// A signed consent grant, logged as issued.
+    GrantIssued(LoggedObject<Grant>),
+    /// A signed lifecycle statement (its action says pause, resume or revoke).
+    Statement {
+        /// The statement.
+        statement: LoggedObject<Statement>,
+        /// The subject of the basis the statement is about, if the basis has one. This is the
+        /// log keeper's claim, checkable against the grant: the statement names the grant's hash.
+        subject: Option<PartyId>,
+    },
+    /// A denied transfer.
+    Denial(Denial),
+}
+
+fn object<T: SignedPayload>(kind: EntryKind, bytes: Vec<u8>) -> Result<LoggedObject<T>, LogError> {
+    LoggedObject::parse(bytes).map_err(|error| LogError::MalformedObject { kind, error })
+}
+
+impl LogEntry {
+    /// A receipt entry from the receipt's signed bytes (parsed strictly; signature not checked).
+    pub fn receipt(bytes: Vec<u8>) -> Result<Self, LogError> {
+        object(EntryKind::Receipt, bytes).map(LogEntry::Receipt)
+    }
+
+    /// A "grant issued" entry from the grant's signed bytes (parsed strictly; signature not
+    /// checked).
+    pub fn grant_issued(bytes: Vec<u8>) -> Result<Self, LogError> {
+        object(EntryKind::GrantIssued, bytes).map(LogEntry::GrantIssued)
+    }
+
+    /// A statement entry about a grant: the subject is taken from the grant, after checking
+    /// that the statement names the grant's exact bytes.
+    pub fn statement_about_grant(statement: Vec<u8>, grant: &[u8]) -> Result<Self, LogError> {
+        let statement = object::<Statement>(EntryKind::Statement, statement)?;
+        let grant = Envelope::parse_kind(grant, Grant::KIND)
+            .map_err(ParseError::from)
+            .and_then(|env| Grant::from_payload_bytes(env.payload()).map_err(ParseError::from))
+            .map(|g| (g, Digest::of(grant)))
+            .map_err(|error| LogError::MalformedObject {
+                kind: EntryKind::GrantIssued,
+                error,
+            })?;
+        let (grant, digest) = grant;
+        if statement.claims().basis_digest != digest {
+            return Err(LogError::StatementNotAboutGrant {
+                statement: statement.claims().basis_digest,
+                grant: digest,
+            });
+        }
+        Ok(LogEntry::Statement {
+            statement,
+            subject: Some(grant.subject()),
+        })
+    }
+
+    /// A statement entry with the subject stated by the caller (`None` for a statement about a
+    /// habilitation).
+    pub fn statement(statement: Vec<u8>, subject: Option<PartyId>) -> Result<Self, LogError> {
+        object(EntryKind::Statement, statement)
+            .map(|statement| LogEntry::Statement { statement, subject })
+    }
+
+    /// The entry's kind.
+    pub fn kind(&self) -> EntryKind {
+        match self {
+            LogEntry::Receipt(_) => EntryKind::Receipt,
+            LogEntry::GrantIssued(_) => EntryKind::GrantIssued,
+            LogEntry::Statement { .. } => EntryKind::Statement,
+            LogEntry::Denial(_) => EntryKind::Denial,
+        }
+    }
+
+    /// The person the entry concerns, if it concerns one: the receipt's or grant's subject, the
+    /// subject recorded with a statement, the denial's subject if known.
+    pub fn subject(&self) -> Option<PartyId> {
+        match self {
+            LogEntry::Receipt(r) => Some(r.claims().subject()),
+            LogEntry::GrantIssued(g) => Some(g.claims().subject()),
+            LogEntry::Statement { subject, .. } => *subject,
+            LogEntry::Denial(d) => d.subject(),
+        }
+    }
+
+    /// The time the entry states: the signed object's issue time, or the denial's time.
+    pub fn time(&self) -> Timestamp {
+        match self {
+            LogEntry::Receipt(r) => r.claims().issued_at(),
+            LogEntry::GrantIssued(g) => g.claims().issued_at(),
+            LogEntry::Statement { statement, .. } => statement.claims().issued_at,
+            LogEntry::Denial(d) => d.at(),
+        }
+    }
+
+    /// The signed object's bytes, if the entry carries one.
+    pub fn signed_bytes(&self) -> Option<&[u8]> {
+        match self {
+            LogEntry::Receipt(r) => Some(r.bytes()),
+            LogEntry::GrantIssued(g) => Some(g.bytes()),
+            LogEntry::Statement { statement, .. } => Some(statement.bytes()),
+            LogEntry::Denial(_) => None,
+        }
+    }
+
+    /// The entry's deterministic encoding, the bytes its leaf hashes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Encoder::new();
+        match self {
+            LogEntry::Receipt(r) => {
+                e.array(2).uint(EntryKind::Receipt.code()).bytes(r.bytes());
+            }
+            LogEntry::GrantIssued(g) => {
+                e.array(2)
+                    .uint(EntryKind::GrantIssued.code())
+                    .bytes(g.bytes());
+            }
+            LogEntry::Statement { statement, subject } => {
+                e.array(if subject.is_some() { 3 } else { 2 })
+                    .uint(EntryKind::Statement.code())
+                    .bytes(statement.bytes());
+                if let Some(subject) = subject {
+                    e.bytes(subject.as_bytes());
+                }
+            }
+            LogEntry::Denial(d) => {
+                e.array(2).uint(EntryKind::Denial.code());
+                d.encode(&mut e);
+            }
+        }
+        e.into_bytes()
+    }
+
+    /// Decodes an entry strictly (at most [`MAX_ENTRY_SIZE`] bytes, one item, no trailing bytes,
+    /// signed objects well formed as their kind).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LogError> {
+        let mut d = Decoder::new(bytes, ENTRY_LIMITS).map_err(LogError::MalformedEntry)?;
+        let (kind, arity) = (|| {
+            let arity = d.array()?;
+            let kind = EntryKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
+                field: "entry kind",
+                reason: "unknown entry kind",
+            })?;
+            let expected = match kind {
+                EntryKind::Statement => arity == 2 || arity == 3,
+                _ => arity == 2,
+            };
+            if !expected {
+                return Err(DecodeError::InvalidValue {
+                    field: "entry",
+                    reason: "wrong number of items for its kind",
+                });
+            }
+            Ok((kind, arity))
+        })()
+        .map_err(LogError::MalformedEntry)?;
+        let entry = match kind {
+            EntryKind::Denial => LogEntry::Denial(Denial::decode(&mut d)?),
+            _ => {
+                let object_bytes = d.bytes().map_err(LogError::MalformedEntry)?.to_vec();
+                match kind {
+                    EntryKind::Receipt => LogEntry::receipt(object_bytes)?,
+                    EntryKind::GrantIssued => LogEntry::grant_issued(object_bytes)?,
+                    _ => {
+                        let subject = if arity == 3 {
+                            Some(wire::party_id(&mut d).map_err(LogError::MalformedEntry)?)
+                        } else {
+                            None
+                        };
+                        LogEntry::statement(object_bytes, subject)?
+                    }
+                }
+            }
+        };
+        d.finish().map_err(LogError::MalformedEntry)?;
+        Ok(entry)
+    }
+
+    /// The entry's leaf hash: [`leaf_hash`] of [`LogEntry::to_bytes`].
+    pub fn leaf_hash(&self) -> Digest {
+        leaf_hash(&self.to_bytes())
+    }
+}

@@ -1,0 +1,167 @@
+//! The one error type of the log layer.
+
+use crate::Digest;
+use crate::cbor::DecodeError;
+use crate::directory::PartyId;
+use crate::keys::KeyId;
+use crate::signed::{ParseError, VerifyError};
+use crate::time::Timestamp;
+use thiserror::Error;
+
+use super::entry::EntryKind;
+use super::proof::ProofError;
+
+/// Why a log entry, a tree head, a proof or a history was refused.
+///
+/// Every variant says what was checked and what was found, so that a refusal can be shown to
+/// the person who asked without further lookup.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A Merkle proof could not be produced or did not verify.
+    #[error("Merkle proof refused: {0}")]
+    Proof(#[from] ProofError),
+    /// The bytes of a log entry are not a well-formed entry.
+    #[error("the log entry is malformed: {0}")]
+    MalformedEntry(DecodeError),
+    /// The signed object carried by a log entry is not a well-formed object of the kind the
+    /// entry announces.
+    #[error("the {kind} carried by the log entry is malformed: {error}")]
+    MalformedObject {
+        /// The entry's kind.
+        kind: EntryKind,
+        /// What is wrong with the object.
+        error: ParseError,
+    },
+    /// A lifecycle statement was presented with a grant it is not about.
+    #[error(
+        "the statement is about basis hash {statement}, not about the grant presented ({grant})"
+    )]
+    StatementNotAboutGrant {
+        /// The basis hash the statement names.
+        statement: Digest,
+        /// The hash of the grant presented.
+        grant: Digest,
+    },
+    /// A denial names more reason codes than allowed, or a reason code is not a code.
+    #[error("invalid denial: {0}")]
+    InvalidDenial(&'static str),
+    /// The tree head is not a well-formed signed tree head.
+    #[error("the tree head is malformed: {0}")]
+    MalformedHead(ParseError),
+    /// The tree head is signed with another key than the operator's.
+    #[error("the tree head is signed with key {found}, not with the operator's key {expected}")]
+    WrongKey {
+        /// The operator's key id.
+        expected: KeyId,
+        /// The key id the head's envelope names.
+        found: KeyId,
+    },
+    /// The tree head's signature does not verify. No detail, by design.
+    #[error("the tree head's signature does not verify")]
+    BadSignature,
+    /// The tree head's signature was checked against a directory and refused.
+    #[error("the tree head's signature was refused: {0}")]
+    HeadKey(VerifyError),
+    /// Two heads name different logs.
+    #[error("the tree head is from log {found}, not from log {expected}")]
+    WrongLog {
+        /// The log already followed.
+        expected: PartyId,
+        /// The log the new head names.
+        found: PartyId,
+    },
+    /// A head is smaller than a head already seen from the same log: the log shrank.
+    #[error(
+        "rollback: the log already showed a head of {seen_size} entries, it now shows {offered_size}"
+    )]
+    Rollback {
+        /// Size of the largest head seen.
+        seen_size: u64,
+        /// Size of the head offered.
+        offered_size: u64,
+    },
+    /// Two signed heads of the same log cannot both be true: same size with different roots,
+    /// or a larger tree whose consistency with the smaller one does not verify. Both heads are
+    /// signed by the operator, so together they are evidence to show to anyone.
+    #[error(
+        "fork: the head of {old_size} entries (root {old_root}) is not a prefix of the head of \
+         {new_size} entries (root {new_root})"
+    )]
+    Fork {
+        /// Size of the older head.
+        old_size: u64,
+        /// Root of the older head.
+        old_root: Digest,
+        /// Size of the newer head.
+        new_size: u64,
+        /// Root of the newer head.
+        new_root: Digest,
+    },
+    /// A head of a larger tree was offered without the consistency proof that links it to the
+    /// head already seen.
+    #[error("a consistency proof from size {old_size} to size {new_size} is required")]
+    ConsistencyProofRequired {
+        /// Size of the head already seen.
+        old_size: u64,
+        /// Size of the head offered.
+        new_size: u64,
+    },
+    /// An inclusion proof is for another leaf or another tree size than the one being checked.
+    #[error(
+        "the inclusion proof is for entry {found_index} of a tree of {found_size} entries, but \
+         entry {expected_index} of a tree of {expected_size} entries is being checked"
+    )]
+    InclusionProofMismatch {
+        /// Index of the entry being checked.
+        expected_index: u64,
+        /// Size of the tree being checked (the signed head's).
+        expected_size: u64,
+        /// Index the proof is for.
+        found_index: u64,
+        /// Tree size the proof is for.
+        found_size: u64,
+    },
+    /// A consistency proof is for other tree sizes than the two heads being compared.
+    #[error(
+        "the consistency proof is from size {found_old} to {found_new}, but heads of sizes \
+         {expected_old} and {expected_new} are being compared"
+    )]
+    ConsistencyProofMismatch {
+        /// Size of the older head.
+        expected_old: u64,
+        /// Size of the newer head.
+        expected_new: u64,
+        /// Old size the proof is for.
+        found_old: u64,
+        /// New size the proof is for.
+        found_new: u64,
+    },
+    /// A head of a larger tree carries an earlier time than a head already seen.
+    #[error(
+        "the head of the larger tree is dated {offered}, before the head already seen ({seen})"
+    )]
+    TimeRegression {
+        /// Time of the head already seen.
+        seen: Timestamp,
+        /// Time of the head offered.
+        offered: Timestamp,
+    },
+    /// An entry in a subject's history does not concern that subject.
+    #[error("entry {index} does not concern subject {subject}")]
+    NotAboutSubject {
+        /// The entry's index in the log.
+        index: u64,
+        /// The subject whose history it was listed in.
+        subject: PartyId,
+    },
+    /// The same log index is listed twice in a history, or indices are not ascending.
+    #[error("entry {index} is listed out of order or twice in the history")]
+    HistoryOrder {
+        /// The index listed again or out of order.
+        index: u64,
+    },
+    /// A log index does not fit this platform's memory addressing.
+    #[error("log index {0} is beyond what this platform can address")]
+    IndexTooLarge(u64),
+}

@@ -1,0 +1,345 @@
+//! Signed tree heads and the fork and rollback monitor.
+
+use crate::Digest;
+use crate::cbor::{DecodeError, Decoder, Encoder};
+use crate::cose::{Envelope, ObjectKind};
+use crate::directory::{Directory, PartyId};
+use crate::keys::{KeyId, VerifyingKey};
+use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
+use crate::time::Timestamp;
+use crate::wire::{self, FORMAT_VERSION};
+
+use super::error::LogError;
+use super::merkle::{empty_root, leaf_hash};
+use super::proof::{ConsistencyProof, InclusionProof, ProofError, verify_consistency};
+
+/// A tree head's claims, signed by the log operator: the log, its size and root, and when.
+///
+/// Wire form: a map with keys `0` version (1), `1` log id (the operator's party id), `2` tree
+/// size, `3` root hash, `4` timestamp. The root of an empty tree must be [`empty_root`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeHead {
+    /// The log, named by its operator's party id; the operator signs the head.
+    pub log_id: PartyId,
+    /// Number of entries in the tree.
+    pub tree_size: u64,
+    /// RFC 9162 root hash of the tree.
+    pub root_hash: Digest,
+    /// When the head was signed.
+    pub timestamp: Timestamp,
+}
+
+impl SignedPayload for TreeHead {
+    const KIND: ObjectKind = ObjectKind::TreeHead;
+
+    fn encode(&self, e: &mut Encoder) {
+        e.map(5);
+        e.uint(0).uint(FORMAT_VERSION);
+        e.uint(1).bytes(self.log_id.as_bytes());
+        e.uint(2).uint(self.tree_size);
+        e.uint(3).bytes(&self.root_hash.0);
+        e.uint(4).uint(self.timestamp.0);
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let mut m = d.map_reader("tree head")?;
+        m.version(FORMAT_VERSION)?;
+        let head = TreeHead {
+            log_id: m.required(1, "log id", wire::party_id)?,
+            tree_size: m.required(2, "tree size", |d| d.uint())?,
+            root_hash: m.required(3, "root hash", wire::digest)?,
+            timestamp: m.required(4, "timestamp", wire::timestamp)?,
+        };
+        m.finish()?;
+        if head.tree_size == 0 && head.root_hash != empty_root() {
+            return Err(DecodeError::InvalidValue {
+                field: "root hash",
+                reason: "the root of an empty tree is SHA-256 of nothing",
+            });
+        }
+        Ok(head)
+    }
+
+    fn signer(&self) -> PartyId {
+        self.log_id
+    }
+
+    fn issued_at(&self) -> Timestamp {
+        self.timestamp
+    }
+}
+
+/// A tree head whose signature has been checked: only [`SignedTreeHead::verify`] and
+/// [`SignedTreeHead::verify_with_directory`] make one. It keeps the signed bytes, so that two
+/// contradicting heads can be shown to anyone as evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedTreeHead {
+    head: TreeHead,
+    kid: KeyId,
+    bytes: Vec<u8>,
+}
+
+impl SignedTreeHead {
+    /// Parses the head and checks its signature with the operator's key. Needs nothing else:
+    /// neither the log nor a directory.
+    ///
+    /// ```
+    /// use consentry::log::{LogError, SignedTreeHead, TransferLog};
+    /// use consentry::testing::{key_for, party_for};
+    /// use consentry::Timestamp;
+    ///
+    /// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
+    /// let log = TransferLog::new();
+    /// let bytes = log.sign_head(&key, operator, Timestamp(1));
+    /// let head = SignedTreeHead::verify(&bytes, &key.verifying_key())?;
+    /// assert_eq!(head.tree_size(), 0);
+    ///
+    /// let other = key_for("someone else").verifying_key();
+    /// assert!(matches!(SignedTreeHead::verify(&bytes, &other), Err(LogError::WrongKey { .. })));
+    /// # Ok::<(), LogError>(())
+    /// ```
+    pub fn verify(bytes: &[u8], operator_key: &VerifyingKey) -> Result<Self, LogError> {
+        let envelope = Envelope::parse_kind(bytes, TreeHead::KIND)
+            .map_err(|e| LogError::MalformedHead(e.into()))?;
+        let head = TreeHead::from_payload_bytes(envelope.payload())
+            .map_err(|e| LogError::MalformedHead(ParseError::Payload(e)))?;
+        let expected = operator_key.key_id();
+        if envelope.kid() != expected {
+            return Err(LogError::WrongKey {
+                expected,
+                found: envelope.kid(),
+            });
+        }
+        envelope
+            .verify(operator_key)
+            .map_err(|_| LogError::BadSignature)?;
+        Ok(SignedTreeHead {
+            head,
+            kid: expected,
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Parses the head and checks it against a directory: the signature, and that the key may
+    /// sign for the log id (the operator's party) at the head's timestamp.
+    pub fn verify_with_directory(bytes: &[u8], directory: &Directory) -> Result<Self, LogError> {
+        let verified =
+            Verified::<TreeHead>::parse_and_verify(bytes, directory).map_err(|e| match e {
+                ObjectError::Parse(e) => LogError::MalformedHead(e),
+                ObjectError::Verify(e) => LogError::HeadKey(e),
+            })?;
+        Ok(SignedTreeHead {
+            head: *verified.claims(),
+            kid: verified.kid(),
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// The authenticated claims.
+    pub fn head(&self) -> &TreeHead {
+        &self.head
+    }
+    /// The log (its operator's party id).
+    pub fn log_id(&self) -> PartyId {
+        self.head.log_id
+    }
+    /// Number of entries.
+    pub fn tree_size(&self) -> u64 {
+        self.head.tree_size
+    }
+    /// Root hash.
+    pub fn root_hash(&self) -> Digest {
+        self.head.root_hash
+    }
+    /// When it was signed.
+    pub fn timestamp(&self) -> Timestamp {
+        self.head.timestamp
+    }
+    /// The key that signed it.
+    pub fn kid(&self) -> KeyId {
+        self.kid
+    }
+    /// The exact signed bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Checks that the entry with these exact bytes is in this tree at the proof's index.
+    /// The proof must be for this head's size.
+    pub fn verify_inclusion(
+        &self,
+        entry_bytes: &[u8],
+        proof: &InclusionProof,
+    ) -> Result<(), LogError> {
+        if proof.tree_size != self.tree_size() {
+            return Err(LogError::InclusionProofMismatch {
+                expected_index: proof.leaf_index,
+                expected_size: self.tree_size(),
+                found_index: proof.leaf_index,
+                found_size: proof.tree_size,
+            });
+        }
+        proof.verify(&leaf_hash(entry_bytes), &self.root_hash())?;
+        Ok(())
+    }
+}
+
+/// Checks that two signed heads of one log can both be true: the smaller tree is a prefix of
+/// the larger one. The heads may be given in either order; `proof` is the consistency proof
+/// from the smaller size to the larger one, needed only when the sizes differ (and the smaller
+/// tree is not empty).
+///
+/// Refusals: [`LogError::WrongLog`] for heads of two logs; [`LogError::Fork`] for equal sizes
+/// with different roots, or a proof that does not link the two roots;
+/// [`LogError::TimeRegression`] when the larger tree is dated before the smaller one;
+/// [`LogError::ConsistencyProofRequired`], [`LogError::ConsistencyProofMismatch`] and
+/// [`LogError::Proof`] for a missing, misdirected or malformed proof.
+pub fn compare_heads(
+    a: &SignedTreeHead,
+    b: &SignedTreeHead,
+    proof: Option<&ConsistencyProof>,
+) -> Result<(), LogError> {
+    if a.log_id() != b.log_id() {
+        return Err(LogError::WrongLog {
+            expected: a.log_id(),
+            found: b.log_id(),
+        });
+    }
+    let (old, new) = if a.tree_size() <= b.tree_size() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let fork = || LogError::Fork {
+        old_size: old.tree_size(),
+        old_root: old.root_hash(),
+        new_size: new.tree_size(),
+        new_root: new.root_hash(),
+    };
+    if old.tree_size() == new.tree_size() {
+        return if old.root_hash() == new.root_hash() {
+            Ok(())
+        } else {
+            Err(fork())
+        };
+    }
+    if new.timestamp() < old.timestamp() {
+        return Err(LogError::TimeRegression {
+            seen: old.timestamp(),
+            offered: new.timestamp(),
+        });
+    }
+    if old.tree_size() == 0 {
+        return Ok(());
+    }
+    let proof = proof.ok_or(LogError::ConsistencyProofRequired {
+        old_size: old.tree_size(),
+        new_size: new.tree_size(),
+    })?;
+    if proof.old_size != old.tree_size() || proof.new_size != new.tree_size() {
+        return Err(LogError::ConsistencyProofMismatch {
+            expected_old: old.tree_size(),
+            expected_new: new.tree_size(),
+            found_old: proof.old_size,
+            found_new: proof.new_size,
+        });
+    }
+    match verify_consistency(
+        old.tree_size(),
+        new.tree_size(),
+        &proof.path,
+        &old.root_hash(),
+        &new.root_hash(),
+    ) {
+        Ok(()) => Ok(()),
+        Err(ProofError::RootMismatch) => Err(fork()),
+        Err(e) => Err(LogError::Proof(e)),
+    }
+}
+
+/// Follows one log's signed heads and refuses any head that contradicts the latest one seen:
+/// a smaller tree ([`LogError::Rollback`]), the same size with another root or a larger tree
+/// that does not extend it ([`LogError::Fork`]), another log ([`LogError::WrongLog`]).
+///
+/// A citizen's or auditor's client keeps one monitor per log, and feeds it every head it
+/// receives, from the log or from others (gossip): a log that shows different histories to
+/// different people is caught as soon as one monitor sees heads from two of them.
+///
+/// ```
+/// use consentry::log::{HeadMonitor, LogEntry, LogError, SignedTreeHead, TransferLog, Denial};
+/// use consentry::testing::{key_for, party_for};
+/// use consentry::{Digest, Timestamp};
+///
+/// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
+/// let public = key.verifying_key();
+/// let denial = |n: u8| LogEntry::Denial(
+///     Denial::new(Digest::of(&[n]), None, None, None, ["malformed"], Timestamp(1)).unwrap());
+///
+/// let mut log = TransferLog::new();
+/// log.append(&denial(1));
+/// let first = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(10)), &public)?;
+/// log.append(&denial(2));
+/// let second = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(20)), &public)?;
+///
+/// let mut monitor = HeadMonitor::new();
+/// monitor.observe(first.clone(), None)?;
+/// monitor.observe(second, Some(&log.consistency_proof(1, 2)?))?;
+/// // Going back to the smaller head is a rollback.
+/// assert!(matches!(monitor.observe(first, None), Err(LogError::Rollback { .. })));
+/// # Ok::<(), LogError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct HeadMonitor {
+    latest: Option<SignedTreeHead>,
+}
+
+impl HeadMonitor {
+    /// A monitor that has seen nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A monitor that starts from a head already trusted.
+    pub fn starting_at(head: SignedTreeHead) -> Self {
+        HeadMonitor { latest: Some(head) }
+    }
+
+    /// The latest (largest) head accepted.
+    pub fn latest(&self) -> Option<&SignedTreeHead> {
+        self.latest.as_ref()
+    }
+
+    /// Checks `head` against the latest head accepted and, if it is consistent, keeps the
+    /// larger of the two (for equal sizes, the later). `proof` is the consistency proof from
+    /// the latest head's size to `head`'s, needed when `head` is larger.
+    ///
+    /// On a refusal the monitor is unchanged; the refused head and [`HeadMonitor::latest`] are
+    /// both signed by the operator, the evidence of a fork or rollback.
+    pub fn observe(
+        &mut self,
+        head: SignedTreeHead,
+        proof: Option<&ConsistencyProof>,
+    ) -> Result<(), LogError> {
+        let Some(latest) = &self.latest else {
+            self.latest = Some(head);
+            return Ok(());
+        };
+        if latest.log_id() != head.log_id() {
+            return Err(LogError::WrongLog {
+                expected: latest.log_id(),
+                found: head.log_id(),
+            });
+        }
+        if head.tree_size() < latest.tree_size() {
+            return Err(LogError::Rollback {
+                seen_size: latest.tree_size(),
+                offered_size: head.tree_size(),
+            });
+        }
+        compare_heads(latest, &head, proof)?;
+        if head.tree_size() > latest.tree_size() || head.timestamp() > latest.timestamp() {
+            self.latest = Some(head);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! A person's access history and its verification against a signed tree head.
+
+use crate::directory::PartyId;
+use crate::keys::VerifyingKey;
+
+use super::entry::LogEntry;
+use super::error::LogError;
+use super::head::SignedTreeHead;
+use super::proof::InclusionProof;
+
+/// One entry of a history: the entry's exact bytes and its inclusion proof (which carries the
+/// entry's index and the tree size it is proved against).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryItem {
+    /// The entry's exact bytes, as logged.
+    pub entry: Vec<u8>,
+    /// Its inclusion proof against the tree size of the head the history is checked against.
+    pub proof: InclusionProof,
+}
+
+impl HistoryItem {
+    /// The entry's index in the log, as the proof states it.
+    pub fn index(&self) -> u64 {
+        self.proof.leaf_index
+    }
+}
+
+/// Every entry of the log concerning one subject, in log order, each with its inclusion proof,
+/// as the log keeper hands it to the subject (or to an auditor acting for them). It is checked
+/// with [`verify_history`], without the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessHistory {
+    /// The person the history is about.
+    pub subject: PartyId,
+    /// The entries, by ascending index.
+    pub items: Vec<HistoryItem>,
+}
+
+/// An entry of a history that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedEntry {
+    /// Its index in the log.
+    pub index: u64,
+    /// The entry, decoded. Signed objects in it are authenticated by the log only as logged;
+    /// check their signatures with [`LoggedObject::verify`](super::LoggedObject::verify).
+    pub entry: LogEntry,
+}
+
+/// An entry of a history that failed a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryFailure {
+    /// Its position in the history's list.
+    pub position: usize,
+    /// The index its proof claims.
+    pub index: u64,
+    /// The first check it failed.
+    pub error: LogError,
+}
+
+/// The outcome of [`verify_history`]: every entry checked on its own, those that passed and
+/// those that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryReport {
+    /// The head the history was checked against.
+    pub head: SignedTreeHead,
+    /// The subject.
+    pub subject: PartyId,
+    /// The entries that passed, in the history's order.
+    pub verified: Vec<CheckedEntry>,
+    /// The entries that failed, in the history's order.
+    pub failures: Vec<HistoryFailure>,
+}
+
+impl HistoryReport {
+    /// Whether every entry passed.
+    pub fn is_clean(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Checks a subject's history against a signed tree head, with only the operator's public key.
+///
+/// The head's signature is checked first; if it fails, nothing else is, and the error is
+/// returned. Then each entry is checked on its own, and every failure is reported:
+/// its proof must be for the head's tree size, indices must ascend, the entry's bytes must be
+/// included at that index under the head's root, the entry must decode strictly and it must
+/// concern the subject. A changed byte in an entry or a proof is caught by the inclusion check.
+///
+/// What this does not show: that the history is complete. The log keeper could leave an entry
+/// out of the list; see `docs/log.md` for how auditors holding all entries close that gap.
+pub fn verify_history(
+    history: &AccessHistory,
+    head_bytes: &[u8],
+    operator_key: &VerifyingKey,
+) -> Result<HistoryReport, LogError> {
+    let head = SignedTreeHead::verify(head_bytes, operator_key)?;
+    Ok(verify_history_against(history, head))
+}
+
+/// [`verify_history`] against a head already verified (for instance with
+/// [`SignedTreeHead::verify_with_directory`], or the latest head of a
+/// [`HeadMonitor`](super::HeadMonitor)).
+pub fn verify_history_against(history: &AccessHistory, head: SignedTreeHead) -> HistoryReport {
+    let mut verified = Vec::new();
+    let mut failures = Vec::new();
+    let mut last: Option<u64> = None;
+    for (position, item) in history.items.iter().enumerate() {
+        let index = item.index();
+        let ordered = last.is_none_or(|l| index > l);
+        last = Some(last.map_or(index, |l| l.max(index)));
+        let outcome = if ordered {
+            check_item(history.subject, item, &head)
+        } else {
+            Err(LogError::HistoryOrder { index })
+        };
+        match outcome {
+            Ok(entry) => verified.push(CheckedEntry { index, entry }),
+            Err(error) => failures.push(HistoryFailure {
+                position,
+                index,
+                error,
+            }),
+        }
+    }
+    HistoryReport {
+        head,
+        subject: history.subject,
+        verified,
+        failures,
+    }
+}
+
+fn check_item(
+    subject: PartyId,
+    item: &HistoryItem,
+    head: &SignedTreeHead,
+) -> Result<LogEntry, LogError> {
+    head.verify_inclusion(&item.entry, &item.proof)?;
+    let entry = LogEntry::from_bytes(&item.entry)?;
+    if entry.subject() != Some(subject) {
+        return Err(LogError::NotAboutSubject {
+            index: item.index(),
+            subject,
+        });
+    }
+    Ok(entry)
+}

@@ -1,0 +1,171 @@
+//! The transfer log itself: entries, their Merkle tree and a per-subject index.
+
+use crate::Digest;
+use crate::directory::PartyId;
+use crate::keys::SigningKey;
+use crate::signed::SignedPayload;
+use crate::time::Timestamp;
+use std::collections::BTreeMap;
+
+use super::entry::LogEntry;
+use super::error::LogError;
+use super::head::TreeHead;
+use super::history::{AccessHistory, HistoryItem};
+use super::merkle::MerkleTree;
+use super::proof::{ConsistencyProof, InclusionProof};
+
+/// An append-only log of [`LogEntry`]s, kept by the log operator.
+///
+/// It holds each entry's exact bytes, the RFC 9162 Merkle tree over them, and an index from
+/// subject to entry indices, so that a person's history is found without a scan. It signs tree
+/// heads and produces inclusion and consistency proofs for any past size; nobody needs to trust
+/// it to check those (see [`SignedTreeHead`](super::SignedTreeHead) and
+/// [`verify_history`](super::verify_history)).
+///
+/// ```
+/// use consentry::log::{Denial, LogEntry, SignedTreeHead, TransferLog};
+/// use consentry::testing::{key_for, party_for};
+/// use consentry::{Digest, Timestamp};
+///
+/// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
+/// let mut log = TransferLog::new();
+/// let entry = LogEntry::Denial(Denial::new(
+///     Digest::of(b"request"), None, None, Some(party_for("parent")), ["expired"], Timestamp(5))?);
+/// let index = log.append(&entry);
+///
+/// let head = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(6)), &key.verifying_key())?;
+/// let proof = log.inclusion_proof(index, head.tree_size())?;
+/// head.verify_inclusion(&entry.to_bytes(), &proof)?;
+/// assert_eq!(log.indices_about(&party_for("parent")), [index]);
+///
+/// // Anyone holding the entries can rebuild the log and find the same root.
+/// let rebuilt = TransferLog::from_entries(log.entries().iter().cloned())?;
+/// assert_eq!(rebuilt.root(), log.root());
+/// # Ok::<(), consentry::log::LogError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TransferLog {
+    entries: Vec<Vec<u8>>,
+    tree: MerkleTree,
+    by_subject: BTreeMap<PartyId, Vec<u64>>,
+}
+
+impl TransferLog {
+    /// An empty log.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds a log from its exported entry bytes, in order. Each entry is decoded strictly;
+    /// the rebuilt log has the same roots and proofs as the original.
+    pub fn from_entries<I: IntoIterator<Item = Vec<u8>>>(entries: I) -> Result<Self, LogError> {
+        let mut log = Self::new();
+        for bytes in entries {
+            let entry = LogEntry::from_bytes(&bytes)?;
+            log.push(bytes, entry.subject());
+        }
+        Ok(log)
+    }
+
+    /// Appends an entry and returns its index.
+    pub fn append(&mut self, entry: &LogEntry) -> u64 {
+        self.push(entry.to_bytes(), entry.subject())
+    }
+
+    fn push(&mut self, bytes: Vec<u8>, subject: Option<PartyId>) -> u64 {
+        let index = self.tree.append(&bytes);
+        self.entries.push(bytes);
+        if let Some(subject) = subject {
+            self.by_subject.entry(subject).or_default().push(index);
+        }
+        index
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> u64 {
+        self.tree.len()
+    }
+
+    /// Whether the log is empty.
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+
+    /// Every entry's exact bytes, in order: everything needed to rebuild the log.
+    pub fn entries(&self) -> &[Vec<u8>] {
+        &self.entries
+    }
+
+    /// The bytes of entry `index`.
+    pub fn entry(&self, index: u64) -> Option<&[u8]> {
+        let index = usize::try_from(index).ok()?;
+        self.entries.get(index).map(Vec::as_slice)
+    }
+
+    /// The indices of the entries concerning `subject`, ascending.
+    pub fn indices_about(&self, subject: &PartyId) -> &[u64] {
+        self.by_subject.get(subject).map_or(&[], Vec::as_slice)
+    }
+
+    /// The current root hash.
+    pub fn root(&self) -> Digest {
+        self.tree.root()
+    }
+
+    /// The root hash at a past size.
+    pub fn root_at(&self, size: u64) -> Result<Digest, LogError> {
+        Ok(self.tree.root_at(size)?)
+    }
+
+    /// The tree head of the log as it is now, not yet signed.
+    pub fn tree_head(&self, operator: PartyId, at: Timestamp) -> TreeHead {
+        TreeHead {
+            log_id: operator,
+            tree_size: self.len(),
+            root_hash: self.root(),
+            timestamp: at,
+        }
+    }
+
+    /// Signs the current tree head with the operator's key, giving the COSE bytes.
+    pub fn sign_head(&self, key: &SigningKey, operator: PartyId, at: Timestamp) -> Vec<u8> {
+        self.tree_head(operator, at).sign(key)
+    }
+
+    /// The inclusion proof of entry `index` in the log as it was at `tree_size` entries.
+    pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof, LogError> {
+        Ok(self.tree.inclusion_proof(index, tree_size)?)
+    }
+
+    /// The consistency proof between the log at `old_size` and at `new_size` entries.
+    pub fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, LogError> {
+        Ok(self.tree.consistency_proof(old_size, new_size)?)
+    }
+
+    /// Every entry concerning `subject` among the first `tree_size` entries, each with its
+    /// inclusion proof at `tree_size` (the size of the signed head it will be checked against).
+    pub fn access_history(
+        &self,
+        subject: PartyId,
+        tree_size: u64,
+    ) -> Result<AccessHistory, LogError> {
+        // Checks the size once, so an empty history for a too-large size is refused too.
+        self.tree.root_at(tree_size)?;
+        let mut items = Vec::new();
+        for &index in self.indices_about(&subject) {
+            if index >= tree_size {
+                break;
+            }
+            let entry = self.entry(index).ok_or(LogError::IndexTooLarge(index))?;
+            items.push(HistoryItem {
+                entry: entry.to_vec(),
+                proof: self.inclusion_proof(index, tree_size)?,
+            });
+        }
+        Ok(AccessHistory { subject, items })
+    }
+}
