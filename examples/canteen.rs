@@ -1,0 +1,271 @@
+//! The canteen flow, end to end: a parent consents, through FranceConnect, that the city hall
+//! may obtain the reference tax income from the tax administration to price the school canteen,
+//! once a month, for one school year. Every transfer is receipted into a tamper-evident log,
+//! and at the end the parent checks their access history without trusting the log keeper.
+//!
+//! Run with `cargo run --example canteen`.
+
+use consentry::Digest;
+use consentry::decision::{Basis, Decision};
+use consentry::directory::PartyId;
+use consentry::grant::Grant;
+use consentry::log::{Denial, LogEntry, Receipt, TransferLog, verify_history};
+use consentry::signed::{SignedPayload, Verified};
+use consentry::statement::Action;
+use consentry::terms::DataRange;
+use consentry::testing::{self, Scenario};
+use consentry::vocab::Purpose;
+
+/// The provider's side: its scenario (directory, ceilings, ledger, clock) and its log.
+struct Provider {
+    s: Scenario,
+    log: TransferLog,
+}
+
+impl Provider {
+    fn name(&self, id: PartyId) -> String {
+        self.s
+            .directory
+            .party(&id)
+            .map_or_else(|| id.to_string(), |p| p.name.clone())
+    }
+
+    /// Decides, shows the decision, and logs a receipt (allow) or a denial (deny).
+    fn decide(&mut self, title: &str, request: &[u8], basis: Basis<'_>) {
+        let decision = self.s.verifier().decide(request, basis, self.s.now);
+        println!("\n== {title}");
+        match &decision {
+            Decision::Allow(a) => {
+                let cats: Vec<&str> = a.categories().iter().map(|c| c.as_str()).collect();
+                println!("   ALLOW: the provider may send exactly:");
+                println!("     categories      {}", cats.join(", "));
+                println!(
+                    "     data range      {} .. {}",
+                    a.data_range().from,
+                    a.data_range().until
+                );
+                println!("     keep until      {}", a.retain_until());
+                println!("     basis           {} {}", a.basis_kind(), a.basis());
+                if let Some(c) = a.consent() {
+                    let how = c
+                        .representation
+                        .map_or("in person".into(), |r| format!("{r:?}"));
+                    println!(
+                        "     consent         expressed by {} for {} ({how})",
+                        self.name(c.expressed_by),
+                        self.name(c.subject)
+                    );
+                }
+                if let Some(l) = a.legal_reference() {
+                    println!("     legal basis     {l}");
+                }
+                println!("     onward transfer {}", a.onward_transfer());
+                let receipt = Receipt::for_authorization(a, self.s.next_uuid(), self.s.now)
+                    .sign(self.s.key(self.s.dgfip));
+                let entry = LogEntry::receipt(receipt).expect("our own receipt");
+                println!("     receipt logged  entry #{}", self.log.append(&entry));
+            }
+            Decision::Deny { reasons } => {
+                println!("   DENY, for every reason below:");
+                for r in reasons {
+                    println!("     [{}] {r}", r.code());
+                }
+                let record = self
+                    .s
+                    .ledger
+                    .take_decisions()
+                    .pop()
+                    .expect("the decision was kept");
+                if let Some(Ok(denial)) =
+                    Denial::from_record(&record, Digest::of(request), Some(self.s.parent))
+                {
+                    println!(
+                        "     denial logged   entry #{}",
+                        self.log.append(&LogEntry::Denial(denial))
+                    );
+                }
+            }
+        }
+    }
+
+    /// Applies and logs a lifecycle statement.
+    fn statement(&mut self, what: &str, statement: Vec<u8>, grant: &[u8]) {
+        let outcome = self.s.apply(&statement, grant);
+        println!("\n{what}: {} bytes -> {outcome:?}", statement.len());
+        if outcome.is_ok() {
+            let entry =
+                LogEntry::statement_about_grant(statement, grant).expect("about this grant");
+            println!("   statement logged entry #{}", self.log.append(&entry));
+        }
+    }
+}
+
+fn main() {
+    let mut p = Provider {
+        s: Scenario::canteen(),
+        log: TransferLog::new(),
+    };
+    println!("consentry: the canteen flow (clock at {})", p.s.now);
+    for (id, role) in [
+        (p.s.parent, "subject"),
+        (p.s.dgfip, "provider: decides, keeps the transfer log"),
+        (p.s.mairie, "consumer"),
+        (
+            p.s.franceconnect,
+            "consent manager, holds the parent's mandate",
+        ),
+        (p.s.authority, "authority, issues habilitations"),
+    ] {
+        println!("  {:<45} {id} ({role})", p.name(id));
+    }
+
+    // The parent consents through FranceConnect, which signs the grant under its mandate.
+    let grant =
+        p.s.grant()
+            .expressed_by(p.s.franceconnect)
+            .build(&p.s.ceilings)
+            .expect("within the tax administration's ceiling for canteen pricing");
+    let grant_bytes = p.s.sign_grant(&grant);
+    println!(
+        "\ngrant: {} bytes (COSE_Sign1 over deterministic CBOR)",
+        grant_bytes.len()
+    );
+    let issued = LogEntry::grant_issued(grant_bytes.clone()).expect("our own grant");
+    println!("   grant logged    entry #{}", p.log.append(&issued));
+
+    // 1. A request beyond the consent: another category, purpose and year.
+    let mut greedy = p.s.request(&grant_bytes);
+    greedy.categories.push(testing::household());
+    greedy.categories.sort();
+    greedy.purpose = Purpose::new("fiscalite:controle").expect("valid code");
+    greedy.data_range = DataRange::year(2023).expect("valid year");
+    let greedy = p.s.sign_request(&greedy);
+    p.decide(
+        "September: a request beyond the consent",
+        &greedy,
+        Basis::Signed(&grant_bytes),
+    );
+
+    // 2. The city hall asks for what was granted.
+    let request = p.s.sign_request(&p.s.request(&grant_bytes));
+    println!("\nrequest: {} bytes", request.len());
+    p.decide(
+        "September: the city hall asks for the reference tax income",
+        &request,
+        Basis::Signed(&grant_bytes),
+    );
+
+    // 3. A second request in the same month.
+    p.s.advance_days(10);
+    let again = p.s.sign_request(&p.s.request(&grant_bytes));
+    p.decide(
+        "Ten days later, a second request",
+        &again,
+        Basis::Signed(&grant_bytes),
+    );
+
+    // 4. The parent pauses, then resumes; a verified grant is cached by the provider.
+    p.s.advance_days(25);
+    let pause = p.s.statement(&grant_bytes, Action::Pause, p.s.parent);
+    p.statement("The parent pauses", pause, &grant_bytes);
+    let cached: Verified<Grant> =
+        p.s.verifier()
+            .verify_grant(&grant_bytes)
+            .expect("valid grant");
+    let paused = p.s.sign_request(&p.s.request(&grant_bytes));
+    p.decide(
+        "October, while paused (cached grant)",
+        &paused,
+        Basis::Grant(&cached),
+    );
+    p.s.advance_days(1);
+    let resume = p.s.statement(&grant_bytes, Action::Resume, p.s.parent);
+    p.statement("The parent resumes", resume, &grant_bytes);
+    let resumed = p.s.sign_request(&p.s.request(&grant_bytes));
+    p.decide(
+        "October, resumed (cached grant)",
+        &resumed,
+        Basis::Grant(&cached),
+    );
+
+    // 5. The parent withdraws consent: final, at once.
+    p.s.advance_days(1);
+    let revoke = p.s.statement(&grant_bytes, Action::Revoke, p.s.parent);
+    p.statement("The parent revokes", revoke, &grant_bytes);
+    p.s.advance_days(40);
+    let after = p.s.sign_request(&p.s.request(&grant_bytes));
+    p.decide(
+        "December, after the revocation",
+        &after,
+        Basis::Signed(&grant_bytes),
+    );
+    let resume_again = p.s.statement(&grant_bytes, Action::Resume, p.s.parent);
+    p.statement("A resume after the revocation", resume_again, &grant_bytes);
+
+    // 6. A transfer under a habilitation: no per-subject grant, same decision and audit.
+    let hab = p.s.habilitation().sign(p.s.key(p.s.authority));
+    println!("\nhabilitation: {} bytes", hab.len());
+    let under_hab = p.s.sign_request(&p.s.request(&hab));
+    p.decide("Under the habilitation", &under_hab, Basis::Signed(&hab));
+
+    // 7. The parent's access history, checked against the provider's signed tree head with
+    // nothing but the head, the entries and their proofs.
+    let head = p.log.sign_head(p.s.key(p.s.dgfip), p.s.dgfip, p.s.now);
+    println!(
+        "\nsigned tree head: {} entries, {} bytes",
+        p.log.len(),
+        head.len()
+    );
+    let history = p
+        .log
+        .access_history(p.s.parent, p.log.len())
+        .expect("a valid size");
+    let provider_key = p.s.key(p.s.dgfip).verifying_key();
+    let report = verify_history(&history, &head, &provider_key).expect("a valid head");
+    println!(
+        "\n== The parent's access history ({} entries, each proven):",
+        report.verified.len()
+    );
+    for e in &report.verified {
+        let what = match &e.entry {
+            LogEntry::Receipt(r) => {
+                let r = r.claims();
+                let cats: Vec<&str> = r.categories().iter().map(|c| c.as_str()).collect();
+                format!(
+                    "{} received {} ({:?} {})",
+                    p.name(r.consumer()),
+                    cats.join(", "),
+                    r.basis_kind(),
+                    r.basis()
+                )
+            }
+            LogEntry::GrantIssued(g) => {
+                format!("consent given to {}", p.name(g.claims().consumer()))
+            }
+            LogEntry::Statement { statement, .. } => format!(
+                "{:?} by {}",
+                statement.claims().action,
+                p.name(statement.claims().issued_by)
+            ),
+            LogEntry::Denial(d) => format!("request denied: {}", d.reasons().join(", ")),
+            other => format!("{:?}", other.kind()),
+        };
+        println!("   #{:<2} {}  {what}", e.index, e.entry.time());
+    }
+
+    // 8. The log keeper alters one receipt: the parent's check catches it.
+    let mut tampered = history.clone();
+    let victim = tampered
+        .items
+        .iter_mut()
+        .find(|i| LogEntry::from_bytes(&i.entry).is_ok_and(|e| matches!(e, LogEntry::Receipt(_))))
+        .expect("a receipt");
+    let last = victim.entry.len() - 1;
+    victim.entry[last] ^= 1;
+    let report = verify_history(&tampered, &head, &provider_key).expect("a valid head");
+    println!("\n== The same history with one receipt altered by the log keeper:");
+    for f in &report.failures {
+        println!("   entry #{} REFUSED: {}", f.index, f.error);
+    }
+    assert!(!report.is_clean(), "the tampered entry must be caught");
+}

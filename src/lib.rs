@@ -1,0 +1,78 @@
+//! consentry: consent-centric personal-data exchange between public bodies.
+//!
+//! A subject consents that a consumer may obtain some categories of their data from a provider,
+//! for one purpose, for a while, at most so often. consentry signs that consent as a
+//! [`grant::Grant`], lets the provider's [`decision::Verifier`] decide on every transfer
+//! [`request::Request`] — [`decision::Decision::Allow`] with exactly what may be sent, or
+//! [`decision::Decision::Deny`] with every rule that failed — and keeps the state those
+//! decisions need behind the [`ledger::Ledger`] trait. Transfers may also rest on a statutory
+//! [`habilitation::Habilitation`].
+//!
+//! The crate is pure: no I/O, no clock (time is passed in), no global state, no `unsafe` (outside the C ABI of the `ffi` feature).
+//!
+//! # Architecture
+//!
+//! Data flows one way, and the modules follow it:
+//!
+//! | step | module |
+//! |---|---|
+//! | untrusted bytes → strict deterministic CBOR | [`cbor`] |
+//! | → COSE_Sign1 envelope, signature over the bytes as received | [`cose`], [`Digest`], [`SigningKey`] |
+//! | → typed objects, parse → verify → use | [`signed`], [`grant`], [`habilitation`], [`statement`], [`request`] |
+//! | parties, keys, representation; categories, purposes; ceilings | [`directory`], [`vocab`], [`terms`], [`ceiling`] |
+//! | → the decision | [`decision`] |
+//! | → the state it keeps | [`ledger`] |
+//! | → the tamper-evident transfer log | [`log`] |
+//! | the auditor's kit | [`testing`] |
+//!
+//! # Example
+//!
+//! ```
+//! use consentry::decision::Decision;
+//! use consentry::testing::Scenario;
+//!
+//! let s = Scenario::canteen();
+//! let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+//! let request = s.sign_request(&s.request(&grant));
+//! match s.decide(&request, &grant) {
+//!     Decision::Allow(auth) => assert_eq!(auth.categories()[0].as_str(), "dgfip:revenu_fiscal_reference"),
+//!     Decision::Deny { reasons } => panic!("denied: {reasons:?}"),
+//! }
+//! ```
+// No unsafe code anywhere, except in the C ABI, which cannot do without raw pointers: with the
+// `ffi` feature the crate denies unsafe code and only the `ffi` module allows it.
+#![cfg_attr(not(feature = "ffi"), forbid(unsafe_code))]
+#![cfg_attr(feature = "ffi", deny(unsafe_code))]
+#![warn(missing_docs)]
+
+pub mod cbor;
+pub mod ceiling;
+pub mod cose;
+pub mod decision;
+mod digest;
+pub mod directory;
+#[cfg(feature = "ffi")]
+#[allow(unsafe_code)]
+pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod grant;
+pub mod habilitation;
+mod hex;
+pub mod ids;
+mod keys;
+pub mod ledger;
+pub mod log;
+pub mod request;
+pub mod signed;
+pub mod statement;
+pub mod terms;
+pub mod testing;
+mod time;
+pub mod vocab;
+mod wire;
+
+pub use digest::Digest;
+pub use keys::{KeyError, KeyId, SignatureError, SigningKey, VerifyingKey};
+pub use time::Timestamp;
+pub use wire::FORMAT_VERSION;

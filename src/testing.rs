@@ -1,0 +1,362 @@
+//! The auditor's kit: fixed keys, a fixed clock and a ready cast, so that a consent scenario
+//! reads in a few lines.
+//!
+//! ```
+//! use consentry::testing::Scenario;
+//! let mut s = Scenario::canteen();
+//! let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+//! // Given the parent's grant, when the city hall asks for the reference tax income…
+//! let req = s.sign_request(&s.request(&grant));
+//! // …then it is allowed.
+//! assert!(s.decide(&req, &grant).is_allow());
+//! // When it asks again in the same month, it is denied by frequency.
+//! let again = s.sign_request(&s.request(&grant));
+//! assert_eq!(s.decide(&again, &grant).codes(), ["frequency_exhausted"]);
+//! ```
+//!
+//! Everything here is deterministic: keys come from fixed seeds, ids from a counter, time from
+//! [`Scenario::now`]. Never use these keys outside tests.
+
+use crate::ceiling::{Ceilings, PurposeCeiling};
+use crate::decision::{Basis, Decision, StatementRefusal, Verifier};
+use crate::digest::Digest;
+use crate::directory::{
+    Directory, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
+};
+use crate::grant::{Grant, GrantBuilder};
+use crate::habilitation::Habilitation;
+use crate::ids::{BasisId, RequestId};
+use crate::keys::SigningKey;
+use crate::ledger::{InMemoryLedger, Status};
+use crate::request::Request;
+use crate::signed::{SignedPayload, Unverified};
+use crate::statement::{Action, Statement};
+use crate::terms::{AccessPattern, DataRange, Scope};
+use crate::time::Timestamp;
+use crate::vocab::{Category, Purpose};
+use std::cell::Cell;
+use std::collections::HashMap;
+
+/// A key derived from a name: SHA-256 of `consentry-testing:` followed by the name.
+pub fn key_for(name: &str) -> SigningKey {
+    SigningKey::from_seed(&Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).0)
+}
+
+/// A party id derived from a name (the first 16 bytes of SHA-256 of `party:` and the name,
+/// stamped as a version-8 UUID).
+pub fn party_for(name: &str) -> PartyId {
+    let d = Digest::of_parts(&[b"party:", name.as_bytes()]);
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d.0[..16]);
+    PartyId(uuid::Builder::from_custom_bytes(b).into_uuid())
+}
+
+/// The reference tax income category.
+pub fn rfr() -> Category {
+    Category::new("dgfip:revenu_fiscal_reference").unwrap_or_else(|_| unreachable!())
+}
+
+/// The family quotient category.
+pub fn quotient_familial() -> Category {
+    Category::new("cnaf:quotient_familial").unwrap_or_else(|_| unreachable!())
+}
+
+/// The tax household composition category.
+pub fn household() -> Category {
+    Category::new("dgfip:composition_foyer").unwrap_or_else(|_| unreachable!())
+}
+
+/// The canteen pricing purpose.
+pub fn canteen_purpose() -> Purpose {
+    Purpose::new("education:tarification_cantine")
+        .and_then(|p| p.with_text("Tarification de la cantine scolaire"))
+        .unwrap_or_else(|_| unreachable!())
+}
+
+const DAY: u64 = 86_400;
+
+/// The canteen cast: a parent, a child, the tax administration (DGFiP), the family allowance
+/// fund (CNAF), a city hall, FranceConnect as consent manager, and a ministry as authority;
+/// every key valid from 2025-01-01; the clock at 2025-09-01 (the start of the school year).
+pub struct Scenario {
+    /// The directory.
+    pub directory: Directory,
+    /// Purpose ceilings of DGFiP and CNAF for canteen pricing.
+    pub ceilings: Ceilings,
+    /// The ledger of the provider whose verifier [`Scenario::decide`] uses.
+    pub ledger: InMemoryLedger,
+    /// The current time.
+    pub now: Timestamp,
+    /// Whose verifier decides (DGFiP by default).
+    pub verifier_provider: PartyId,
+    /// The parent (a subject).
+    pub parent: PartyId,
+    /// The child (a subject, a minor represented by the parent).
+    pub child: PartyId,
+    /// The tax administration (a provider).
+    pub dgfip: PartyId,
+    /// The family allowance fund (a provider).
+    pub cnaf: PartyId,
+    /// The city hall (a consumer).
+    pub mairie: PartyId,
+    /// Another consumer.
+    pub other_consumer: PartyId,
+    /// FranceConnect (a consent manager with the parent's mandate).
+    pub franceconnect: PartyId,
+    /// The ministry that issues habilitations (an authority).
+    pub authority: PartyId,
+    keys: HashMap<PartyId, SigningKey>,
+    counter: Cell<u64>,
+}
+
+impl Scenario {
+    /// The canteen scenario.
+    pub fn canteen() -> Self {
+        let start = Timestamp(1_735_689_600); // 2025-01-01
+        let mut directory = Directory::new();
+        let mut keys = HashMap::new();
+        let cast: [(&str, &str, &[Role]); 8] = [
+            ("parent", "Camille Martin", &[Role::Subject]),
+            ("child", "Léa Martin", &[Role::Subject]),
+            (
+                "dgfip",
+                "Direction générale des Finances publiques",
+                &[Role::Provider],
+            ),
+            (
+                "cnaf",
+                "Caisse nationale des allocations familiales",
+                &[Role::Provider],
+            ),
+            ("mairie", "Mairie de Lyon", &[Role::Consumer]),
+            ("other", "Mairie de Villeurbanne", &[Role::Consumer]),
+            ("franceconnect", "FranceConnect", &[Role::ConsentManager]),
+            (
+                "authority",
+                "Ministère de l'Éducation nationale",
+                &[Role::Authority],
+            ),
+        ];
+        let mut ids = HashMap::new();
+        for (name, display, roles) in cast {
+            let id = party_for(name);
+            let key = key_for(name);
+            let mut party = Party::new(id, display, roles[0])
+                .with_key(PartyKey::new(key.verifying_key(), start));
+            for r in &roles[1..] {
+                party = party.with_role(*r);
+            }
+            // Every party in the cast is new and valid, so adding cannot fail.
+            let _ = directory.add_party(party);
+            keys.insert(id, key);
+            ids.insert(name, id);
+        }
+        let id = |n: &str| ids[n];
+        for (rep, kind) in [
+            ("franceconnect", RepresentationKind::Mandate),
+            ("parent", RepresentationKind::LegalRepresentative),
+        ] {
+            let subject = if rep == "parent" {
+                id("child")
+            } else {
+                id("parent")
+            };
+            let _ = directory.add_representation(Representation {
+                representative: id(rep),
+                subject,
+                kind,
+                valid_from: start,
+                valid_until: None,
+            });
+        }
+        let mut ceilings = Ceilings::new();
+        for (provider, cats) in [
+            (id("dgfip"), vec![rfr(), household()]),
+            (id("cnaf"), vec![quotient_familial()]),
+        ] {
+            ceilings.publish(PurposeCeiling {
+                publisher: provider,
+                purpose: canteen_purpose(),
+                categories: cats,
+                max_validity_secs: 366 * DAY,
+                max_access: AccessPattern::Periodic {
+                    max_uses: 2,
+                    period_secs: 30 * DAY,
+                },
+                max_retention_secs: 400 * DAY,
+                max_data_range_secs: 366 * DAY,
+            });
+        }
+        Scenario {
+            directory,
+            ceilings,
+            ledger: InMemoryLedger::new(),
+            now: Timestamp(1_756_684_800), // 2025-09-01
+            verifier_provider: id("dgfip"),
+            parent: id("parent"),
+            child: id("child"),
+            dgfip: id("dgfip"),
+            cnaf: id("cnaf"),
+            mairie: id("mairie"),
+            other_consumer: id("other"),
+            franceconnect: id("franceconnect"),
+            authority: id("authority"),
+            keys,
+            counter: Cell::new(0),
+        }
+    }
+
+    /// The signing key of a party of the cast.
+    ///
+    /// # Panics
+    /// If `party` is not in the cast (a mistake in the test).
+    pub fn key(&self, party: PartyId) -> &SigningKey {
+        &self.keys[&party]
+    }
+
+    /// A fresh deterministic UUID.
+    pub fn next_uuid(&self) -> uuid::Uuid {
+        let n = self.counter.get() + 1;
+        self.counter.set(n);
+        let mut b = [0u8; 16];
+        b[8..].copy_from_slice(&n.to_be_bytes());
+        uuid::Builder::from_custom_bytes(b).into_uuid()
+    }
+
+    /// Moves the clock forward.
+    pub fn advance_days(&mut self, days: u64) {
+        self.now = self.now.plus_secs(days * DAY);
+    }
+
+    /// The parent's canteen grant, as the brief describes it: for the school year from now,
+    /// at most once a month, the reference tax income for tax year 2025, kept one year.
+    pub fn grant(&self) -> GrantBuilder {
+        Grant::builder(
+            BasisId(self.next_uuid()),
+            self.parent,
+            self.mairie,
+            canteen_purpose(),
+        )
+        .cover(self.dgfip, [rfr()])
+        .issued_at(self.now)
+        .valid(self.now, self.now.plus_secs(365 * DAY))
+        .access(AccessPattern::MONTHLY)
+        .data_range(DataRange::year(2025).unwrap_or_else(|| unreachable!()))
+        .retention_secs(365 * DAY)
+    }
+
+    /// Signs a grant with the key of whoever expressed it.
+    pub fn sign_grant(&self, grant: &Grant) -> Vec<u8> {
+        grant.sign(self.key(grant.expressed_by()))
+    }
+
+    /// A habilitation from the authority for the city hall: the family quotient at CNAF and
+    /// the reference tax income at DGFiP, for canteen pricing, one year.
+    pub fn habilitation(&self) -> Habilitation {
+        let mut scope = Scope::new();
+        scope.add(self.cnaf, [quotient_familial()]);
+        scope.add(self.dgfip, [rfr()]);
+        Habilitation::new(
+            BasisId(self.next_uuid()),
+            self.authority,
+            self.mairie,
+            scope,
+            canteen_purpose(),
+            "CRPA art. L114-8 ; décret n° 2025-0000",
+            self.now,
+            (self.now, self.now.plus_secs(365 * DAY)),
+            365 * DAY,
+        )
+        .unwrap_or_else(|| unreachable!())
+    }
+
+    /// A request from the basis's consumer to the verifier's provider, for every category the
+    /// basis covers there, its purpose, its data range (tax year 2025 for a habilitation),
+    /// issued now, about the grant's subject (the parent for a habilitation).
+    ///
+    /// # Panics
+    /// If `basis` is neither a grant nor a habilitation (a mistake in the test).
+    pub fn request(&self, basis: &[u8]) -> Request {
+        let digest = Digest::of(basis);
+        let provider = self.verifier_provider;
+        let (id, consumer, subject, categories, purpose, data_range) =
+            if let Ok(g) = Unverified::<Grant>::parse(basis) {
+                let g = g.claims();
+                (
+                    g.id(),
+                    g.consumer(),
+                    g.subject(),
+                    g.scope().categories_at(&provider).to_vec(),
+                    g.purpose().clone(),
+                    g.data_range(),
+                )
+            } else {
+                let h = Unverified::<Habilitation>::parse(basis)
+                    .unwrap_or_else(|e| panic!("not a grant nor a habilitation: {e}"));
+                let h = h.claims();
+                (
+                    h.id(),
+                    h.consumer(),
+                    self.parent,
+                    h.scope().categories_at(&provider).to_vec(),
+                    h.purpose().clone(),
+                    DataRange::year(2025).unwrap_or_else(|| unreachable!()),
+                )
+            };
+        Request {
+            id: RequestId(self.next_uuid()),
+            basis: id,
+            basis_digest: digest,
+            consumer,
+            provider,
+            subject,
+            categories,
+            purpose,
+            data_range,
+            issued_at: self.now,
+        }
+    }
+
+    /// Signs a request with the consumer's key.
+    pub fn sign_request(&self, request: &Request) -> Vec<u8> {
+        request.sign(self.key(request.consumer))
+    }
+
+    /// A signed lifecycle statement about `basis` by `by`, issued now.
+    pub fn statement(&self, basis: &[u8], action: Action, by: PartyId) -> Vec<u8> {
+        let id = Unverified::<Grant>::parse(basis)
+            .map(|g| g.claims().id())
+            .or_else(|_| Unverified::<Habilitation>::parse(basis).map(|h| h.claims().id()))
+            .unwrap_or(BasisId(uuid::Uuid::nil()));
+        Statement {
+            basis: id,
+            basis_digest: Digest::of(basis),
+            action,
+            issued_by: by,
+            issued_at: self.now,
+        }
+        .sign(self.key(by))
+    }
+
+    /// The verifier of [`Scenario::verifier_provider`].
+    pub fn verifier(&self) -> Verifier<'_, InMemoryLedger> {
+        Verifier::new(
+            self.verifier_provider,
+            &self.directory,
+            &self.ceilings,
+            &self.ledger,
+        )
+    }
+
+    /// Decides on a request with its basis bytes, now.
+    pub fn decide(&self, request: &[u8], basis: &[u8]) -> Decision {
+        self.verifier()
+            .decide(request, Basis::Signed(basis), self.now)
+    }
+
+    /// Applies a lifecycle statement, now.
+    pub fn apply(&self, statement: &[u8], basis: &[u8]) -> Result<Status, StatementRefusal> {
+        self.verifier()
+            .apply_statement(statement, Basis::Signed(basis), self.now)
+    }
+}

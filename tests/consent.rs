@@ -1,0 +1,12 @@
+//! The consent model and the transfer decision, tested from the outside through the auditor's
+//! kit (`consentry::testing::Scenario`): one test per denial reason, properties of the
+//! decision, a model-based test against an independent reference model, and concurrency.
+
+mod consent {
+    mod common;
+    mod concurrency;
+    mod model;
+    mod properties;
+    mod reasons;
+    mod statements;
+}

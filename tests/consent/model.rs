@@ -1,0 +1,876 @@
+//! Model-based test: random sequences of operations run against the library and against a
+//! small reference model written here from the rules (see the verifier's documentation), which
+//! predicts every decision including the exact reasons, and every statement's outcome.
+//!
+//! The number of sequences is `CONSENTRY_MODEL_CASES` (default 1000).
+
+use consentry::ceiling::CeilingExcess;
+use consentry::decision::{Decision, Reason, StatementRefusal, Subject};
+use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};
+use consentry::grant::Grant;
+use consentry::habilitation::Habilitation;
+use consentry::ids::{BasisId, RequestId};
+use consentry::ledger::{LifecycleRefusal, Status};
+use consentry::signed::SignedPayload;
+use consentry::statement::Action;
+use consentry::terms::{AccessPattern, DataRange, Scope};
+use consentry::testing::{Scenario, canteen_purpose, household, quotient_familial, rfr};
+use consentry::vocab::{Category, Purpose};
+use consentry::{KeyId, Timestamp};
+use proptest::prelude::*;
+use proptest::sample::Index;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
+/// The default policy's tolerances, restated.
+const SKEW: u64 = 120;
+const MAX_AGE: u64 = 300;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("CONSENTRY_MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    ProptestConfig::with_cases(cases)
+}
+
+// ---------------------------------------------------------------- operations
+
+/// Who expresses a grant, relative to its subject.
+#[derive(Clone, Copy, Debug)]
+enum Expresser {
+    /// The subject themself.
+    Subject,
+    /// FranceConnect for the parent (mandate), the parent for the child (legal representative).
+    Representative,
+    /// Someone with no representation: the other city hall for the parent, FranceConnect for
+    /// the child.
+    Stranger,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Mutation {
+    None,
+    WrongConsumer,
+    ExtraCategory,
+    WrongSubject,
+    WrongPurpose,
+    OutsideRange,
+    Stale(u64),
+    FromFuture(u64),
+    ReplayId(Index),
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    /// The grant's subject (the habilitation's signer).
+    Subject,
+    /// The subject's representative (FranceConnect for a habilitation).
+    Representative,
+    /// The consumer.
+    Consumer,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Grant {
+        for_child: bool,
+        expresser: Expresser,
+        /// Bitmask over the four grantable categories (two beyond DGFiP's ceiling).
+        categories: u8,
+        access: Option<(u32, u64)>,
+        starts_later: bool,
+        validity_days: u64,
+        retention_days: u64,
+        wide_range: bool,
+    },
+    Habilitation {
+        by_authority: bool,
+    },
+    Request {
+        basis: Index,
+        mutation: Mutation,
+    },
+    Statement {
+        basis: Index,
+        action: Action,
+        by: Who,
+    },
+    Compromise {
+        who: usize,
+    },
+    Advance {
+        secs: u64,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let expresser = prop_oneof![
+        4 => Just(Expresser::Subject),
+        3 => Just(Expresser::Representative),
+        1 => Just(Expresser::Stranger),
+    ];
+    let access = prop_oneof![
+        1 => Just(None),
+        6 => (
+            prop_oneof![4 => Just(1u32), 3 => Just(2u32), 1 => Just(3u32)],
+            prop_oneof![6 => Just(30 * DAY), 2 => Just(90 * DAY), 1 => Just(DAY)],
+        )
+            .prop_map(Some),
+    ];
+    let grant = (
+        any::<bool>(),
+        expresser,
+        prop_oneof![8 => Just(1u8), 4 => Just(3u8), 1 => 1u8..16],
+        access,
+        prop::bool::weighted(0.1),
+        prop_oneof![2 => Just(30u64), 10 => Just(365), 1 => Just(400)],
+        prop_oneof![10 => Just(365u64), 3 => Just(30), 1 => Just(500)],
+        prop::bool::weighted(0.08),
+    )
+        .prop_map(
+            |(
+                for_child,
+                expresser,
+                categories,
+                access,
+                starts_later,
+                validity_days,
+                retention_days,
+                wide_range,
+            )| Op::Grant {
+                for_child,
+                expresser,
+                categories,
+                access,
+                starts_later,
+                validity_days,
+                retention_days,
+                wide_range,
+            },
+        );
+    let mutation = prop_oneof![
+        12 => Just(Mutation::None),
+        1 => Just(Mutation::WrongConsumer),
+        1 => Just(Mutation::ExtraCategory),
+        1 => Just(Mutation::WrongSubject),
+        1 => Just(Mutation::WrongPurpose),
+        1 => Just(Mutation::OutsideRange),
+        1 => (MAX_AGE + 1..MAX_AGE + 4 * HOUR).prop_map(Mutation::Stale),
+        1 => (SKEW + 1..SKEW + HOUR).prop_map(Mutation::FromFuture),
+        2 => any::<Index>().prop_map(Mutation::ReplayId),
+    ];
+    let action = prop_oneof![
+        3 => Just(Action::Pause),
+        3 => Just(Action::Resume),
+        1 => Just(Action::Revoke),
+    ];
+    let who = prop_oneof![
+        3 => Just(Who::Subject),
+        2 => Just(Who::Representative),
+        1 => Just(Who::Consumer),
+    ];
+    let advance = prop_oneof![
+        2 => 1u64..=300,
+        3 => HOUR..=2 * DAY,
+        3 => DAY..=40 * DAY,
+        1 => 30 * DAY..=120 * DAY,
+    ];
+    prop_oneof![
+        12 => grant,
+        3 => prop::bool::weighted(0.8).prop_map(|by_authority| Op::Habilitation { by_authority }),
+        30 => (any::<Index>(), mutation).prop_map(|(basis, mutation)| Op::Request { basis, mutation }),
+        9 => (any::<Index>(), action, who).prop_map(|(basis, action, by)| Op::Statement { basis, action, by }),
+        1 => (0usize..5).prop_map(|who| Op::Compromise { who }),
+        12 => advance.prop_map(|secs| Op::Advance { secs }),
+    ]
+}
+
+// ---------------------------------------------------------------- the reference model
+
+/// What the model knows about a basis it saw issued.
+#[derive(Clone, Debug)]
+struct MBasis {
+    bytes: Vec<u8>,
+    id: BasisId,
+    signer: PartyId,
+    issued_at: Timestamp,
+    /// `Some` for a grant.
+    grant: Option<MGrant>,
+    categories: Vec<Category>,
+    not_before: Timestamp,
+    expires_at: Timestamp,
+    retention: u64,
+    validity: u64,
+}
+
+#[derive(Clone, Debug)]
+struct MGrant {
+    subject: PartyId,
+    access: Option<(u32, u64)>,
+    data_range: DataRange,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MStatus {
+    Active,
+    Paused(Timestamp),
+    Revoked(Timestamp),
+}
+
+#[derive(Default)]
+struct MLifecycle {
+    status: Option<MStatus>,
+    latest: Option<Timestamp>,
+    applied: HashSet<(u8, PartyId, Timestamp)>,
+}
+
+/// The reference model: the cast's static facts restated, plus its own state.
+struct Model {
+    now: Timestamp,
+    parent: PartyId,
+    child: PartyId,
+    mairie: PartyId,
+    other: PartyId,
+    franceconnect: PartyId,
+    authority: PartyId,
+    dgfip: PartyId,
+    kids: HashMap<PartyId, KeyId>,
+    compromised: HashMap<PartyId, Timestamp>,
+    lifecycle: HashMap<BasisId, MLifecycle>,
+    uses: HashMap<(BasisId, Timestamp), u32>,
+    /// Request ids remembered, with the time after which they may be forgotten.
+    seen: HashMap<RequestId, Timestamp>,
+}
+
+/// A request as the model sees it.
+struct MRequest {
+    id: RequestId,
+    consumer: PartyId,
+    subject: PartyId,
+    categories: Vec<Category>,
+    purpose: Purpose,
+    data_range: DataRange,
+    issued_at: Timestamp,
+}
+
+impl Model {
+    fn roles(&self, p: PartyId) -> &'static [Role] {
+        if p == self.parent || p == self.child {
+            &[Role::Subject]
+        } else if p == self.mairie || p == self.other {
+            &[Role::Consumer]
+        } else if p == self.franceconnect {
+            &[Role::ConsentManager]
+        } else if p == self.authority {
+            &[Role::Authority]
+        } else {
+            &[Role::Provider]
+        }
+    }
+
+    fn has(&self, p: PartyId, role: Role) -> bool {
+        self.roles(p).contains(&role)
+    }
+
+    /// The cast's representations, valid from 2025-01-01 with no end.
+    fn representation(&self, rep: PartyId, subject: PartyId) -> Option<RepresentationKind> {
+        if rep == self.franceconnect && subject == self.parent {
+            Some(RepresentationKind::Mandate)
+        } else if rep == self.parent && subject == self.child {
+            Some(RepresentationKind::LegalRepresentative)
+        } else {
+            None
+        }
+    }
+
+    /// The key rule for a party's only key, for an object issued at `at`.
+    fn key_reason(&self, object: Subject, signer: PartyId, at: Timestamp) -> Option<Reason> {
+        let compromised_at = *self.compromised.get(&signer)?;
+        (at >= compromised_at).then(|| Reason::KeyNotValid {
+            object,
+            refusal: KeyRefusal::Compromised {
+                kid: self.kids[&signer],
+                compromised_at,
+                issued_at: at,
+            },
+        })
+    }
+
+    fn status(&self, id: BasisId) -> MStatus {
+        self.lifecycle
+            .get(&id)
+            .and_then(|l| l.status)
+            .unwrap_or(MStatus::Active)
+    }
+
+    /// DGFiP's canteen ceiling, restated: two categories, 366 days of validity and data, two
+    /// uses per 30 days, 400 days of retention.
+    fn excesses(&self, b: &MBasis) -> Vec<CeilingExcess> {
+        let provider = self.dgfip;
+        let allowed = [rfr(), household()];
+        let mut out = Vec::new();
+        let extra: Vec<Category> = b
+            .categories
+            .iter()
+            .filter(|c| !allowed.contains(c))
+            .cloned()
+            .collect();
+        if !extra.is_empty() {
+            out.push(CeilingExcess::Categories {
+                provider,
+                categories: extra,
+            });
+        }
+        if b.validity > 366 * DAY {
+            out.push(CeilingExcess::Validity {
+                provider,
+                max_secs: 366 * DAY,
+            });
+        }
+        if let Some(g) = &b.grant {
+            // At most 2 uses, and no more than 2 per 30 days on average.
+            if let Some((n, p)) = g.access {
+                if n > 2 || u128::from(n) * u128::from(30 * DAY) > 2 * u128::from(p) {
+                    out.push(CeilingExcess::Frequency { provider });
+                }
+            }
+        }
+        if b.retention > 400 * DAY {
+            out.push(CeilingExcess::Retention {
+                provider,
+                max_secs: 400 * DAY,
+            });
+        }
+        if let Some(g) = &b.grant {
+            if g.data_range.len_secs() > 366 * DAY {
+                out.push(CeilingExcess::DataRange {
+                    provider,
+                    max_secs: 366 * DAY,
+                });
+            }
+        }
+        out
+    }
+
+    /// The period containing now: its start, end and quota.
+    fn window(&self, b: &MBasis, g: &MGrant) -> (Timestamp, Timestamp, u32) {
+        match g.access {
+            None => (b.not_before, b.expires_at, 1),
+            Some((n, p)) => {
+                let k = if self.now < b.not_before {
+                    0
+                } else {
+                    (self.now.0 - b.not_before.0) / p
+                };
+                let start = Timestamp(b.not_before.0 + k * p);
+                (start, Timestamp(start.0 + p), n)
+            }
+        }
+    }
+
+    /// The decision the rules call for; on allow, updates the model's state.
+    fn decide(
+        &mut self,
+        r: &MRequest,
+        b: &MBasis,
+    ) -> Result<Option<RepresentationKind>, Vec<Reason>> {
+        // Stage 2 (stage 1 always passes here): both signatures' keys.
+        let stage2: Vec<Reason> = [
+            self.key_reason(Subject::Request, r.consumer, r.issued_at),
+            self.key_reason(Subject::Basis, b.signer, b.issued_at),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !stage2.is_empty() {
+            return Err(stage2);
+        }
+        let mut out = Vec::new();
+        let mut representation = None;
+        match &b.grant {
+            Some(g) if b.signer == g.subject => {
+                if !self.has(g.subject, Role::Subject) {
+                    out.push(Reason::SignerNotEntitled {
+                        object: Subject::Basis,
+                        signer: b.signer,
+                        required: Role::Subject,
+                    });
+                }
+            }
+            Some(g) => match self.representation(b.signer, g.subject) {
+                None => out.push(Reason::RepresentationNotValid {
+                    representative: b.signer,
+                    subject: g.subject,
+                }),
+                Some(kind) => {
+                    if kind == RepresentationKind::Mandate
+                        && !self.has(b.signer, Role::ConsentManager)
+                    {
+                        out.push(Reason::SignerNotEntitled {
+                            object: Subject::Basis,
+                            signer: b.signer,
+                            required: Role::ConsentManager,
+                        });
+                    }
+                    representation = Some(kind);
+                }
+            },
+            None => {
+                if !self.has(b.signer, Role::Authority) {
+                    out.push(Reason::SignerNotEntitled {
+                        object: Subject::Basis,
+                        signer: b.signer,
+                        required: Role::Authority,
+                    });
+                }
+            }
+        }
+        if !self.has(r.consumer, Role::Consumer) {
+            out.push(Reason::SignerNotEntitled {
+                object: Subject::Request,
+                signer: r.consumer,
+                required: Role::Consumer,
+            });
+        }
+        if r.consumer != self.mairie {
+            out.push(Reason::ConsumerMismatch {
+                requested: r.consumer,
+                granted: self.mairie,
+            });
+        }
+        if let Some(g) = &b.grant {
+            if g.subject != r.subject {
+                out.push(Reason::SubjectMismatch {
+                    requested: r.subject,
+                    granted: g.subject,
+                });
+            }
+        }
+        let missing: Vec<Category> = r
+            .categories
+            .iter()
+            .filter(|c| !b.categories.contains(c))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            out.push(Reason::CategoriesNotCovered {
+                categories: missing,
+            });
+        }
+        if r.purpose != canteen_purpose() {
+            out.push(Reason::PurposeMismatch {
+                requested: r.purpose.clone(),
+                granted: canteen_purpose(),
+            });
+        }
+        if let Some(g) = &b.grant {
+            if !(g.data_range.from <= r.data_range.from && r.data_range.until <= g.data_range.until)
+            {
+                out.push(Reason::DataRangeOutside {
+                    requested: r.data_range,
+                    granted: g.data_range,
+                });
+            }
+        }
+        if self.now < b.not_before {
+            out.push(Reason::NotYetValid {
+                not_before: b.not_before,
+            });
+        }
+        if self.now >= b.expires_at {
+            out.push(Reason::Expired {
+                expires_at: b.expires_at,
+            });
+        }
+        match self.status(b.id) {
+            MStatus::Active => {}
+            MStatus::Paused(since) => out.push(Reason::Paused { since }),
+            MStatus::Revoked(at) => out.push(Reason::Revoked { at }),
+        }
+        let excesses = self.excesses(b);
+        if !excesses.is_empty() {
+            out.push(Reason::BeyondCeiling { excesses });
+        }
+        if r.issued_at.0 > self.now.0 + SKEW {
+            out.push(Reason::RequestFromFuture {
+                issued_at: r.issued_at,
+            });
+        }
+        if self.now.0 > r.issued_at.0 + MAX_AGE {
+            out.push(Reason::RequestTooOld {
+                issued_at: r.issued_at,
+            });
+        }
+        if self.seen.contains_key(&r.id) {
+            out.push(Reason::ReplayedRequest { id: r.id });
+        }
+        let window = b.grant.as_ref().map(|g| (self.window(b, g), g.access));
+        if let Some(((start, end, max), access)) = window {
+            if self.uses.get(&(b.id, start)).copied().unwrap_or(0) >= max {
+                out.push(match access {
+                    None => Reason::OneTimeUsed,
+                    Some(_) => Reason::FrequencyExhausted { next_allowed: end },
+                });
+            }
+        }
+        if !out.is_empty() {
+            return Err(out);
+        }
+        // Allowed: the id is remembered until its freshness window closes. The in-memory
+        // ledger forgets expired ids when it next commits a use, which the model mirrors (the
+        // ledger contract allows forgetting at any time after).
+        let now = self.now;
+        self.seen.retain(|_, forget_after| *forget_after >= now);
+        self.seen.insert(r.id, Timestamp(r.issued_at.0 + MAX_AGE));
+        if let Some(((start, _, _), _)) = window {
+            *self.uses.entry((b.id, start)).or_default() += 1;
+        }
+        Ok(representation)
+    }
+
+    fn may_state(&self, b: &MBasis, signer: PartyId) -> bool {
+        match &b.grant {
+            None => signer == b.signer && self.has(signer, Role::Authority),
+            Some(g) if signer == g.subject => self.has(signer, Role::Subject),
+            Some(g) => match self.representation(signer, g.subject) {
+                Some(RepresentationKind::Mandate) => self.has(signer, Role::ConsentManager),
+                Some(RepresentationKind::LegalRepresentative) => true,
+                None => false,
+            },
+        }
+    }
+
+    fn statement(
+        &mut self,
+        b: &MBasis,
+        action: Action,
+        by: PartyId,
+    ) -> Result<Status, StatementRefusal> {
+        if let Some(r) = self.key_reason(Subject::Basis, b.signer, b.issued_at) {
+            return Err(StatementRefusal::Object(r));
+        }
+        if let Some(r) = self.key_reason(Subject::Statement, by, self.now) {
+            return Err(StatementRefusal::Object(r));
+        }
+        if !self.may_state(b, by) {
+            return Err(StatementRefusal::NotEntitled { signer: by });
+        }
+        let now = self.now;
+        let l = self.lifecycle.entry(b.id).or_default();
+        if let Some(MStatus::Revoked(at)) = l.status {
+            return Err(LifecycleRefusal::AlreadyRevoked { at }.into());
+        }
+        let code = match action {
+            Action::Pause => 0,
+            Action::Resume => 1,
+            Action::Revoke => 2,
+        };
+        if !l.applied.insert((code, by, now)) {
+            return Err(LifecycleRefusal::Duplicate.into());
+        }
+        if let Some(latest) = l.latest.filter(|t| now < *t) {
+            return Err(LifecycleRefusal::OutOfOrder { latest }.into());
+        }
+        let next = match (action, l.status.unwrap_or(MStatus::Active)) {
+            (Action::Revoke, _) => MStatus::Revoked(now),
+            (Action::Pause, MStatus::Paused(since)) => MStatus::Paused(since),
+            (Action::Pause, _) => MStatus::Paused(now),
+            (Action::Resume, _) => MStatus::Active,
+        };
+        l.status = Some(next);
+        l.latest = Some(now);
+        Ok(match next {
+            MStatus::Active => Status::Active,
+            MStatus::Paused(since) => Status::Paused { since },
+            MStatus::Revoked(at) => Status::Revoked { at },
+        })
+    }
+}
+
+// ---------------------------------------------------------------- running both
+
+/// Categories a grant may cover at DGFiP (the last two are beyond its canteen ceiling), and
+/// one more no grant covers.
+fn universe() -> [Category; 5] {
+    [
+        rfr(),
+        household(),
+        quotient_familial(),
+        Category::new("dgfip:situation_patrimoniale").unwrap(),
+        Category::new("dgfip:adresse_fiscale").unwrap(),
+    ]
+}
+
+fn run(ops: &[Op]) -> Result<(), TestCaseError> {
+    let mut s = Scenario::canteen();
+    let cast = [
+        s.parent,
+        s.franceconnect,
+        s.mairie,
+        s.authority,
+        s.other_consumer,
+    ];
+    let mut m = Model {
+        now: s.now,
+        parent: s.parent,
+        child: s.child,
+        mairie: s.mairie,
+        other: s.other_consumer,
+        franceconnect: s.franceconnect,
+        authority: s.authority,
+        dgfip: s.dgfip,
+        kids: [
+            s.parent,
+            s.child,
+            s.mairie,
+            s.other_consumer,
+            s.franceconnect,
+            s.authority,
+        ]
+        .into_iter()
+        .map(|p| (p, s.key(p).key_id()))
+        .collect(),
+        compromised: HashMap::new(),
+        lifecycle: HashMap::new(),
+        uses: HashMap::new(),
+        seen: HashMap::new(),
+    };
+    let mut bases: Vec<MBasis> = Vec::new();
+    let mut request_ids: Vec<RequestId> = Vec::new();
+    for (step, op) in ops.iter().enumerate() {
+        match op {
+            Op::Grant {
+                for_child,
+                expresser,
+                categories,
+                access,
+                starts_later,
+                validity_days,
+                retention_days,
+                wide_range,
+            } => {
+                let subject = if *for_child { s.child } else { s.parent };
+                let expressed_by = match (expresser, for_child) {
+                    (Expresser::Subject, _) => subject,
+                    (Expresser::Representative, false) => s.franceconnect,
+                    (Expresser::Representative, true) => s.parent,
+                    (Expresser::Stranger, false) => s.other_consumer,
+                    (Expresser::Stranger, true) => s.franceconnect,
+                };
+                let cats: Vec<Category> = universe()[..4]
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| categories & (1 << i) != 0)
+                    .map(|(_, c)| c.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let not_before = if *starts_later {
+                    s.now.plus_secs(2 * DAY)
+                } else {
+                    s.now
+                };
+                let expires_at = not_before.plus_secs(validity_days * DAY);
+                let data_range = if *wide_range {
+                    DataRange::new(
+                        Timestamp::from_date(2024, 1, 1).unwrap(),
+                        Timestamp::from_date(2026, 1, 1).unwrap(),
+                    )
+                    .unwrap()
+                } else {
+                    DataRange::year(2025).unwrap()
+                };
+                let pattern = match access {
+                    None => AccessPattern::OneTime,
+                    Some((max_uses, period_secs)) => AccessPattern::Periodic {
+                        max_uses: *max_uses,
+                        period_secs: *period_secs,
+                    },
+                };
+                let id = BasisId(s.next_uuid());
+                let grant = Grant::builder(id, subject, s.mairie, canteen_purpose())
+                    .expressed_by(expressed_by)
+                    .cover(s.dgfip, cats.clone())
+                    .issued_at(s.now)
+                    .valid(not_before, expires_at)
+                    .access(pattern)
+                    .data_range(data_range)
+                    .retention_secs(retention_days * DAY)
+                    .build_without_ceiling_check()
+                    .unwrap();
+                bases.push(MBasis {
+                    bytes: s.sign_grant(&grant),
+                    id,
+                    signer: expressed_by,
+                    issued_at: s.now,
+                    grant: Some(MGrant {
+                        subject,
+                        access: *access,
+                        data_range,
+                    }),
+                    categories: cats,
+                    not_before,
+                    expires_at,
+                    retention: retention_days * DAY,
+                    validity: validity_days * DAY,
+                });
+            }
+            Op::Habilitation { by_authority } => {
+                let signer = if *by_authority {
+                    s.authority
+                } else {
+                    s.franceconnect
+                };
+                let id = BasisId(s.next_uuid());
+                let mut scope = Scope::new();
+                scope.add(s.dgfip, [rfr()]);
+                let h = Habilitation::new(
+                    id,
+                    signer,
+                    s.mairie,
+                    scope,
+                    canteen_purpose(),
+                    "CRPA art. L114-8",
+                    s.now,
+                    (s.now, s.now.plus_secs(365 * DAY)),
+                    365 * DAY,
+                )
+                .unwrap();
+                bases.push(MBasis {
+                    bytes: h.sign(s.key(signer)),
+                    id,
+                    signer,
+                    issued_at: s.now,
+                    grant: None,
+                    categories: vec![rfr()],
+                    not_before: s.now,
+                    expires_at: s.now.plus_secs(365 * DAY),
+                    retention: 365 * DAY,
+                    validity: 365 * DAY,
+                });
+            }
+            Op::Request { basis, mutation } => {
+                if bases.is_empty() {
+                    continue;
+                }
+                let b = bases[basis.index(bases.len())].clone();
+                let mut r = s.request(&b.bytes);
+                match mutation {
+                    Mutation::None => {}
+                    Mutation::WrongConsumer => r.consumer = s.other_consumer,
+                    Mutation::ExtraCategory => {
+                        let extra = universe()
+                            .into_iter()
+                            .find(|c| !b.categories.contains(c))
+                            .unwrap();
+                        r.categories.push(extra);
+                        r.categories.sort();
+                    }
+                    Mutation::WrongSubject => {
+                        r.subject = if r.subject == s.parent {
+                            s.child
+                        } else {
+                            s.parent
+                        }
+                    }
+                    Mutation::WrongPurpose => {
+                        r.purpose = Purpose::new("social:aide_logement").unwrap()
+                    }
+                    Mutation::OutsideRange => r.data_range = DataRange::year(2023).unwrap(),
+                    Mutation::Stale(secs) => r.issued_at = s.now.minus_secs(*secs),
+                    Mutation::FromFuture(secs) => r.issued_at = s.now.plus_secs(*secs),
+                    Mutation::ReplayId(i) => {
+                        if !request_ids.is_empty() {
+                            r.id = request_ids[i.index(request_ids.len())];
+                        }
+                    }
+                }
+                request_ids.push(r.id);
+                let mr = MRequest {
+                    id: r.id,
+                    consumer: r.consumer,
+                    subject: r.subject,
+                    categories: r.categories.clone(),
+                    purpose: r.purpose.clone(),
+                    data_range: r.data_range,
+                    issued_at: r.issued_at,
+                };
+                let decision = s.decide(&s.sign_request(&r), &b.bytes);
+                let expected = m.decide(&mr, &b);
+                match (&decision, &expected) {
+                    (Decision::Allow(a), Ok(rep)) => {
+                        prop_assert_eq!(a.categories(), &mr.categories[..]);
+                        prop_assert_eq!(a.data_range(), mr.data_range);
+                        prop_assert_eq!(a.retain_until(), m.now.plus_secs(b.retention));
+                        prop_assert_eq!(a.basis(), b.id);
+                        match &b.grant {
+                            Some(g) => {
+                                let c = a.consent().unwrap();
+                                prop_assert_eq!(c.expressed_by, b.signer);
+                                prop_assert_eq!(c.subject, g.subject);
+                                prop_assert_eq!(c.representation, *rep);
+                                prop_assert!(a.legal_reference().is_none());
+                            }
+                            None => {
+                                prop_assert!(a.consent().is_none());
+                                prop_assert_eq!(a.legal_reference(), Some("CRPA art. L114-8"));
+                            }
+                        }
+                    }
+                    (Decision::Deny { reasons }, Err(want)) => {
+                        prop_assert_eq!(reasons, want, "step {}: {:?}", step, op);
+                    }
+                    _ => prop_assert!(
+                        false,
+                        "step {}: {:?}: library {:?}, model {:?}",
+                        step,
+                        op,
+                        decision.codes(),
+                        expected
+                            .as_ref()
+                            .map_err(|r| r.iter().map(Reason::code).collect::<Vec<_>>())
+                    ),
+                }
+            }
+            Op::Statement { basis, action, by } => {
+                if bases.is_empty() {
+                    continue;
+                }
+                let b = bases[basis.index(bases.len())].clone();
+                let signer = match (by, &b.grant) {
+                    (Who::Subject, Some(g)) => g.subject,
+                    (Who::Subject, None) => b.signer,
+                    (Who::Representative, Some(g)) if g.subject == s.child => s.parent,
+                    (Who::Representative, _) => s.franceconnect,
+                    (Who::Consumer, _) => s.mairie,
+                };
+                let got = s.apply(&s.statement(&b.bytes, *action, signer), &b.bytes);
+                let want = m.statement(&b, *action, signer);
+                prop_assert_eq!(got, want, "step {}: {:?}", step, op);
+            }
+            Op::Compromise { who } => {
+                let p = cast[*who];
+                let kid = s.key(p).key_id();
+                s.directory.report_compromise(&kid, s.now).unwrap();
+                let at = m.compromised.entry(p).or_insert(m.now);
+                *at = (*at).min(m.now);
+            }
+            Op::Advance { secs } => {
+                s.now = s.now.plus_secs(*secs);
+                m.now = m.now.plus_secs(*secs);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn library_agrees_with_the_reference_model(ops in prop::collection::vec(op(), 1..=30)) {
+        run(&ops)?;
+    }
+}

@@ -1,0 +1,261 @@
+//! Property tests of the signed payload types: every wire type round-trips through its strict
+//! codec, every accepted byte string re-encodes to itself, and no single bit flip of a signed
+//! object yields an accepted object.
+
+use consentry::Timestamp;
+use consentry::cbor::DecodeError;
+use consentry::directory::PartyId;
+use consentry::grant::Grant;
+use consentry::habilitation::Habilitation;
+use consentry::ids::{BasisId, RequestId};
+use consentry::request::Request;
+use consentry::signed::{SignedPayload, Unverified, Verified};
+use consentry::statement::{Action, Statement};
+use consentry::terms::{AccessPattern, DataRange, Scope};
+use consentry::testing::Scenario;
+use consentry::vocab::{Category, Purpose};
+use proptest::prelude::*;
+
+fn party() -> impl Strategy<Value = PartyId> {
+    any::<[u8; 16]>().prop_map(PartyId::from_bytes)
+}
+
+fn code() -> impl Strategy<Value = String> {
+    ("[a-z][a-z0-9_-]{0,31}", "[a-z0-9_.-]{1,64}").prop_map(|(ns, n)| format!("{ns}:{n}"))
+}
+
+fn category() -> impl Strategy<Value = Category> {
+    code().prop_map(|c| Category::new(c).unwrap())
+}
+
+fn purpose() -> impl Strategy<Value = Purpose> {
+    (code(), proptest::option::of(".{0,40}")).prop_map(|(c, t)| {
+        let p = Purpose::new(c).unwrap();
+        match t {
+            Some(t) if !t.is_empty() => p.with_text(t).unwrap(),
+            _ => p,
+        }
+    })
+}
+
+fn scope() -> impl Strategy<Value = Scope> {
+    proptest::collection::vec((party(), proptest::collection::vec(category(), 1..4)), 1..4)
+        .prop_map(|entries| {
+            let mut s = Scope::new();
+            for (p, cats) in entries {
+                s.add(p, cats);
+            }
+            s
+        })
+}
+
+fn range() -> impl Strategy<Value = DataRange> {
+    (0u64..1 << 40, 1u64..1 << 30)
+        .prop_map(|(a, len)| DataRange::new(Timestamp(a), Timestamp(a + len)).unwrap())
+}
+
+fn access() -> impl Strategy<Value = AccessPattern> {
+    prop_oneof![
+        Just(AccessPattern::OneTime),
+        (1u32..100, 1u64..1 << 32).prop_map(|(max_uses, period_secs)| AccessPattern::Periodic {
+            max_uses,
+            period_secs
+        }),
+    ]
+}
+
+prop_compose! {
+    fn grant()(id in any::<[u8; 16]>(), subject in party(), by in party(), consumer in party(),
+               scope in scope(), purpose in purpose(), issued in any::<u64>(),
+               nb in 0u64..1 << 40, len in 1u64..1 << 30, access in access(), range in range(),
+               retention in any::<u64>(), onward in any::<bool>()) -> Grant {
+        let mut b = Grant::builder(BasisId::from_bytes(id), subject, consumer, purpose)
+            .expressed_by(by)
+            .issued_at(Timestamp(issued))
+            .valid(Timestamp(nb), Timestamp(nb + len))
+            .access(access)
+            .data_range(range)
+            .retention_secs(retention);
+        for e in scope.entries() {
+            b = b.cover(e.provider, e.categories.clone());
+        }
+        if onward {
+            b = b.allow_onward_transfer();
+        }
+        b.build_without_ceiling_check().unwrap()
+    }
+}
+
+prop_compose! {
+    fn habilitation()(id in any::<[u8; 16]>(), authority in party(), consumer in party(),
+                      scope in scope(), purpose in purpose(), legal in "[ -~]{1,80}",
+                      issued in any::<u64>(), nb in 0u64..1 << 40, len in 1u64..1 << 30,
+                      retention in any::<u64>()) -> Habilitation {
+        Habilitation::new(BasisId::from_bytes(id), authority, consumer, scope, purpose, legal,
+            Timestamp(issued), (Timestamp(nb), Timestamp(nb + len)), retention).unwrap()
+    }
+}
+
+prop_compose! {
+    fn request()(id in any::<[u8; 16]>(), basis in any::<[u8; 16]>(), digest in any::<[u8; 32]>(),
+                 consumer in party(), provider in party(), subject in party(),
+                 cats in proptest::collection::btree_set(category(), 1..5),
+                 purpose in purpose(), range in range(), issued in any::<u64>()) -> Request {
+        Request {
+            id: RequestId::from_bytes(id),
+            basis: BasisId::from_bytes(basis),
+            basis_digest: consentry::Digest(digest),
+            consumer, provider, subject,
+            categories: cats.into_iter().collect(),
+            // The request carries the purpose code only.
+            purpose: Purpose::new(purpose.code()).unwrap(),
+            data_range: range,
+            issued_at: Timestamp(issued),
+        }
+    }
+}
+
+prop_compose! {
+    fn statement()(basis in any::<[u8; 16]>(), digest in any::<[u8; 32]>(), action in 0u8..3,
+                   by in party(), at in any::<u64>()) -> Statement {
+        Statement {
+            basis: BasisId::from_bytes(basis),
+            basis_digest: consentry::Digest(digest),
+            action: [Action::Pause, Action::Resume, Action::Revoke][usize::from(action)],
+            issued_by: by,
+            issued_at: Timestamp(at),
+        }
+    }
+}
+
+/// encode → decode is the identity, and the decoded value re-encodes to the same bytes.
+fn round_trip<T: SignedPayload + PartialEq + std::fmt::Debug>(value: &T) {
+    let bytes = value.to_payload_bytes();
+    let back = T::from_payload_bytes(&bytes).expect("our own encoding decodes");
+    assert_eq!(&back, value);
+    assert_eq!(back.to_payload_bytes(), bytes);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn grants_round_trip(g in grant()) { round_trip(&g); }
+
+    #[test]
+    fn habilitations_round_trip(h in habilitation()) { round_trip(&h); }
+
+    #[test]
+    fn requests_round_trip(r in request()) { round_trip(&r); }
+
+    #[test]
+    fn statements_round_trip(s in statement()) { round_trip(&s); }
+
+    /// Any byte string a payload decoder accepts re-encodes to exactly itself.
+    #[test]
+    fn accepted_payload_bytes_re_encode_to_themselves(g in grant(), flips in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8), 1..4)) {
+        let mut bytes = g.to_payload_bytes();
+        for (i, bit) in flips {
+            let i = i.index(bytes.len());
+            bytes[i] ^= 1 << bit;
+        }
+        if let Ok(decoded) = Grant::from_payload_bytes(&bytes) {
+            prop_assert_eq!(decoded.to_payload_bytes(), bytes);
+        }
+    }
+
+    /// Arbitrary bytes never panic any payload decoder.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let _ = Grant::from_payload_bytes(&bytes);
+        let _ = Habilitation::from_payload_bytes(&bytes);
+        let _ = Request::from_payload_bytes(&bytes);
+        let _ = Statement::from_payload_bytes(&bytes);
+        let _ = Unverified::<Grant>::parse(&bytes);
+    }
+}
+
+/// Flipping any single bit of a signed grant never yields an accepted object equal to the
+/// original: every one of the grant's bits is covered.
+#[test]
+fn every_single_bit_flip_of_a_signed_grant_is_refused() {
+    let s = Scenario::canteen();
+    let grant = s.grant().build(&s.ceilings).unwrap();
+    let bytes = s.sign_grant(&grant);
+    let original = Verified::<Grant>::parse_and_verify(&bytes, &s.directory).unwrap();
+    let mut refused = 0;
+    for i in 0..bytes.len() * 8 {
+        let mut b = bytes.clone();
+        b[i / 8] ^= 1 << (i % 8);
+        match Verified::<Grant>::parse_and_verify(&b, &s.directory) {
+            Err(_) => refused += 1,
+            Ok(v) => panic!(
+                "bit {i} flipped and still accepted: {:?}",
+                v.claims() == original.claims()
+            ),
+        }
+    }
+    assert_eq!(refused, bytes.len() * 8);
+}
+
+/// Payload encodings are strict: a non-shortest integer for the version is refused even if
+/// everything else is right.
+#[test]
+fn non_deterministic_payload_is_refused() {
+    let s = Scenario::canteen();
+    let grant = s.grant().build(&s.ceilings).unwrap();
+    let bytes = grant.to_payload_bytes();
+    // bytes[0] is the map header, then key 0 (0x00) and version 1 (0x01): write 1 as 0x18 0x01.
+    assert_eq!(&bytes[1..3], &[0x00, 0x01]);
+    let mut bad = Vec::from(&bytes[..2]);
+    bad.extend_from_slice(&[0x18, 0x01]);
+    bad.extend_from_slice(&bytes[3..]);
+    assert!(matches!(
+        Grant::from_payload_bytes(&bad),
+        Err(DecodeError::NonShortest { offset: 2 })
+    ));
+    // And the payload digest changes with the bytes: the hash binding is over exact bytes.
+    assert_ne!(consentry::Digest::of(&bad), consentry::Digest::of(&bytes));
+}
+
+/// Every model type's JSON form round-trips, and JSON input is checked like CBOR input.
+#[test]
+fn json_forms_round_trip_and_are_validated() {
+    let s = Scenario::canteen();
+    let grant = s.grant().build(&s.ceilings).unwrap();
+    let json = serde_json::to_string(&grant).unwrap();
+    assert_eq!(serde_json::from_str::<Grant>(&json).unwrap(), grant);
+    let hab = s.habilitation();
+    let json = serde_json::to_string(&hab).unwrap();
+    assert_eq!(serde_json::from_str::<Habilitation>(&json).unwrap(), hab);
+    let grant_bytes = s.sign_grant(&grant);
+    let req = s.request(&grant_bytes);
+    let json = serde_json::to_string(&req).unwrap();
+    assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), req);
+    let st = Statement {
+        basis: grant.id(),
+        basis_digest: consentry::Digest::of(&grant_bytes),
+        action: Action::Revoke,
+        issued_by: s.parent,
+        issued_at: s.now,
+    };
+    let json = serde_json::to_string(&st).unwrap();
+    assert_eq!(serde_json::from_str::<Statement>(&json).unwrap(), st);
+
+    // Refusals: an empty validity window, unsorted categories, an unknown field, a bad code.
+    let mut v: serde_json::Value = serde_json::to_value(&grant).unwrap();
+    v["expires_at"] = v["not_before"].clone();
+    assert!(serde_json::from_value::<Grant>(v).is_err());
+    let mut v = serde_json::to_value(&req).unwrap();
+    v["categories"] = serde_json::json!(["z:b", "a:b"]);
+    assert!(serde_json::from_value::<Request>(v).is_err());
+    let mut v = serde_json::to_value(&st).unwrap();
+    v["extra"] = serde_json::json!(1);
+    assert!(serde_json::from_value::<Statement>(v).is_err());
+    let mut v = serde_json::to_value(&hab).unwrap();
+    v["legal_reference"] = serde_json::json!("");
+    assert!(serde_json::from_value::<Habilitation>(v).is_err());
+    let mut v = serde_json::to_value(&grant).unwrap();
+    v["access"] = serde_json::json!({"periodic": {"max_uses": 0, "period_secs": 10}});
+    assert!(serde_json::from_value::<Grant>(v).is_err());
+}
