@@ -1,0 +1,493 @@
+//! Hostile inputs: lying length fields, deep nesting, oversized input, objects of one kind
+//! presented as another, validly signed non-deterministic payloads, keys of the wrong party,
+//! statements by the wrong signer. Every one is refused with its own error, and none costs more
+//! memory than a small multiple of its own size: a counting allocator measures the peak.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use consentry::cbor::{DecodeError, Encoder, Limits, Value};
+use consentry::cose::{self, Envelope, EnvelopeError, ObjectKind};
+use consentry::decision::StatementRefusal;
+use consentry::directory::{Directory, KeyRefusal};
+use consentry::grant::Grant;
+use consentry::habilitation::Habilitation;
+use consentry::request::Request;
+use consentry::signed::{
+    ObjectError, ParseError, SignedPayload, Unverified, Verified, VerifyError,
+};
+use consentry::statement::{Action, Statement};
+use consentry::testing::Scenario;
+
+// ---------------------------------------------------------------------------------------------
+// A counting allocator: per-thread current and peak bytes, so that tests running in parallel do
+// not disturb each other's figures.
+
+struct Counting;
+
+thread_local! {
+    static CURRENT: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+fn grew(n: usize) {
+    let _ = CURRENT.try_with(|c| {
+        let now = c.get().saturating_add(n);
+        c.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+fn shrank(n: usize) {
+    let _ = CURRENT.try_with(|c| c.set(c.get().saturating_sub(n)));
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract holds exactly as it does for `System`; the bookkeeping touches only
+// const-initialised thread-local `Cell`s, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract (non-zero size), passed on unchanged.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by this allocator (hence by `System`) with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        shrank(layout.size());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` was allocated by `System` with `layout`; the caller upholds the rest.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            shrank(layout.size());
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Runs `f`; returns its result, the peak number of bytes it held at once beyond what was held
+/// before, and its duration.
+fn measure<R>(f: impl FnOnce() -> R) -> (R, usize, Duration) {
+    let base = CURRENT.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    let start = Instant::now();
+    let out = f();
+    let elapsed = start.elapsed();
+    let peak = PEAK.with(Cell::get) - base;
+    (out, peak, elapsed)
+}
+
+/// Every typed decoder of the format over `data`; the number that accepted it.
+fn decode_all(data: &[u8]) -> usize {
+    [
+        Unverified::<Grant>::parse(data).is_ok(),
+        Unverified::<Habilitation>::parse(data).is_ok(),
+        Unverified::<Statement>::parse(data).is_ok(),
+        Unverified::<Request>::parse(data).is_ok(),
+        Grant::from_payload_bytes(data).is_ok(),
+        Habilitation::from_payload_bytes(data).is_ok(),
+        Statement::from_payload_bytes(data).is_ok(),
+        Request::from_payload_bytes(data).is_ok(),
+        Envelope::parse(data).is_ok(),
+        Directory::from_cbor(data).is_ok(),
+    ]
+    .into_iter()
+    .filter(|ok| *ok)
+    .count()
+}
+
+/// Slack for small fixed costs (error strings, a few vectors).
+const SLACK: usize = 4096;
+
+/// Measures every typed decoder and the generic decoder on `data`, prints the figures, and
+/// checks the typed decoders stay within 8× the input plus [`SLACK`], the generic one within
+/// one `Value` node per input byte plus [`SLACK`].
+fn check_cost(name: &str, data: &[u8]) {
+    let (_, typed, t_typed) = measure(|| decode_all(data));
+    let (_, generic, t_generic) = measure(|| {
+        // One after the other: each tree is dropped before the next is built.
+        let object = Value::decode(data, Limits::OBJECT).is_ok();
+        let directory = Value::decode(data, Limits::DIRECTORY).is_ok();
+        (object, directory)
+    });
+    let ratio = |peak: usize| peak as f64 / data.len().max(1) as f64;
+    println!(
+        "{name:<34} {:>10} B  typed peak {:>9} B ({:>5.2}x, {:?})  generic peak {:>9} B ({:>5.2}x, {:?})",
+        data.len(),
+        typed,
+        ratio(typed),
+        t_typed,
+        generic,
+        ratio(generic),
+        t_generic,
+    );
+    assert!(
+        typed <= 8 * data.len() + SLACK,
+        "{name}: typed decoders held {typed} bytes for a {}-byte input",
+        data.len()
+    );
+    let node = std::mem::size_of::<Value>();
+    assert!(
+        generic <= node * data.len() + SLACK,
+        "{name}: the generic decoder held {generic} bytes for a {}-byte input",
+        data.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs.
+
+fn header(major: u8, len: u64) -> Vec<u8> {
+    let mut out = vec![major << 5 | 27];
+    out.extend(len.to_be_bytes());
+    out
+}
+
+/// Items whose headers claim 2^32 - 1, 2^32, 2^63 and 2^64 - 1 bytes or entries, with a little payload.
+fn lying_lengths() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (major, what) in [(2u8, "bstr"), (3, "tstr"), (4, "array"), (5, "map")] {
+        for len in [1 << 32, 1 << 63, u64::MAX] {
+            let mut data = header(major, len);
+            data.extend([0u8; 16]);
+            out.push((format!("{what} claiming {len}"), data));
+        }
+        let mut short = vec![major << 5 | 26];
+        short.extend(u32::MAX.to_be_bytes());
+        out.push((format!("{what} claiming 2^32-1 (4-byte)"), short));
+    }
+    out
+}
+
+fn nested(depth: usize) -> Vec<u8> {
+    let mut data = vec![0x81; depth];
+    data.push(0x00);
+    data
+}
+
+#[test]
+fn lying_length_fields_are_refused_unread() {
+    for (name, data) in lying_lengths() {
+        for limits in [Limits::OBJECT, Limits::DIRECTORY] {
+            let err = Value::decode(&data, limits).expect_err(&name);
+            assert!(
+                matches!(err, DecodeError::TooLong { .. }),
+                "{name}: {err:?}"
+            );
+        }
+        assert_eq!(decode_all(&data), 0, "{name}");
+        check_cost(&name, &data);
+    }
+    // Inside an envelope: the protected header claims 2^63 bytes.
+    let mut env = vec![0xd2, 0x84];
+    env.extend(header(2, 1 << 63));
+    env.extend([0u8; 70]);
+    assert!(matches!(
+        Envelope::parse(&env),
+        Err(EnvelopeError::Malformed(DecodeError::TooLong { .. }))
+    ));
+    check_cost("envelope, protected claiming 2^63", &env);
+    // A payload whose categories array claims 2^32 entries.
+    let mut e = Encoder::new();
+    e.map(11).uint(0).uint(1).uint(1);
+    let mut payload = e.into_bytes();
+    payload.extend(header(4, 1 << 32));
+    assert!(Request::from_payload_bytes(&payload).is_err());
+    check_cost("request payload, lying array", &payload);
+}
+
+#[test]
+fn deep_nesting_is_refused() {
+    let data = nested(10_000);
+    for limits in [Limits::OBJECT, Limits::DIRECTORY] {
+        let err = Value::decode(&data, limits).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::TooDeep { limit: 8, .. }),
+            "{err:?}"
+        );
+    }
+    assert_eq!(decode_all(&data), 0);
+    check_cost("arrays nested 10 000 deep", &data);
+    let mut maps = [0xa1, 0x00].repeat(10_000);
+    maps.push(0x00);
+    assert!(matches!(
+        Value::decode(&maps, Limits::DIRECTORY),
+        Err(DecodeError::TooDeep { .. })
+    ));
+    check_cost("maps nested 10 000 deep", &maps);
+    let mut tags = [0xc1].repeat(10_000);
+    tags.push(0x00);
+    assert!(matches!(
+        Value::decode(&tags, Limits::OBJECT),
+        Err(DecodeError::TooDeep { .. })
+    ));
+    check_cost("tags nested 10 000 deep", &tags);
+}
+
+#[test]
+fn oversized_input_is_refused_at_once() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let mut data = grant.clone();
+    data.resize(10 * 1024 * 1024, 0);
+    let ((), peak, elapsed) = measure(|| {
+        for err in [
+            Unverified::<Grant>::parse(&data).unwrap_err(),
+            Unverified::<Request>::parse(&data).unwrap_err(),
+        ] {
+            assert!(matches!(
+                err,
+                ParseError::Envelope(EnvelopeError::Malformed(DecodeError::TooLarge {
+                    size: 10_485_760,
+                    limit: 65_536
+                }))
+            ));
+        }
+        assert!(matches!(
+            Value::decode(&data, Limits::OBJECT),
+            Err(DecodeError::TooLarge { .. })
+        ));
+        assert!(matches!(
+            Grant::from_payload_bytes(&data),
+            Err(DecodeError::TooLarge { .. })
+        ));
+    });
+    println!("10 MiB input: refused in {elapsed:?}, peak {peak} B");
+    assert!(elapsed < Duration::from_millis(50), "{elapsed:?}");
+    assert!(peak < SLACK);
+    check_cost("10 MiB: a grant then zeros", &data);
+    // Above the directory's own limit too.
+    let mut huge = s.directory.to_cbor();
+    huge.resize(Limits::DIRECTORY.max_size + 1, 0);
+    assert!(Directory::from_cbor(&huge).is_err());
+}
+
+/// Signed objects of every kind, each presented as every other kind.
+#[test]
+fn every_cross_kind_confusion_is_refused() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let habilitation = s.habilitation().sign(s.key(s.authority));
+    let statement = s.statement(&grant, Action::Pause, s.parent);
+    let request = s.sign_request(&s.request(&grant));
+    let receipt = cose::sign(ObjectKind::Receipt, s.key(s.dgfip), b"");
+    let tree_head = cose::sign(ObjectKind::TreeHead, s.key(s.dgfip), b"");
+    let objects = [
+        (ObjectKind::Grant, &grant),
+        (ObjectKind::Habilitation, &habilitation),
+        (ObjectKind::Statement, &statement),
+        (ObjectKind::Request, &request),
+        (ObjectKind::Receipt, &receipt),
+        (ObjectKind::TreeHead, &tree_head),
+    ];
+    fn confused<T: SignedPayload>(bytes: &[u8], found: ObjectKind) -> bool {
+        if found == T::KIND {
+            return Unverified::<T>::parse(bytes).is_ok();
+        }
+        let wrong = ParseError::Envelope(EnvelopeError::WrongKind {
+            expected: T::KIND,
+            found,
+        });
+        Unverified::<T>::parse(bytes).err() == Some(wrong)
+    }
+    let mut pairs = 0;
+    for (kind, bytes) in objects {
+        assert!(confused::<Grant>(bytes, kind), "{kind} as grant");
+        assert!(
+            confused::<Habilitation>(bytes, kind),
+            "{kind} as habilitation"
+        );
+        assert!(confused::<Statement>(bytes, kind), "{kind} as statement");
+        assert!(confused::<Request>(bytes, kind), "{kind} as request");
+        for expected in ObjectKind::ALL {
+            let out = Envelope::parse_kind(bytes, expected);
+            if expected == kind {
+                assert!(out.is_ok());
+            } else {
+                assert_eq!(
+                    out,
+                    Err(EnvelopeError::WrongKind {
+                        expected,
+                        found: kind
+                    })
+                );
+                pairs += 1;
+            }
+        }
+        check_cost(&format!("signed {kind}"), bytes);
+    }
+    assert_eq!(pairs, 30);
+    // The grant presented as a request, to the verifier.
+    let d = s.decide(&grant, &grant);
+    assert_eq!(d.codes(), ["wrong_kind"]);
+    // A request presented as the basis.
+    assert_eq!(s.decide(&request, &request).codes(), ["wrong_kind"]);
+}
+
+/// The claims of the parent's revocation of `grant`.
+fn statement_payload(s: &Scenario, grant: &[u8]) -> Statement {
+    Unverified::<Statement>::parse(&s.statement(grant, Action::Revoke, s.parent))
+        .unwrap()
+        .claims()
+        .clone()
+}
+
+#[test]
+fn signed_non_deterministic_payloads_are_refused() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let st = statement_payload(&s, &grant);
+    let good = st.to_payload_bytes();
+    assert_eq!(&good[..3], [0xa6, 0x00, 0x01]);
+    let key = s.key(s.parent);
+
+    // Non-shortest integer: version 1 written as 0x18 0x01.
+    let mut non_shortest = vec![0xa6, 0x00, 0x18, 0x01];
+    non_shortest.extend(&good[3..]);
+    // Unsorted keys: the id entry (key 1) before the version entry (key 0).
+    let id_entry_len = 1 + 1 + 16;
+    let mut unsorted = vec![0xa6];
+    unsorted.extend(&good[3..3 + id_entry_len]);
+    unsorted.extend(&good[1..3]);
+    unsorted.extend(&good[3 + id_entry_len..]);
+    // Indefinite-length map.
+    let mut indefinite = vec![0xbf];
+    indefinite.extend(&good[1..]);
+    indefinite.push(0xff);
+    // Non-shortest map header.
+    let mut long_header = vec![0xb8, 0x06];
+    long_header.extend(&good[1..]);
+    // Duplicate key: the version twice.
+    let mut duplicate = vec![0xa7, 0x00, 0x01];
+    duplicate.extend(&good[1..]);
+
+    for (name, payload, check) in [
+        (
+            "non-shortest int",
+            non_shortest,
+            (|e: &DecodeError| matches!(e, DecodeError::NonShortest { offset: 2 })) as fn(&_) -> _,
+        ),
+        ("unsorted keys", unsorted, |e| {
+            matches!(e, DecodeError::UnsortedKeys { .. })
+        }),
+        ("indefinite length", indefinite, |e| {
+            matches!(e, DecodeError::Indefinite { offset: 0 })
+        }),
+        ("non-shortest map header", long_header, |e| {
+            matches!(e, DecodeError::NonShortest { offset: 0 })
+        }),
+        ("duplicate key", duplicate, |e| {
+            matches!(e, DecodeError::DuplicateKey { .. })
+        }),
+    ] {
+        let signed = cose::sign(ObjectKind::Statement, key, &payload);
+        // The envelope itself is well formed and its signature is good…
+        let env = Envelope::parse(&signed).unwrap();
+        assert!(env.verify(&key.verifying_key()).is_ok(), "{name}");
+        // …but the payload is refused with the right error, before any trust is placed in it.
+        match Unverified::<Statement>::parse(&signed) {
+            Err(ParseError::Payload(e)) => assert!(check(&e), "{name}: {e:?}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        match Verified::<Statement>::parse_and_verify(&signed, &s.directory) {
+            Err(ObjectError::Parse(ParseError::Payload(e))) => assert!(check(&e), "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+        check_cost(&format!("signed payload, {name}"), &signed);
+    }
+}
+
+#[test]
+fn a_valid_signature_by_another_party_is_refused() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    // The parent's statement, signed with the city hall's key.
+    let st = statement_payload(&s, &grant);
+    let forged = st.sign(s.key(s.mairie));
+    match Verified::<Statement>::parse_and_verify(&forged, &s.directory) {
+        Err(ObjectError::Verify(VerifyError::Key(KeyRefusal::NotSignersKey {
+            owner,
+            claimed,
+            ..
+        }))) => {
+            assert_eq!(owner, s.mairie);
+            assert_eq!(claimed, s.parent);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same for a grant expressed by the parent but signed by FranceConnect.
+    let g = Unverified::<Grant>::parse(&grant).unwrap().claims().clone();
+    let forged = g.sign(s.key(s.franceconnect));
+    assert!(matches!(
+        Verified::<Grant>::parse_and_verify(&forged, &s.directory),
+        Err(ObjectError::Verify(VerifyError::Key(
+            KeyRefusal::NotSignersKey { .. }
+        )))
+    ));
+    assert_eq!(
+        s.decide(&s.sign_request(&s.request(&forged)), &forged)
+            .codes(),
+        ["key_not_valid"]
+    );
+}
+
+#[test]
+fn a_statement_by_the_consumer_is_refused() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let by_consumer = s.statement(&grant, Action::Revoke, s.mairie);
+    assert_eq!(
+        s.apply(&by_consumer, &grant),
+        Err(StatementRefusal::NotEntitled { signer: s.mairie })
+    );
+    // The grant still works.
+    assert!(
+        s.decide(&s.sign_request(&s.request(&grant)), &grant)
+            .is_allow()
+    );
+}
+
+/// Valid objects, and the largest request the limits let through, cost little too.
+#[test]
+fn valid_objects_cost_little() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    check_cost("valid grant", &grant);
+    check_cost("valid request", &s.sign_request(&s.request(&grant)));
+    check_cost("canteen directory", &s.directory.to_cbor());
+    // A request asking for 64 one-letter categories (the most a list may hold).
+    let mut r = Unverified::<Request>::parse(&s.sign_request(&s.request(&grant)))
+        .unwrap()
+        .claims()
+        .clone();
+    r.categories = (0..64)
+        .map(|i| consentry::vocab::Category::new(format!("a:{i:02}")).unwrap())
+        .collect();
+    let signed = s.sign_request(&r);
+    assert!(Unverified::<Request>::parse(&signed).is_ok());
+    check_cost("request with 64 categories", &signed);
+    // A generic array of 256 one-byte items: the generic decoder's worst case per byte.
+    let mut flat = vec![0x99, 0x01, 0x00];
+    flat.extend([0u8; 256]);
+    check_cost("array of 256 zeros", &flat);
+}
