@@ -1,0 +1,174 @@
+//! Writes the inputs of the foreign-language tests (`tests/ffi`, `tests/interop`) into a
+//! directory: the canteen scenario as JSON documents and seeds, and a set of signed objects of
+//! every kind with their signers' public keys.
+//!
+//! Run with `cargo run --example ffi_fixtures -- DIR`.
+//!
+//! Files written:
+//! - `directory.json`, `directory.cbor`, `ceilings.json` (a JSON array of ceilings);
+//! - `<party>.seed` (32 raw bytes) and `<party>.id` (the UUID) for parent, mairie, dgfip,
+//!   franceconnect and authority; `provider.id` is the deciding provider (DGFiP);
+//! - `now`, `revoke_at`, `later` (decimal Unix times);
+//! - `grant.json` and `grant.digest` (the hex SHA-256 of the grant signed with the parent's
+//!   seed: signing is deterministic, so a binding must produce exactly these bytes);
+//! - `grant_beyond.json` (beyond DGFiP's ceiling), `habilitation.json`;
+//! - `request.json`, `request_extra.json` (an extra category), `request_later.json`,
+//!   `revoke.json` (the parent's revocation statement);
+//! - `signed/<name>.cose` (COSE_Sign1 bytes) with `signed/<name>.pub` (the signer's raw 32-byte
+//!   Ed25519 public key) for grants, a habilitation, requests and statements.
+
+use consentry::Digest;
+use consentry::ceiling::PurposeCeiling;
+use consentry::signed::SignedPayload;
+use consentry::statement::{Action, Statement};
+use consentry::terms::AccessPattern;
+use consentry::testing::{self, Scenario};
+use std::path::{Path, PathBuf};
+
+const DAY: u64 = 86_400;
+
+fn seed(name: &str) -> [u8; 32] {
+    // The derivation of `testing::key_for`.
+    Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).0
+}
+
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("serialisable")
+}
+
+fn main() {
+    let dir: PathBuf = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .expect("usage: ffi_fixtures DIR");
+    let signed = dir.join("signed");
+    std::fs::create_dir_all(&signed).expect("create the output directory");
+
+    let mut s = Scenario::canteen();
+    write(&dir, "directory.json", s.directory.to_json());
+    write(&dir, "directory.cbor", s.directory.to_cbor());
+    let mut ceilings: Vec<&PurposeCeiling> = s.ceilings.iter().collect();
+    ceilings.sort_by_key(|c| (c.publisher, c.purpose.code().to_owned()));
+    write(&dir, "ceilings.json", json(&ceilings));
+
+    for (name, id) in [
+        ("parent", s.parent),
+        ("mairie", s.mairie),
+        ("dgfip", s.dgfip),
+        ("franceconnect", s.franceconnect),
+        ("authority", s.authority),
+    ] {
+        let seed = seed(name);
+        assert_eq!(
+            consentry::SigningKey::from_seed(&seed).verifying_key(),
+            s.key(id).verifying_key(),
+            "seed derivation"
+        );
+        write(&dir, &format!("{name}.seed"), seed);
+        write(&dir, &format!("{name}.id"), id.to_string());
+    }
+    write(&dir, "provider.id", s.verifier_provider.to_string());
+
+    let now = s.now;
+    let (revoke_at, later) = (now.plus_secs(DAY), now.plus_secs(40 * DAY));
+    write(&dir, "now", now.secs().to_string());
+    write(&dir, "revoke_at", revoke_at.secs().to_string());
+    write(&dir, "later", later.secs().to_string());
+
+    // The parent's grant, and its exact signed bytes.
+    let grant = s.grant().build(&s.ceilings).expect("within the ceilings");
+    let grant_bytes = s.sign_grant(&grant);
+    write(&dir, "grant.json", json(&grant));
+    write(&dir, "grant.digest", Digest::of(&grant_bytes).to_hex());
+    write(&dir, "signed/grant.cose", &grant_bytes);
+    write(&dir, "signed/grant.pub", s.key(s.parent).verifying_key().0);
+
+    // A grant beyond DGFiP's ceiling: an extra category there, and a longer retention.
+    let beyond = s
+        .grant()
+        .cover(s.dgfip, [testing::quotient_familial()])
+        .retention_secs(800 * DAY)
+        .build_without_ceiling_check()
+        .expect("a well-formed grant");
+    write(&dir, "grant_beyond.json", json(&beyond));
+
+    // Requests: as granted, with an extra category, and after the revocation.
+    let request = s.request(&grant_bytes);
+    write(&dir, "request.json", json(&request));
+    let mut extra = s.request(&grant_bytes);
+    extra.categories.push(testing::household());
+    extra.categories.sort();
+    write(&dir, "request_extra.json", json(&extra));
+    let revoke = Statement {
+        basis: grant.id(),
+        basis_digest: Digest::of(&grant_bytes),
+        action: Action::Revoke,
+        issued_by: s.parent,
+        issued_at: revoke_at,
+    };
+    write(&dir, "revoke.json", json(&revoke));
+    s.now = later;
+    let after = s.request(&grant_bytes);
+    write(&dir, "request_later.json", json(&after));
+    s.now = now;
+
+    let hab = s.habilitation();
+    write(&dir, "habilitation.json", json(&hab));
+
+    // Signed objects of every kind this version issues, for other COSE implementations.
+    let pub_of = |id| s.key(id).verifying_key().0;
+    let mut samples: Vec<(&str, Vec<u8>, [u8; 32])> = vec![
+        ("request", s.sign_request(&request), pub_of(s.mairie)),
+        ("request_extra", s.sign_request(&extra), pub_of(s.mairie)),
+        ("revoke", revoke.sign(s.key(s.parent)), pub_of(s.parent)),
+    ];
+    let via_fc = s
+        .grant()
+        .expressed_by(s.franceconnect)
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    samples.push((
+        "grant_franceconnect",
+        s.sign_grant(&via_fc),
+        pub_of(s.franceconnect),
+    ));
+    let one_time = s
+        .grant()
+        .access(AccessPattern::OneTime)
+        .allow_onward_transfer()
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    samples.push(("grant_one_time", s.sign_grant(&one_time), pub_of(s.parent)));
+    let hab_bytes = hab.sign(s.key(s.authority));
+    samples.push((
+        "request_habilitation",
+        s.sign_request(&s.request(&hab_bytes)),
+        pub_of(s.mairie),
+    ));
+    samples.push(("habilitation", hab_bytes, pub_of(s.authority)));
+    for action in [Action::Pause, Action::Resume] {
+        samples.push((
+            if action == Action::Pause {
+                "pause"
+            } else {
+                "resume"
+            },
+            s.statement(&grant_bytes, action, s.parent),
+            pub_of(s.parent),
+        ));
+    }
+    for (name, bytes, public) in &samples {
+        write(&signed, &format!("{name}.cose"), bytes);
+        write(&signed, &format!("{name}.pub"), public);
+    }
+    println!(
+        "fixtures written to {} ({} signed objects)",
+        dir.display(),
+        samples.len() + 1
+    );
+}

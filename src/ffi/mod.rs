@@ -1,0 +1,459 @@
+//! The C ABI (cargo feature `ffi`): opaque handles, library-owned buffers and status codes, so
+//! that any language with a C foreign-function interface can issue signed objects, decide on
+//! transfers and keep the Merkle log.
+//!
+//! The header `include/consentry.h` is generated from this module by cbindgen; `docs/bindings.md`
+//! is the guide. The rules, in short:
+//!
+//! - **Status.** Every function except the `_free` functions, [`consentry_version`] and
+//!   [`consentry_status_name`] returns a [`ConsentryStatus`]; [`ConsentryStatus::Ok`] is 0. On
+//!   any other status a per-thread message is kept, readable with [`consentry_last_error`].
+//! - **Inputs** are borrowed for the duration of the call only: byte strings as a pointer and a
+//!   length (`NULL` with length 0 is the empty string; `NULL` with a non-zero length is refused),
+//!   text as UTF-8 (JSON documents) or a NUL-terminated string (party ids).
+//! - **Outputs** are written through out-pointers, which must not be `NULL`. Every out-pointer is
+//!   reset (to `NULL`, or an empty [`ConsentryBuf`]) before anything else is checked, so it is
+//!   always safe to free after a failed call. Byte and text outputs are [`ConsentryBuf`]s the
+//!   library allocated: the caller frees each exactly once with [`consentry_buf_free`]. Text is
+//!   not NUL-terminated: use the length.
+//! - **Handles** (directory, ceilings, signing key, ledger, log) are created by a `_new` or
+//!   `_from_*` function and released by the matching `_free`, which accepts `NULL`.
+//! - **Threads.** Directory, ceilings and signing-key handles are immutable once built and may
+//!   be used from several threads at once. Ledger and log handles lock internally and may also be
+//!   shared between threads. A handle must not be freed while another thread uses it.
+//! - **Panics** never cross the boundary: every body runs under `catch_unwind`, and a panic
+//!   becomes [`ConsentryStatus::Panic`] (this needs the default `panic = "unwind"` profile).
+
+mod decide;
+mod handles;
+mod issue;
+mod log;
+
+pub use decide::{consentry_apply_statement, consentry_decide};
+pub use handles::{
+    ConsentryCeilings, ConsentryDirectory, ConsentryLedger, ConsentrySigningKey,
+    consentry_ceilings_free, consentry_ceilings_from_json, consentry_directory_free,
+    consentry_directory_from_cbor, consentry_directory_from_json, consentry_directory_to_cbor,
+    consentry_directory_to_json, consentry_ledger_free, consentry_ledger_new,
+    consentry_ledger_take_decisions, consentry_signing_key_free, consentry_signing_key_from_pkcs8,
+    consentry_signing_key_from_seed, consentry_signing_key_generate,
+    consentry_signing_key_public_key,
+};
+pub use issue::{
+    consentry_issue_grant, consentry_issue_habilitation, consentry_issue_request,
+    consentry_issue_statement, consentry_object_inspect,
+};
+pub use log::{
+    ConsentryLog, consentry_log_append, consentry_log_consistency_proof, consentry_log_free,
+    consentry_log_inclusion_proof, consentry_log_new, consentry_log_root, consentry_log_size,
+    consentry_log_verify_consistency, consentry_log_verify_inclusion,
+};
+
+use crate::digest::Digest;
+use std::cell::RefCell;
+use std::ffi::{CStr, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The outcome of a call. `CONSENTRY_STATUS_OK` is 0; every other value comes with a message
+/// readable with [`consentry_last_error`] on the same thread.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentryStatus {
+    /// Success.
+    Ok = 0,
+    /// A required pointer argument was `NULL` (or a `NULL` byte string with a non-zero length).
+    NullArgument = 1,
+    /// A text argument is not valid UTF-8.
+    InvalidUtf8 = 2,
+    /// A JSON argument is not syntactically valid JSON.
+    InvalidJson = 3,
+    /// An argument is well formed but not acceptable: a JSON document of the wrong shape or with
+    /// invalid values, a malformed directory, a key of the wrong length, an object that would not
+    /// be well formed on the wire, an index out of range…
+    InvalidInput = 4,
+    /// The grant or habilitation goes beyond the purpose ceilings; nothing was signed.
+    BeyondCeiling = 5,
+    /// The transfer is denied. The decision JSON, with every reason, was written all the same
+    /// and must be freed.
+    Denied = 6,
+    /// The lifecycle statement was not applied. The outcome JSON, with the reason, was written
+    /// all the same and must be freed.
+    Refused = 7,
+    /// A log proof does not verify.
+    ProofInvalid = 8,
+    /// The operating system's random source failed.
+    Internal = 9,
+    /// A bug: the library panicked. The call had no effect that can be relied on.
+    Panic = 10,
+}
+
+impl ConsentryStatus {
+    const ALL: [ConsentryStatus; 11] = [
+        ConsentryStatus::Ok,
+        ConsentryStatus::NullArgument,
+        ConsentryStatus::InvalidUtf8,
+        ConsentryStatus::InvalidJson,
+        ConsentryStatus::InvalidInput,
+        ConsentryStatus::BeyondCeiling,
+        ConsentryStatus::Denied,
+        ConsentryStatus::Refused,
+        ConsentryStatus::ProofInvalid,
+        ConsentryStatus::Internal,
+        ConsentryStatus::Panic,
+    ];
+
+    fn name(self) -> &'static CStr {
+        match self {
+            ConsentryStatus::Ok => c"OK",
+            ConsentryStatus::NullArgument => c"NULL_ARGUMENT",
+            ConsentryStatus::InvalidUtf8 => c"INVALID_UTF8",
+            ConsentryStatus::InvalidJson => c"INVALID_JSON",
+            ConsentryStatus::InvalidInput => c"INVALID_INPUT",
+            ConsentryStatus::BeyondCeiling => c"BEYOND_CEILING",
+            ConsentryStatus::Denied => c"DENIED",
+            ConsentryStatus::Refused => c"REFUSED",
+            ConsentryStatus::ProofInvalid => c"PROOF_INVALID",
+            ConsentryStatus::Internal => c"INTERNAL",
+            ConsentryStatus::Panic => c"PANIC",
+        }
+    }
+}
+
+/// A byte string allocated by the library and owned by the caller, who frees it exactly once
+/// with [`consentry_buf_free`]. The empty buffer is `{NULL, 0}`; a non-empty one always has a
+/// non-`NULL` pointer. Text (JSON, hexadecimal) is UTF-8 without a terminating NUL.
+#[repr(C)]
+#[derive(Debug)]
+pub struct ConsentryBuf {
+    /// First byte, or `NULL` when empty.
+    pub ptr: *mut u8,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+impl ConsentryBuf {
+    const EMPTY: ConsentryBuf = ConsentryBuf {
+        ptr: std::ptr::null_mut(),
+        len: 0,
+    };
+
+    fn from_vec(bytes: Vec<u8>) -> ConsentryBuf {
+        if bytes.is_empty() {
+            return ConsentryBuf::EMPTY;
+        }
+        let boxed = bytes.into_boxed_slice();
+        let len = boxed.len();
+        ConsentryBuf {
+            ptr: Box::into_raw(boxed).cast::<u8>(),
+            len,
+        }
+    }
+}
+
+/// Why a call failed: a status and a message for [`consentry_last_error`].
+#[derive(Debug)]
+struct Failure {
+    status: ConsentryStatus,
+    message: String,
+}
+
+impl Failure {
+    fn new(status: ConsentryStatus, message: impl Into<String>) -> Failure {
+        Failure {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn null(what: &str) -> Failure {
+        Failure::new(ConsentryStatus::NullArgument, format!("{what} is NULL"))
+    }
+
+    fn invalid(message: impl Into<String>) -> Failure {
+        Failure::new(ConsentryStatus::InvalidInput, message)
+    }
+
+    /// A JSON error: syntax and truncation are `INVALID_JSON`; a well-formed document of the
+    /// wrong shape or with refused values is `INVALID_INPUT`.
+    fn json(what: &str, e: &serde_json::Error) -> Failure {
+        use serde_json::error::Category;
+        let status = match e.classify() {
+            Category::Data => ConsentryStatus::InvalidInput,
+            Category::Syntax | Category::Eof | Category::Io => ConsentryStatus::InvalidJson,
+        };
+        Failure::new(status, format!("{what}: {e}"))
+    }
+}
+
+/// Reads a JSON document. A shape error found before the end of a document that is not valid
+/// JSON at all is reported as the syntax error it also is.
+fn from_json<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> FfiResult<T> {
+    serde_json::from_str(json).map_err(|e| {
+        match serde_json::from_str::<serde::de::IgnoredAny>(json) {
+            Err(syntax) if e.classify() == serde_json::error::Category::Data => {
+                Failure::json(what, &syntax)
+            }
+            _ => Failure::json(what, &e),
+        }
+    })
+}
+
+type FfiResult<T> = Result<T, Failure>;
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+fn set_last_error(message: String) {
+    LAST_ERROR.with(|e| *e.borrow_mut() = Some(message));
+}
+
+fn clear_last_error() {
+    LAST_ERROR.with(|e| *e.borrow_mut() = None);
+}
+
+/// Runs a call's body: clears the last error, catches panics, records the failure message.
+fn guard(body: impl FnOnce() -> FfiResult<ConsentryStatus>) -> ConsentryStatus {
+    clear_last_error();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(status)) => status,
+        Ok(Err(failure)) => {
+            set_last_error(failure.message);
+            failure.status
+        }
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            set_last_error(format!("internal error (panic): {detail}"));
+            ConsentryStatus::Panic
+        }
+    }
+}
+
+/// Runs a `_free` body, swallowing a panic (there is no status to report it with).
+fn guard_free(body: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(body));
+}
+
+/// Borrows `len` bytes at `ptr`; `(NULL, 0)` is the empty string.
+///
+/// # Safety
+/// `ptr` is `NULL` or valid for reads of `len` bytes, unmodified while the borrow lives.
+unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
+    if ptr.is_null() {
+        return if len == 0 {
+            Ok(&[])
+        } else {
+            Err(Failure::null(what))
+        };
+    }
+    if isize::try_from(len).is_err() {
+        return Err(Failure::invalid(format!("{what}: length too large")));
+    }
+    // SAFETY: `ptr` is non-null, and the caller guarantees it is valid for reads of `len` bytes
+    // that stay unmodified while borrowed; `len` fits in `isize` (checked above).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows UTF-8 text given as a pointer and a length.
+///
+/// # Safety
+/// As [`bytes`].
+unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a str> {
+    // SAFETY: the caller's guarantee is passed on unchanged.
+    let raw = unsafe { bytes(ptr, len, what) }?;
+    std::str::from_utf8(raw).map_err(|e| {
+        Failure::new(
+            ConsentryStatus::InvalidUtf8,
+            format!("{what} is not UTF-8: {e}"),
+        )
+    })
+}
+
+/// Borrows a NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// `ptr` is `NULL` or points to a NUL-terminated string, unmodified while borrowed.
+unsafe fn c_text<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
+    if ptr.is_null() {
+        return Err(Failure::null(what));
+    }
+    // SAFETY: `ptr` is non-null and the caller guarantees it is NUL-terminated and unmodified
+    // while borrowed.
+    let raw = unsafe { CStr::from_ptr(ptr) };
+    raw.to_str().map_err(|e| {
+        Failure::new(
+            ConsentryStatus::InvalidUtf8,
+            format!("{what} is not UTF-8: {e}"),
+        )
+    })
+}
+
+/// Borrows a handle.
+///
+/// # Safety
+/// `ptr` is `NULL` or a live handle of type `T` made by this library.
+unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> FfiResult<&'a T> {
+    // SAFETY: the caller guarantees `ptr` is NULL or a live handle; `as_ref` maps NULL to None.
+    unsafe { ptr.as_ref() }.ok_or_else(|| Failure::null(what))
+}
+
+/// An out-pointer checked for `NULL` and reset to `empty` at once.
+struct Out<T>(*mut T);
+
+impl<T> Out<T> {
+    /// # Safety
+    /// `ptr` is `NULL` or valid for writes of a `T` for the duration of the call.
+    unsafe fn new(ptr: *mut T, what: &str, empty: T) -> FfiResult<Out<T>> {
+        if ptr.is_null() {
+            return Err(Failure::null(what));
+        }
+        // SAFETY: non-null, and valid for writes by the caller's guarantee; `write` does not
+        // read or drop what was there (which may be uninitialised).
+        unsafe { ptr.write(empty) };
+        Ok(Out(ptr))
+    }
+
+    fn set(self, value: T) {
+        // SAFETY: `self.0` was checked non-null and writable when this `Out` was made, within
+        // the same call.
+        unsafe { self.0.write(value) }
+    }
+}
+
+/// An out-pointer for a buffer.
+///
+/// # Safety
+/// As [`Out::new`].
+unsafe fn out_buf(ptr: *mut ConsentryBuf, what: &str) -> FfiResult<Out<ConsentryBuf>> {
+    // SAFETY: the caller's guarantee is passed on unchanged.
+    unsafe { Out::new(ptr, what, ConsentryBuf::EMPTY) }
+}
+
+/// An out-pointer for a handle.
+///
+/// # Safety
+/// As [`Out::new`].
+unsafe fn out_handle<T>(ptr: *mut *mut T, what: &str) -> FfiResult<Out<*mut T>> {
+    // SAFETY: the caller's guarantee is passed on unchanged.
+    unsafe { Out::new(ptr, what, std::ptr::null_mut()) }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> FfiResult<Vec<u8>> {
+    serde_json::to_vec(value)
+        .map_err(|e| Failure::new(ConsentryStatus::Internal, format!("JSON output: {e}")))
+}
+
+fn parse_party(text: &str, what: &str) -> FfiResult<crate::directory::PartyId> {
+    uuid::Uuid::parse_str(text)
+        .map(crate::directory::PartyId)
+        .map_err(|e| Failure::invalid(format!("{what} is not a UUID: {e}")))
+}
+
+/// The library's version, a static NUL-terminated string (never freed).
+#[unsafe(no_mangle)]
+pub extern "C" fn consentry_version() -> *const c_char {
+    const VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
+    VERSION.as_ptr()
+}
+
+/// The name of a status (`"OK"`, `"DENIED"`…), a static NUL-terminated string (never freed);
+/// `"UNKNOWN"` for a value that is not a status.
+#[unsafe(no_mangle)]
+pub extern "C" fn consentry_status_name(status: i32) -> *const c_char {
+    ConsentryStatus::ALL
+        .into_iter()
+        .find(|s| *s as i32 == status)
+        .map_or(c"UNKNOWN", ConsentryStatus::name)
+        .as_ptr()
+}
+
+/// Copies the message of the last failed call on this thread into `*out` (empty if the last
+/// call succeeded). Every call except this one, the `_free` functions, [`consentry_version`]
+/// and [`consentry_status_name`] clears or replaces the message.
+///
+/// # Safety
+/// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_last_error(out: *mut ConsentryBuf) -> ConsentryStatus {
+    // Not through `guard`, which would clear the message being read.
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: the caller's guarantee on `out`.
+        let out = unsafe { out_buf(out, "out") }?;
+        let message = LAST_ERROR.with(|e| e.borrow().clone()).unwrap_or_default();
+        out.set(ConsentryBuf::from_vec(message.into_bytes()));
+        Ok::<_, Failure>(ConsentryStatus::Ok)
+    }));
+    match result {
+        Ok(Ok(s)) => s,
+        Ok(Err(f)) => f.status,
+        Err(_) => ConsentryStatus::Panic,
+    }
+}
+
+/// Frees a buffer the library returned and resets it to `{NULL, 0}`, so that freeing it again
+/// does nothing. `NULL` and an empty buffer are accepted and left alone.
+///
+/// # Safety
+/// `buf` is `NULL` or points to a [`ConsentryBuf`] that is empty or was filled by this library
+/// and not modified since.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_buf_free(buf: *mut ConsentryBuf) {
+    guard_free(|| {
+        // SAFETY: `buf` is NULL or valid for reads and writes of a ConsentryBuf (caller).
+        let Some(buf) = (unsafe { buf.as_mut() }) else {
+            return;
+        };
+        if !buf.ptr.is_null() && buf.len != 0 {
+            let slice = std::ptr::slice_from_raw_parts_mut(buf.ptr, buf.len);
+            // SAFETY: a non-empty buffer was made by `ConsentryBuf::from_vec` from a boxed slice
+            // of exactly `len` bytes, and has not been freed (it is reset below).
+            drop(unsafe { Box::from_raw(slice) });
+        }
+        *buf = ConsentryBuf::EMPTY;
+    });
+}
+
+/// SHA-256 of `len` bytes at `data`, as 64 lower-case hexadecimal digits in `*out`: the
+/// `basis_digest` a request or statement names is this digest of the basis's exact bytes.
+///
+/// # Safety
+/// `data` is `NULL` (with `len` 0) or valid for reads of `len` bytes; `out` is `NULL` or valid
+/// for writing a [`ConsentryBuf`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_digest_hex(
+    data: *const u8,
+    len: usize,
+    out: *mut ConsentryBuf,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantees on `out` and `data`.
+        let out = unsafe { out_buf(out, "out") }?;
+        // SAFETY: as above.
+        let data = unsafe { bytes(data, len, "data") }?;
+        out.set(ConsentryBuf::from_vec(
+            Digest::of(data).to_hex().into_bytes(),
+        ));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+// Handles are shared between threads by C callers: they must be Send and Sync.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<ConsentryDirectory>();
+    shareable::<ConsentryCeilings>();
+    shareable::<ConsentrySigningKey>();
+    shareable::<ConsentryLedger>();
+    shareable::<ConsentryLog>();
+};
+
+#[cfg(test)]
+mod tests;

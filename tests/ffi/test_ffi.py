@@ -1,0 +1,443 @@
+"""The canteen flow and misuse probes through the C ABI from Python (ctypes, standard library).
+
+Usage: python3 tests/ffi/test_ffi.py LIBCONSENTRY_SO FIXTURE_DIR
+(FIXTURE_DIR is written by `cargo run --example ffi_fixtures -- FIXTURE_DIR`.)
+Ends with "N passed, M failed"; exits non-zero on any failure or if too few tests ran.
+"""
+
+import ctypes
+import json
+import os
+import sys
+import threading
+import unittest
+import uuid
+from ctypes import POINTER, byref, c_char_p, c_int32, c_size_t, c_uint8, c_uint64, c_void_p
+
+LIB_PATH, FIXTURES = (sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else (None, None)
+
+# consentry_status
+OK, NULL_ARGUMENT, INVALID_UTF8, INVALID_JSON, INVALID_INPUT = 0, 1, 2, 3, 4
+BEYOND_CEILING, DENIED, REFUSED, PROOF_INVALID, INTERNAL, PANIC = 5, 6, 7, 8, 9, 10
+
+
+class Buf(ctypes.Structure):
+    _fields_ = [("ptr", POINTER(c_uint8)), ("len", c_size_t)]
+
+
+class Consentry:
+    """A thin binding: each handle is a c_void_p; each output a bytes object."""
+
+    def __init__(self, path):
+        lib = ctypes.CDLL(path)
+        u8p, bufp, handle, handlep = c_char_p, POINTER(Buf), c_void_p, POINTER(c_void_p)
+        sigs = {
+            "consentry_version": ([], c_char_p),
+            "consentry_status_name": ([c_int32], c_char_p),
+            "consentry_last_error": ([bufp], c_int32),
+            "consentry_buf_free": ([bufp], None),
+            "consentry_digest_hex": ([u8p, c_size_t, bufp], c_int32),
+            "consentry_directory_from_json": ([u8p, c_size_t, handlep], c_int32),
+            "consentry_directory_from_cbor": ([u8p, c_size_t, handlep], c_int32),
+            "consentry_directory_to_json": ([handle, bufp], c_int32),
+            "consentry_directory_to_cbor": ([handle, bufp], c_int32),
+            "consentry_directory_free": ([handle], None),
+            "consentry_ceilings_from_json": ([u8p, c_size_t, handlep], c_int32),
+            "consentry_ceilings_free": ([handle], None),
+            "consentry_signing_key_from_seed": ([u8p, c_size_t, handlep], c_int32),
+            "consentry_signing_key_from_pkcs8": ([u8p, c_size_t, handlep], c_int32),
+            "consentry_signing_key_generate": ([bufp], c_int32),
+            "consentry_signing_key_public_key": ([handle, bufp], c_int32),
+            "consentry_signing_key_free": ([handle], None),
+            "consentry_ledger_new": ([handlep], c_int32),
+            "consentry_ledger_take_decisions": ([handle, bufp], c_int32),
+            "consentry_ledger_free": ([handle], None),
+            "consentry_issue_grant": ([u8p, c_size_t, handle, handle, bufp], c_int32),
+            "consentry_issue_habilitation": ([u8p, c_size_t, handle, handle, bufp], c_int32),
+            "consentry_issue_statement": ([u8p, c_size_t, handle, bufp], c_int32),
+            "consentry_issue_request": ([u8p, c_size_t, handle, bufp], c_int32),
+            "consentry_object_inspect": ([u8p, c_size_t, bufp], c_int32),
+            "consentry_decide": (
+                [handle, handle, handle, c_char_p, u8p, c_size_t, u8p, c_size_t, c_uint64, bufp],
+                c_int32,
+            ),
+            "consentry_apply_statement": (
+                [handle, handle, handle, c_char_p, u8p, c_size_t, u8p, c_size_t, c_uint64, bufp],
+                c_int32,
+            ),
+            "consentry_log_new": ([handlep], c_int32),
+            "consentry_log_free": ([handle], None),
+            "consentry_log_append": ([handle, u8p, c_size_t, POINTER(c_uint64)], c_int32),
+            "consentry_log_size": ([handle, POINTER(c_uint64)], c_int32),
+            "consentry_log_root": ([handle, c_uint64, bufp], c_int32),
+            "consentry_log_inclusion_proof": ([handle, c_uint64, c_uint64, bufp], c_int32),
+            "consentry_log_consistency_proof": ([handle, c_uint64, c_uint64, bufp], c_int32),
+            "consentry_log_verify_inclusion": (
+                [u8p, c_size_t, c_uint64, c_uint64, u8p, c_size_t, u8p, c_size_t],
+                c_int32,
+            ),
+            "consentry_log_verify_consistency": (
+                [c_uint64, c_uint64, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t],
+                c_int32,
+            ),
+        }
+        for name, (args, res) in sigs.items():
+            fn = getattr(lib, name)
+            fn.argtypes, fn.restype = args, res
+        self.lib = lib
+
+    def __getattr__(self, name):
+        return getattr(self.lib, "consentry_" + name)
+
+    def take(self, buf):
+        """The buffer's bytes, then frees it (and checks the free reset it)."""
+        data = ctypes.string_at(buf.ptr, buf.len) if buf.ptr else b""
+        self.buf_free(byref(buf))
+        assert not buf.ptr and buf.len == 0
+        return data
+
+    def last_error(self):
+        buf = Buf()
+        assert self.lib.consentry_last_error(byref(buf)) == OK
+        return self.take(buf).decode()
+
+    def call_buf(self, fn, *args):
+        """Calls a function whose last argument is a buffer out-pointer: (status, bytes)."""
+        buf = Buf()
+        status = getattr(self.lib, "consentry_" + fn)(*args, byref(buf))
+        return status, self.take(buf)
+
+    def new_handle(self, fn, *args):
+        h = c_void_p()
+        status = getattr(self.lib, "consentry_" + fn)(*args, byref(h))
+        return status, h
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), "rb") as f:
+        return f.read()
+
+
+class Canteen(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = c = Consentry(LIB_PATH)
+        d = fixture("directory.json")
+        st, cls.directory = c.new_handle("directory_from_json", d, len(d))
+        assert st == OK, c.last_error()
+        j = fixture("ceilings.json")
+        st, cls.ceilings = c.new_handle("ceilings_from_json", j, len(j))
+        assert st == OK, c.last_error()
+        cls.keys = {}
+        for name in ("parent", "mairie", "authority"):
+            seed = fixture(name + ".seed")
+            st, cls.keys[name] = c.new_handle("signing_key_from_seed", seed, len(seed))
+            assert st == OK, c.last_error()
+        cls.provider = fixture("provider.id")
+        cls.now = int(fixture("now"))
+
+    @classmethod
+    def tearDownClass(cls):
+        for k in cls.keys.values():
+            cls.c.signing_key_free(k)
+        cls.c.ceilings_free(cls.ceilings)
+        cls.c.directory_free(cls.directory)
+
+    def setUp(self):
+        st, self.ledger = self.c.new_handle("ledger_new")
+        self.assertEqual(st, OK)
+
+    def tearDown(self):
+        self.c.ledger_free(self.ledger)
+
+    # helpers
+
+    def issue(self, kind, doc, key, *extra):
+        text = json.dumps(doc).encode()
+        return self.c.call_buf("issue_" + kind, text, len(text), self.keys[key], *extra)
+
+    def issue_ok(self, kind, doc, key, *extra):
+        st, out = self.issue(kind, doc, key, *extra)
+        self.assertEqual(st, OK, self.c.last_error())
+        return out
+
+    def inspect(self, obj):
+        st, out = self.c.call_buf("object_inspect", obj, len(obj))
+        self.assertEqual(st, OK, self.c.last_error())
+        return json.loads(out)
+
+    def decide(self, request, basis, now):
+        st, out = self.c.call_buf(
+            "decide", self.directory, self.ceilings, self.ledger, self.provider,
+            request, len(request), basis, len(basis), now,
+        )
+        return st, json.loads(out)
+
+    def apply(self, statement, basis, now):
+        st, out = self.c.call_buf(
+            "apply_statement", self.directory, self.ceilings, self.ledger, self.provider,
+            statement, len(statement), basis, len(basis), now,
+        )
+        return st, json.loads(out)
+
+    def request_for(self, basis, categories=None, issued_at=None, subject=None):
+        """A request built from the basis's own claims, as a binding would."""
+        info = self.inspect(basis)
+        claims = info["claims"]
+        provider = self.provider.decode()
+        covered = next(e["categories"] for e in claims["scope"] if e["provider"] == provider)
+        return {
+            "id": str(uuid.uuid4()),
+            "basis": claims["id"],
+            "basis_digest": info["digest"],
+            "consumer": claims["consumer"],
+            "provider": provider,
+            "subject": subject or claims.get("subject") or fixture("parent.id").decode(),
+            "categories": sorted(categories or covered),
+            "purpose": claims["purpose"],
+            "data_range": claims.get("data_range") or {"from": 1735689600, "until": 1767225600},
+            "issued_at": issued_at or self.now,
+        }
+
+    def grant(self):
+        return self.issue_ok("grant", json.loads(fixture("grant.json")), "parent", self.ceilings)
+
+    # the flow
+
+    def test_grant_bytes_match_the_rust_library(self):
+        grant = self.grant()
+        st, digest = self.c.call_buf("digest_hex", grant, len(grant))
+        self.assertEqual(st, OK)
+        self.assertEqual(digest, fixture("grant.digest"))
+        self.assertEqual(self.inspect(grant)["kind"], "grant")
+
+    def test_canteen_flow(self):
+        grant = self.grant()
+        # An extra category: denied, with every reason.
+        extra = self.issue_ok(
+            "request",
+            self.request_for(grant, ["dgfip:revenu_fiscal_reference", "dgfip:composition_foyer"]),
+            "mairie",
+        )
+        st, d = self.decide(extra, grant, self.now)
+        self.assertEqual(st, DENIED)
+        self.assertEqual(d["decision"], "deny")
+        self.assertEqual([r["code"] for r in d["reasons"]], ["categories_not_covered"])
+        self.assertIn("dgfip:composition_foyer", d["reasons"][0]["message"])
+        self.assertIn("categories_not_covered", self.c.last_error())
+        # As granted: allowed, with exactly what may be sent.
+        req = self.issue_ok("request", self.request_for(grant), "mairie")
+        st, d = self.decide(req, grant, self.now)
+        self.assertEqual(st, OK, d)
+        self.assertEqual(d["decision"], "allow")
+        self.assertEqual(d["categories"], ["dgfip:revenu_fiscal_reference"])
+        self.assertEqual(self.c.last_error(), "")
+        # Again the same month: the quota is used up.
+        again = self.issue_ok("request", self.request_for(grant), "mairie")
+        st, d = self.decide(again, grant, self.now)
+        self.assertEqual((st, [r["code"] for r in d["reasons"]]), (DENIED, ["frequency_exhausted"]))
+        # The parent revokes.
+        digest = self.inspect(grant)["digest"]
+        revoke = {
+            "basis": self.inspect(grant)["claims"]["id"],
+            "basis_digest": digest,
+            "action": "revoke",
+            "issued_by": fixture("parent.id").decode(),
+            "issued_at": self.now + 86400,
+        }
+        stmt = self.issue_ok("statement", revoke, "parent")
+        st, outcome = self.apply(stmt, grant, self.now + 86400)
+        self.assertEqual(st, OK, outcome)
+        self.assertEqual(outcome["status"]["status"], "revoked")
+        # Someone else may not resume it; a resume by the parent is refused: revocation is final.
+        resume = dict(revoke, action="resume", issued_at=self.now + 2 * 86400)
+        st, outcome = self.apply(
+            self.issue_ok("statement", dict(resume, issued_by=fixture("mairie.id").decode()), "mairie"),
+            grant, self.now + 2 * 86400,
+        )
+        self.assertEqual((st, outcome["refusal"]["code"]), (REFUSED, "signer_not_entitled"))
+        st, outcome = self.apply(self.issue_ok("statement", resume, "parent"), grant, self.now + 2 * 86400)
+        self.assertEqual((st, outcome["refusal"]["code"]), (REFUSED, "already_revoked"))
+        # Forty days later: denied, revoked.
+        later = self.now + 40 * 86400
+        req = self.issue_ok("request", self.request_for(grant, issued_at=later), "mairie")
+        st, d = self.decide(req, grant, later)
+        self.assertEqual((st, [r["code"] for r in d["reasons"]]), (DENIED, ["revoked"]))
+        # The ledger kept the five decisions.
+        st, out = self.c.call_buf("ledger_take_decisions", self.ledger)
+        self.assertEqual([x["allowed"] for x in json.loads(out)], [False, True, False, False])
+
+    def test_habilitation_flow(self):
+        hab = self.issue_ok(
+            "habilitation", json.loads(fixture("habilitation.json")), "authority", self.ceilings
+        )
+        self.assertEqual(self.inspect(hab)["kind"], "habilitation")
+        req = self.issue_ok("request", self.request_for(hab), "mairie")
+        st, d = self.decide(req, hab, self.now)
+        self.assertEqual(st, OK, d)
+        self.assertEqual(d["basis_kind"], "habilitation")
+        self.assertIn("L114-8", d["legal_reference"])
+
+    def test_beyond_ceiling_is_refused_unsigned(self):
+        st, out = self.issue("grant", json.loads(fixture("grant_beyond.json")), "parent", self.ceilings)
+        self.assertEqual((st, out), (BEYOND_CEILING, b""))
+        err = self.c.last_error()
+        excesses = json.loads(err[err.index("["):])
+        self.assertEqual(sorted(e["excess"] for e in excesses), ["categories", "retention"])
+
+    def test_wrong_signer_is_denied(self):
+        # A grant signed with the city hall's key names the parent as signer: not validly signed.
+        grant = self.issue_ok("grant", json.loads(fixture("grant.json")), "mairie", self.ceilings)
+        req = self.issue_ok("request", self.request_for(grant), "mairie")
+        st, d = self.decide(req, grant, self.now)
+        self.assertEqual((st, [r["code"] for r in d["reasons"]]), (DENIED, ["key_not_valid"]))
+
+    def test_log(self):
+        c = self.c
+        st, log = c.new_handle("log_new")
+        self.assertEqual(st, OK)
+        try:
+            entries = [b"entry %d" % i for i in range(7)]
+            for i, e in enumerate(entries):
+                idx = c_uint64(99)
+                self.assertEqual(c.log_append(log, e, len(e), byref(idx)), OK)
+                self.assertEqual(idx.value, i)
+            st, root = c.call_buf("log_root", log, 7)
+            self.assertEqual((st, len(root)), (OK, 32))
+            for i, e in enumerate(entries):
+                st, proof = c.call_buf("log_inclusion_proof", log, i, 7)
+                self.assertEqual(st, OK)
+                self.assertEqual(c.log_verify_inclusion(e, len(e), i, 7, proof, len(proof), root, 32), OK)
+                self.assertEqual(
+                    c.log_verify_inclusion(e + b"!", len(e) + 1, i, 7, proof, len(proof), root, 32),
+                    PROOF_INVALID,
+                )
+            st, old = c.call_buf("log_root", log, 4)
+            st, proof = c.call_buf("log_consistency_proof", log, 4, 7)
+            self.assertEqual(c.log_verify_consistency(4, 7, proof, len(proof), old, 32, root, 32), OK)
+            self.assertEqual(
+                c.log_verify_consistency(4, 7, proof, len(proof), root, 32, old, 32), PROOF_INVALID
+            )
+            # One-leaf tree: an empty proof, passed as NULL with length 0.
+            st, root1 = c.call_buf("log_root", log, 1)
+            self.assertEqual(c.log_verify_inclusion(entries[0], len(entries[0]), 0, 1, None, 0, root1, 32), OK)
+        finally:
+            c.log_free(log)
+
+    def test_threads_share_a_ledger(self):
+        # Sixteen threads each ask once under one-time grants: each grant allows exactly one.
+        doc = json.loads(fixture("grant.json"))
+        doc["access"] = "one_time"
+        grant = self.issue_ok("grant", doc, "parent", self.ceilings)
+        requests = [self.issue_ok("request", self.request_for(grant), "mairie") for _ in range(16)]
+        results = []
+
+        def run(req):
+            st, d = self.decide(req, grant, self.now)
+            results.append((st, d["decision"]))
+
+        threads = [threading.Thread(target=run, args=(r,)) for r in requests]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(results), [(OK, "allow")] + [(DENIED, "deny")] * 15)
+
+
+class Misuse(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Consentry(LIB_PATH)
+
+    def test_null_pointers(self):
+        c = self.c
+        h = c_void_p(1)
+        self.assertEqual(c.directory_from_json(None, 5, byref(h)), NULL_ARGUMENT)
+        self.assertIsNone(h.value, "the out handle is reset")
+        self.assertEqual(c.directory_from_json(b"{}", 2, None), NULL_ARGUMENT)
+        self.assertIn("out is NULL", c.last_error())
+        self.assertEqual(c.signing_key_public_key(None, None), NULL_ARGUMENT)
+        self.assertEqual(c.lib.consentry_last_error(None), NULL_ARGUMENT)
+        buf = Buf()
+        self.assertEqual(c.decide(None, None, None, None, None, 0, None, 0, 0, byref(buf)), NULL_ARGUMENT)
+        self.assertEqual(c.issue_request(b"{}", 2, None, byref(buf)), NULL_ARGUMENT)
+        self.assertEqual(c.log_size(None, None), NULL_ARGUMENT)
+
+    def test_zero_lengths_and_garbage(self):
+        c = self.c
+        h = c_void_p()
+        self.assertEqual(c.directory_from_json(b"", 0, byref(h)), INVALID_JSON)
+        self.assertEqual(c.directory_from_cbor(b"", 0, byref(h)), INVALID_INPUT)
+        self.assertEqual(c.directory_from_cbor(os.urandom(64), 64, byref(h)), INVALID_INPUT)
+        self.assertEqual(c.ceilings_from_json(b"{", 1, byref(h)), INVALID_JSON)
+        self.assertEqual(c.ceilings_from_json(b'[{"publisher":1}]', 17, byref(h)), INVALID_INPUT)
+        self.assertEqual(c.signing_key_from_seed(b"\0" * 31, 31, byref(h)), INVALID_INPUT)
+        self.assertEqual(c.signing_key_from_pkcs8(b"\x30\x00", 2, byref(h)), INVALID_INPUT)
+        self.assertIsNone(h.value)
+        st, out = c.call_buf("object_inspect", b"\xd2\x84", 2)
+        self.assertEqual((st, out), (INVALID_INPUT, b""))
+        for n in range(0, 200, 7):
+            junk = os.urandom(n)
+            st, out = c.call_buf("object_inspect", junk, n)
+            self.assertIn(st, (INVALID_INPUT,))
+
+    def test_invalid_utf8(self):
+        c = self.c
+        h = c_void_p()
+        bad = b'{"version":"\xff\xfe"}'
+        self.assertEqual(c.directory_from_json(bad, len(bad), byref(h)), INVALID_UTF8)
+        self.assertIn("UTF-8", c.last_error())
+
+    def test_unsorted_request_categories_are_refused(self):
+        c = self.c
+        seed = fixture("mairie.seed")
+        st, key = c.new_handle("signing_key_from_seed", seed, 32)
+        try:
+            doc = json.loads(fixture("request_extra.json"))
+            doc["categories"].reverse()
+            text = json.dumps(doc).encode()
+            st, out = c.call_buf("issue_request", text, len(text), key)
+            self.assertEqual((st, out), (INVALID_INPUT, b""))
+            self.assertIn("categories", c.last_error())
+            doc["unknown_field"] = 1
+            text = json.dumps(doc).encode()
+            self.assertEqual(c.call_buf("issue_request", text, len(text), key)[0], INVALID_INPUT)
+        finally:
+            c.signing_key_free(key)
+
+    def test_free_null_twice(self):
+        c = self.c
+        for name in ("directory", "ceilings", "signing_key", "ledger", "log"):
+            getattr(c, name + "_free")(None)
+            getattr(c, name + "_free")(None)
+        c.buf_free(None)
+        c.buf_free(None)
+        buf = Buf()
+        c.buf_free(byref(buf))
+        c.buf_free(byref(buf))
+
+    def test_status_names(self):
+        self.assertEqual(self.c.status_name(DENIED), b"DENIED")
+        self.assertEqual(self.c.status_name(12345), b"UNKNOWN")
+        self.assertTrue(self.c.version())
+
+
+
+
+def main():
+    if LIB_PATH is None:
+        print(__doc__, file=sys.stderr)
+        return 2
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    passed = result.testsRun - failed - len(result.skipped)
+    print(f"python-ffi: {passed} passed, {failed} failed")
+    if result.testsRun < 10:
+        print("too few tests ran", file=sys.stderr)
+        return 1
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
