@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The C ABI through real foreign code: the header is up to date; a C program runs the canteen
+# flow and the misuse probes against the static and the shared library, the latter under
+# valgrind; a Python ctypes test does the same against the shared library.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n--- ffi: %s (%s, %ss so far)\n' "$1" "$(date -u +%H:%M:%S)" "$SECONDS"; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+step "header is up to date"
+if ! command -v cbindgen >/dev/null; then
+    cargo install --locked cbindgen --version 0.29.4
+fi
+cbindgen --quiet --config cbindgen.toml --crate consentry --output "$work/consentry.h"
+if ! diff -u include/consentry.h "$work/consentry.h"; then
+    echo "include/consentry.h is out of date: run" >&2
+    echo "  cbindgen --config cbindgen.toml --crate consentry --output include/consentry.h" >&2
+    exit 1
+fi
+
+step "Rust tests with the ffi feature"
+cargo test --features ffi --lib ffi::
+
+step "fixtures"
+cargo run --quiet --example ffi_fixtures -- "$work/fixtures"
+
+step "build the libraries"
+cargo build --features ffi --lib
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+lib="$target_dir/debug"
+for f in libconsentry.a libconsentry.so; do
+    [ -f "$lib/$f" ] || { echo "missing $lib/$f" >&2; exit 1; }
+done
+
+cflags=(-std=c11 -Wall -Wextra -Werror -Iinclude)
+step "C against the static library"
+gcc "${cflags[@]}" tests/ffi/canteen.c "$lib/libconsentry.a" -lpthread -ldl -lm -o "$work/canteen_static"
+"$work/canteen_static" "$work/fixtures"
+
+step "C against the shared library"
+gcc "${cflags[@]}" tests/ffi/canteen.c -L"$lib" -lconsentry -Wl,-rpath,"$lib" -o "$work/canteen_shared"
+# Read the dynamic section into a variable first: piping into `grep -q` under pipefail fails
+# whenever grep exits before the writer has finished.
+needed=$(readelf -d "$work/canteen_shared")
+grep -q 'NEEDED.*\[libconsentry\.so\]' <<<"$needed" || {
+    echo "canteen_shared does not load libconsentry.so; its dynamic section:" >&2
+    echo "$needed" >&2
+    exit 1
+}
+"$work/canteen_shared" "$work/fixtures"
+
+step "C under valgrind"
+if ! command -v valgrind >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && apt-get install -y -qq valgrind >/dev/null
+    else
+        echo "valgrind is missing and cannot be installed here" >&2
+        exit 1
+    fi
+fi
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    "$work/canteen_shared" "$work/fixtures"
+valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    "$work/canteen_static" "$work/fixtures"
+
+step "Python ctypes"
+python3 tests/ffi/test_ffi.py "$lib/libconsentry.so" "$work/fixtures"
+
+step "done"
