@@ -70,6 +70,30 @@ fn extensions_are_accepted() {
 }
 
 #[test]
+fn the_latest_head_is_the_largest_then_the_latest_signed() {
+    let small = log_of(&["a"]);
+    let large = log_of(&["a", "b"]);
+    let proof = large.consistency_proof(1, 2).expect("proof");
+    let mut monitor = HeadMonitor::starting_at(head(&small, 7));
+    let latest = |m: &HeadMonitor| m.latest().map(|h| (h.tree_size(), h.timestamp().0));
+
+    // A larger tree signed at the same second replaces the latest head.
+    monitor
+        .observe(head(&large, 7), Some(&proof))
+        .expect("extension");
+    assert_eq!(latest(&monitor), Some((2, 7)));
+    // The same tree signed later replaces it; signed earlier, it is accepted but kept aside.
+    monitor
+        .observe(head(&large, 9), None)
+        .expect("same tree, later");
+    assert_eq!(latest(&monitor), Some((2, 9)));
+    monitor
+        .observe(head(&large, 8), None)
+        .expect("same tree, earlier");
+    assert_eq!(latest(&monitor), Some((2, 9)));
+}
+
+#[test]
 fn same_size_different_root_is_a_fork() {
     let (a, b) = (log_of(&["a", "b"]), log_of(&["a", "c"]));
     let mut monitor = HeadMonitor::starting_at(head(&a, 1));
