@@ -48,9 +48,11 @@ fn extensions_are_accepted() {
     let mut log = TransferLog::new();
     let mut monitor = HeadMonitor::new();
     let mut previous = 0;
+    assert!(log.is_empty());
     monitor.observe(head(&log, 0), None).expect("empty head");
     for (n, tag) in ["a", "b", "c", "d", "e"].iter().enumerate() {
         log.append(&denial(tag));
+        assert!(!log.is_empty());
         let proof = log.consistency_proof(previous, log.len()).expect("proof");
         monitor
             .observe(head(&log, n as u64 + 1), Some(&proof))
