@@ -108,3 +108,66 @@ pub(crate) fn write_categories(e: &mut Encoder, cats: &[Category]) {
         e.text(c.as_str());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cbor::Limits;
+
+    fn read<T>(
+        bytes: &[u8],
+        reader: impl FnOnce(&mut Decoder<'_>) -> Result<T, DecodeError>,
+    ) -> Result<T, DecodeError> {
+        let mut d = Decoder::new(bytes, Limits::OBJECT)?;
+        let value = reader(&mut d)?;
+        d.finish()?;
+        Ok(value)
+    }
+
+    #[test]
+    fn a_category_list_holds_one_to_max_scope_codes() {
+        let list = |n: usize| {
+            let mut e = Encoder::new();
+            e.array(n);
+            for i in 0..n {
+                e.text(&format!("test:c{i:03}"));
+            }
+            e.into_bytes()
+        };
+        assert_eq!(
+            read(&list(MAX_SCOPE), categories).map(|c| c.len()),
+            Ok(MAX_SCOPE)
+        );
+        assert_eq!(
+            read(&list(MAX_SCOPE + 1), categories),
+            Err(DecodeError::InvalidValue {
+                field: "categories",
+                reason: "too many",
+            })
+        );
+        assert!(matches!(
+            read(&list(0), categories),
+            Err(DecodeError::InvalidValue {
+                reason: "too few items",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_text_field_holds_one_to_max_bytes() {
+        let text_of = |s: &str| {
+            let mut e = Encoder::new();
+            e.text(s);
+            e.into_bytes()
+        };
+        let field = |d: &mut Decoder<'_>| text(d, "legal reference", 3);
+        assert_eq!(read(&text_of("abc"), field), Ok("abc".to_owned()));
+        let refused = Err(DecodeError::InvalidValue {
+            field: "legal reference",
+            reason: "empty or too long",
+        });
+        assert_eq!(read(&text_of(""), field), refused);
+        assert_eq!(read(&text_of("abcd"), field), refused);
+    }
+}

@@ -986,6 +986,21 @@ fn required_key_absent_is_missing() {
 }
 
 #[test]
+fn size_limits_are_exact() {
+    for (limits, size) in [
+        (Limits::OBJECT, 64 * 1024),
+        (Limits::DIRECTORY, 16 * 1024 * 1024),
+    ] {
+        let buf = vec![0u8; size + 1];
+        assert!(Decoder::new(&buf[..size], limits).is_ok());
+        assert!(matches!(
+            Decoder::new(&buf, limits),
+            Err(DecodeError::TooLarge { size: s, limit }) if s == size + 1 && limit == size
+        ));
+    }
+}
+
+#[test]
 fn a_decoder_reports_its_limits() {
     let d = Decoder::new(&[0x00], Limits::DIRECTORY).unwrap();
     assert_eq!(d.limits(), Limits::DIRECTORY);

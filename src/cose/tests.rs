@@ -77,6 +77,18 @@ fn bstr(b: &[u8]) -> Vec<u8> {
 #[test]
 fn round_trip_for_every_kind() {
     let key = key();
+    let names = ObjectKind::ALL.map(|kind| kind.to_string());
+    assert_eq!(
+        names,
+        [
+            "grant",
+            "habilitation",
+            "statement",
+            "request",
+            "receipt",
+            "tree head"
+        ]
+    );
     for kind in ObjectKind::ALL {
         let payload = format!("payload of a {kind}").into_bytes();
         let bytes = sign(kind, &key, &payload);
