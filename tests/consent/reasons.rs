@@ -995,6 +995,14 @@ fn allow_returns_exactly_what_was_asked() {
 }
 
 #[test]
+fn allow_carries_the_grants_onward_transfer_permission() {
+    let s = Scenario::canteen();
+    let grant = signed(&s, s.grant().allow_onward_transfer());
+    let d = decide_default(&s, &grant);
+    assert!(d.allowed().expect("allowed").onward_transfer());
+}
+
+#[test]
 fn allow_consent_by_franceconnect_mandate() {
     let s = Scenario::canteen();
     let grant = signed(&s, s.grant().expressed_by(s.franceconnect));
