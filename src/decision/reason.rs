@@ -364,3 +364,60 @@ impl fmt::Display for Reason {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_object() {
+        let message = |object| Reason::BadSignature { object }.to_string();
+        assert_eq!(
+            message(Subject::Request),
+            "the request's signature is invalid"
+        );
+        assert_eq!(
+            message(Subject::Basis),
+            "the grant or habilitation's signature is invalid"
+        );
+        assert_eq!(
+            message(Subject::Statement),
+            "the statement's signature is invalid"
+        );
+    }
+
+    /// The order does not depend on the order the rules were checked in: for the same rule, the
+    /// request comes before the basis, and the basis before a statement.
+    #[test]
+    fn same_rule_orders_request_then_basis_then_statement() {
+        let mut reasons = vec![
+            Reason::BadSignature {
+                object: Subject::Statement,
+            },
+            Reason::BadSignature {
+                object: Subject::Basis,
+            },
+            Reason::OneTimeUsed,
+            Reason::BadSignature {
+                object: Subject::Request,
+            },
+        ];
+        reasons.sort_by_key(Reason::order_key);
+        let objects: Vec<_> = reasons
+            .iter()
+            .map(|r| match r {
+                Reason::BadSignature { object } => Some(*object),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            objects,
+            [
+                Some(Subject::Request),
+                Some(Subject::Basis),
+                Some(Subject::Statement),
+                None
+            ]
+        );
+    }
+}

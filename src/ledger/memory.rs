@@ -174,3 +174,38 @@ impl Ledger for InMemoryLedger {
         self.lock().decisions.push(record);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn use_of(request: u8, at: u64) -> UseRecord {
+        UseRecord {
+            basis: BasisId::from_bytes([1; 16]),
+            request: RequestId::from_bytes([request; 16]),
+            forget_after: Timestamp(at + 300),
+            window: None,
+            at: Timestamp(at),
+        }
+    }
+
+    /// Request ids are remembered until their `forget_after`, then pruned by the next use, so
+    /// that memory follows the freshness window and not the history.
+    #[test]
+    fn request_ids_are_remembered_until_they_expire() {
+        let ledger = InMemoryLedger::new();
+        assert_eq!(ledger.remembered_requests(), 0);
+        ledger.record_use(&use_of(1, 1000)).expect("first use");
+        ledger.record_use(&use_of(2, 1200)).expect("second use");
+        assert_eq!(ledger.remembered_requests(), 2);
+        assert_eq!(
+            ledger.record_use(&use_of(1, 1300)),
+            Err(vec![UseRefusal::Replayed])
+        );
+        // At 1300 + 1 second the first id (forget after 1300) is pruned, the second is kept.
+        ledger.record_use(&use_of(3, 1301)).expect("third use");
+        assert_eq!(ledger.remembered_requests(), 2);
+        assert!(!ledger.seen(&RequestId::from_bytes([1; 16])));
+        assert!(ledger.seen(&RequestId::from_bytes([2; 16])));
+    }
+}
