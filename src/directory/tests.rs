@@ -625,3 +625,16 @@ fn an_empty_directory_round_trips() {
             .is_empty()
     );
 }
+
+#[test]
+fn party_ids_print_as_hyphenated_uuids() {
+    let id = PartyId::from_bytes([0xab; 16]);
+    let text = "abababab-abab-abab-abab-abababababab";
+    assert_eq!(id.to_string(), text);
+    assert_eq!(format!("{id:?}"), format!("PartyId({text})"));
+    // The JSON form is the same string.
+    assert_eq!(
+        serde_json::to_string(&id).expect("json"),
+        format!("\"{text}\"")
+    );
+}
