@@ -5,7 +5,7 @@ use super::{
     Directory, DirectoryError, KeyRefusal, Party, PartyId, PartyKey, Representation,
     RepresentationKind, Role,
 };
-use crate::cbor::DecodeError;
+use crate::cbor::{DecodeError, Limits};
 use crate::keys::{KeyId, SigningKey, VerifyingKey};
 use crate::time::Timestamp;
 
@@ -636,5 +636,20 @@ fn party_ids_print_as_hyphenated_uuids() {
     assert_eq!(
         serde_json::to_string(&id).expect("json"),
         format!("\"{text}\"")
+    );
+}
+
+#[test]
+fn json_size_limit_is_exact() {
+    let max = Limits::DIRECTORY.max_size;
+    let padded = |len: usize| format!("{}{{}}", " ".repeat(len - 2));
+    let too_large = DirectoryError::Malformed("document too large".into());
+    // At the limit the document is read (and refused for what it lacks, not for its size).
+    let at_limit = Directory::from_json(&padded(max)).expect_err("no version");
+    assert!(matches!(&at_limit, DirectoryError::Malformed(_)));
+    assert_ne!(at_limit, too_large);
+    assert_eq!(
+        Directory::from_json(&padded(max + 1)).expect_err("too large"),
+        too_large
     );
 }
