@@ -390,7 +390,7 @@ mod tests {
     /// request comes before the basis, and the basis before a statement.
     #[test]
     fn same_rule_orders_request_then_basis_then_statement() {
-        let mut reasons = vec![
+        let mut reasons = [
             Reason::BadSignature {
                 object: Subject::Statement,
             },
