@@ -6,7 +6,7 @@ use consentry::ceiling::CeilingExcess;
 use consentry::cose::ObjectKind;
 use consentry::decision::{Basis, ConsentExpression, Decision, Reason, StatementRefusal, Subject};
 use consentry::directory::{KeyRefusal, Party, PartyKey, RepresentationKind, Role};
-use consentry::grant::Grant;
+use consentry::grant::{Grant, GrantError};
 use consentry::habilitation::Habilitation;
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{LifecycleRefusal, Status};
@@ -722,6 +722,40 @@ fn beyond_ceiling_every_dimension() {
                 },
             ]
         }]
+    );
+}
+
+/// A ceiling is a maximum: terms exactly at it are within, one second more is beyond; and the
+/// grant builder refuses what the verifier would refuse.
+#[test]
+fn ceilings_are_inclusive_and_the_builder_enforces_them() {
+    let s = Scenario::canteen();
+    let at_ceiling = |extra: u64| {
+        s.grant()
+            .valid(s.now, s.now.plus_secs(366 * DAY + extra))
+            .retention_secs(400 * DAY + extra)
+    };
+    let grant = at_ceiling(0).build(&s.ceilings).expect("at the ceiling");
+    assert!(decide_default(&s, &s.sign_grant(&grant)).is_allow());
+
+    let excesses = vec![
+        CeilingExcess::Validity {
+            provider: s.dgfip,
+            max_secs: 366 * DAY,
+        },
+        CeilingExcess::Retention {
+            provider: s.dgfip,
+            max_secs: 400 * DAY,
+        },
+    ];
+    assert_eq!(
+        at_ceiling(1).build(&s.ceilings),
+        Err(GrantError::BeyondCeiling(excesses.clone()))
+    );
+    let beyond = at_ceiling(1).build_without_ceiling_check().expect("grant");
+    assert_eq!(
+        reasons(&decide_default(&s, &s.sign_grant(&beyond))),
+        [Reason::BeyondCeiling { excesses }]
     );
 }
 
