@@ -208,4 +208,11 @@ mod tests {
         let debug = format!("{key:?}");
         assert!(!debug.contains("9d61b19d"), "{debug}");
     }
+
+    #[test]
+    fn a_key_id_prints_as_lower_case_hex() {
+        let kid = KeyId([0xab; 16]);
+        assert_eq!(kid.to_string(), "ab".repeat(16));
+        assert_eq!(format!("{kid:?}"), format!("KeyId({})", "ab".repeat(16)));
+    }
 }
