@@ -205,8 +205,21 @@ mod tests {
             key.verifying_key().to_hex(),
             "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
         );
+        // Debug shows the public key and the key id, never the seed.
         let debug = format!("{key:?}");
         assert!(!debug.contains("9d61b19d"), "{debug}");
+        let public = key.verifying_key();
+        assert_eq!(
+            debug,
+            format!(
+                "SigningKey {{ kid: KeyId({}), public: {public:?}, .. }}",
+                key.key_id()
+            )
+        );
+        assert_eq!(
+            format!("{public:?}"),
+            format!("VerifyingKey({})", public.to_hex())
+        );
     }
 
     #[test]
