@@ -321,3 +321,40 @@ impl Scope {
         Ok(scope)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON form of a scope is checked like the CBOR form: providers in id order, each with
+    /// a non-empty, sorted set of categories.
+    #[test]
+    fn a_json_scope_must_be_sorted_and_non_empty() {
+        let scope = |providers: &[(u8, &[&str])]| {
+            let entries: Vec<String> = providers
+                .iter()
+                .map(|(p, cats)| {
+                    format!(
+                        r#"{{"provider":"{}","categories":{}}}"#,
+                        PartyId::from_bytes([*p; 16]),
+                        serde_json::to_string(cats).expect("json")
+                    )
+                })
+                .collect();
+            serde_json::from_str::<Scope>(&format!("[{}]", entries.join(",")))
+        };
+        let ok = scope(&[(1, &["a:x", "b:x"]), (2, &["a:x"])]).expect("well formed");
+        assert_eq!(ok.categories_at(&PartyId::from_bytes([1; 16])).len(), 2);
+        for refused in [
+            scope(&[]),
+            scope(&[(1, &[])]),
+            scope(&[(1, &["b:x", "a:x"])]),
+            scope(&[(1, &["a:x", "a:x"])]),
+            scope(&[(2, &["a:x"]), (1, &["a:x"])]),
+            scope(&[(1, &["a:x"]), (1, &["b:x"])]),
+        ] {
+            let error = refused.expect_err("refused").to_string();
+            assert!(error.contains("a scope is a non-empty list"), "{error}");
+        }
+    }
+}
