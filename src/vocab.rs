@@ -216,6 +216,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn codes_print_as_themselves() {
+        let category = Category::new("cnaf:quotient_familial").expect("valid");
+        assert_eq!(category.to_string(), "cnaf:quotient_familial");
+        assert_eq!(format!("{category:?}"), "Category(cnaf:quotient_familial)");
+        let purpose = Purpose::new("mairie:cantine").expect("valid");
+        assert_eq!(format!("{purpose:?}"), "Purpose(mairie:cantine)");
+    }
+
+    #[test]
     fn code_syntax() {
         for ok in [
             "a:b",
