@@ -222,6 +222,9 @@ mod tests {
         assert_eq!(format!("{category:?}"), "Category(cnaf:quotient_familial)");
         let purpose = Purpose::new("mairie:cantine").expect("valid");
         assert_eq!(format!("{purpose:?}"), "Purpose(mairie:cantine)");
+        // A purpose prints as its code, with or without its human text.
+        let described = purpose.with_text("Tarif de la cantine").expect("valid");
+        assert_eq!(described.to_string(), "mairie:cantine");
     }
 
     #[test]
