@@ -2,18 +2,21 @@
 //!
 //! Not a criterion benchmark: it fills one ledger and prints its own figures, read from
 //! `/proc/self/status` (`VmRSS`, `VmHWM`) before and after. Each grant enters the ledger the way
-//! a real one does, through one allowed use (`Ledger::record_use`) with a periodic quota; the
-//! clock moves one second per use and request ids are forgotten 300 s after issue, so the
-//! replay set stays at its steady-state size (about 300 ids) while the per-basis state grows.
+//! a real one does: observed once (`Ledger::observe`, which records its first sighting), then one
+//! allowed use (`Ledger::record_use`) with a periodic quota; the clock moves one second per use
+//! and request ids are forgotten 420 s after issue (the freshness window plus the skew
+//! tolerance), so the replay set stays at its steady-state size (about 420 ids) while the
+//! per-basis state grows.
 //!
 //! Run with `cargo bench --bench ledger_scale` (all sizes) or
 //! `cargo bench --bench ledger_scale -- 1000000` (chosen sizes). Sizes run in increasing order
 //! in one process; each gets a new ledger after the previous one is dropped, so `VmHWM` (the
 //! process's peak) is reported together with the growth of `VmRSS`.
 
-use consentry::Timestamp;
-use consentry::ids::{BasisId, RequestId};
-use consentry::ledger::{InMemoryLedger, Ledger, Status, UsageWindow, UseRecord};
+use consentry::directory::PartyId;
+use consentry::ids::{BasisId, BasisKey, BasisKind, ReplayKey, RequestId};
+use consentry::ledger::{InMemoryLedger, Ledger, Observation, Status, UsageWindow, UseRecord};
+use consentry::{Digest, Timestamp};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use std::hint::black_box;
 use std::time::Instant;
@@ -31,17 +34,41 @@ fn memory() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-fn basis(i: u64) -> BasisId {
+fn spread(i: u64) -> [u8; 16] {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&i.wrapping_mul(0x9e37_79b9_7f4a_7c15).to_be_bytes());
     b[8..].copy_from_slice(&i.to_be_bytes());
-    BasisId::from_bytes(b)
+    b
 }
 
-fn request(i: u64) -> RequestId {
+/// Grant `i`, of subject `i`.
+fn basis(i: u64) -> BasisKey {
+    BasisKey::unverified_for_benchmarks(
+        BasisKind::Grant,
+        PartyId::from_bytes(spread(!i)),
+        BasisId::from_bytes(spread(i)),
+    )
+}
+
+/// The signed bytes' digest of grant `i`.
+fn digest(i: u64) -> Digest {
+    Digest::of(&i.to_be_bytes())
+}
+
+fn request(i: u64) -> ReplayKey {
     let mut b = [0xffu8; 16];
     b[8..].copy_from_slice(&i.to_be_bytes());
-    RequestId::from_bytes(b)
+    ReplayKey::unverified_for_benchmarks(PartyId::from_bytes([1; 16]), RequestId::from_bytes(b))
+}
+
+fn observation(i: u64, at: u64) -> Observation {
+    Observation {
+        basis: basis(i),
+        basis_digest: digest(i),
+        request: Some(request(at)),
+        window_start: Some(Timestamp(START)),
+        at: Timestamp(at),
+    }
 }
 
 const START: u64 = 1_756_684_800;
@@ -51,7 +78,7 @@ fn use_record(i: u64, at: u64) -> UseRecord {
     UseRecord {
         basis: basis(i),
         request: request(at),
-        forget_after: Timestamp(at + 300),
+        forget_after: Timestamp(at + 420),
         window: Some(UsageWindow {
             start: Timestamp(START),
             end: Timestamp(START + PERIOD),
@@ -105,47 +132,45 @@ fn main() {
     println!("reference: one raw ring Ed25519 verify = {reference:.0} ns");
     println!();
     println!(
-        "| grants | fill s | RSS before MiB | RSS after MiB | RSS growth MiB | bytes/grant | VmHWM MiB | status ns | usage ns | record_use ns | lookup / ref verify |"
+        "| grants | fill s | RSS before MiB | RSS after MiB | RSS growth MiB | bytes/grant | VmHWM MiB | observe ns | record_use ns | observe / ref verify |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for n in sizes {
         let (rss0, _) = memory();
         let ledger = InMemoryLedger::new();
         let start = Instant::now();
         for i in 0..n {
             let at = START + i;
-            if ledger.record_use(&use_record(i, at)).is_err() {
+            if ledger.observe(&observation(i, at)).is_err()
+                || ledger.record_use(&use_record(i, at)).is_err()
+            {
                 panic!("use {i} refused");
             }
         }
         let fill = start.elapsed().as_secs_f64();
         let (rss1, hwm) = memory();
-        assert!(ledger.remembered_requests() <= 302);
+        assert!(ledger.remembered_requests() <= 422);
         let lookups = 1_000_000;
         let mut x = 0x2545_f491_4f6c_dd1du64;
-        let status_ns = time_per(lookups, |_| {
-            let b = basis(xorshift(&mut x) % n);
-            black_box(ledger.status(&b) == Status::Active);
-        });
-        let usage_ns = time_per(lookups, |_| {
-            let b = basis(xorshift(&mut x) % n);
-            black_box(ledger.usage(&b, Timestamp(START)));
+        let now = START + n;
+        let observe_ns = time_per(lookups, |k| {
+            let o = observation(xorshift(&mut x) % n, now + k);
+            let _ = black_box(ledger.observe(&o).map(|s| s.status == Status::Active));
         });
         // A second use of an existing grant, as a decision's commit point does.
-        let now = START + n;
         let record_ns = time_per(lookups, |k| {
             let i = xorshift(&mut x) % n;
             black_box(ledger.record_use(&use_record(i, now + k)).is_ok());
         });
         let growth = rss1.saturating_sub(rss0);
         println!(
-            "| {n} | {fill:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {status_ns:.0} | {usage_ns:.0} | {record_ns:.0} | {:.3} |",
+            "| {n} | {fill:.1} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {observe_ns:.0} | {record_ns:.0} | {:.3} |",
             rss0 as f64 / 1024.0,
             rss1 as f64 / 1024.0,
             growth as f64 / 1024.0,
             growth as f64 * 1024.0 / n as f64,
             hwm as f64 / 1024.0,
-            status_ns / reference,
+            observe_ns / reference,
         );
         drop(ledger);
     }

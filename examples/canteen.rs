@@ -5,7 +5,6 @@
 //!
 //! Run with `cargo run --example canteen`.
 
-use consentry::Digest;
 use consentry::decision::{Basis, Decision};
 use consentry::directory::PartyId;
 use consentry::grant::Grant;
@@ -76,9 +75,7 @@ impl Provider {
                     .take_decisions()
                     .pop()
                     .expect("the decision was kept");
-                if let Some(Ok(denial)) =
-                    Denial::from_record(&record, Digest::of(request), Some(self.s.parent))
-                {
+                if let Some(Ok(denial)) = Denial::from_record(&record) {
                     println!(
                         "     denial logged   entry #{}",
                         self.log.append(&LogEntry::Denial(denial))
@@ -221,7 +218,7 @@ fn main() {
         .access_history(p.s.parent, p.log.len())
         .expect("a valid size");
     let provider_key = p.s.key(p.s.dgfip).verifying_key();
-    let report = verify_history(&history, &head, &provider_key).expect("a valid head");
+    let report = verify_history(&history, &head, p.s.dgfip, &provider_key).expect("a valid head");
     println!(
         "\n== The parent's access history ({} entries, each proven):",
         report.verified.len()
@@ -262,7 +259,7 @@ fn main() {
         .expect("a receipt");
     let last = victim.entry.len() - 1;
     victim.entry[last] ^= 1;
-    let report = verify_history(&tampered, &head, &provider_key).expect("a valid head");
+    let report = verify_history(&tampered, &head, p.s.dgfip, &provider_key).expect("a valid head");
     println!("\n== The same history with one receipt altered by the log keeper:");
     for f in &report.failures {
         println!("   entry #{} REFUSED: {}", f.index, f.error);

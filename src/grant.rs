@@ -359,14 +359,8 @@ impl SignedPayload for Grant {
         let access = m.required(11, "access", AccessPattern::read)?;
         let data_range = m.required(12, "data range", DataRange::read)?;
         let retention_secs = m.required(13, "retention", |d| d.uint())?;
-        let onward_transfer = m.optional(14, |d| d.bool())?;
+        let onward_transfer = m.optional(14, wire::true_flag)?.is_some();
         m.finish()?;
-        if onward_transfer == Some(false) {
-            return Err(DecodeError::InvalidValue {
-                field: "onward transfer",
-                reason: "written only when true",
-            });
-        }
         let grant = Grant {
             id,
             subject,
@@ -380,7 +374,7 @@ impl SignedPayload for Grant {
             access,
             data_range,
             retention_secs,
-            onward_transfer: onward_transfer.unwrap_or(false),
+            onward_transfer,
         };
         grant.check().map_err(|_| DecodeError::InvalidValue {
             field: "validity",

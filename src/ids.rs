@@ -1,5 +1,6 @@
 //! Identifiers of legal bases and requests.
 
+use crate::directory::PartyId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
@@ -35,3 +36,152 @@ macro_rules! uuid_fmt {
     )*};
 }
 uuid_fmt!(BasisId, RequestId);
+
+/// The kind of legal basis: a consent grant or a statutory habilitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BasisKind {
+    /// A consent grant.
+    Grant,
+    /// A statutory habilitation.
+    Habilitation,
+}
+
+impl BasisKind {
+    /// The kind's code on the wire (receipts) and in ledger keys.
+    pub fn code(self) -> u8 {
+        match self {
+            BasisKind::Grant => 0,
+            BasisKind::Habilitation => 1,
+        }
+    }
+
+    /// The kind with this code.
+    pub fn from_code(code: u64) -> Option<Self> {
+        match code {
+            0 => Some(BasisKind::Grant),
+            1 => Some(BasisKind::Habilitation),
+            _ => None,
+        }
+    }
+
+    /// The object kind of such a basis.
+    pub fn object_kind(self) -> crate::cose::ObjectKind {
+        match self {
+            BasisKind::Grant => crate::cose::ObjectKind::Grant,
+            BasisKind::Habilitation => crate::cose::ObjectKind::Habilitation,
+        }
+    }
+}
+
+/// Where a ledger keeps the state of one legal basis: its kind, the party accountable for it
+/// (a grant's subject, a habilitation's authority) and its id.
+///
+/// A basis id is chosen by whoever signs the basis and is public (requests, receipts and log
+/// entries carry it), so an id alone cannot key state: anyone could sign a basis of their own
+/// with a victim's id and then pause, resume, revoke or use up *their* basis to reach the
+/// victim's. Under this key a colliding id is simply another basis. Only a verified basis
+/// produces a key ([`Verified::ledger_key`](crate::signed::Verified)), so a ledger, in memory
+/// or in a database, cannot be handed state of a basis nobody verified.
+///
+/// The key does not include the basis's hash on purpose: the same terms re-encoded (another
+/// order of the protected header gives other bytes and another hash) are the same basis, and
+/// must share one quota.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BasisKey {
+    kind: BasisKind,
+    accountable: PartyId,
+    id: BasisId,
+}
+
+impl BasisKey {
+    pub(crate) fn new(kind: BasisKind, accountable: PartyId, id: BasisId) -> Self {
+        BasisKey {
+            kind,
+            accountable,
+            id,
+        }
+    }
+
+    /// A key that no verified basis vouches for, for the ledger-scale benchmark only.
+    /// Not part of the API.
+    #[doc(hidden)]
+    pub fn unverified_for_benchmarks(kind: BasisKind, accountable: PartyId, id: BasisId) -> Self {
+        BasisKey::new(kind, accountable, id)
+    }
+
+    /// Grant or habilitation.
+    pub fn kind(&self) -> BasisKind {
+        self.kind
+    }
+
+    /// The grant's subject, or the habilitation's authority.
+    pub fn accountable(&self) -> PartyId {
+        self.accountable
+    }
+
+    /// The basis's id, as its signer chose it.
+    pub fn id(&self) -> BasisId {
+        self.id
+    }
+
+    /// A fixed-size encoding for storage: the kind's code, the accountable party's 16 bytes,
+    /// the id's 16 bytes.
+    pub fn to_bytes(&self) -> [u8; 33] {
+        let mut out = [0; 33];
+        out[0] = self.kind.code();
+        out[1..17].copy_from_slice(self.accountable.as_bytes());
+        out[17..].copy_from_slice(self.id.0.as_bytes());
+        out
+    }
+}
+
+impl fmt::Display for BasisKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            BasisKind::Grant => "grant",
+            BasisKind::Habilitation => "habilitation",
+        };
+        write!(f, "{kind} {} of {}", self.id, self.accountable)
+    }
+}
+
+/// Where a ledger remembers one request id: request ids are unique per consumer (the format
+/// says so), so replay detection is keyed by the consumer that signed the request and the id,
+/// and one consumer cannot burn another's ids. Only a verified request produces one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplayKey {
+    consumer: PartyId,
+    request: RequestId,
+}
+
+impl ReplayKey {
+    pub(crate) fn new(consumer: PartyId, request: RequestId) -> Self {
+        ReplayKey { consumer, request }
+    }
+
+    /// A key that no verified request vouches for, for the ledger-scale benchmark only.
+    /// Not part of the API.
+    #[doc(hidden)]
+    pub fn unverified_for_benchmarks(consumer: PartyId, request: RequestId) -> Self {
+        ReplayKey::new(consumer, request)
+    }
+
+    /// The consumer that signed the request.
+    pub fn consumer(&self) -> PartyId {
+        self.consumer
+    }
+
+    /// The request id.
+    pub fn request(&self) -> RequestId {
+        self.request
+    }
+
+    /// A fixed-size encoding for storage: the consumer's 16 bytes, then the id's 16 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        let mut out = [0; 32];
+        out[..16].copy_from_slice(self.consumer.as_bytes());
+        out[16..].copy_from_slice(self.request.0.as_bytes());
+        out
+    }
+}

@@ -176,3 +176,27 @@ impl<T: SignedPayload> Verified<T> {
         self.size
     }
 }
+
+impl Verified<crate::grant::Grant> {
+    /// Where a ledger keeps this grant's state: (grant, its subject, its id). See
+    /// [`BasisKey`](crate::ids::BasisKey) for why the id alone is not enough.
+    pub fn ledger_key(&self) -> crate::ids::BasisKey {
+        let g = &self.payload;
+        crate::ids::BasisKey::new(crate::ids::BasisKind::Grant, g.subject(), g.id())
+    }
+}
+
+impl Verified<crate::habilitation::Habilitation> {
+    /// Where a ledger keeps this habilitation's state: (habilitation, its authority, its id).
+    pub fn ledger_key(&self) -> crate::ids::BasisKey {
+        let h = &self.payload;
+        crate::ids::BasisKey::new(crate::ids::BasisKind::Habilitation, h.authority(), h.id())
+    }
+}
+
+impl Verified<crate::request::Request> {
+    /// Where a ledger remembers this request's id: (its consumer, its id).
+    pub fn replay_key(&self) -> crate::ids::ReplayKey {
+        crate::ids::ReplayKey::new(self.payload.consumer, self.payload.id)
+    }
+}

@@ -62,7 +62,7 @@ impl DataRange {
 
     /// Length in seconds.
     pub fn len_secs(&self) -> u64 {
-        self.until.0 - self.from.0
+        self.until.0.saturating_sub(self.from.0)
     }
 
     pub(crate) fn write(&self, e: &mut Encoder) {

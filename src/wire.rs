@@ -8,7 +8,7 @@ use crate::vocab::{Category, Purpose};
 use uuid::Uuid;
 
 /// Version of every payload format defined so far.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 pub(crate) use crate::terms::MAX_SCOPE;
 
@@ -26,6 +26,18 @@ pub(crate) fn timestamp(d: &mut Decoder<'_>) -> Result<Timestamp, DecodeError> {
 
 pub(crate) fn digest(d: &mut Decoder<'_>) -> Result<Digest, DecodeError> {
     d.fixed_bytes::<32>("hash").map(Digest)
+}
+
+/// A flag written only when true (deterministic: absent means false).
+pub(crate) fn true_flag(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
+    if d.bool()? {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidValue {
+            field: "onward transfer",
+            reason: "written only when true",
+        })
+    }
 }
 
 pub(crate) fn text(

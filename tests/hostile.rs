@@ -358,11 +358,11 @@ fn signed_non_deterministic_payloads_are_refused() {
     let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
     let st = statement_payload(&s, &grant);
     let good = st.to_payload_bytes();
-    assert_eq!(&good[..3], [0xa6, 0x00, 0x01]);
+    assert_eq!(&good[..3], [0xa6, 0x00, 0x02]);
     let key = s.key(s.parent);
 
-    // Non-shortest integer: version 1 written as 0x18 0x01.
-    let mut non_shortest = vec![0xa6, 0x00, 0x18, 0x01];
+    // Non-shortest integer: version 2 written as 0x18 0x02.
+    let mut non_shortest = vec![0xa6, 0x00, 0x18, 0x02];
     non_shortest.extend(&good[3..]);
     // Unsorted keys: the id entry (key 1) before the version entry (key 0).
     let id_entry_len = 1 + 1 + 16;
@@ -378,7 +378,7 @@ fn signed_non_deterministic_payloads_are_refused() {
     let mut long_header = vec![0xb8, 0x06];
     long_header.extend(&good[1..]);
     // Duplicate key: the version twice.
-    let mut duplicate = vec![0xa7, 0x00, 0x01];
+    let mut duplicate = vec![0xa7, 0x00, 0x02];
     duplicate.extend(&good[1..]);
 
     for (name, payload, check) in [

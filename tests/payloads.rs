@@ -205,10 +205,10 @@ fn non_deterministic_payload_is_refused() {
     let s = Scenario::canteen();
     let grant = s.grant().build(&s.ceilings).unwrap();
     let bytes = grant.to_payload_bytes();
-    // bytes[0] is the map header, then key 0 (0x00) and version 1 (0x01): write 1 as 0x18 0x01.
-    assert_eq!(&bytes[1..3], &[0x00, 0x01]);
+    // bytes[0] is the map header, then key 0 (0x00) and version 2 (0x02): write 2 as 0x18 0x02.
+    assert_eq!(&bytes[1..3], &[0x00, 0x02]);
     let mut bad = Vec::from(&bytes[..2]);
-    bad.extend_from_slice(&[0x18, 0x01]);
+    bad.extend_from_slice(&[0x18, 0x02]);
     bad.extend_from_slice(&bytes[3..]);
     assert!(matches!(
         Grant::from_payload_bytes(&bad),

@@ -352,6 +352,7 @@ mod log {
     use super::{directories, index, read, unhex};
     use crate::generator::log::{log_code, outcome};
     use consentry::Digest;
+    use consentry::directory::PartyId;
     use consentry::log::{
         AccessHistory, ConsistencyProof, HeadMonitor, HistoryItem, InclusionProof, LogEntry,
         LogError, SignedTreeHead, TransferLog, compare_heads, leaf_hash, verify_history,
@@ -363,6 +364,11 @@ mod log {
 
     fn key(v: &Value) -> consentry::VerifyingKey {
         key_for(v.as_str().expect("key name")).verifying_key()
+    }
+
+    /// The log a head case is verified as (the operator's party id).
+    fn log_id(case: &Value) -> PartyId {
+        serde_json::from_value(case["log"].clone()).expect("the case names its log")
     }
 
     fn path(v: &Value) -> Vec<Digest> {
@@ -425,7 +431,7 @@ mod log {
         let mut heads = BTreeMap::new();
         for h in section["heads"].as_array().expect("heads") {
             if h["expected"]["outcome"] == "valid" {
-                let head = SignedTreeHead::verify(&read(&h["file"]), &key(&h["key"]))
+                let head = SignedTreeHead::verify(&read(&h["file"]), log_id(h), &key(&h["key"]))
                     .unwrap_or_else(|e| panic!("{}: {e}", h["name"]));
                 heads.insert(h["name"].as_str().expect("name").to_owned(), head);
             }
@@ -543,7 +549,8 @@ mod log {
         let mut tally = Tally::default();
         for case in log.section["heads"].as_array().expect("heads") {
             let name = &case["name"];
-            let result = SignedTreeHead::verify(&read(&case["file"]), &key(&case["key"]));
+            let result =
+                SignedTreeHead::verify(&read(&case["file"]), log_id(case), &key(&case["key"]));
             match (&result, case["expected"]["outcome"].as_str()) {
                 (Ok(h), Some("valid")) => {
                     let e = &case["expected"];
@@ -691,7 +698,7 @@ mod log {
                 case["head"].as_str().expect("head")
             )));
             let expected = &case["expected"];
-            match verify_history(&history, &head, &key(&case["key"])) {
+            match verify_history(&history, &head, log_id(case), &key(&case["key"])) {
                 Ok(report) => {
                     let verified: Vec<u64> = report.verified.iter().map(|c| c.index).collect();
                     assert_eq!(serde_json::json!(verified), expected["verified"], "{name}");

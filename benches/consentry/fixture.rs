@@ -11,8 +11,8 @@ use consentry::ceiling::PurposeCeiling;
 use consentry::decision::Basis;
 use consentry::directory::Role;
 use consentry::grant::Grant;
-use consentry::ids::BasisId;
-use consentry::ledger::{Ledger, Status};
+use consentry::ids::{BasisId, ReplayKey};
+use consentry::ledger::{Ledger, Observation, Status};
 use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified, Verified};
 use consentry::terms::{AccessPattern, DataRange};
@@ -153,31 +153,39 @@ pub fn check_rules<L: Ledger>(
     ok(c.data_range().contains(&r.data_range), "data_range_outside")?;
     ok(now >= c.not_before(), "not_yet_valid")?;
     ok(now < c.expires_at(), "expired")?;
-    ok(
-        ledger.status(&c.id()) == Status::Active,
-        "paused_or_revoked",
-    )?;
+    let window_start = match c.access() {
+        AccessPattern::Periodic { period_secs, .. } => {
+            let elapsed = now.0.saturating_sub(c.not_before().0);
+            Some(
+                c.not_before()
+                    .plus_secs(elapsed / period_secs * period_secs),
+            )
+        }
+        AccessPattern::OneTime => Some(c.not_before()),
+    };
+    // The one ledger read of a decision.
+    let snapshot = ledger
+        .observe(&Observation {
+            basis: g.ledger_key(),
+            basis_digest: g.digest(),
+            request: Some(ReplayKey::unverified_for_benchmarks(r.consumer, r.id)),
+            window_start,
+            at: now,
+        })
+        .map_err(|_| "ledger_unavailable")?;
+    ok(snapshot.status == Status::Active, "paused_or_revoked")?;
     ok(
         s.ceilings.excesses(&c.ceiling_terms()).is_empty(),
         "beyond_ceiling",
     )?;
     ok(r.issued_at <= now.plus_secs(120), "request_from_future")?;
     ok(now <= r.issued_at.plus_secs(300), "request_too_old")?;
-    ok(!ledger.seen(&r.id), "replayed_request")?;
-    if let AccessPattern::Periodic {
-        max_uses,
-        period_secs,
-    } = c.access()
-    {
-        let elapsed = now.0.saturating_sub(c.not_before().0);
-        let start = c
-            .not_before()
-            .plus_secs(elapsed / period_secs * period_secs);
-        ok(
-            ledger.usage(&c.id(), start) < max_uses,
-            "frequency_exhausted",
-        )?;
-    }
+    ok(!snapshot.replayed, "replayed_request")?;
+    let max_uses = match c.access() {
+        AccessPattern::Periodic { max_uses, .. } => max_uses,
+        AccessPattern::OneTime => 1,
+    };
+    ok(snapshot.uses < max_uses, "frequency_exhausted")?;
     Ok(())
 }
 

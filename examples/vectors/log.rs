@@ -7,13 +7,12 @@ use std::collections::BTreeMap;
 
 use consentry::cbor::Encoder;
 use consentry::cose::{self, Envelope, ObjectKind};
-use consentry::directory::PartyId;
 use consentry::log::{
     AccessHistory, ConsistencyProof, Denial, EntryKind, HeadMonitor, InclusionProof, LogEntry,
     LogError, ProofError, Receipt, SignedTreeHead, TransferLog, TreeHead, compare_heads,
     verify_history,
 };
-use consentry::signed::{ObjectError, ParseError, SignedPayload, Unverified};
+use consentry::signed::{ObjectError, ParseError, SignedPayload};
 use consentry::statement::Action;
 use consentry::testing::{Scenario, key_for, party_for};
 use consentry::{Digest, SigningKey};
@@ -43,7 +42,7 @@ pub fn log_code(e: &LogError) -> &'static str {
         LogError::Proof(p) => proof_code(p),
         LogError::MalformedEntry(_) => "log/malformed_entry",
         LogError::MalformedObject { .. } => "log/malformed_object",
-        LogError::StatementNotAboutGrant { .. } => "log/statement_not_about_grant",
+        LogError::StatementNotAboutBasis { .. } => "log/statement_not_about_basis",
         LogError::InvalidDenial(_) => "log/invalid_denial",
         LogError::MalformedHead(_) => "log/malformed_head",
         LogError::WrongKey { .. } => "log/wrong_key",
@@ -162,8 +161,9 @@ fn key(name: &str) -> SigningKey {
     key_for(name)
 }
 
+/// Verifies a head as a head of the log of `key_name`'s operator, with that operator's key.
 fn verify_head(bytes: &[u8], key_name: &str) -> Result<SignedTreeHead, LogError> {
-    SignedTreeHead::verify(bytes, &key(key_name).verifying_key())
+    SignedTreeHead::verify(bytes, party_for(key_name), &key(key_name).verifying_key())
 }
 
 impl LogGen<'_> {
@@ -220,6 +220,7 @@ impl LogGen<'_> {
             "description": description,
             "file": file,
             "key": key_name,
+            "log": party_for(key_name),
             "expected": expected,
         });
         if want.is_some() {
@@ -338,24 +339,19 @@ fn receipt(s: &Scenario, request: &[u8], basis: &[u8]) -> Vec<u8> {
     Receipt::for_authorization(allow, s.next_uuid(), s.now).sign(s.key(s.dgfip))
 }
 
-/// Denies a request and returns the denial the log keeps.
-fn denial(s: &Scenario, request: &[u8], basis: &[u8], subject: Option<PartyId>) -> Denial {
+/// Denies a request and returns the denial the log keeps, made from the verifier's record (so
+/// attributed to a subject only on verified grounds).
+fn denial(s: &Scenario, request: &[u8], basis: &[u8]) -> Denial {
     let decision = s.decide(request, basis);
     assert!(!decision.is_allow(), "expected a denial");
-    let parsed = Unverified::<consentry::request::Request>::parse(request).ok();
-    let (id, basis_id) = match &parsed {
-        Some(r) => (Some(r.claims().id), Some(r.claims().basis)),
-        None => (None, None),
-    };
-    Denial::new(
-        Digest::of(request),
-        id,
-        basis_id,
-        subject,
-        decision.codes(),
-        s.now,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
+    let record = s
+        .ledger
+        .take_decisions()
+        .pop()
+        .unwrap_or_else(|| panic!("the verifier keeps every decision"));
+    Denial::from_record(&record)
+        .unwrap_or_else(|| panic!("a denial"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn minutes(s: &mut Scenario, n: u64) {
@@ -414,12 +410,12 @@ fn history(s: &mut Scenario) -> (Vec<Logged>, Vec<u8>) {
     s.advance_days(31);
     let request = s.sign_request(&s.request(&grant));
     log(
-        LogEntry::Denial(denial(s, &request, &grant, Some(s.parent))),
+        LogEntry::Denial(denial(s, &request, &grant)),
         "a request under the paused grant is denied",
     );
     minutes(s, 10);
     log(
-        LogEntry::Denial(denial(s, b"not a request", &grant, None)),
+        LogEntry::Denial(denial(s, b"not a request", &grant)),
         "bytes that are not a request are denied; the subject is unknown",
     );
     s.advance_days(1);
@@ -451,7 +447,7 @@ fn history(s: &mut Scenario) -> (Vec<Logged>, Vec<u8>) {
     minutes(s, 10);
     let request = s.sign_request(&s.request(&grant));
     log(
-        LogEntry::Denial(denial(s, &request, &grant, Some(s.parent))),
+        LogEntry::Denial(denial(s, &request, &grant)),
         "a request under the revoked grant is denied",
     );
     (out, grant)
@@ -565,7 +561,6 @@ pub fn log_vectors(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
     }
     let hidden = Denial::new(
         Digest::of(b"another request"),
-        None,
         None,
         None,
         ["malformed"],
@@ -696,8 +691,8 @@ pub fn log_vectors(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
         true,
     );
     g.head(
-        "head-version-2",
-        "the latest head with version 2, signed by the operator",
+        "head-version-1",
+        "the latest head with version 1 (the previous format), signed by the operator",
         "log-operator",
         cose::sign(
             ObjectKind::TreeHead,
@@ -706,7 +701,7 @@ pub fn log_vectors(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
                 &payload,
                 0,
                 enc(|e| {
-                    e.uint(2);
+                    e.uint(1);
                 }),
             ),
         ),
@@ -1262,7 +1257,12 @@ fn history_case(
             });
         items.push(json!({"entry_file": file, "proof": inclusion_json(&item.proof)}));
     }
-    let expected = match verify_history(history, &head_bytes, &key(key_name).verifying_key()) {
+    let expected = match verify_history(
+        history,
+        &head_bytes,
+        party_for(key_name),
+        &key(key_name).verifying_key(),
+    ) {
         Ok(report) => {
             let verified: Vec<u64> = report.verified.iter().map(|c| c.index).collect();
             let failures: Vec<Json> = report
@@ -1290,6 +1290,7 @@ fn history_case(
         "subject": history.subject,
         "head": head,
         "key": key_name,
+        "log": party_for(key_name),
         "items": items,
         "expected": expected,
     }));
@@ -1320,7 +1321,7 @@ fn malformed_entries(
     let receipt_entry = logged[1].entry.to_bytes();
     g.malformed(
         "unknown-kind",
-        "an entry of kind 4, which no version-1 entry has",
+        "an entry of kind 4, which no version-2 entry has",
         entry_of(|e| {
             e.array(2).uint(4).bytes(receipt_bytes);
         }),

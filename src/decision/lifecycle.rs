@@ -3,7 +3,9 @@
 use super::verifier::{Basis, Held, Verifier, verified};
 use super::{Reason, Subject};
 use crate::directory::{PartyId, RepresentationKind, Role};
-use crate::ledger::{Ledger, LifecycleRefusal, Status};
+use crate::ledger::{
+    CommitError, Ledger, LedgerError, LifecycleRefusal, Observation, StatementRecord, Status,
+};
 use crate::statement::Statement;
 use crate::time::Timestamp;
 use thiserror::Error;
@@ -12,7 +14,8 @@ use thiserror::Error;
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum StatementRefusal {
-    /// The statement or its basis is malformed, or not validly signed.
+    /// The statement or its basis is malformed, not validly signed, or (the basis) dated
+    /// beyond the clock-skew tolerance.
     #[error("{0}")]
     Object(Reason),
     /// The statement names another basis.
@@ -21,7 +24,8 @@ pub enum StatementRefusal {
     /// The statement's hash does not match the basis's exact bytes.
     #[error("the statement's hash does not match the basis's exact bytes")]
     BasisHashMismatch,
-    /// The signer may not act for the subject (or is not the habilitation's authority).
+    /// The signer may not act for the subject (or is not the habilitation's authority), at the
+    /// statement's issue time or now.
     #[error("{signer} may not issue statements about this basis")]
     NotEntitled {
         /// Who signed.
@@ -33,9 +37,19 @@ pub enum StatementRefusal {
         /// Its issue time.
         issued_at: Timestamp,
     },
-    /// The ledger refused it (revoked already, duplicate, out of order).
+    /// The statement is older than the freshness window: statements are applied when they
+    /// arrive, and a stale one (a stolen key, a former representative) is refused.
+    #[error("the statement, issued at {issued_at}, is too old")]
+    TooOld {
+        /// Its issue time.
+        issued_at: Timestamp,
+    },
+    /// The ledger refused it (revoked already, duplicate, a resume older than the pause).
     #[error(transparent)]
     Ledger(#[from] LifecycleRefusal),
+    /// The ledger could not be read or written: the statement was not applied.
+    #[error(transparent)]
+    LedgerUnavailable(LedgerError),
 }
 
 impl StatementRefusal {
@@ -48,11 +62,22 @@ impl StatementRefusal {
             StatementRefusal::BasisHashMismatch => "basis_hash_mismatch",
             StatementRefusal::NotEntitled { .. } => "signer_not_entitled",
             StatementRefusal::FromFuture { .. } => "statement_from_future",
+            StatementRefusal::TooOld { .. } => "statement_too_old",
             StatementRefusal::Ledger(LifecycleRefusal::AlreadyRevoked { .. }) => "already_revoked",
             StatementRefusal::Ledger(LifecycleRefusal::Duplicate) => "duplicate_statement",
-            StatementRefusal::Ledger(LifecycleRefusal::OutOfOrder { .. }) => {
-                "statement_out_of_order"
+            StatementRefusal::Ledger(LifecycleRefusal::ResumePredatesPause { .. }) => {
+                "resume_predates_pause"
             }
+            StatementRefusal::LedgerUnavailable(e) => e.code(),
+        }
+    }
+}
+
+impl From<CommitError<LifecycleRefusal>> for StatementRefusal {
+    fn from(e: CommitError<LifecycleRefusal>) -> Self {
+        match e {
+            CommitError::Refused(r) => StatementRefusal::Ledger(r),
+            CommitError::Storage(e) => StatementRefusal::LedgerUnavailable(e),
         }
     }
 }
@@ -61,8 +86,11 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
     /// Verifies a lifecycle statement about `basis` and applies it to the ledger at `now`.
     ///
     /// Entitled signers: for a grant, the subject (always: withdrawal is as easy as granting),
-    /// or whoever represents the subject at the statement's issue time (a consent manager with
-    /// its role and a mandate, a legal representative); for a habilitation, its authority.
+    /// or whoever represents the subject (a consent manager with its role and a mandate, a
+    /// legal representative) both at the statement's issue time and now; for a habilitation,
+    /// its authority. The statement must be fresh: issued within the freshness window and not
+    /// beyond the clock-skew tolerance. Statements take effect in the order they are applied;
+    /// a revocation is final, and a resume issued before the pause in force is refused.
     pub fn apply_statement(
         &self,
         statement: &[u8],
@@ -70,10 +98,23 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
         now: Timestamp,
     ) -> Result<Status, StatementRefusal> {
         let held = self.hold(basis).map_err(StatementRefusal::Object)?;
+        let view = held.view();
+        // A statement that verified its basis is a sighting of the basis, like a decision.
+        self.ledger
+            .observe(&Observation {
+                basis: view.key,
+                basis_digest: view.digest,
+                request: None,
+                window_start: None,
+                at: now,
+            })
+            .map_err(StatementRefusal::LedgerUnavailable)?;
+        if let Some(reason) = self.basis_from_future(&view, now) {
+            return Err(StatementRefusal::Object(reason));
+        }
         let st = verified::<Statement>(statement, Subject::Statement, self.directory)
             .map_err(StatementRefusal::Object)?;
         let s = st.claims();
-        let view = held.view();
         if s.basis != view.id {
             return Err(StatementRefusal::BasisMismatch);
         }
@@ -85,14 +126,25 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
                 issued_at: s.issued_at,
             });
         }
-        if !self.may_state(&held, s.issued_by, s.issued_at) {
+        if now > s.issued_at.plus_secs(self.policy.max_request_age_secs) {
+            return Err(StatementRefusal::TooOld {
+                issued_at: s.issued_at,
+            });
+        }
+        if !self.may_state(&held, s.issued_by, s.issued_at)
+            || !self.may_state(&held, s.issued_by, now)
+        {
             return Err(StatementRefusal::NotEntitled {
                 signer: s.issued_by,
             });
         }
-        Ok(self
-            .ledger
-            .record_statement(view.id, s.action, st.digest(), s.issued_at, now)?)
+        Ok(self.ledger.record_statement(&StatementRecord {
+            basis: view.key,
+            action: s.action,
+            statement: st.digest(),
+            issued_at: s.issued_at,
+            at: now,
+        })?)
     }
 
     fn may_state(&self, held: &Held<'_>, signer: PartyId, at: Timestamp) -> bool {

@@ -16,11 +16,13 @@
 //! *allow* returned.
 
 mod authorization;
+mod existence;
 mod lifecycle;
 mod reason;
 mod verifier;
 
 pub use authorization::{Authorization, ConsentExpression, Decision};
+pub use existence::{ExistenceEvidence, ExistenceRefusal};
 pub use lifecycle::StatementRefusal;
 pub use reason::{Reason, Subject};
 pub use verifier::{Basis, Policy, Verifier};

@@ -97,6 +97,23 @@ pub enum Reason {
         /// For whom.
         subject: PartyId,
     },
+    /// The basis's signing key was reported compromised before the ledger first saw the basis,
+    /// and no proof shows it existed earlier: it may have been backdated with the stolen key.
+    FirstSeenAfterCompromise {
+        /// When the ledger first saw the basis.
+        first_seen: Timestamp,
+        /// When its key was reported compromised.
+        compromised_at: Timestamp,
+    },
+    /// The representation under which the grant was expressed ended before the ledger first
+    /// saw the grant, and no proof shows it existed earlier: it may have been backdated by a
+    /// former representative.
+    FirstSeenAfterRepresentationEnded {
+        /// When the ledger first saw the grant.
+        first_seen: Timestamp,
+        /// When the representation ended.
+        ended_at: Timestamp,
+    },
     /// The request comes from another consumer than the basis names.
     ConsumerMismatch {
         /// The consumer asking.
@@ -140,6 +157,14 @@ pub enum Reason {
         /// The range granted.
         granted: DataRange,
     },
+    /// Under a habilitation, the data range asked for is longer than the provider's ceiling for
+    /// the purpose allows.
+    DataRangeTooLong {
+        /// The range asked for.
+        requested: DataRange,
+        /// The longest range the ceiling allows, in seconds.
+        max_secs: u64,
+    },
     /// The basis is not valid yet.
     NotYetValid {
         /// When it becomes valid.
@@ -165,6 +190,11 @@ pub enum Reason {
         /// Every excess.
         excesses: Vec<CeilingExcess>,
     },
+    /// The basis claims an issue time further in the future than the clock-skew tolerance.
+    BasisFromFuture {
+        /// Its issue time.
+        issued_at: Timestamp,
+    },
     /// The request claims an issue time further in the future than the clock-skew tolerance.
     RequestFromFuture {
         /// Its issue time.
@@ -187,6 +217,11 @@ pub enum Reason {
         /// When the next period starts.
         next_allowed: Timestamp,
     },
+    /// The ledger could not be read or written: the decision fails closed.
+    LedgerUnavailable {
+        /// What failed.
+        error: crate::ledger::LedgerError,
+    },
 }
 
 impl Reason {
@@ -202,23 +237,28 @@ impl Reason {
             Reason::BasisHashMismatch => 6,
             Reason::SignerNotEntitled { .. } => 7,
             Reason::RepresentationNotValid { .. } => 8,
-            Reason::ConsumerMismatch { .. } => 9,
-            Reason::SubjectMismatch { .. } => 10,
-            Reason::WrongProvider { .. } => 11,
-            Reason::ProviderNotCovered { .. } => 12,
-            Reason::CategoriesNotCovered { .. } => 13,
-            Reason::PurposeMismatch { .. } => 14,
-            Reason::DataRangeOutside { .. } => 15,
-            Reason::NotYetValid { .. } => 16,
-            Reason::Expired { .. } => 17,
-            Reason::Paused { .. } => 18,
-            Reason::Revoked { .. } => 19,
-            Reason::BeyondCeiling { .. } => 20,
-            Reason::RequestFromFuture { .. } => 21,
-            Reason::RequestTooOld { .. } => 22,
-            Reason::ReplayedRequest { .. } => 23,
-            Reason::OneTimeUsed => 24,
-            Reason::FrequencyExhausted { .. } => 25,
+            Reason::FirstSeenAfterCompromise { .. } => 9,
+            Reason::FirstSeenAfterRepresentationEnded { .. } => 10,
+            Reason::ConsumerMismatch { .. } => 11,
+            Reason::SubjectMismatch { .. } => 12,
+            Reason::WrongProvider { .. } => 13,
+            Reason::ProviderNotCovered { .. } => 14,
+            Reason::CategoriesNotCovered { .. } => 15,
+            Reason::PurposeMismatch { .. } => 16,
+            Reason::DataRangeOutside { .. } => 17,
+            Reason::DataRangeTooLong { .. } => 18,
+            Reason::NotYetValid { .. } => 19,
+            Reason::Expired { .. } => 20,
+            Reason::Paused { .. } => 21,
+            Reason::Revoked { .. } => 22,
+            Reason::BeyondCeiling { .. } => 23,
+            Reason::BasisFromFuture { .. } => 24,
+            Reason::RequestFromFuture { .. } => 25,
+            Reason::RequestTooOld { .. } => 26,
+            Reason::ReplayedRequest { .. } => 27,
+            Reason::OneTimeUsed => 28,
+            Reason::FrequencyExhausted { .. } => 29,
+            Reason::LedgerUnavailable { .. } => 30,
         }
     }
 
@@ -249,6 +289,10 @@ impl Reason {
             Reason::BasisHashMismatch => "basis_hash_mismatch",
             Reason::SignerNotEntitled { .. } => "signer_not_entitled",
             Reason::RepresentationNotValid { .. } => "representation_not_valid",
+            Reason::FirstSeenAfterCompromise { .. } => "first_seen_after_compromise",
+            Reason::FirstSeenAfterRepresentationEnded { .. } => {
+                "first_seen_after_representation_ended"
+            }
             Reason::ConsumerMismatch { .. } => "consumer_mismatch",
             Reason::SubjectMismatch { .. } => "subject_mismatch",
             Reason::WrongProvider { .. } => "wrong_provider",
@@ -256,16 +300,19 @@ impl Reason {
             Reason::CategoriesNotCovered { .. } => "categories_not_covered",
             Reason::PurposeMismatch { .. } => "purpose_mismatch",
             Reason::DataRangeOutside { .. } => "data_range_outside",
+            Reason::DataRangeTooLong { .. } => "data_range_too_long",
             Reason::NotYetValid { .. } => "not_yet_valid",
             Reason::Expired { .. } => "expired",
             Reason::Paused { .. } => "paused",
             Reason::Revoked { .. } => "revoked",
             Reason::BeyondCeiling { .. } => "beyond_ceiling",
+            Reason::BasisFromFuture { .. } => "basis_from_future",
             Reason::RequestFromFuture { .. } => "request_from_future",
             Reason::RequestTooOld { .. } => "request_too_old",
             Reason::ReplayedRequest { .. } => "replayed_request",
             Reason::OneTimeUsed => "one_time_used",
             Reason::FrequencyExhausted { .. } => "frequency_exhausted",
+            Reason::LedgerUnavailable { .. } => "ledger_unavailable",
         }
     }
 }
@@ -309,6 +356,22 @@ impl fmt::Display for Reason {
                 f,
                 "{representative} did not represent {subject} when the consent was given"
             ),
+            Reason::FirstSeenAfterCompromise {
+                first_seen,
+                compromised_at,
+            } => write!(
+                f,
+                "the basis was first seen at {first_seen}, after its signing key was reported \
+                 compromised at {compromised_at}, with no proof that it existed earlier"
+            ),
+            Reason::FirstSeenAfterRepresentationEnded {
+                first_seen,
+                ended_at,
+            } => write!(
+                f,
+                "the grant was first seen at {first_seen}, after the representation it was \
+                 expressed under ended at {ended_at}, with no proof that it existed earlier"
+            ),
             Reason::ConsumerMismatch { requested, granted } => write!(
                 f,
                 "the request comes from {requested}, but the basis empowers {granted}"
@@ -340,6 +403,15 @@ impl fmt::Display for Reason {
                 "the data range {}..{} is not inside the granted {}..{}",
                 requested.from, requested.until, granted.from, granted.until
             ),
+            Reason::DataRangeTooLong {
+                requested,
+                max_secs,
+            } => write!(
+                f,
+                "the data range {}..{} is longer than the {max_secs} seconds the purpose \
+                 ceiling allows",
+                requested.from, requested.until
+            ),
             Reason::NotYetValid { not_before } => {
                 write!(f, "the basis is valid only from {not_before}")
             }
@@ -348,6 +420,9 @@ impl fmt::Display for Reason {
             Reason::Revoked { at } => write!(f, "the basis was revoked at {at}"),
             Reason::BeyondCeiling { excesses } => {
                 write!(f, "the basis goes beyond the purpose ceiling: {excesses:?}")
+            }
+            Reason::BasisFromFuture { issued_at } => {
+                write!(f, "the basis claims a future issue time ({issued_at})")
             }
             Reason::RequestFromFuture { issued_at } => {
                 write!(f, "the request claims a future issue time ({issued_at})")
@@ -361,6 +436,9 @@ impl fmt::Display for Reason {
                 f,
                 "the period's quota is used up; the next transfer is allowed from {next_allowed}"
             ),
+            Reason::LedgerUnavailable { error } => {
+                write!(f, "the decision could not be made safely: {error}")
+            }
         }
     }
 }

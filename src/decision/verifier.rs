@@ -5,8 +5,12 @@ use crate::digest::Digest;
 use crate::directory::{Directory, PartyId, RepresentationKind, Role};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
-use crate::ids::BasisId;
-use crate::ledger::{DecisionRecord, Ledger, Status, UsageWindow, UseRecord, UseRefusal};
+use crate::ids::{BasisId, BasisKey, RequestId};
+use crate::keys::KeyId;
+use crate::ledger::{
+    CommitError, DecisionRecord, Ledger, Observation, Snapshot, Status, UsageWindow, UseRecord,
+    UseRefusal,
+};
 use crate::request::Request;
 use crate::signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
 use crate::terms::{AccessPattern, Scope};
@@ -17,11 +21,11 @@ use std::borrow::Cow;
 /// Time tolerances of the decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// How far in the future a request's issue time may be (clock skew between consumer and
-    /// provider), in seconds. Default 120.
+    /// How far in the future the issue time of a request, a basis or a statement may be (clock
+    /// skew between its signer and the provider), in seconds. Default 120.
     pub max_skew_secs: u64,
-    /// How old a request may be, in seconds; also how long request ids are remembered.
-    /// Default 300.
+    /// How old a request (or a lifecycle statement) may be, in seconds. Request ids are
+    /// remembered for this long plus `max_skew_secs`. Default 300.
     pub max_request_age_secs: u64,
 }
 
@@ -67,7 +71,10 @@ pub(super) enum Held<'a> {
 /// The parts of a basis the rules look at.
 pub(super) struct View<'b> {
     pub(super) id: BasisId,
+    pub(super) key: BasisKey,
     pub(super) digest: Digest,
+    kid: KeyId,
+    pub(super) issued_at: Timestamp,
     kind: ObjectKind,
     consumer: PartyId,
     scope: &'b Scope,
@@ -88,7 +95,10 @@ impl Held<'_> {
                 let c = g.claims();
                 View {
                     id: c.id(),
+                    key: g.ledger_key(),
                     digest: g.digest(),
+                    kid: g.kid(),
+                    issued_at: c.issued_at(),
                     kind: ObjectKind::Grant,
                     consumer: c.consumer(),
                     scope: c.scope(),
@@ -106,7 +116,10 @@ impl Held<'_> {
                 let c = h.claims();
                 View {
                     id: c.id(),
+                    key: h.ledger_key(),
                     digest: h.digest(),
+                    kid: h.kid(),
+                    issued_at: c.issued_at(),
                     kind: ObjectKind::Habilitation,
                     consumer: c.consumer(),
                     scope: c.scope(),
@@ -195,73 +208,135 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// Decides on a transfer request at time `now`, records the decision in the ledger, and
     /// returns it. Never panics; for the same inputs and ledger state, always the same result.
     pub fn decide(&self, request: &[u8], basis: Basis<'_>, now: Timestamp) -> Decision {
-        let decision = self.evaluate(request, basis, now);
-        let (req, bas) = match &decision {
-            Decision::Allow(a) => (Some(a.request), Some(a.basis)),
-            Decision::Deny { .. } => (
-                Unverified::<Request>::parse(request)
-                    .ok()
-                    .map(|r| r.claims().id),
-                None,
-            ),
-        };
-        self.ledger.record_decision(DecisionRecord {
-            request: req,
-            basis: bas,
-            allowed: decision.is_allow(),
-            reasons: decision.codes(),
-            at: now,
-        });
+        let (mut decision, mut record) = self.evaluate(request, basis, now);
+        if let Err(error) = self.ledger.record_decision(record.clone()) {
+            // Fail closed: a decision the audit trail could not keep is not acted on. An allow
+            // already committed its use, which stays counted: the quota errs on the safe side.
+            decision = Decision::Deny {
+                reasons: match decision {
+                    Decision::Allow(_) => vec![Reason::LedgerUnavailable { error }],
+                    Decision::Deny { mut reasons } => {
+                        if !reasons
+                            .iter()
+                            .any(|r| matches!(r, Reason::LedgerUnavailable { .. }))
+                        {
+                            reasons.push(Reason::LedgerUnavailable { error });
+                        }
+                        reasons
+                    }
+                },
+            };
+            record.allowed = false;
+        }
         decision
     }
 
-    fn evaluate(&self, request: &[u8], basis: Basis<'_>, now: Timestamp) -> Decision {
+    /// The decision and the record of it, every party and id in the record taken from verified
+    /// objects only.
+    fn evaluate(
+        &self,
+        request: &[u8],
+        basis: Basis<'_>,
+        now: Timestamp,
+    ) -> (Decision, DecisionRecord) {
         // Stages 1 and 2: each object well formed, then authenticated.
         let req = verified::<Request>(request, Subject::Request, self.directory);
         let held = self.hold(basis);
-        let (req, held) = match (req, held) {
-            (Ok(r), Ok(h)) => (r, h),
-            (r, h) => {
-                let mut reasons: Vec<Reason> = [r.err(), h.err()].into_iter().flatten().collect();
+        let view = held.as_ref().ok().map(Held::view);
+        let mut record = DecisionRecord {
+            request_digest: Digest::of(request),
+            request: req.as_ref().ok().map(|r| r.claims().id),
+            basis: view.as_ref().map(|v| v.id),
+            subject: match (&req, &view) {
+                (Ok(r), _) => Some(r.claims().subject),
+                (Err(_), Some(v)) => v.grant.map(Grant::subject),
+                (Err(_), None) => None,
+            },
+            allowed: false,
+            reasons: Vec::new(),
+            at: now,
+        };
+        let window = view
+            .as_ref()
+            .and_then(|v| v.grant)
+            .map(|g| usage_window(g, now));
+        // The one ledger read: it also records the basis's first sighting, on any decision that
+        // verified the basis, allowed or not.
+        let snapshot = view.as_ref().map(|v| {
+            self.ledger.observe(&Observation {
+                basis: v.key,
+                basis_digest: v.digest,
+                request: req.as_ref().ok().map(Verified::replay_key),
+                window_start: window.map(|(w, _)| w.start),
+                at: now,
+            })
+        });
+        let (req, view, snapshot) = match (req, view, snapshot) {
+            (Ok(r), Some(v), Some(snapshot)) => (r, v, snapshot),
+            (r, _, _) => {
+                let mut reasons: Vec<Reason> = [r.err(), held.as_ref().err().cloned()]
+                    .into_iter()
+                    .flatten()
+                    .collect();
                 reasons.sort_by_key(Reason::order_key);
-                return Decision::Deny { reasons };
+                return deny(reasons, record);
             }
         };
         // Stage 3: every consent rule.
-        let view = held.view();
         let r = req.claims();
         let mut reasons = self.rules(&req, &view, now);
-        let window = view.grant.map(|g| usage_window(g, now));
-        if let Some((w, pattern)) = window {
-            if self.ledger.usage(&view.id, w.start) >= w.max_uses {
-                reasons.push(quota_reason(pattern, w));
+        match &snapshot {
+            Ok(snapshot) => {
+                self.stateful_rules(&view, r.id, snapshot, &mut reasons);
+                if let Some((w, pattern)) = window.filter(|(w, _)| snapshot.uses >= w.max_uses) {
+                    reasons.push(quota_reason(pattern, w));
+                }
             }
+            Err(error) => reasons.push(Reason::LedgerUnavailable {
+                error: error.clone(),
+            }),
         }
         if !reasons.is_empty() {
             reasons.sort_by_key(Reason::order_key);
-            return Decision::Deny { reasons };
+            return deny(reasons, record);
         }
         // Commit point: the use is recorded atomically, then allowed.
-        let record = UseRecord {
-            basis: view.id,
-            request: r.id,
-            forget_after: r.issued_at.plus_secs(self.policy.max_request_age_secs),
+        let use_record = UseRecord {
+            basis: view.key,
+            request: req.replay_key(),
+            // Remembered for the freshness window plus the skew tolerance: a verifier sharing
+            // this ledger whose clock runs behind ours still finds the id.
+            forget_after: r
+                .issued_at
+                .plus_secs(self.policy.max_request_age_secs)
+                .plus_secs(self.policy.max_skew_secs),
             window: window.map(|(w, _)| w),
             at: now,
         };
-        if let Err(refusals) = self.ledger.record_use(&record) {
-            let reasons = refusals
-                .into_iter()
-                .map(|u| match (u, window) {
-                    (UseRefusal::Paused { since }, _) => Reason::Paused { since },
-                    (UseRefusal::Revoked { at }, _) => Reason::Revoked { at },
-                    (UseRefusal::QuotaExhausted, Some((w, p))) => quota_reason(p, w),
-                    (_, _) => Reason::ReplayedRequest { id: r.id },
-                })
-                .collect();
-            return Decision::Deny { reasons };
+        if let Err(error) = self.ledger.record_use(&use_record) {
+            let reasons = match error {
+                CommitError::Storage(error) => vec![Reason::LedgerUnavailable { error }],
+                CommitError::Refused(refusals) => {
+                    let mut reasons: Vec<Reason> = refusals
+                        .into_iter()
+                        .map(|u| match (u, window) {
+                            (UseRefusal::Paused { since }, _) => Reason::Paused { since },
+                            (UseRefusal::Revoked { at }, _) => Reason::Revoked { at },
+                            (UseRefusal::QuotaExhausted, Some((w, p))) => quota_reason(p, w),
+                            (_, _) => Reason::ReplayedRequest { id: r.id },
+                        })
+                        .collect();
+                    reasons.sort_by_key(Reason::order_key);
+                    reasons
+                }
+            };
+            return deny(reasons, record);
         }
-        Decision::Allow(self.authorization(&req, &view, now))
+        record.allowed = true;
+        (
+            Decision::Allow(self.authorization(&req, &view, now)),
+            record,
+        )
     }
 
     pub(super) fn hold<'b>(&self, basis: Basis<'b>) -> Result<Held<'b>, Reason> {
@@ -289,12 +364,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         }
     }
 
-    fn recheck_key(
-        &self,
-        kid: crate::keys::KeyId,
-        signer: PartyId,
-        issued_at: Timestamp,
-    ) -> Result<(), Reason> {
+    fn recheck_key(&self, kid: KeyId, signer: PartyId, issued_at: Timestamp) -> Result<(), Reason> {
         self.directory
             .check_key(&kid, signer, issued_at)
             .map(|_| ())
@@ -304,7 +374,76 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             })
     }
 
-    /// Every stateless and lifecycle rule, in [`Reason`] order.
+    /// A basis dated beyond the clock-skew tolerance is refused: its issue time is what the key
+    /// and representation rules judge, so a future date would let a signer use a key or a
+    /// mandate before it starts.
+    pub(super) fn basis_from_future(&self, b: &View<'_>, now: Timestamp) -> Option<Reason> {
+        (b.issued_at > now.plus_secs(self.policy.max_skew_secs)).then_some(
+            Reason::BasisFromFuture {
+                issued_at: b.issued_at,
+            },
+        )
+    }
+
+    /// The rules that need the ledger's state: lifecycle, replay, and the first-sighting rule
+    /// against bases backdated past a key compromise or the end of a representation.
+    fn stateful_rules(
+        &self,
+        b: &View<'_>,
+        request: RequestId,
+        snapshot: &Snapshot,
+        out: &mut Vec<Reason>,
+    ) {
+        match snapshot.status {
+            Status::Active => {}
+            Status::Paused { since } => out.push(Reason::Paused { since }),
+            Status::Revoked { at } => out.push(Reason::Revoked { at }),
+        }
+        if snapshot.replayed {
+            out.push(Reason::ReplayedRequest { id: request });
+        }
+        let first_seen = snapshot.first_seen;
+        if let Some(compromised_at) = self
+            .directory
+            .key(&b.kid)
+            .and_then(|(_, key)| key.compromised_at)
+            .filter(|c| *c <= first_seen)
+        {
+            out.push(Reason::FirstSeenAfterCompromise {
+                first_seen,
+                compromised_at,
+            });
+        }
+        if let Some(ended_at) = b
+            .grant
+            .filter(|g| g.expressed_by() != g.subject())
+            .and_then(|g| self.representation_end(g))
+            .filter(|end| *end <= first_seen)
+        {
+            out.push(Reason::FirstSeenAfterRepresentationEnded {
+                first_seen,
+                ended_at,
+            });
+        }
+    }
+
+    /// When the representation under which a grant was expressed ends: the latest end among
+    /// the representations holding at its issue time (`None` if one of them has no end, or if
+    /// none holds, which the entitlement rule refuses).
+    fn representation_end(&self, g: &Grant) -> Option<Timestamp> {
+        let mut end: Option<Timestamp> = None;
+        for r in self
+            .directory
+            .representations_between(g.expressed_by(), g.subject())
+            .filter(|r| r.holds_at(g.issued_at()))
+        {
+            let until = r.valid_until?;
+            end = Some(end.map_or(until, |e| e.max(until)));
+        }
+        end
+    }
+
+    /// Every stateless rule, in [`Reason`] order.
     fn rules(&self, req: &Verified<Request>, b: &View<'_>, now: Timestamp) -> Vec<Reason> {
         let r = req.claims();
         let mut out = Vec::new();
@@ -365,6 +504,20 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 granted: g.data_range(),
             });
         }
+        // A habilitation names no data range: the provider's ceiling for the purpose bounds
+        // the length of the range a request may ask for, as it bounds a grant's.
+        if b.grant.is_none() {
+            if let Some(c) = self
+                .ceilings
+                .get(&self.provider, b.purpose.code())
+                .filter(|c| r.data_range.len_secs() > c.max_data_range_secs)
+            {
+                out.push(Reason::DataRangeTooLong {
+                    requested: r.data_range,
+                    max_secs: c.max_data_range_secs,
+                });
+            }
+        }
         if now < b.not_before {
             out.push(Reason::NotYetValid {
                 not_before: b.not_before,
@@ -375,17 +528,13 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 expires_at: b.expires_at,
             });
         }
-        match self.ledger.status(&b.id) {
-            Status::Active => {}
-            Status::Paused { since } => out.push(Reason::Paused { since }),
-            Status::Revoked { at } => out.push(Reason::Revoked { at }),
-        }
         let mut excesses = Vec::new();
         self.ceilings
             .excesses_at(&b.terms, self.provider, &mut excesses);
         if !excesses.is_empty() {
             out.push(Reason::BeyondCeiling { excesses });
         }
+        out.extend(self.basis_from_future(b, now));
         if r.issued_at > now.plus_secs(self.policy.max_skew_secs) {
             out.push(Reason::RequestFromFuture {
                 issued_at: r.issued_at,
@@ -395,9 +544,6 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             out.push(Reason::RequestTooOld {
                 issued_at: r.issued_at,
             });
-        }
-        if self.ledger.seen(&r.id) {
-            out.push(Reason::ReplayedRequest { id: r.id });
         }
         out
     }
@@ -487,6 +633,11 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             decided_at: now,
         }
     }
+}
+
+fn deny(reasons: Vec<Reason>, mut record: DecisionRecord) -> (Decision, DecisionRecord) {
+    record.reasons = reasons.iter().map(Reason::code).collect();
+    (Decision::Deny { reasons }, record)
 }
 
 /// The usage period containing `now`, and the grant's pattern.

@@ -277,6 +277,19 @@ impl Directory {
         Ok(&key.public)
     }
 
+    /// Every representation record of `representative` for `subject`, in the order added.
+    pub fn representations_between(
+        &self,
+        representative: PartyId,
+        subject: PartyId,
+    ) -> impl Iterator<Item = &Representation> {
+        self.reps_by_pair
+            .get(&(representative, subject))
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.representations[i])
+    }
+
     /// The representation under which `representative` may act for `subject` at `at`, if any.
     pub fn representation(
         &self,

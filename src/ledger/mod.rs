@@ -1,31 +1,50 @@
-//! The state a verifier needs between decisions, behind a trait.
+//! The state a verifier needs between decisions, behind a fallible trait.
 //!
 //! A ledger holds, per legal basis, its lifecycle (active, paused, revoked) and its usage in
 //! the current period; the request ids seen within the freshness window (so replays are
-//! caught and memory stays bounded); and the decisions made.
+//! caught and memory stays bounded); when it first saw each signed basis; and the decisions
+//! made.
 //!
 //! # Contract for an implementation backed by a database
 //!
-//! - [`Ledger::record_use`] is the commit point of an *allow*: it must check, **atomically with
-//!   recording**, that the request id is unseen, the basis is neither paused nor revoked, and
+//! - **Keys.** Basis state is keyed by [`BasisKey`] — (kind, accountable party, id) — and
+//!   request ids by [`ReplayKey`] — (consumer, id) — never by a basis id or a request id
+//!   alone: ids are chosen by signers and public, and a store keyed by id alone lets anyone who
+//!   signs a basis with a victim's id pause, resume, revoke or use up the victim's basis. Only
+//!   verified objects produce these keys; store them whole (`to_bytes`). First sightings are
+//!   keyed by the basis's [`Digest`]: they are a fact about signed bytes, not about a state slot.
+//! - **Fail closed.** Every operation may fail with a [`LedgerError`]. The verifier turns a
+//!   failed read or commit into a *deny* (`ledger_unavailable`), and a failed statement into a
+//!   statement not applied. An implementation must never report success for a write it did not
+//!   make durable, nor guess a state it could not read.
+//! - **One read, one commit.** A decision reads once ([`Ledger::observe`]: status, usage,
+//!   replay, first sighting, recording the sighting if it is the first) and commits once
+//!   ([`Ledger::record_use`]). The read may be slightly stale: it only shapes the reasons of a
+//!   denial.
+//! - **The commit point.** [`Ledger::record_use`] must check, **atomically with recording**,
+//!   that the request's [`ReplayKey`] is unseen, the basis is neither paused nor revoked, and
 //!   the period's quota is not exhausted — one transaction (or one conditional write), with
-//!   serializable isolation or an equivalent compare-and-set on the usage counter. The verifier
-//!   returns *allow* only after it succeeded; two concurrent decisions on a one-time grant must
-//!   not both succeed.
-//! - A request id must be remembered at least until its `forget_after` time; it may be
-//!   forgotten after.
-//! - Lifecycle statements are applied in the order received; a revocation is final: no later
-//!   statement changes a revoked basis. A statement already applied (same digest) or issued
-//!   before the latest applied one is refused.
-//! - Reads ([`Ledger::status`], [`Ledger::usage`], [`Ledger::seen`]) may be slightly stale:
-//!   they only shape the reasons of a denial; the atomic [`Ledger::record_use`] decides.
+//!   serializable isolation or an equivalent compare-and-set on the usage counter. Two
+//!   concurrent decisions on a one-time grant must not both succeed.
+//! - **Request ids** are remembered at least until their record's `forget_after`; the verifier
+//!   sets it to the request's issue time plus the freshness window **plus the clock-skew
+//!   tolerance**, so that a verifier whose clock runs behind another's (within that tolerance)
+//!   never finds an id forgotten that it would still judge fresh. Verifiers sharing one ledger
+//!   must therefore share one [`Policy`](crate::decision::Policy).
+//! - **Lifecycle statements** are applied in the order they arrive (their issue times only
+//!   bound their freshness, checked by the verifier). A revocation is final. A statement
+//!   already applied (same digest) is refused. A resume issued before the pause in force is
+//!   refused: no statement issued before a pause can undo it.
+//! - **Quotas count per provider**: each provider keeps its own ledger, so a one-time grant
+//!   covering two providers allows one transfer at each.
 
 mod memory;
 
 pub use memory::InMemoryLedger;
 
 use crate::digest::Digest;
-use crate::ids::{BasisId, RequestId};
+use crate::directory::PartyId;
+use crate::ids::{BasisId, BasisKey, ReplayKey, RequestId};
 use crate::statement::Action;
 use crate::time::Timestamp;
 use serde::Serialize;
@@ -60,18 +79,96 @@ pub struct UsageWindow {
     pub max_uses: u32,
 }
 
+/// The storage behind a ledger failed: nothing was read, or nothing was recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// The store could not be reached or did not answer (a database down, a connection lost, a
+    /// transaction that could not be serialized, a disk full or read-only).
+    #[error("the ledger is unavailable: {0}")]
+    Unavailable(String),
+    /// The stored state failed its own integrity checks.
+    #[error("the ledger's stored state is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl LedgerError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LedgerError::Unavailable(_) => "ledger_unavailable",
+            LedgerError::Corrupt(_) => "ledger_corrupt",
+        }
+    }
+}
+
+/// A commit the ledger refused, or could not make.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum CommitError<R> {
+    /// The ledger's rules refused it; nothing was recorded.
+    #[error("refused: {0:?}")]
+    Refused(R),
+    /// The storage failed; nothing was recorded.
+    #[error(transparent)]
+    Storage(#[from] LedgerError),
+}
+
+/// What a decision (or a statement) reads from the ledger, in one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Observation {
+    /// The verified basis.
+    pub basis: BasisKey,
+    /// SHA-256 of its exact signed bytes: the first sighting is recorded under it.
+    pub basis_digest: Digest,
+    /// The verified request, if there is one (not for a statement).
+    pub request: Option<ReplayKey>,
+    /// The start of the usage period whose count is wanted, if the basis has a quota.
+    pub window_start: Option<Timestamp>,
+    /// The time of the decision; recorded as the first sighting if there is none yet.
+    pub at: Timestamp,
+}
+
+/// The ledger's state for one decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The basis's lifecycle state.
+    pub status: Status,
+    /// Uses recorded in the period asked for (`u32::MAX` for a period older than the one the
+    /// ledger keeps: it counts as used up).
+    pub uses: u32,
+    /// Whether the request id was already seen.
+    pub replayed: bool,
+    /// When the ledger first saw these exact basis bytes (the observation's time if never).
+    pub first_seen: Timestamp,
+}
+
 /// A use about to be recorded by an *allow*.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UseRecord {
     /// The basis used.
-    pub basis: BasisId,
+    pub basis: BasisKey,
     /// The request.
-    pub request: RequestId,
+    pub request: ReplayKey,
     /// Until when the request id must be remembered.
     pub forget_after: Timestamp,
     /// The quota that applies, if any (habilitations have none).
     pub window: Option<UsageWindow>,
     /// The decision time.
+    pub at: Timestamp,
+}
+
+/// A verified, entitled lifecycle statement about to be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatementRecord {
+    /// The basis it is about.
+    pub basis: BasisKey,
+    /// What it does.
+    pub action: Action,
+    /// SHA-256 of the statement's exact signed bytes.
+    pub statement: Digest,
+    /// Its issue time (already checked fresh by the verifier).
+    pub issued_at: Timestamp,
+    /// When it is applied.
     pub at: Timestamp,
 }
 
@@ -112,48 +209,82 @@ pub enum LifecycleRefusal {
     /// This very statement was already applied.
     #[error("this statement was already applied")]
     Duplicate,
-    /// The statement was issued before the latest one applied to this basis.
-    #[error("the statement is older than the latest one applied ({latest})")]
-    OutOfOrder {
-        /// Issue time of the latest statement applied.
-        latest: Timestamp,
+    /// A resume issued before the pause in force: it cannot undo a pause issued after it.
+    #[error("the resume was issued before the pause in force (issued at {pause_issued_at})")]
+    ResumePredatesPause {
+        /// Issue time of the pause in force.
+        pause_issued_at: Timestamp,
     },
 }
 
-/// What was decided, as the ledger keeps it.
+/// What was decided, as the ledger keeps it: enough to write the decision's log entry.
+/// Only the verifier makes one, and every party and id in it comes from verified objects, so
+/// a denial entry made from it ([`Denial::from_record`](crate::log::Denial::from_record)) is
+/// attributed to a subject only on authenticated grounds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DecisionRecord {
-    /// The request (if it could be read).
-    pub request: Option<RequestId>,
-    /// The basis (if it could be read).
-    pub basis: Option<BasisId>,
-    /// Whether it was allowed.
-    pub allowed: bool,
-    /// The reason codes of a denial, in order.
-    pub reasons: Vec<&'static str>,
-    /// When.
-    pub at: Timestamp,
+    pub(crate) request_digest: Digest,
+    pub(crate) request: Option<RequestId>,
+    pub(crate) basis: Option<BasisId>,
+    pub(crate) subject: Option<PartyId>,
+    pub(crate) allowed: bool,
+    pub(crate) reasons: Vec<&'static str>,
+    pub(crate) at: Timestamp,
 }
 
-/// The verifier's state store. Implementations must be safe to share between threads.
+impl DecisionRecord {
+    /// SHA-256 of the request bytes received.
+    pub fn request_digest(&self) -> Digest {
+        self.request_digest
+    }
+    /// The request id, if the request verified.
+    pub fn request(&self) -> Option<RequestId> {
+        self.request
+    }
+    /// The basis, if it verified.
+    pub fn basis(&self) -> Option<BasisId> {
+        self.basis
+    }
+    /// The person the decision concerns, only from verified data: the verified request's
+    /// subject, else the verified grant's subject; `None` when neither verified.
+    pub fn subject(&self) -> Option<PartyId> {
+        self.subject
+    }
+    /// Whether it was allowed.
+    pub fn allowed(&self) -> bool {
+        self.allowed
+    }
+    /// The reason codes of a denial, in order.
+    pub fn reasons(&self) -> &[&'static str] {
+        &self.reasons
+    }
+    /// When.
+    pub fn at(&self) -> Timestamp {
+        self.at
+    }
+}
+
+/// The verifier's state store. Implementations must be safe to share between threads, and
+/// follow the module's contract.
 pub trait Ledger: Send + Sync {
-    /// The basis's lifecycle state now.
-    fn status(&self, basis: &BasisId) -> Status;
-    /// How many uses were recorded in the period starting at `window_start`.
-    fn usage(&self, basis: &BasisId, window_start: Timestamp) -> u32;
-    /// Whether the request id was seen (and not yet forgotten).
-    fn seen(&self, request: &RequestId) -> bool;
-    /// Atomically checks and records a use (see the module's contract).
-    fn record_use(&self, record: &UseRecord) -> Result<(), Vec<UseRefusal>>;
+    /// The one read of a decision or statement: the basis's status, the uses in the period
+    /// asked for, whether the request id was seen, and the basis bytes' first sighting —
+    /// recording `observation.at` as that first sighting if there is none yet.
+    fn observe(&self, observation: &Observation) -> Result<Snapshot, LedgerError>;
+    /// The commit point of an *allow*: atomically checks and records a use.
+    fn record_use(&self, record: &UseRecord) -> Result<(), CommitError<Vec<UseRefusal>>>;
     /// Applies a verified, entitled lifecycle statement; returns the new status.
     fn record_statement(
         &self,
-        basis: BasisId,
-        action: Action,
-        statement: Digest,
-        issued_at: Timestamp,
+        record: &StatementRecord,
+    ) -> Result<Status, CommitError<LifecycleRefusal>>;
+    /// Records proof that the basis bytes with this digest existed at `at` (from a transfer
+    /// log): the first sighting becomes the earlier of the one kept and `at`. Returns it.
+    fn record_existence(
+        &self,
+        basis_digest: Digest,
         at: Timestamp,
-    ) -> Result<Status, LifecycleRefusal>;
+    ) -> Result<Timestamp, LedgerError>;
     /// Keeps a decision for the audit trail.
-    fn record_decision(&self, record: DecisionRecord);
+    fn record_decision(&self, record: DecisionRecord) -> Result<(), LedgerError>;
 }

@@ -5,6 +5,7 @@ use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::cose::Envelope;
 use crate::directory::{Directory, PartyId};
 use crate::grant::Grant;
+use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, RequestId};
 use crate::ledger::DecisionRecord;
 use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
@@ -149,10 +150,25 @@ fn check_reason(code: &str) -> Result<(), LogError> {
 }
 
 impl Denial {
-    /// A denial of the request whose exact bytes hash to `request_digest`. The reasons are the
-    /// decision's reason codes, in order (at least one, at most [`MAX_DENIAL_REASONS`], each
-    /// 1 to [`MAX_REASON_CODE_LEN`] characters from `a-z`, `0-9` and `_`).
+    /// A denial of the request whose exact bytes hash to `request_digest`, attributed to no
+    /// subject. The reasons are the decision's reason codes, in order (at least one, at most
+    /// [`MAX_DENIAL_REASONS`], each 1 to [`MAX_REASON_CODE_LEN`] characters from `a-z`, `0-9`
+    /// and `_`).
+    ///
+    /// Only [`Denial::from_record`] attributes a denial to a subject, from what the verifier
+    /// authenticated: a caller cannot put a denial into someone's access history on the word of
+    /// an unauthenticated request.
     pub fn new<S: Into<String>>(
+        request_digest: Digest,
+        request: Option<RequestId>,
+        basis: Option<BasisId>,
+        reasons: impl IntoIterator<Item = S>,
+        at: Timestamp,
+    ) -> Result<Self, LogError> {
+        Denial::attributed(request_digest, request, basis, None, reasons, at)
+    }
+
+    pub(crate) fn attributed<S: Into<String>>(
         request_digest: Digest,
         request: Option<RequestId>,
         basis: Option<BasisId>,
@@ -182,19 +198,16 @@ impl Denial {
         })
     }
 
-    /// The denial a ledger recorded, given the hash of the request bytes received and the
-    /// subject if known. `None` if the record is of an *allow*.
-    pub fn from_record(
-        record: &DecisionRecord,
-        request_digest: Digest,
-        subject: Option<PartyId>,
-    ) -> Option<Result<Self, LogError>> {
+    /// The denial a verifier recorded, attributed to the subject the verifier took from
+    /// verified objects (the authenticated request's subject, else the verified grant's), if
+    /// any. `None` if the record is of an *allow*.
+    pub fn from_record(record: &DecisionRecord) -> Option<Result<Self, LogError>> {
         (!record.allowed).then(|| {
-            Denial::new(
-                request_digest,
+            Denial::attributed(
+                record.request_digest,
                 record.request,
                 record.basis,
-                subject,
+                record.subject,
                 record.reasons.iter().copied(),
                 record.at,
             )
@@ -267,7 +280,7 @@ impl Denial {
         .map_err(LogError::MalformedEntry)?;
         m.finish().map_err(LogError::MalformedEntry)?;
         let (digest, request, basis, subject, reasons, at) = fields;
-        Denial::new(digest, request, basis, subject, reasons, at)
+        Denial::attributed(digest, request, basis, subject, reasons, at)
     }
 }
 
@@ -279,7 +292,7 @@ impl Denial {
 /// - `[2, statement]` or `[2, statement, subject]`: a lifecycle statement's exact COSE bytes,
 ///   with the subject of the basis it is about when there is one (a statement about a grant;
 ///   a habilitation has no single subject);
-/// - `[3, denial]`: a denial, a map with keys `0` version (1), `1` request hash, `2` request id
+/// - `[3, denial]`: a denial, a map with keys `0` version (2), `1` request hash, `2` request id
 ///   (optional), `3` basis id (optional), `4` subject (optional), `5` reason codes, `6` time.
 ///
 /// The leaf hash is [`leaf_hash`] of these bytes. Decoding is strict: an entry re-encodes to the
@@ -289,7 +302,7 @@ impl Denial {
 /// use consentry::log::{Denial, LogEntry};
 /// use consentry::{Digest, Timestamp};
 ///
-/// let denial = Denial::new(Digest::of(b"request"), None, None, None, ["malformed"], Timestamp(7))?;
+/// let denial = Denial::new(Digest::of(b"request"), None, None, ["malformed"], Timestamp(7))?;
 /// let entry = LogEntry::Denial(denial);
 /// let bytes = entry.to_bytes();
 /// assert_eq!(LogEntry::from_bytes(&bytes)?, entry);
@@ -335,30 +348,55 @@ impl LogEntry {
     /// that the statement names the grant's exact bytes.
     pub fn statement_about_grant(statement: Vec<u8>, grant: &[u8]) -> Result<Self, LogError> {
         let statement = object::<Statement>(EntryKind::Statement, statement)?;
-        let grant = Envelope::parse_kind(grant, Grant::KIND)
-            .map_err(ParseError::from)
-            .and_then(|env| Grant::from_payload_bytes(env.payload()).map_err(ParseError::from))
-            .map(|g| (g, Digest::of(grant)))
-            .map_err(|error| LogError::MalformedObject {
+        let grant = LoggedObject::<Grant>::parse(grant.to_vec()).map_err(|error| {
+            LogError::MalformedObject {
                 kind: EntryKind::GrantIssued,
                 error,
-            })?;
-        let (grant, digest) = grant;
-        if statement.claims().basis_digest != digest {
-            return Err(LogError::StatementNotAboutGrant {
+            }
+        })?;
+        if statement.claims().basis_digest != grant.digest() {
+            return Err(LogError::StatementNotAboutBasis {
                 statement: statement.claims().basis_digest,
-                grant: digest,
+                basis: grant.digest(),
             });
         }
         Ok(LogEntry::Statement {
             statement,
-            subject: Some(grant.subject()),
+            subject: Some(grant.claims().subject()),
         })
     }
 
-    /// A statement entry with the subject stated by the caller (`None` for a statement about a
-    /// habilitation).
-    pub fn statement(statement: Vec<u8>, subject: Option<PartyId>) -> Result<Self, LogError> {
+    /// A statement entry about a habilitation, which has no single subject: attributed to
+    /// nobody, after checking that the statement names the habilitation's exact bytes.
+    pub fn statement_about_habilitation(
+        statement: Vec<u8>,
+        habilitation: &[u8],
+    ) -> Result<Self, LogError> {
+        let statement = object::<Statement>(EntryKind::Statement, statement)?;
+        let digest = Digest::of(habilitation);
+        LoggedObject::<Habilitation>::parse(habilitation.to_vec()).map_err(|error| {
+            LogError::MalformedObject {
+                kind: EntryKind::Statement,
+                error,
+            }
+        })?;
+        if statement.claims().basis_digest != digest {
+            return Err(LogError::StatementNotAboutBasis {
+                statement: statement.claims().basis_digest,
+                basis: digest,
+            });
+        }
+        Ok(LogEntry::Statement {
+            statement,
+            subject: None,
+        })
+    }
+
+    /// A statement entry as decoded: the subject is what the entry's bytes say.
+    pub(crate) fn statement(
+        statement: Vec<u8>,
+        subject: Option<PartyId>,
+    ) -> Result<Self, LogError> {
         object(EntryKind::Statement, statement)
             .map(|statement| LogEntry::Statement { statement, subject })
     }

@@ -35,13 +35,13 @@ pub enum LogError {
     },
     /// A lifecycle statement was presented with a grant it is not about.
     #[error(
-        "the statement is about basis hash {statement}, not about the grant presented ({grant})"
+        "the statement is about basis hash {statement}, not about the basis presented ({basis})"
     )]
-    StatementNotAboutGrant {
+    StatementNotAboutBasis {
         /// The basis hash the statement names.
         statement: Digest,
-        /// The hash of the grant presented.
-        grant: Digest,
+        /// The hash of the basis presented.
+        basis: Digest,
     },
     /// A denial names more reason codes than allowed, or a reason code is not a code.
     #[error("invalid denial: {0}")]

@@ -15,7 +15,7 @@ use super::proof::{ConsistencyProof, InclusionProof, ProofError, verify_consiste
 
 /// A tree head's claims, signed by the log operator: the log, its size and root, and when.
 ///
-/// Wire form: a map with keys `0` version (1), `1` log id (the operator's party id), `2` tree
+/// Wire form: a map with keys `0` version (2), `1` log id (the operator's party id), `2` tree
 /// size, `3` root hash, `4` timestamp. The root of an empty tree must be [`empty_root`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreeHead {
@@ -76,12 +76,16 @@ impl SignedPayload for TreeHead {
 pub struct SignedTreeHead {
     head: TreeHead,
     kid: KeyId,
+    /// Whether the directory vouched that `kid` may sign for the log id at the head's time
+    /// (else the caller named the key).
+    by_directory: bool,
     bytes: Vec<u8>,
 }
 
 impl SignedTreeHead {
-    /// Parses the head and checks its signature with the operator's key. Needs nothing else:
-    /// neither the log nor a directory.
+    /// Parses the head of the log `log_id` and checks its signature with that log operator's
+    /// key. Needs nothing else: neither the log nor a directory. A head naming another log is
+    /// refused ([`LogError::WrongLog`]): the key vouches for one log only.
     ///
     /// ```
     /// use consentry::log::{LogError, SignedTreeHead, TransferLog};
@@ -91,18 +95,35 @@ impl SignedTreeHead {
     /// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
     /// let log = TransferLog::new();
     /// let bytes = log.sign_head(&key, operator, Timestamp(1));
-    /// let head = SignedTreeHead::verify(&bytes, &key.verifying_key())?;
+    /// let head = SignedTreeHead::verify(&bytes, operator, &key.verifying_key())?;
     /// assert_eq!(head.tree_size(), 0);
     ///
     /// let other = key_for("someone else").verifying_key();
-    /// assert!(matches!(SignedTreeHead::verify(&bytes, &other), Err(LogError::WrongKey { .. })));
+    /// assert!(matches!(
+    ///     SignedTreeHead::verify(&bytes, operator, &other),
+    ///     Err(LogError::WrongKey { .. })
+    /// ));
+    /// assert!(matches!(
+    ///     SignedTreeHead::verify(&bytes, party_for("another log"), &key.verifying_key()),
+    ///     Err(LogError::WrongLog { .. })
+    /// ));
     /// # Ok::<(), LogError>(())
     /// ```
-    pub fn verify(bytes: &[u8], operator_key: &VerifyingKey) -> Result<Self, LogError> {
+    pub fn verify(
+        bytes: &[u8],
+        log_id: PartyId,
+        operator_key: &VerifyingKey,
+    ) -> Result<Self, LogError> {
         let envelope = Envelope::parse_kind(bytes, TreeHead::KIND)
             .map_err(|e| LogError::MalformedHead(e.into()))?;
         let head = TreeHead::from_payload_bytes(envelope.payload())
             .map_err(|e| LogError::MalformedHead(ParseError::Payload(e)))?;
+        if head.log_id != log_id {
+            return Err(LogError::WrongLog {
+                expected: log_id,
+                found: head.log_id,
+            });
+        }
         let expected = operator_key.key_id();
         if envelope.kid() != expected {
             return Err(LogError::WrongKey {
@@ -116,6 +137,7 @@ impl SignedTreeHead {
         Ok(SignedTreeHead {
             head,
             kid: expected,
+            by_directory: false,
             bytes: bytes.to_vec(),
         })
     }
@@ -131,6 +153,7 @@ impl SignedTreeHead {
         Ok(SignedTreeHead {
             head: *verified.claims(),
             kid: verified.kid(),
+            by_directory: true,
             bytes: bytes.to_vec(),
         })
     }
@@ -189,7 +212,11 @@ impl SignedTreeHead {
 /// from the smaller size to the larger one, needed only when the sizes differ (and the smaller
 /// tree is not empty).
 ///
-/// Refusals: [`LogError::WrongLog`] for heads of two logs; [`LogError::Fork`] for equal sizes
+/// Two heads are only evidence against each other if the same authority vouches for both
+/// keys: the same key, or keys a directory shows belong to the log's operator (a rotation).
+///
+/// Refusals: [`LogError::WrongLog`] for heads of two logs; [`LogError::WrongKey`] for heads
+/// signed with two keys not both vouched for by a directory; [`LogError::Fork`] for equal sizes
 /// with different roots, or a proof that does not link the two roots;
 /// [`LogError::TimeRegression`] when the larger tree is dated before the smaller one;
 /// [`LogError::ConsistencyProofRequired`], [`LogError::ConsistencyProofMismatch`] and
@@ -203,6 +230,12 @@ pub fn compare_heads(
         return Err(LogError::WrongLog {
             expected: a.log_id(),
             found: b.log_id(),
+        });
+    }
+    if a.kid() != b.kid() && !(a.by_directory && b.by_directory) {
+        return Err(LogError::WrongKey {
+            expected: a.kid(),
+            found: b.kid(),
         });
     }
     let (old, new) = if a.tree_size() <= b.tree_size() {
@@ -273,13 +306,13 @@ pub fn compare_heads(
 /// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
 /// let public = key.verifying_key();
 /// let denial = |n: u8| LogEntry::Denial(
-///     Denial::new(Digest::of(&[n]), None, None, None, ["malformed"], Timestamp(1)).unwrap());
+///     Denial::new(Digest::of(&[n]), None, None, ["malformed"], Timestamp(1)).unwrap());
 ///
 /// let mut log = TransferLog::new();
 /// log.append(&denial(1));
-/// let first = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(10)), &public)?;
+/// let first = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(10)), operator, &public)?;
 /// log.append(&denial(2));
-/// let second = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(20)), &public)?;
+/// let second = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(20)), operator, &public)?;
 ///
 /// let mut monitor = HeadMonitor::new();
 /// monitor.observe(first.clone(), None)?;

@@ -78,7 +78,8 @@ impl HistoryReport {
     }
 }
 
-/// Checks a subject's history against a signed tree head, with only the operator's public key.
+/// Checks a subject's history against a signed tree head of the log `log_id`, with only the
+/// log operator's public key.
 ///
 /// The head's signature is checked first; if it fails, nothing else is, and the error is
 /// returned. Then each entry is checked on its own, and every failure is reported:
@@ -91,9 +92,10 @@ impl HistoryReport {
 pub fn verify_history(
     history: &AccessHistory,
     head_bytes: &[u8],
+    log_id: PartyId,
     operator_key: &VerifyingKey,
 ) -> Result<HistoryReport, LogError> {
-    let head = SignedTreeHead::verify(head_bytes, operator_key)?;
+    let head = SignedTreeHead::verify(head_bytes, log_id, operator_key)?;
     Ok(verify_history_against(history, head))
 }
 

@@ -36,6 +36,7 @@ mod proof;
 mod receipt;
 mod transfer_log;
 
+pub use crate::ids::BasisKind;
 pub use entry::{
     Denial, EntryKind, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE,
     MAX_REASON_CODE_LEN,
@@ -51,7 +52,7 @@ pub use proof::{
     ConsistencyProof, InclusionProof, MAX_CONSISTENCY_PROOF_LEN, MAX_INCLUSION_PROOF_LEN,
     ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion,
 };
-pub use receipt::{BasisKind, Receipt};
+pub use receipt::Receipt;
 pub use transfer_log::TransferLog;
 
 #[cfg(test)]

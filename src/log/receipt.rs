@@ -3,9 +3,9 @@
 use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::ObjectKind;
-use crate::decision::Authorization;
-use crate::directory::PartyId;
-use crate::ids::{BasisId, RequestId};
+use crate::decision::{Authorization, ConsentExpression};
+use crate::directory::{PartyId, RepresentationKind};
+use crate::ids::{BasisId, BasisKind, RequestId};
 use crate::signed::SignedPayload;
 use crate::terms::DataRange;
 use crate::time::Timestamp;
@@ -14,51 +14,19 @@ use crate::wire::{self, FORMAT_VERSION};
 use serde::Serialize;
 use uuid::Uuid;
 
-/// The kind of legal basis a transfer relied on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BasisKind {
-    /// A consent grant.
-    Grant,
-    /// A statutory habilitation.
-    Habilitation,
-}
-
-impl BasisKind {
-    fn code(self) -> u64 {
-        match self {
-            BasisKind::Grant => 0,
-            BasisKind::Habilitation => 1,
-        }
-    }
-
-    fn from_code(code: u64) -> Option<Self> {
-        match code {
-            0 => Some(BasisKind::Grant),
-            1 => Some(BasisKind::Habilitation),
-            _ => None,
-        }
-    }
-
-    /// The object kind of such a basis.
-    pub fn object_kind(self) -> ObjectKind {
-        match self {
-            BasisKind::Grant => ObjectKind::Grant,
-            BasisKind::Habilitation => ObjectKind::Habilitation,
-        }
-    }
-}
-
 /// A transfer receipt's claims, signed by the provider: exactly what was sent, to whom, about
 /// whom, on what basis, and until when the consumer may keep it.
 ///
 /// A receipt can only be made from an [`Authorization`] (the verifier's *allow*), with
 /// [`Receipt::for_authorization`], or decoded from signed bytes.
 ///
-/// Wire form: a map with keys `0` version (1), `1` receipt id, `2` request id, `3` request hash,
+/// Wire form: a map with keys `0` version (2), `1` receipt id, `2` request id, `3` request hash,
 /// `4` basis id, `5` basis kind (0 grant, 1 habilitation), `6` basis hash, `7` subject,
 /// `8` consumer, `9` provider, `10` categories (sorted, without repetition, at least one),
-/// `11` data range `[from, until]`, `12` retention deadline, `13` issue time.
+/// `11` data range `[from, until]`, `12` retention deadline, `13` issue time, `14` onward
+/// transfer allowed (present, as `true`, only when it is), and for a grant expressed by a
+/// representative `15` who expressed it and `16` the representation's kind (0 legal
+/// representative, 1 mandate) — both or neither, and only for a grant.
 ///
 /// ```
 /// use consentry::log::Receipt;
@@ -92,6 +60,8 @@ pub struct Receipt {
     data_range: DataRange,
     retain_until: Timestamp,
     issued_at: Timestamp,
+    onward_transfer: bool,
+    representative: Option<(PartyId, RepresentationKind)>,
 }
 
 impl Receipt {
@@ -110,6 +80,10 @@ impl Receipt {
                 ObjectKind::Habilitation => BasisKind::Habilitation,
                 _ => BasisKind::Grant,
             },
+            onward_transfer: authorization.onward_transfer(),
+            representative: authorization.consent().and_then(|c: &ConsentExpression| {
+                c.representation.map(|kind| (c.expressed_by, kind))
+            }),
             basis_digest: authorization.basis_digest(),
             subject: authorization.subject(),
             consumer: authorization.consumer(),
@@ -173,19 +147,30 @@ impl Receipt {
     pub fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
+    /// Whether the consumer may pass the data on (the grant's term; never for a habilitation).
+    pub fn onward_transfer(&self) -> bool {
+        self.onward_transfer
+    }
+    /// Who expressed the consent for the subject, and on what footing, when it was not the
+    /// subject themself (grants only).
+    pub fn representative(&self) -> Option<(PartyId, RepresentationKind)> {
+        self.representative
+    }
 }
 
 impl SignedPayload for Receipt {
     const KIND: ObjectKind = ObjectKind::Receipt;
 
     fn encode(&self, e: &mut Encoder) {
-        e.map(14);
+        e.map(
+            14 + usize::from(self.onward_transfer) + 2 * usize::from(self.representative.is_some()),
+        );
         e.uint(0).uint(FORMAT_VERSION);
         e.uint(1).bytes(self.id.as_bytes());
         e.uint(2).bytes(self.request.0.as_bytes());
         e.uint(3).bytes(&self.request_digest.0);
         e.uint(4).bytes(self.basis.0.as_bytes());
-        e.uint(5).uint(self.basis_kind.code());
+        e.uint(5).uint(u64::from(self.basis_kind.code()));
         e.uint(6).bytes(&self.basis_digest.0);
         e.uint(7).bytes(self.subject.as_bytes());
         e.uint(8).bytes(self.consumer.as_bytes());
@@ -196,6 +181,13 @@ impl SignedPayload for Receipt {
         self.data_range.write(e);
         e.uint(12).uint(self.retain_until.0);
         e.uint(13).uint(self.issued_at.0);
+        if self.onward_transfer {
+            e.uint(14).bool(true);
+        }
+        if let Some((by, kind)) = self.representative {
+            e.uint(15).bytes(by.as_bytes());
+            e.uint(16).uint(kind.code());
+        }
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
@@ -206,7 +198,7 @@ impl SignedPayload for Receipt {
             request: RequestId(m.required(2, "request", wire::uuid)?),
             request_digest: m.required(3, "request hash", wire::digest)?,
             basis: BasisId(m.required(4, "basis", wire::uuid)?),
-            basis_kind: m.required(5, "basis kind", |d| {
+            basis_kind: m.required(5, "basis kind", |d: &mut Decoder<'_>| {
                 BasisKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                     field: "basis kind",
                     reason: "must be 0 (grant) or 1 (habilitation)",
@@ -220,8 +212,38 @@ impl SignedPayload for Receipt {
             data_range: m.required(11, "data range", DataRange::read)?,
             retain_until: m.required(12, "retain until", wire::timestamp)?,
             issued_at: m.required(13, "issued at", wire::timestamp)?,
+            onward_transfer: m.optional(14, wire::true_flag)?.is_some(),
+            representative: None,
         };
+        let by = m.optional(15, wire::party_id)?;
+        let kind = m.optional(16, |d| {
+            RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
+                field: "representation kind",
+                reason: "must be 0 (legal representative) or 1 (mandate)",
+            })
+        })?;
         m.finish()?;
+        let receipt = Receipt {
+            representative: match (by, kind) {
+                (Some(by), Some(kind)) if receipt.basis_kind == BasisKind::Grant => {
+                    Some((by, kind))
+                }
+                (None, None) => None,
+                _ => {
+                    return Err(DecodeError::InvalidValue {
+                        field: "representative",
+                        reason: "keys 15 and 16 come together, and only for a grant",
+                    });
+                }
+            },
+            ..receipt
+        };
+        if receipt.onward_transfer && receipt.basis_kind != BasisKind::Grant {
+            return Err(DecodeError::InvalidValue {
+                field: "onward transfer",
+                reason: "only a grant allows onward transfer",
+            });
+        }
         Ok(receipt)
     }
 

@@ -23,17 +23,19 @@ use super::proof::{ConsistencyProof, InclusionProof};
 /// [`verify_history`](super::verify_history)).
 ///
 /// ```
-/// use consentry::log::{Denial, LogEntry, SignedTreeHead, TransferLog};
-/// use consentry::testing::{key_for, party_for};
-/// use consentry::{Digest, Timestamp};
+/// use consentry::log::{LogEntry, SignedTreeHead, TransferLog};
+/// use consentry::testing::{Scenario, key_for, party_for};
+/// use consentry::Timestamp;
 ///
 /// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
+/// let s = Scenario::canteen();
+/// let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
 /// let mut log = TransferLog::new();
-/// let entry = LogEntry::Denial(Denial::new(
-///     Digest::of(b"request"), None, None, Some(party_for("parent")), ["expired"], Timestamp(5))?);
+/// let entry = LogEntry::grant_issued(grant)?;
 /// let index = log.append(&entry);
 ///
-/// let head = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(6)), &key.verifying_key())?;
+/// let signed = log.sign_head(&key, operator, Timestamp(6));
+/// let head = SignedTreeHead::verify(&signed, operator, &key.verifying_key())?;
 /// let proof = log.inclusion_proof(index, head.tree_size())?;
 /// head.verify_inclusion(&entry.to_bytes(), &proof)?;
 /// assert_eq!(log.indices_about(&party_for("parent")), [index]);

@@ -54,9 +54,9 @@ fn one_time_grant_is_used_once() {
     assert_eq!(hammer(&s, &grant, &batches, "one-time grant"), 1);
     let records = s.ledger.take_decisions();
     assert_eq!(records.len(), THREADS);
-    assert_eq!(records.iter().filter(|r| r.allowed).count(), 1);
-    for r in records.iter().filter(|r| !r.allowed) {
-        assert_eq!(r.reasons, ["one_time_used"]);
+    assert_eq!(records.iter().filter(|r| r.allowed()).count(), 1);
+    for r in records.iter().filter(|r| !r.allowed()) {
+        assert_eq!(r.reasons(), ["one_time_used"]);
     }
 }
 
@@ -80,8 +80,8 @@ fn periodic_quota_holds_under_contention() {
     assert_eq!(hammer(&s, &grant, &batches, "periodic grant, 2 uses"), 2);
     let records = s.ledger.take_decisions();
     assert_eq!(records.len(), THREADS * 50);
-    for r in records.iter().filter(|r| !r.allowed) {
-        assert_eq!(r.reasons, ["frequency_exhausted"]);
+    for r in records.iter().filter(|r| !r.allowed()) {
+        assert_eq!(r.reasons(), ["frequency_exhausted"]);
     }
 }
 
@@ -94,7 +94,7 @@ fn same_request_id_allowed_once() {
     let req = s.sign_request(&s.request(&basis));
     let batches: Vec<Vec<Vec<u8>>> = (0..THREADS).map(|_| vec![req.clone()]).collect();
     assert_eq!(hammer(&s, &basis, &batches, "same request id"), 1);
-    for r in s.ledger.take_decisions().iter().filter(|r| !r.allowed) {
-        assert_eq!(r.reasons, ["replayed_request"]);
+    for r in s.ledger.take_decisions().iter().filter(|r| !r.allowed()) {
+        assert_eq!(r.reasons(), ["replayed_request"]);
     }
 }

@@ -12,11 +12,11 @@ use consentry::habilitation::Habilitation;
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{LifecycleRefusal, Status};
 use consentry::signed::SignedPayload;
-use consentry::statement::Action;
+use consentry::statement::{Action, Statement};
 use consentry::terms::{AccessPattern, DataRange, Scope};
 use consentry::testing::{Scenario, canteen_purpose, household, quotient_familial, rfr};
 use consentry::vocab::{Category, Purpose};
-use consentry::{KeyId, Timestamp};
+use consentry::{Digest, KeyId, Timestamp};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -96,6 +96,8 @@ enum Op {
         basis: Index,
         action: Action,
         by: Who,
+        /// Seconds the statement's issue time lies after now (negative: before).
+        offset: i64,
     },
     Compromise {
         who: usize,
@@ -181,7 +183,12 @@ fn op() -> impl Strategy<Value = Op> {
         12 => grant,
         3 => prop::bool::weighted(0.8).prop_map(|by_authority| Op::Habilitation { by_authority }),
         30 => (any::<Index>(), mutation).prop_map(|(basis, mutation)| Op::Request { basis, mutation }),
-        9 => (any::<Index>(), action, who).prop_map(|(basis, action, by)| Op::Statement { basis, action, by }),
+        9 => (any::<Index>(), action, who, prop_oneof![
+            6 => Just(0i64),
+            3 => -(MAX_AGE as i64 + 100)..=-1i64,
+            1 => 1i64..=SKEW as i64 + 100,
+        ])
+            .prop_map(|(basis, action, by, offset)| Op::Statement { basis, action, by, offset }),
         1 => (0usize..5).prop_map(|who| Op::Compromise { who }),
         12 => advance.prop_map(|secs| Op::Advance { secs }),
     ]
@@ -222,7 +229,8 @@ enum MStatus {
 #[derive(Default)]
 struct MLifecycle {
     status: Option<MStatus>,
-    latest: Option<Timestamp>,
+    /// Issue time of the latest pause applied while paused.
+    pause_issued_at: Option<Timestamp>,
     applied: HashSet<(u8, PartyId, Timestamp)>,
 }
 
@@ -240,8 +248,10 @@ struct Model {
     compromised: HashMap<PartyId, Timestamp>,
     lifecycle: HashMap<BasisId, MLifecycle>,
     uses: HashMap<(BasisId, Timestamp), u32>,
-    /// Request ids remembered, with the time after which they may be forgotten.
-    seen: HashMap<RequestId, Timestamp>,
+    /// Request ids remembered per consumer, with the time after which they may be forgotten.
+    seen: HashMap<(PartyId, RequestId), Timestamp>,
+    /// When each basis was first verified by a decision or a statement.
+    first_seen: HashMap<BasisId, Timestamp>,
 }
 
 /// A request as the model sees it.
@@ -295,6 +305,21 @@ impl Model {
                 compromised_at,
                 issued_at: at,
             },
+        })
+    }
+
+    /// Records the first sighting of a basis whose signature counts, and returns it.
+    fn sight(&mut self, b: &MBasis) -> Timestamp {
+        *self.first_seen.entry(b.id).or_insert(self.now)
+    }
+
+    /// The first-sighting rule: a basis first seen at or after its signer's key was reported
+    /// compromised does not count (it may have been backdated with the stolen key).
+    fn first_seen_reason(&self, b: &MBasis, first_seen: Timestamp) -> Option<Reason> {
+        let compromised_at = *self.compromised.get(&b.signer)?;
+        (compromised_at <= first_seen).then_some(Reason::FirstSeenAfterCompromise {
+            first_seen,
+            compromised_at,
         })
     }
 
@@ -376,10 +401,13 @@ impl Model {
         r: &MRequest,
         b: &MBasis,
     ) -> Result<Option<RepresentationKind>, Vec<Reason>> {
-        // Stage 2 (stage 1 always passes here): both signatures' keys.
+        // Stage 2 (stage 1 always passes here): both signatures' keys. A basis whose
+        // signature counts is sighted, whatever the request.
+        let basis_key = self.key_reason(Subject::Basis, b.signer, b.issued_at);
+        let first_seen = basis_key.is_none().then(|| self.sight(b));
         let stage2: Vec<Reason> = [
             self.key_reason(Subject::Request, r.consumer, r.issued_at),
-            self.key_reason(Subject::Basis, b.signer, b.issued_at),
+            basis_key,
         ]
         .into_iter()
         .flatten()
@@ -387,6 +415,7 @@ impl Model {
         if !stage2.is_empty() {
             return Err(stage2);
         }
+        let first_seen = first_seen.unwrap_or(self.now);
         let mut out = Vec::new();
         let mut representation = None;
         match &b.grant {
@@ -434,6 +463,7 @@ impl Model {
                 required: Role::Consumer,
             });
         }
+        out.extend(self.first_seen_reason(b, first_seen));
         if r.consumer != self.mairie {
             out.push(Reason::ConsumerMismatch {
                 requested: r.consumer,
@@ -503,7 +533,7 @@ impl Model {
                 issued_at: r.issued_at,
             });
         }
-        if self.seen.contains_key(&r.id) {
+        if self.seen.contains_key(&(r.consumer, r.id)) {
             out.push(Reason::ReplayedRequest { id: r.id });
         }
         let window = b.grant.as_ref().map(|g| (self.window(b, g), g.access));
@@ -518,12 +548,15 @@ impl Model {
         if !out.is_empty() {
             return Err(out);
         }
-        // Allowed: the id is remembered until its freshness window closes. The in-memory
-        // ledger forgets expired ids when it next commits a use, which the model mirrors (the
-        // ledger contract allows forgetting at any time after).
+        // Allowed: the id is remembered until its freshness window closes plus the skew
+        // tolerance. The in-memory ledger forgets expired ids when it next commits a use,
+        // which the model mirrors (the ledger contract allows forgetting at any time after).
         let now = self.now;
         self.seen.retain(|_, forget_after| *forget_after >= now);
-        self.seen.insert(r.id, Timestamp(r.issued_at.0 + MAX_AGE));
+        self.seen.insert(
+            (r.consumer, r.id),
+            Timestamp(r.issued_at.0 + MAX_AGE + SKEW),
+        );
         if let Some(((start, _, _), _)) = window {
             *self.uses.entry((b.id, start)).or_default() += 1;
         }
@@ -547,12 +580,20 @@ impl Model {
         b: &MBasis,
         action: Action,
         by: PartyId,
+        issued_at: Timestamp,
     ) -> Result<Status, StatementRefusal> {
         if let Some(r) = self.key_reason(Subject::Basis, b.signer, b.issued_at) {
             return Err(StatementRefusal::Object(r));
         }
-        if let Some(r) = self.key_reason(Subject::Statement, by, self.now) {
+        self.sight(b);
+        if let Some(r) = self.key_reason(Subject::Statement, by, issued_at) {
             return Err(StatementRefusal::Object(r));
+        }
+        if issued_at.0 > self.now.0 + SKEW {
+            return Err(StatementRefusal::FromFuture { issued_at });
+        }
+        if self.now.0 > issued_at.0 + MAX_AGE {
+            return Err(StatementRefusal::TooOld { issued_at });
         }
         if !self.may_state(b, by) {
             return Err(StatementRefusal::NotEntitled { signer: by });
@@ -567,20 +608,29 @@ impl Model {
             Action::Resume => 1,
             Action::Revoke => 2,
         };
-        if !l.applied.insert((code, by, now)) {
+        if l.applied.contains(&(code, by, issued_at)) {
             return Err(LifecycleRefusal::Duplicate.into());
         }
-        if let Some(latest) = l.latest.filter(|t| now < *t) {
-            return Err(LifecycleRefusal::OutOfOrder { latest }.into());
+        let current = l.status.unwrap_or(MStatus::Active);
+        if let (Action::Resume, MStatus::Paused(_), Some(pause_issued_at)) =
+            (action, current, l.pause_issued_at)
+        {
+            if issued_at < pause_issued_at {
+                return Err(LifecycleRefusal::ResumePredatesPause { pause_issued_at }.into());
+            }
         }
-        let next = match (action, l.status.unwrap_or(MStatus::Active)) {
-            (Action::Revoke, _) => MStatus::Revoked(now),
-            (Action::Pause, MStatus::Paused(since)) => MStatus::Paused(since),
-            (Action::Pause, _) => MStatus::Paused(now),
-            (Action::Resume, _) => MStatus::Active,
+        let (next, pause_issued_at) = match (action, current) {
+            (Action::Revoke, _) => (MStatus::Revoked(now), None),
+            (Action::Pause, MStatus::Paused(since)) => (
+                MStatus::Paused(since),
+                Some(l.pause_issued_at.map_or(issued_at, |p| p.max(issued_at))),
+            ),
+            (Action::Pause, _) => (MStatus::Paused(now), Some(issued_at)),
+            (Action::Resume, _) => (MStatus::Active, None),
         };
+        l.applied.insert((code, by, issued_at));
         l.status = Some(next);
-        l.latest = Some(now);
+        l.pause_issued_at = pause_issued_at;
         Ok(match next {
             MStatus::Active => Status::Active,
             MStatus::Paused(since) => Status::Paused { since },
@@ -636,6 +686,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         lifecycle: HashMap::new(),
         uses: HashMap::new(),
         seen: HashMap::new(),
+        first_seen: HashMap::new(),
     };
     let mut bases: Vec<MBasis> = Vec::new();
     let mut request_ids: Vec<RequestId> = Vec::new();
@@ -834,7 +885,12 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     ),
                 }
             }
-            Op::Statement { basis, action, by } => {
+            Op::Statement {
+                basis,
+                action,
+                by,
+                offset,
+            } => {
                 if bases.is_empty() {
                     continue;
                 }
@@ -846,8 +902,17 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     (Who::Representative, _) => s.franceconnect,
                     (Who::Consumer, _) => s.mairie,
                 };
-                let got = s.apply(&s.statement(&b.bytes, *action, signer), &b.bytes);
-                let want = m.statement(&b, *action, signer);
+                let issued_at = Timestamp(s.now.0.saturating_add_signed(*offset));
+                let bytes = Statement {
+                    basis: b.id,
+                    basis_digest: Digest::of(&b.bytes),
+                    action: *action,
+                    issued_by: signer,
+                    issued_at,
+                }
+                .sign(s.key(signer));
+                let got = s.apply(&bytes, &b.bytes);
+                let want = m.statement(&b, *action, signer, issued_at);
                 prop_assert_eq!(got, want, "step {}: {:?}", step, op);
             }
             Op::Compromise { who } => {

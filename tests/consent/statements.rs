@@ -4,7 +4,7 @@
 use super::common::{default_grant, rebuild_directory};
 use consentry::decision::StatementRefusal;
 use consentry::directory::{Party, Role};
-use consentry::ledger::{LifecycleRefusal, Status};
+use consentry::ledger::{LedgerError, LifecycleRefusal, Status};
 use consentry::signed::SignedPayload;
 use consentry::statement::{Action, Statement};
 use consentry::testing::Scenario;
@@ -88,8 +88,18 @@ fn every_statement_refusal_has_its_stable_code() {
             "duplicate_statement",
         ),
         (
-            StatementRefusal::Ledger(LifecycleRefusal::OutOfOrder { latest: s.now }),
-            "statement_out_of_order",
+            StatementRefusal::Ledger(LifecycleRefusal::ResumePredatesPause {
+                pause_issued_at: s.now,
+            }),
+            "resume_predates_pause",
+        ),
+        (
+            StatementRefusal::TooOld { issued_at: s.now },
+            "statement_too_old",
+        ),
+        (
+            StatementRefusal::LedgerUnavailable(LedgerError::Unavailable("down".into())),
+            "ledger_unavailable",
         ),
     ];
     for (refusal, code) in cases {

@@ -1,6 +1,8 @@
 //! Encode/decode identity and strict refusals of receipts, tree heads and entries.
 
-use super::{operator, pool, sample_entries, scenario, with_extra, with_value, without};
+use super::{
+    operator, pool, sample_entries, scenario, with_added, with_extra, with_value, without,
+};
 use crate::Digest;
 use crate::cbor::{DecodeError, Encoder, Value};
 use crate::cose::{self, Envelope, ObjectKind};
@@ -85,16 +87,61 @@ fn receipt_decoding_is_strict() {
     let payload = receipt_payload();
     let decode = |bytes: &[u8]| Receipt::from_payload_bytes(bytes).expect_err("refused");
     assert!(matches!(
-        decode(&with_value(&payload, 0, Value::Unsigned(2))),
-        DecodeError::UnsupportedVersion { found: 2, .. }
+        decode(&with_value(&payload, 0, Value::Unsigned(1))),
+        DecodeError::UnsupportedVersion { found: 1, .. }
     ));
     assert!(matches!(
         decode(&without(&payload, 7)),
         DecodeError::MissingKey { key: 7, .. }
     ));
     assert!(matches!(
-        decode(&with_extra(&payload, 14)),
-        DecodeError::UnknownKey { key: 14, .. }
+        decode(&with_extra(&payload, 17)),
+        DecodeError::UnknownKey { key: 17, .. }
+    ));
+    // The onward-transfer flag is written only when true.
+    assert!(matches!(
+        decode(&with_added(&payload, 14, Value::Bool(false))),
+        DecodeError::InvalidValue {
+            field: "onward transfer",
+            ..
+        }
+    ));
+    // Who expressed the consent (15) and on what footing (16) come together.
+    let by = Value::Bytes(vec![7; 16]);
+    assert!(matches!(
+        decode(&with_added(&payload, 15, by.clone())),
+        DecodeError::InvalidValue {
+            field: "representative",
+            ..
+        }
+    ));
+    let both = with_added(&with_added(&payload, 15, by), 16, Value::Unsigned(1));
+    assert!(Receipt::from_payload_bytes(&both).is_ok());
+    assert!(matches!(
+        decode(&with_value(&both, 16, Value::Unsigned(2))),
+        DecodeError::InvalidValue {
+            field: "representation kind",
+            ..
+        }
+    ));
+    // Neither belongs to a receipt of a habilitation.
+    assert!(matches!(
+        decode(&with_value(&both, 5, Value::Unsigned(1))),
+        DecodeError::InvalidValue {
+            field: "representative",
+            ..
+        }
+    ));
+    assert!(matches!(
+        decode(&with_value(
+            &with_added(&payload, 14, Value::Bool(true)),
+            5,
+            Value::Unsigned(1)
+        )),
+        DecodeError::InvalidValue {
+            field: "onward transfer",
+            ..
+        }
     ));
     assert!(matches!(
         decode(&with_value(&payload, 5, Value::Unsigned(2))),
@@ -226,7 +273,7 @@ fn signed_head_verifies_with_the_operator_key_only() {
     let (key, operator) = operator();
     let h = head();
     let bytes = h.sign(&key);
-    let signed = SignedTreeHead::verify(&bytes, &key.verifying_key()).expect("valid");
+    let signed = SignedTreeHead::verify(&bytes, operator, &key.verifying_key()).expect("valid");
     assert_eq!(signed.head(), &h);
     assert_eq!(signed.log_id(), operator);
     assert_eq!(signed.as_bytes(), bytes.as_slice());
@@ -234,7 +281,7 @@ fn signed_head_verifies_with_the_operator_key_only() {
 
     let other = crate::testing::key_for("not the operator");
     assert!(matches!(
-        SignedTreeHead::verify(&bytes, &other.verifying_key()),
+        SignedTreeHead::verify(&bytes, operator, &other.verifying_key()),
         Err(LogError::WrongKey { .. })
     ));
     // A head signed by another key but naming the operator's kid: the signature fails.
@@ -245,12 +292,12 @@ fn signed_head_verifies_with_the_operator_key_only() {
         cose::assemble(&protected, &[0xa0], &payload, &signature)
     };
     assert_eq!(
-        SignedTreeHead::verify(&forged, &key.verifying_key()),
+        SignedTreeHead::verify(&forged, operator, &key.verifying_key()),
         Err(LogError::BadSignature)
     );
     // A receipt is not a head.
     assert!(matches!(
-        SignedTreeHead::verify(&pool().receipts[0], &key.verifying_key()),
+        SignedTreeHead::verify(&pool().receipts[0], operator, &key.verifying_key()),
         Err(LogError::MalformedHead(_))
     ));
 }
@@ -424,7 +471,7 @@ fn statement_must_be_about_the_grant_given() {
     let p = pool();
     let err = LogEntry::statement_about_grant(p.pause.clone(), &p.child_grant)
         .expect_err("another grant");
-    assert!(matches!(err, LogError::StatementNotAboutGrant { .. }));
+    assert!(matches!(err, LogError::StatementNotAboutBasis { .. }));
     let err =
         LogEntry::statement_about_grant(p.pause.clone(), &p.receipts[0]).expect_err("not a grant");
     assert!(matches!(err, LogError::MalformedObject { .. }));
@@ -432,9 +479,7 @@ fn statement_must_be_about_the_grant_given() {
 
 #[test]
 fn denials_are_checked() {
-    let d = |reasons: Vec<String>| {
-        Denial::new(Digest::of(b"r"), None, None, None, reasons, Timestamp(1))
-    };
+    let d = |reasons: Vec<String>| Denial::new(Digest::of(b"r"), None, None, reasons, Timestamp(1));
     assert!(matches!(d(vec![]), Err(LogError::InvalidDenial(_))));
     assert!(matches!(
         d(vec!["Not A Code".into()]),
@@ -454,7 +499,7 @@ fn denials_are_checked() {
     assert!(LogEntry::from_bytes(&bytes).is_ok());
 
     // On the wire: bad code, missing reasons, unknown key, bad version.
-    let full = Denial::new(
+    let full = Denial::attributed(
         Digest::of(b"r"),
         Some(crate::ids::RequestId::from_bytes([1; 16])),
         Some(crate::ids::BasisId::from_bytes([2; 16])),
@@ -494,7 +539,7 @@ fn denials_are_checked() {
         }))
     ));
     assert!(matches!(
-        rewrap(with_value(&map, 0, Value::Unsigned(2))),
+        rewrap(with_value(&map, 0, Value::Unsigned(1))),
         Err(LogError::MalformedEntry(
             DecodeError::UnsupportedVersion { .. }
         ))
@@ -514,8 +559,8 @@ fn denial_from_a_ledger_record() {
     let again = s.sign_request(&s.request(&grant));
     assert!(!s.decide(&again, &grant).is_allow());
     let records = s.ledger.take_decisions();
-    assert!(Denial::from_record(&records[0], Digest::of(&request), Some(s.parent)).is_none());
-    let denial = Denial::from_record(&records[1], Digest::of(&again), Some(s.parent))
+    assert!(Denial::from_record(&records[0]).is_none());
+    let denial = Denial::from_record(&records[1])
         .expect("a denial")
         .expect("valid");
     assert_eq!(denial.reasons(), ["frequency_exhausted"]);

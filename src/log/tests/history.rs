@@ -35,7 +35,7 @@ fn history_lists_exactly_the_subjects_entries() {
             })
             .collect();
         assert_eq!(log.indices_about(&subject), expected.as_slice());
-        let report = verify_history(&history, &head, &key.verifying_key()).expect("head");
+        let report = verify_history(&history, &head, operator, &key.verifying_key()).expect("head");
         assert!(report.is_clean(), "{:?}", report.failures);
         let listed: Vec<u64> = report.verified.iter().map(|c| c.index).collect();
         assert_eq!(listed, expected);
@@ -60,11 +60,11 @@ fn history_at_an_older_head() {
     let old_head = old.sign_head(&key, operator, s.now);
     let history = log.access_history(s.parent, 4).expect("history");
     assert_eq!(history.items.len(), 4);
-    let report = verify_history(&history, &old_head, &key.verifying_key()).expect("head");
+    let report = verify_history(&history, &old_head, operator, &key.verifying_key()).expect("head");
     assert!(report.is_clean());
     // Against the newer head, proofs for size 4 are refused (they are for another size).
     let new_head = log.sign_head(&key, operator, s.now);
-    let report = verify_history(&history, &new_head, &key.verifying_key()).expect("head");
+    let report = verify_history(&history, &new_head, operator, &key.verifying_key()).expect("head");
     assert_eq!(report.failures.len(), 4);
     assert!(report.failures.iter().all(|f| matches!(
         f.error,
@@ -100,7 +100,7 @@ fn tampered_entries_are_reported_one_by_one() {
         .access_history(s.child, log.len())
         .expect("child history");
     history.items[4] = child.items[0].clone();
-    let report = verify_history(&history, &head, &key.verifying_key()).expect("head");
+    let report = verify_history(&history, &head, operator, &key.verifying_key()).expect("head");
     let failed: Vec<(usize, &LogError)> = report
         .failures
         .iter()
@@ -130,7 +130,7 @@ fn tampered_entries_are_reported_one_by_one() {
             clean.items[0].clone(),
         ],
     };
-    let report = verify_history(&repeated, &head, &key.verifying_key()).expect("head");
+    let report = verify_history(&repeated, &head, operator, &key.verifying_key()).expect("head");
     let failed: Vec<_> = report
         .failures
         .iter()
@@ -145,7 +145,7 @@ fn tampered_entries_are_reported_one_by_one() {
     );
     repeated.items.truncate(1);
     assert!(
-        verify_history(&repeated, &head, &key.verifying_key())
+        verify_history(&repeated, &head, operator, &key.verifying_key())
             .expect("head")
             .is_clean()
     );
@@ -161,7 +161,7 @@ fn history_needs_a_valid_head() {
     let n = head.len();
     head[n - 1] ^= 1;
     assert_eq!(
-        verify_history(&history, &head, &key.verifying_key()),
+        verify_history(&history, &head, operator, &key.verifying_key()),
         Err(LogError::BadSignature)
     );
     // With a head verified against the directory.

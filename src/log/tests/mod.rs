@@ -129,6 +129,14 @@ pub(super) fn without(payload: &[u8], key: u64) -> Vec<u8> {
     encode_map(entries)
 }
 
+/// Adds `key` with `value` at the end of a payload map (keys added in ascending order keep
+/// the map sorted).
+pub(super) fn with_added(payload: &[u8], key: u64, value: Value) -> Vec<u8> {
+    let mut entries = payload_map(payload);
+    entries.push((Value::Unsigned(key), value));
+    encode_map(entries)
+}
+
 /// Adds an unknown key at the end of a payload map.
 pub(super) fn with_extra(payload: &[u8], key: u64) -> Vec<u8> {
     let mut entries = payload_map(payload);
@@ -145,7 +153,7 @@ pub(super) fn sample_entries() -> Vec<LogEntry> {
         LogEntry::receipt(p.receipts[0].clone()).expect("receipt entry"),
         LogEntry::statement_about_grant(p.pause.clone(), &p.grant).expect("statement entry"),
         LogEntry::Denial(
-            crate::log::Denial::new(
+            crate::log::Denial::attributed(
                 crate::Digest::of(b"some request"),
                 Some(crate::ids::RequestId(s.next_uuid())),
                 None,

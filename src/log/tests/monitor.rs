@@ -14,7 +14,6 @@ fn denial(tag: &str) -> LogEntry {
             Digest::of(tag.as_bytes()),
             None,
             None,
-            None,
             ["malformed"],
             Timestamp(1),
         )
@@ -38,6 +37,7 @@ fn head_as(log: &TransferLog, log_id: PartyId, at: u64) -> SignedTreeHead {
     let (key, _) = operator();
     SignedTreeHead::verify(
         &log.sign_head(&key, log_id, Timestamp(at)),
+        log_id,
         &key.verifying_key(),
     )
     .expect("valid head")

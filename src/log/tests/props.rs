@@ -38,7 +38,7 @@ fn entry(choice: u8, salt: u32) -> LogEntry {
         i => {
             let subject = (i % 2 == 0).then(|| party_for("parent"));
             LogEntry::Denial(
-                Denial::new(
+                Denial::attributed(
                     Digest::of(&salt.to_be_bytes()),
                     None,
                     None,
@@ -65,6 +65,7 @@ fn log_with_heads(entries: &[LogEntry]) -> (TransferLog, Vec<SignedTreeHead>) {
     let sign = |log: &TransferLog| {
         SignedTreeHead::verify(
             &log.sign_head(&key, operator, Timestamp(1000 + log.len())),
+            operator,
             &public,
         )
         .expect("valid head")
@@ -157,15 +158,15 @@ proptest! {
         // The signed head's bytes.
         let mut head_bytes = head.as_bytes().to_vec();
         flip(&mut head_bytes, bit);
-        prop_assert!(SignedTreeHead::verify(&head_bytes, &public).is_err());
+        prop_assert!(SignedTreeHead::verify(&head_bytes, operator, &public).is_err());
         // A root or size the operator did not compute, even signed by them.
         let mut root = head.root_hash();
         flip(&mut root.0, bit);
         let lying = TreeHead { root_hash: root, ..*head.head() };
-        let lying = SignedTreeHead::verify(&lying.sign(&key), &public).expect("signed");
+        let lying = SignedTreeHead::verify(&lying.sign(&key), operator, &public).expect("signed");
         prop_assert!(lying.verify_inclusion(&bytes, &proof).is_err());
         let lying = TreeHead { tree_size: size ^ (1 << (bit % 64)), ..*head.head() };
-        if let Ok(lying) = SignedTreeHead::verify(&lying.sign(&key), &public) {
+        if let Ok(lying) = SignedTreeHead::verify(&lying.sign(&key), operator, &public) {
             prop_assert!(lying.verify_inclusion(&bytes, &proof).is_err());
         }
         // A consistency proof with a flipped hash.
@@ -207,7 +208,7 @@ proptest! {
         // Two logs share `prefix`, then each appends its own entries, starting with a distinct
         // denial so that they differ.
         let marker = |tag: &str| LogEntry::Denial(
-            Denial::new(Digest::of(tag.as_bytes()), None, None, None, ["malformed"], Timestamp(0))
+            Denial::new(Digest::of(tag.as_bytes()), None, None, ["malformed"], Timestamp(0))
                 .expect("denial"));
         let a: Vec<LogEntry> = prefix.iter().cloned().chain([marker("left")]).chain(left).collect();
         let b: Vec<LogEntry> = prefix.iter().cloned().chain([marker("right")]).chain(right).collect();
@@ -244,9 +245,9 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), bit in any::<usize>()) {
-        let (key, _) = operator();
+        let (key, operator) = operator();
         let _ = LogEntry::from_bytes(&bytes);
-        let _ = SignedTreeHead::verify(&bytes, &key.verifying_key());
+        let _ = SignedTreeHead::verify(&bytes, operator, &key.verifying_key());
         let _ = TransferLog::from_entries([bytes.clone()]);
         // A valid entry with a flipped bit either decodes to another entry or is refused.
         let fixed = fixed_entries();
