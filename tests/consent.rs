@@ -5,6 +5,7 @@
 mod consent {
     mod common;
     mod concurrency;
+    mod integrity;
     mod model;
     mod properties;
     mod reasons;
