@@ -94,7 +94,7 @@ impl DataRange {
     try_from = "AccessJson"
 )]
 pub enum AccessPattern {
-    /// One transfer in all.
+    /// One transfer at each provider covered (each provider keeps its own ledger).
     OneTime,
     /// At most `max_uses` transfers in each period of `period_secs` seconds, periods counted
     /// from the grant's `not_before`.

@@ -225,6 +225,117 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason code a decision may give, in the order of a denial's reasons.
+    ///
+    /// ```
+    /// use consentry::decision::Reason;
+    /// let codes: Vec<&str> = Reason::all_codes().collect();
+    /// assert_eq!(codes.first(), Some(&"malformed"));
+    /// assert!(codes.contains(&"one_time_used"));
+    /// ```
+    pub fn all_codes() -> impl Iterator<Item = &'static str> {
+        Reason::one_of_each().into_iter().map(|r| r.code())
+    }
+
+    /// One reason of each variant, in variant order (the unit tests tie this list to an
+    /// exhaustive match, so a new variant cannot be left out).
+    fn one_of_each() -> Vec<Reason> {
+        use crate::ledger::LedgerError;
+        let (t, o) = (Timestamp(0), Subject::Request);
+        let party = PartyId::from_bytes([0; 16]);
+        let range = DataRange { from: t, until: t };
+        let purpose = Purpose::new("x:y").unwrap_or_else(|_| unreachable!());
+        vec![
+            Reason::Malformed {
+                object: o,
+                error: ParseError::Payload(crate::cbor::DecodeError::TrailingBytes {
+                    offset: 0,
+                    count: 1,
+                }),
+            },
+            Reason::WrongKind {
+                object: o,
+                found: ObjectKind::Grant,
+            },
+            Reason::UnknownKey {
+                object: o,
+                kid: KeyId([0; 16]),
+            },
+            Reason::BadSignature { object: o },
+            Reason::KeyNotValid {
+                object: o,
+                refusal: KeyRefusal::UnknownKey {
+                    kid: KeyId([0; 16]),
+                },
+            },
+            Reason::BasisMismatch {
+                requested: BasisId::from_bytes([0; 16]),
+                presented: BasisId::from_bytes([1; 16]),
+            },
+            Reason::BasisHashMismatch,
+            Reason::SignerNotEntitled {
+                object: o,
+                signer: party,
+                required: Role::Consumer,
+            },
+            Reason::RepresentationNotValid {
+                representative: party,
+                subject: party,
+            },
+            Reason::FirstSeenAfterCompromise {
+                first_seen: t,
+                compromised_at: t,
+            },
+            Reason::FirstSeenAfterRepresentationEnded {
+                first_seen: t,
+                ended_at: t,
+            },
+            Reason::ConsumerMismatch {
+                requested: party,
+                granted: party,
+            },
+            Reason::SubjectMismatch {
+                requested: party,
+                granted: party,
+            },
+            Reason::WrongProvider { addressed: party },
+            Reason::ProviderNotCovered { provider: party },
+            Reason::CategoriesNotCovered {
+                categories: Vec::new(),
+            },
+            Reason::PurposeMismatch {
+                requested: purpose.clone(),
+                granted: purpose,
+            },
+            Reason::DataRangeOutside {
+                requested: range,
+                granted: range,
+            },
+            Reason::DataRangeTooLong {
+                requested: range,
+                max_secs: 0,
+            },
+            Reason::NotYetValid { not_before: t },
+            Reason::Expired { expires_at: t },
+            Reason::Paused { since: t },
+            Reason::Revoked { at: t },
+            Reason::BeyondCeiling {
+                excesses: Vec::new(),
+            },
+            Reason::BasisFromFuture { issued_at: t },
+            Reason::RequestFromFuture { issued_at: t },
+            Reason::RequestTooOld { issued_at: t },
+            Reason::ReplayedRequest {
+                id: RequestId::from_bytes([0; 16]),
+            },
+            Reason::OneTimeUsed,
+            Reason::FrequencyExhausted { next_allowed: t },
+            Reason::LedgerUnavailable {
+                error: LedgerError::Unavailable(String::new()),
+            },
+        ]
+    }
+
     /// The position of this reason's variant in the enum: the order of a denial's reasons.
     pub(crate) fn rank(&self) -> u8 {
         match self {
@@ -446,6 +557,67 @@ impl fmt::Display for Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Names every variant: adding one to `Reason` is a compile error here until it is added
+    /// to this match, beside which `one_of_each` must grow too (the test below checks it did).
+    fn variant_index(r: &Reason) -> usize {
+        match r {
+            Reason::Malformed { .. } => 0,
+            Reason::WrongKind { .. } => 1,
+            Reason::UnknownKey { .. } => 2,
+            Reason::BadSignature { .. } => 3,
+            Reason::KeyNotValid { .. } => 4,
+            Reason::BasisMismatch { .. } => 5,
+            Reason::BasisHashMismatch => 6,
+            Reason::SignerNotEntitled { .. } => 7,
+            Reason::RepresentationNotValid { .. } => 8,
+            Reason::FirstSeenAfterCompromise { .. } => 9,
+            Reason::FirstSeenAfterRepresentationEnded { .. } => 10,
+            Reason::ConsumerMismatch { .. } => 11,
+            Reason::SubjectMismatch { .. } => 12,
+            Reason::WrongProvider { .. } => 13,
+            Reason::ProviderNotCovered { .. } => 14,
+            Reason::CategoriesNotCovered { .. } => 15,
+            Reason::PurposeMismatch { .. } => 16,
+            Reason::DataRangeOutside { .. } => 17,
+            Reason::DataRangeTooLong { .. } => 18,
+            Reason::NotYetValid { .. } => 19,
+            Reason::Expired { .. } => 20,
+            Reason::Paused { .. } => 21,
+            Reason::Revoked { .. } => 22,
+            Reason::BeyondCeiling { .. } => 23,
+            Reason::BasisFromFuture { .. } => 24,
+            Reason::RequestFromFuture { .. } => 25,
+            Reason::RequestTooOld { .. } => 26,
+            Reason::ReplayedRequest { .. } => 27,
+            Reason::OneTimeUsed => 28,
+            Reason::FrequencyExhausted { .. } => 29,
+            Reason::LedgerUnavailable { .. } => 30,
+        }
+    }
+
+    /// One sample per variant, in order; each variant's rank is its position; codes are
+    /// distinct, snake_case, and within a denial entry's code limit; messages are not empty.
+    #[test]
+    fn every_reason_has_a_distinct_code() {
+        let all = Reason::one_of_each();
+        let indices: Vec<usize> = all.iter().map(variant_index).collect();
+        assert_eq!(indices, (0..=30).collect::<Vec<_>>());
+        let ranks: Vec<usize> = all.iter().map(|r| usize::from(r.rank())).collect();
+        assert_eq!(ranks, indices);
+        let codes: Vec<&str> = Reason::all_codes().collect();
+        let distinct: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
+        assert_eq!(distinct.len(), all.len(), "{codes:?}");
+        for (r, code) in all.iter().zip(&codes) {
+            assert!(
+                !code.is_empty()
+                    && code.len() <= crate::log::MAX_REASON_CODE_LEN
+                    && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+            assert!(!r.to_string().is_empty());
+        }
+    }
 
     #[test]
     fn messages_name_the_object() {

@@ -226,18 +226,7 @@ pub fn compare_heads(
     b: &SignedTreeHead,
     proof: Option<&ConsistencyProof>,
 ) -> Result<(), LogError> {
-    if a.log_id() != b.log_id() {
-        return Err(LogError::WrongLog {
-            expected: a.log_id(),
-            found: b.log_id(),
-        });
-    }
-    if a.kid() != b.kid() && !(a.by_directory && b.by_directory) {
-        return Err(LogError::WrongKey {
-            expected: a.kid(),
-            found: b.kid(),
-        });
-    }
+    same_authority(a, b)?;
     let (old, new) = if a.tree_size() <= b.tree_size() {
         (a, b)
     } else {
@@ -288,6 +277,24 @@ pub fn compare_heads(
         Err(ProofError::RootMismatch) => Err(fork()),
         Err(e) => Err(LogError::Proof(e)),
     }
+}
+
+/// Refuses two heads that do not name the same log, or that were signed by two keys not both
+/// vouched for by a directory: only then is one evidence against the other.
+fn same_authority(a: &SignedTreeHead, b: &SignedTreeHead) -> Result<(), LogError> {
+    if a.log_id() != b.log_id() {
+        return Err(LogError::WrongLog {
+            expected: a.log_id(),
+            found: b.log_id(),
+        });
+    }
+    if a.kid() != b.kid() && !(a.by_directory && b.by_directory) {
+        return Err(LogError::WrongKey {
+            expected: a.kid(),
+            found: b.kid(),
+        });
+    }
+    Ok(())
 }
 
 /// Follows one log's signed heads and refuses any head that contradicts the latest one seen:
@@ -357,12 +364,7 @@ impl HeadMonitor {
             self.latest = Some(head);
             return Ok(());
         };
-        if latest.log_id() != head.log_id() {
-            return Err(LogError::WrongLog {
-                expected: latest.log_id(),
-                found: head.log_id(),
-            });
-        }
+        same_authority(latest, &head)?;
         if head.tree_size() < latest.tree_size() {
             return Err(LogError::Rollback {
                 seen_size: latest.tree_size(),

@@ -581,6 +581,22 @@ fn a_head_signed_by_another_key_is_not_fork_evidence() {
         compare_heads(&genuine, &forged, None),
         Err(LogError::WrongKey { .. })
     ));
+    assert!(matches!(
+        compare_heads(&forged, &genuine, None),
+        Err(LogError::WrongKey { .. })
+    ));
+    // A monitor refuses it for its key, before judging its size (not a rollback, not a fork).
+    let mut monitor = consentry::log::HeadMonitor::starting_at(genuine.clone());
+    assert!(matches!(
+        monitor.observe(forged, None),
+        Err(LogError::WrongKey { .. })
+    ));
+    let smaller = TransferLog::new().sign_head(&stranger, operator, s.now);
+    let smaller = SignedTreeHead::verify(&smaller, operator, &stranger.verifying_key()).unwrap();
+    assert!(matches!(
+        monitor.observe(smaller, None),
+        Err(LogError::WrongKey { .. })
+    ));
     // A head naming another log is refused for this one.
     let elsewhere = log.sign_head(&key, party_for("another log"), s.now);
     assert!(matches!(
