@@ -288,7 +288,10 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     &signature,
                 );
                 let found = -999;
-                (bytes, Refusal::Parse(EnvelopeError::UnsupportedAlgorithm { found }))
+                (
+                    bytes,
+                    Refusal::Parse(EnvelopeError::UnsupportedAlgorithm { found }),
+                )
             }
             // The algorithm changed to the text "unknown": not an integer, refused at the
             // value's offset in the protected header.
@@ -320,7 +323,10 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .as_bytes()
                     .to_vec();
                 let sig = sign(&signed, payload);
-                assert_eq!(public.verify(&sig_structure(&signed, payload), &sig), Ok(()));
+                assert_eq!(
+                    public.verify(&sig_structure(&signed, payload), &sig),
+                    Ok(())
+                );
                 let bytes = assemble(&protected, &[0xa0], payload, &sig);
                 (bytes, Refusal::Signature(SignatureError))
             }
@@ -341,11 +347,16 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .as_bytes()
                     .to_vec();
                 let sig = sign(&signed, payload);
-                assert_eq!(public.verify(&sig_structure(&signed, payload), &sig), Ok(()));
+                assert_eq!(
+                    public.verify(&sig_structure(&signed, payload), &sig),
+                    Ok(())
+                );
                 // As signed, the header is not one of this format's.
                 assert_eq!(
                     check(&assemble(&signed, &[0xa0], payload, &sig), &public),
-                    Err(Refusal::Parse(EnvelopeError::UnexpectedParameter { label: 2 }))
+                    Err(Refusal::Parse(EnvelopeError::UnexpectedParameter {
+                        label: 2
+                    }))
                 );
                 let bytes = assemble(&protected, &[0xa0], payload, &sig);
                 (bytes, Refusal::Signature(SignatureError))
@@ -365,11 +376,17 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                 let sig = sign(&header, payload);
                 // With alg in both headers, the unprotected one is still refused.
                 assert_eq!(
-                    check(&assemble(&protected, &unprotected_alg, payload, &signature), &public),
+                    check(
+                        &assemble(&protected, &unprotected_alg, payload, &signature),
+                        &public
+                    ),
                     Err(Refusal::Parse(EnvelopeError::UnprotectedHeaderNotEmpty))
                 );
                 let bytes = assemble(&header, &unprotected_alg, payload, &sig);
-                (bytes, Refusal::Parse(EnvelopeError::MissingParameter("alg")))
+                (
+                    bytes,
+                    Refusal::Parse(EnvelopeError::MissingParameter("alg")),
+                )
             }
             // Signed with the case's external AAD: this format's AAD is empty, so the signature
             // does not verify; over the Sig_structure with that AAD it does.
@@ -392,7 +409,10 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
             // RemoveCBORTag: the array without tag 18.
             "sign-pass-03.json" => {
                 let bytes = good[1..].to_vec();
-                (bytes, Refusal::Parse(EnvelopeError::WrongTag { found: None }))
+                (
+                    bytes,
+                    Refusal::Parse(EnvelopeError::WrongTag { found: None }),
+                )
             }
             other => panic!("unexpected file {other}"),
         };
