@@ -3,7 +3,7 @@
 //! A plain `cargo test` thus keeps every fixed crash fixed, without a fuzzing toolchain.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use consentry::fuzzing;
 
@@ -17,42 +17,86 @@ const TARGETS: [Target; 5] = [
     ("structured", fuzzing::structured),
 ];
 
-fn replay(kind: &str) -> usize {
+/// Placeholder files that keep an empty directory in git; not inputs.
+const PLACEHOLDERS: [&str; 1] = [".gitkeep"];
+
+/// What one target's directory under `fuzz/<kind>/` held and what was replayed from it.
+struct Replayed {
+    target: &'static str,
+    /// Entries present on disk, other than placeholders, counted by listing the directory.
+    present: usize,
+    /// Inputs run through the target without a panic.
+    replayed: usize,
+}
+
+/// Replays every input of every target under `fuzz/<kind>/`. Every target's directory must
+/// exist (each is committed, at least with a placeholder); a missing one fails the test.
+fn replay(kind: &str) -> Vec<Replayed> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz")
         .join(kind);
-    let mut count = 0;
+    let mut out = Vec::new();
     for (target, run) in TARGETS {
-        let Ok(entries) = fs::read_dir(root.join(target)) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        files.sort();
-        let hidden = |f: &&std::path::PathBuf| {
+        let dir = root.join(target);
+        let entries: Vec<_> = fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("a directory entry").path())
+            .collect();
+        let placeholder = |f: &PathBuf| {
             f.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                .is_some_and(|n| PLACEHOLDERS.iter().any(|p| n == *p))
         };
-        for file in files.iter().filter(|f| f.is_file() && !hidden(f)) {
+        let present = entries.iter().filter(|f| !placeholder(f)).count();
+        // Only regular files are inputs; anything else present (a directory, a link to
+        // nowhere) is not replayed, and the count below then fails.
+        let mut files: Vec<_> = entries
+            .into_iter()
+            .filter(|f| f.is_file() && !placeholder(f))
+            .collect();
+        files.sort();
+        let mut replayed = 0;
+        for file in &files {
             let data = fs::read(file).expect("read an input");
             let outcome = std::panic::catch_unwind(|| run(&data));
             assert!(outcome.is_ok(), "{target}: {} fails", file.display());
-            count += 1;
+            replayed += 1;
         }
+        out.push(Replayed {
+            target,
+            present,
+            replayed,
+        });
     }
-    count
+    out
 }
 
 #[test]
 fn seeds_replay() {
-    let n = replay("seeds");
-    println!("{n} seed inputs replayed");
-    assert!(n > 0, "no seed found under fuzz/seeds");
+    let replayed = replay("seeds");
+    assert_eq!(replayed.len(), TARGETS.len());
+    for r in &replayed {
+        println!("{}: {} seed inputs replayed", r.target, r.replayed);
+        assert!(r.present > 0, "fuzz/seeds/{} holds no seed", r.target);
+        assert_eq!(
+            r.replayed, r.present,
+            "fuzz/seeds/{}: {} entries present, {} replayed",
+            r.target, r.present, r.replayed
+        );
+    }
 }
 
 #[test]
 fn regressions_replay() {
-    let n = replay("regressions");
-    println!("{n} regression inputs replayed");
+    let replayed = replay("regressions");
+    assert_eq!(replayed.len(), TARGETS.len());
+    for r in &replayed {
+        println!("{}: {} regression inputs replayed", r.target, r.replayed);
+        assert_eq!(
+            r.replayed, r.present,
+            "fuzz/regressions/{}: {} entries present, {} replayed",
+            r.target, r.present, r.replayed
+        );
+    }
 }
 
 /// Every target also survives the empty input and a few degenerate ones.
