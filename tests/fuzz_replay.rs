@@ -108,3 +108,56 @@ fn degenerate_inputs() {
         }
     }
 }
+
+/// `count` pseudo-random inputs (xorshift64 from a fixed seed) of 0 to `max_len` bytes.
+fn random_inputs(count: usize, max_len: usize) -> Vec<Vec<u8>> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count)
+        .map(|_| {
+            let len = (next() % (max_len as u64 + 1)) as usize;
+            (0..len).map(|_| next() as u8).collect()
+        })
+        .collect()
+}
+
+/// Most inputs of `merkle_proofs` reach the proof's hash chain rather than stopping at the
+/// index, size or length checks: every shaped reading (three mode bytes in four) does, in each
+/// of the four modes; the literal reading, which the seeds use, mostly does not.
+#[test]
+fn most_merkle_inputs_reach_the_hash_chain() {
+    let inputs = random_inputs(4096, 160);
+    let mut reached = [[0usize; 2]; 4];
+    let mut seen = [[0usize; 2]; 4];
+    for data in &inputs {
+        let hit = fuzzing::merkle_proofs_reach(data);
+        fuzzing::merkle_proofs(data);
+        if let Some(&mode) = data.first() {
+            let shaped = usize::from((mode >> 2) % 4 != 0);
+            let kind = usize::from(mode % 4);
+            seen[kind][shaped] += 1;
+            reached[kind][shaped] += usize::from(hit);
+        } else {
+            assert!(!hit);
+        }
+    }
+    let total: usize = reached.iter().flatten().sum();
+    for kind in 0..4 {
+        let [literal, shaped] = reached[kind];
+        let [of_literal, of_shaped] = seen[kind];
+        println!(
+            "merkle_proofs mode {kind}: literal {literal} of {of_literal}, shaped {shaped} of {of_shaped} reach the hash chain"
+        );
+        assert!(of_shaped > 0 && shaped == of_shaped, "mode {kind}");
+    }
+    println!(
+        "merkle_proofs: {total} of {} inputs reach the hash chain",
+        inputs.len()
+    );
+    assert!(2 * total >= inputs.len(), "{total} of {}", inputs.len());
+}
