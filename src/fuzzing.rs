@@ -45,7 +45,7 @@ pub fn decode_object_reach(data: &[u8]) -> bool {
 }
 
 /// A valid payload of the canteen scenario (grant, habilitation, statement or request, chosen
-/// by the first byte) with one item changed as the next eight bytes say (see [`change_one`]),
+/// by the first byte) with one item changed as the next eight bytes say (see `change_one`),
 /// re-encoded deterministically, and signed as its kind with [`envelope_key`] when the ninth
 /// byte is odd. The decoders thus see well-formed, deterministic bytes and judge the fields.
 pub fn shaped_object(data: &[u8]) -> Vec<u8> {
