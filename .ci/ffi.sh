@@ -23,7 +23,15 @@ if ! diff -u include/consentry.h "$work/consentry.h"; then
 fi
 
 step "Rust tests with the ffi feature"
-cargo test --features ffi --lib ffi::
+# A filter that matches no test passes as "0 passed": require that it ran some.
+cargo test --features ffi --lib ffi:: 2>&1 | tee "$work/ffi-tests.log"
+ran=$(sed -n 's/^test result: ok\. \([0-9][0-9]*\) passed.*/\1/p' "$work/ffi-tests.log" |
+    awk '{ n += $1 } END { print n + 0 }')
+if [ "$ran" -eq 0 ]; then
+    echo "cargo test --features ffi --lib ffi:: ran no test (did the module move?)" >&2
+    exit 1
+fi
+echo "ffi: $ran Rust tests of the C ABI ran"
 
 step "fixtures"
 cargo run --quiet --example ffi_fixtures -- "$work/fixtures"

@@ -5,7 +5,7 @@
 //! the library is broken (an `assert!` below), which is what the fuzzer reports as a crash.
 //! Not part of the public API.
 
-use crate::cbor::{Limits, Value};
+use crate::cbor::{Encoder, Limits, Value};
 use crate::cose::{self, Envelope, ObjectKind};
 use crate::decision::{Basis, Decision, Verifier};
 use crate::digest::Digest;
@@ -15,7 +15,9 @@ use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, RequestId};
 use crate::keys::SigningKey;
 use crate::ledger::InMemoryLedger;
-use crate::log::{MerkleTree, leaf_hash, node_hash, verify_consistency, verify_inclusion};
+use crate::log::{
+    MerkleTree, ProofError, leaf_hash, node_hash, verify_consistency, verify_inclusion,
+};
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified, Verified};
 use crate::statement::Statement;
@@ -30,16 +32,162 @@ use crate::vocab::{Category, Purpose};
 /// Decodes `data` as every wire object kind; whatever decodes must re-encode to exactly the
 /// same bytes, and must also be accepted by the generic strict decoder.
 pub fn decode_object(data: &[u8]) {
-    signed_roundtrip::<Grant>(data);
-    signed_roundtrip::<Habilitation>(data);
-    signed_roundtrip::<Statement>(data);
-    signed_roundtrip::<Request>(data);
-    payload_roundtrip::<Grant>(data);
-    payload_roundtrip::<Habilitation>(data);
-    payload_roundtrip::<Statement>(data);
-    payload_roundtrip::<Request>(data);
+    decode_object_reach(data);
+}
+
+/// Runs [`decode_object`]'s checks on `data`, then on the *shaped* input derived from it (see
+/// [`shaped_object`]); whether any decoder accepted either, so that an assertion on what it
+/// accepted was reached. Raw bytes almost never decode; the shaped input mostly does.
+pub fn decode_object_reach(data: &[u8]) -> bool {
+    let raw = decode_checks(data);
+    let shaped = decode_checks(&shaped_object(data));
+    raw || shaped
+}
+
+/// A valid payload of the canteen scenario (grant, habilitation, statement or request, chosen
+/// by the first byte) with one item changed as the next eight bytes say (see `change_one`),
+/// re-encoded deterministically, and signed as its kind with [`envelope_key`] when the ninth
+/// byte is odd. The decoders thus see well-formed, deterministic bytes and judge the fields.
+pub fn shaped_object(data: &[u8]) -> Vec<u8> {
+    let byte = |i: usize| data.get(i).copied().unwrap_or(0);
+    let kind = usize::from(byte(0) % 4);
+    let mut choice = [0u8; 8];
+    for (i, c) in choice.iter_mut().enumerate() {
+        *c = byte(1 + i);
+    }
+    let payload = TEMPLATES.with(|t| t.payloads[kind].clone());
+    let Ok(Value::Map(mut entries)) = Value::decode(&payload, Limits::OBJECT) else {
+        unreachable!("a payload is a map")
+    };
+    let choice = u64::from_be_bytes(choice);
+    let at = (choice >> 40) as usize % entries.len();
+    change_one(&mut entries[at].1, choice);
+    let payload = Value::Map(entries).encode();
+    if byte(9) % 2 == 1 {
+        let kinds = [
+            ObjectKind::Grant,
+            ObjectKind::Habilitation,
+            ObjectKind::Statement,
+            ObjectKind::Request,
+        ];
+        TEMPLATES.with(|t| cose::sign(kinds[kind], &t.key, &payload))
+    } else {
+        payload
+    }
+}
+
+/// Valid payloads of the four kinds and the key [`shaped_object`] and [`shaped_envelope`] use.
+struct Templates {
+    payloads: [Vec<u8>; 4],
+    key: SigningKey,
+}
+
+impl Templates {
+    fn new() -> Self {
+        let s = Scenario::canteen();
+        let grant = s.sign_grant(&s.grant().build(&s.ceilings).expect("the canteen grant"));
+        let payload = |bytes: &[u8]| {
+            Envelope::parse(bytes)
+                .expect("a signed object")
+                .payload()
+                .to_vec()
+        };
+        let statement = s.statement(&grant, crate::statement::Action::Pause, s.parent);
+        Templates {
+            payloads: [
+                payload(&grant),
+                s.habilitation().to_payload_bytes(),
+                payload(&statement),
+                s.request(&grant).to_payload_bytes(),
+            ],
+            key: envelope_key(),
+        }
+    }
+}
+
+thread_local! {
+    static TEMPLATES: Templates = Templates::new();
+}
+
+/// Changes one item inside `v` as `choice` says, mostly keeping it valid: an integer gets a
+/// nearby value (rarely any), a byte string a flipped bit (rarely a byte more or less), a text
+/// string another character of the codes' alphabet (rarely one outside it), a boolean the other
+/// value; in an array or a map, one element (rarely, in an array, one dropped or repeated).
+fn change_one(v: &mut Value, choice: u64) {
+    let pick = |n: usize| (choice >> 8) as usize % n.max(1);
+    let how = choice % 16;
+    let bit = (choice >> 4) % 8;
+    match v {
+        Value::Unsigned(n) => {
+            *n = match how {
+                0 => choice >> 16,
+                1 => n.wrapping_add(1),
+                2 => n.saturating_sub(1),
+                _ => *n ^ 1 << bit,
+            }
+        }
+        Value::Negative(n) => *n ^= 1 << bit,
+        Value::Bytes(b) => match how {
+            0 => b.push(choice as u8),
+            1 => {
+                b.pop();
+            }
+            _ if b.is_empty() => b.push(0),
+            _ => {
+                let i = pick(b.len());
+                b[i] ^= 1 << bit;
+            }
+        },
+        Value::Text(t) => {
+            let mut chars: Vec<char> = t.chars().collect();
+            let i = pick(chars.len()).max(1);
+            let c = match how {
+                0 => char::from(b"Z :"[bit as usize % 3]),
+                _ => char::from(b"abcxyz0189_"[(choice >> 4) as usize % 11]),
+            };
+            if how == 1 {
+                chars.pop();
+            } else if i < chars.len() && chars[i] != ':' {
+                chars[i] = c;
+            } else {
+                chars.push(c);
+            }
+            *t = chars.into_iter().collect();
+        }
+        Value::Bool(b) => *b = !*b,
+        Value::Array(items) if !items.is_empty() => {
+            let i = pick(items.len());
+            match how {
+                0 => {
+                    items.remove(i);
+                }
+                1 => items.insert(i, items[i].clone()),
+                _ => change_one(&mut items[i], choice.rotate_right(11)),
+            }
+        }
+        Value::Map(entries) if !entries.is_empty() => {
+            let i = pick(entries.len());
+            change_one(&mut entries[i].1, choice.rotate_right(11));
+        }
+        Value::Tag(_, inner) => change_one(inner, choice.rotate_right(11)),
+        _ => {}
+    }
+}
+
+/// [`decode_object`]'s checks on one input; whether any decoder accepted it.
+fn decode_checks(data: &[u8]) -> bool {
+    let mut accepted = false;
+    accepted |= signed_roundtrip::<Grant>(data);
+    accepted |= signed_roundtrip::<Habilitation>(data);
+    accepted |= signed_roundtrip::<Statement>(data);
+    accepted |= signed_roundtrip::<Request>(data);
+    accepted |= payload_roundtrip::<Grant>(data);
+    accepted |= payload_roundtrip::<Habilitation>(data);
+    accepted |= payload_roundtrip::<Statement>(data);
+    accepted |= payload_roundtrip::<Request>(data);
 
     if let Ok(env) = Envelope::parse(data) {
+        accepted = true;
         let again = cose::assemble(env.protected(), &[0xa0], env.payload(), sig_of(data));
         assert_eq!(again, data, "envelope re-assembly differs from its input");
         assert!(Value::decode(data, Limits::OBJECT).is_ok());
@@ -49,6 +197,7 @@ pub fn decode_object(data: &[u8]) {
     }
 
     if let Ok(dir) = Directory::from_cbor(data) {
+        accepted = true;
         assert_eq!(
             dir.to_cbor(),
             data,
@@ -59,6 +208,7 @@ pub fn decode_object(data: &[u8]) {
 
     for limits in [Limits::OBJECT, Limits::DIRECTORY] {
         if let Ok(v) = Value::decode(data, limits) {
+            accepted = true;
             assert_eq!(
                 v.encode(),
                 data,
@@ -66,6 +216,7 @@ pub fn decode_object(data: &[u8]) {
             );
         }
     }
+    accepted
 }
 
 /// The last 64 bytes: the signature of a parsed envelope (its last item, a 64-byte string).
@@ -73,8 +224,9 @@ fn sig_of(data: &[u8]) -> &[u8] {
     &data[data.len().saturating_sub(64)..]
 }
 
-fn signed_roundtrip<T: SignedPayload>(data: &[u8]) {
-    if let Ok(obj) = Unverified::<T>::parse(data) {
+fn signed_roundtrip<T: SignedPayload>(data: &[u8]) -> bool {
+    let parsed = Unverified::<T>::parse(data);
+    if let Ok(obj) = &parsed {
         let env = Envelope::parse_kind(data, T::KIND).unwrap_or_else(|e| {
             panic!("parsed as {} but its envelope does not parse: {e}", T::KIND)
         });
@@ -85,10 +237,12 @@ fn signed_roundtrip<T: SignedPayload>(data: &[u8]) {
             T::KIND
         );
     }
+    parsed.is_ok()
 }
 
-fn payload_roundtrip<T: SignedPayload>(data: &[u8]) {
-    if let Ok(p) = T::from_payload_bytes(data) {
+fn payload_roundtrip<T: SignedPayload>(data: &[u8]) -> bool {
+    let decoded = T::from_payload_bytes(data);
+    if let Ok(p) = &decoded {
         assert_eq!(
             p.to_payload_bytes(),
             data,
@@ -101,6 +255,7 @@ fn payload_roundtrip<T: SignedPayload>(data: &[u8]) {
             T::KIND
         );
     }
+    decoded.is_ok()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -117,21 +272,87 @@ pub fn envelope_key() -> SigningKey {
 /// the canonical protected header is exactly what signing its payload gives (no malleability).
 /// Then verifies it as each object kind against the canteen directory.
 pub fn envelope_verify(data: &[u8]) {
+    envelope_verify_reach(data);
+}
+
+/// Runs [`envelope_verify`]'s checks on `data`, then on the *shaped* envelope derived from it
+/// (see [`shaped_envelope`]); whether either parsed, so that verification and its assertions
+/// were reached. Raw bytes almost never parse; the shaped envelope mostly does.
+pub fn envelope_verify_reach(data: &[u8]) -> bool {
+    let raw = envelope_checks(data);
+    let shaped = envelope_checks(&shaped_envelope(data));
+    raw || shaped
+}
+
+/// A payload of [`shaped_object`] signed with [`envelope_key`] under a protected header whose
+/// three parameters are written in the order the tenth byte picks (of the six), then, when the
+/// eleventh byte is a multiple of four, with one bit flipped where the next two bytes say.
+pub fn shaped_envelope(data: &[u8]) -> Vec<u8> {
+    let byte = |i: usize| data.get(i).copied().unwrap_or(0);
+    let mut shaped = shaped_object(data);
+    if let Ok(env) = Envelope::parse(&shaped) {
+        shaped = env.payload().to_vec();
+    }
+    let kind = [
+        ObjectKind::Grant,
+        ObjectKind::Habilitation,
+        ObjectKind::Statement,
+        ObjectKind::Request,
+    ][usize::from(byte(0) % 4)];
+    TEMPLATES.with(|t| {
+        let kid = t.key.key_id();
+        let mut params: [Vec<u8>; 3] = [
+            Encoder::new()
+                .int(1)
+                .int(cose::ALG_EDDSA)
+                .as_bytes()
+                .to_vec(),
+            Encoder::new()
+                .int(3)
+                .uint(kind.content_type())
+                .as_bytes()
+                .to_vec(),
+            Encoder::new().int(4).bytes(&kid.0).as_bytes().to_vec(),
+        ];
+        let order = usize::from(byte(10) % 6);
+        params.swap(0, order % 3);
+        if order >= 3 {
+            params.swap(1, 2);
+        }
+        let mut protected = vec![0xa3];
+        for p in &params {
+            protected.extend(p);
+        }
+        let signature = t.key.sign(&cose::sig_structure(&protected, &shaped));
+        let mut out = cose::assemble(&protected, &[0xa0], &shaped, &signature);
+        if byte(11) % 4 == 0 {
+            let at = usize::from(u16::from_be_bytes([byte(12), byte(13)]));
+            let len = out.len();
+            out[at % len] ^= 1 << (byte(13) % 8);
+        }
+        out
+    })
+}
+
+/// [`envelope_verify`]'s checks on one input; whether it parsed as an envelope.
+fn envelope_checks(data: &[u8]) -> bool {
     thread_local! {
         static KEY: SigningKey = envelope_key();
     }
-    KEY.with(|key| envelope_verify_with(key, data));
+    let parsed = KEY.with(|key| envelope_verify_with(key, data));
     with_fixture(|f| {
         verified_consistently::<Grant>(data, &f.scenario.directory);
         verified_consistently::<Habilitation>(data, &f.scenario.directory);
         verified_consistently::<Statement>(data, &f.scenario.directory);
         verified_consistently::<Request>(data, &f.scenario.directory);
     });
+    parsed
 }
 
-fn envelope_verify_with(key: &SigningKey, data: &[u8]) {
+fn envelope_verify_with(key: &SigningKey, data: &[u8]) -> bool {
     let public = key.verifying_key();
-    if let Ok(env) = Envelope::parse(data) {
+    let parsed = Envelope::parse(data);
+    if let Ok(env) = &parsed {
         let first = env.verify(&public);
         assert_eq!(
             first,
@@ -156,6 +377,7 @@ fn envelope_verify_with(key: &SigningKey, data: &[u8]) {
             }
         }
     }
+    parsed.is_ok()
 }
 
 fn verified_consistently<T: SignedPayload + PartialEq + std::fmt::Debug>(
@@ -391,65 +613,152 @@ fn raw_path(data: &[u8]) -> Vec<Digest> {
     data.chunks_exact(32).map(|c| digest_at(c, 0)).collect()
 }
 
-/// Checks Merkle proof verification. The first byte selects a mode:
+/// Checks Merkle proof verification. The first byte selects a mode, `mode % 4`:
 /// - `0`: inclusion in the fixed tree: size, index, then path hashes as big-endian `u16`
 ///   indices into a pool of genuine hashes; accepted exactly when the path is the genuine one;
 /// - `1`: consistency in the fixed tree: both sizes, then the path as in mode 0; same oracle;
 /// - `2`: raw inclusion: index, size (`u64`), leaf hash, root, path (32-byte hashes);
 /// - `3`: raw consistency: both sizes (`u64`), both roots, path.
 ///
+/// and how the rest is read, `(mode >> 2) % 4`: `0` literally, as above; otherwise *shaped*, so
+/// that the input reaches the proof's hash chain instead of stopping at the argument checks: in
+/// the fixed tree the size is taken in `1..=37`, the index below the size, the new size of a
+/// consistency proof at or above the old one, and the path is the genuine proof with its first
+/// hashes replaced by the input's; in the raw modes the index is taken below the size, the old
+/// size at or below the new one, and the path is the input's hashes repeated or cut to the
+/// length the sizes call for. The committed seeds use the literal reading.
+///
 /// In every mode the result must agree with a literal transcription of RFC 9162 §2.1.3.2 and
 /// §2.1.4.2.
 pub fn merkle_proofs(data: &[u8]) {
+    merkle_check(data);
+}
+
+/// Whether `data`, given to [`merkle_proofs`], reaches the proof's hash chain: the verifier
+/// accepts, or refuses only because the computed root differs (not for the index, the sizes or
+/// the path's length).
+pub fn merkle_proofs_reach(data: &[u8]) -> bool {
+    merkle_check(data)
+}
+
+/// Whether a verification result came from the hash chain (see [`merkle_proofs_reach`]).
+fn chain_reached(result: &Result<(), ProofError>) -> bool {
+    matches!(result, Ok(()) | Err(ProofError::RootMismatch))
+}
+
+/// The path length the verifier asks for, read from its refusal of an empty path (0 when it
+/// refuses for another reason or accepts).
+fn expected_len(result: Result<(), ProofError>) -> usize {
+    match result {
+        Err(ProofError::WrongProofLength { expected, .. }) => expected,
+        _ => 0,
+    }
+}
+
+/// `given` repeated or cut to `len` hashes (zero hashes if none is given).
+fn fit(given: Vec<Digest>, len: usize) -> Vec<Digest> {
+    if given.is_empty() {
+        return vec![Digest([0; 32]); len];
+    }
+    given.iter().copied().cycle().take(len).collect()
+}
+
+fn merkle_check(data: &[u8]) -> bool {
     let Some((&mode, rest)) = data.split_first() else {
-        return;
+        return false;
     };
+    let shaped = (mode >> 2) % 4 != 0;
     MERKLE.with(|m| match mode % 4 {
         0 | 1 => {
             let (a, b) = (
                 u64::from(rest.first().copied().unwrap_or(0)),
                 u64::from(rest.get(1).copied().unwrap_or(0)),
             );
-            let path: Vec<Digest> = rest
+            let mut path: Vec<Digest> = rest
                 .get(2..)
                 .unwrap_or_default()
                 .chunks_exact(2)
                 .map(|c| m.pool[usize::from(u16::from_be_bytes([c[0], c[1]])) % m.pool.len()])
                 .collect();
+            let over_genuine = |given: Vec<Digest>, genuine: Vec<Digest>| {
+                let mut path = genuine;
+                for (p, g) in path.iter_mut().zip(given) {
+                    *p = g;
+                }
+                path
+            };
             if mode % 4 == 0 {
-                let size = a % (MERKLE_LEAVES + 1);
-                let index = b;
+                let (size, index) = if shaped {
+                    let size = 1 + a % MERKLE_LEAVES;
+                    (size, b % size)
+                } else {
+                    (a % (MERKLE_LEAVES + 1), b)
+                };
+                if shaped {
+                    path = over_genuine(path, merkle_inclusion(index, size));
+                }
                 let leaf = m.tree.leaf_hashes().get(index as usize).copied();
                 let leaf = leaf.unwrap_or(Digest([0; 32]));
                 let root = m.root(size);
-                let ok = verify_inclusion(&leaf, index, size, &path, &root).is_ok();
+                let result = verify_inclusion(&leaf, index, size, &path, &root);
+                let ok = result.is_ok();
                 assert_eq!(ok, reference_inclusion(&leaf, index, size, &path, &root));
                 let genuine = m.tree.inclusion_proof(index, size).map(|p| p.path);
                 assert_eq!(ok, genuine.as_ref() == Ok(&path), "inclusion oracle");
+                chain_reached(&result)
             } else {
-                let (old, new) = (a % (MERKLE_LEAVES + 1), b % (MERKLE_LEAVES + 1));
+                let (old, new) = if shaped {
+                    let old = a % (MERKLE_LEAVES + 1);
+                    (old, old + b % (MERKLE_LEAVES + 1 - old))
+                } else {
+                    (a % (MERKLE_LEAVES + 1), b % (MERKLE_LEAVES + 1))
+                };
+                if shaped {
+                    path = over_genuine(path, merkle_consistency(old, new));
+                }
                 let (r1, r2) = (m.root(old), m.root(new));
-                let ok = verify_consistency(old, new, &path, &r1, &r2).is_ok();
+                let result = verify_consistency(old, new, &path, &r1, &r2);
+                let ok = result.is_ok();
                 assert_eq!(ok, reference_consistency(old, new, &path, &r1, &r2));
                 let genuine = m.tree.consistency_proof(old, new).map(|p| p.path);
                 assert_eq!(ok, genuine.as_ref() == Ok(&path), "consistency oracle");
+                chain_reached(&result)
             }
         }
         2 => {
-            let (index, size) = (u64_at(rest, 0), u64_at(rest, 8));
+            let (mut index, mut size) = (u64_at(rest, 0), u64_at(rest, 8));
             let (leaf, root) = (digest_at(rest, 16), digest_at(rest, 48));
-            let path = raw_path(rest.get(80..).unwrap_or_default());
-            let ok = verify_inclusion(&leaf, index, size, &path, &root).is_ok();
-            assert_eq!(ok, reference_inclusion(&leaf, index, size, &path, &root));
+            let mut path = raw_path(rest.get(80..).unwrap_or_default());
+            if shaped {
+                size = size.max(1);
+                index %= size;
+                let len = expected_len(verify_inclusion(&leaf, index, size, &[], &root));
+                path = fit(path, len);
+            }
+            let result = verify_inclusion(&leaf, index, size, &path, &root);
+            assert_eq!(
+                result.is_ok(),
+                reference_inclusion(&leaf, index, size, &path, &root)
+            );
+            chain_reached(&result)
         }
         _ => {
-            let (old, new) = (u64_at(rest, 0), u64_at(rest, 8));
+            let (mut old, new) = (u64_at(rest, 0), u64_at(rest, 8));
             let (r1, r2) = (digest_at(rest, 16), digest_at(rest, 48));
-            let path = raw_path(rest.get(80..).unwrap_or_default());
-            let ok = verify_consistency(old, new, &path, &r1, &r2).is_ok();
-            assert_eq!(ok, reference_consistency(old, new, &path, &r1, &r2));
+            let mut path = raw_path(rest.get(80..).unwrap_or_default());
+            if shaped {
+                old %= new.saturating_add(1).max(1);
+                let len = expected_len(verify_consistency(old, new, &[], &r1, &r2));
+                path = fit(path, len);
+            }
+            let result = verify_consistency(old, new, &path, &r1, &r2);
+            assert_eq!(
+                result.is_ok(),
+                reference_consistency(old, new, &path, &r1, &r2)
+            );
+            chain_reached(&result)
         }
-    });
+    })
 }
 
 /// RFC 9162 §2.1.3.2, step by step.

@@ -3,7 +3,7 @@
 //! A plain `cargo test` thus keeps every fixed crash fixed, without a fuzzing toolchain.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use consentry::fuzzing;
 
@@ -17,42 +17,86 @@ const TARGETS: [Target; 5] = [
     ("structured", fuzzing::structured),
 ];
 
-fn replay(kind: &str) -> usize {
+/// Placeholder files that keep an empty directory in git; not inputs.
+const PLACEHOLDERS: [&str; 1] = [".gitkeep"];
+
+/// What one target's directory under `fuzz/<kind>/` held and what was replayed from it.
+struct Replayed {
+    target: &'static str,
+    /// Entries present on disk, other than placeholders, counted by listing the directory.
+    present: usize,
+    /// Inputs run through the target without a panic.
+    replayed: usize,
+}
+
+/// Replays every input of every target under `fuzz/<kind>/`. Every target's directory must
+/// exist (each is committed, at least with a placeholder); a missing one fails the test.
+fn replay(kind: &str) -> Vec<Replayed> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz")
         .join(kind);
-    let mut count = 0;
+    let mut out = Vec::new();
     for (target, run) in TARGETS {
-        let Ok(entries) = fs::read_dir(root.join(target)) else {
-            continue;
-        };
-        let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-        files.sort();
-        let hidden = |f: &&std::path::PathBuf| {
+        let dir = root.join(target);
+        let entries: Vec<_> = fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("a directory entry").path())
+            .collect();
+        let placeholder = |f: &PathBuf| {
             f.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                .is_some_and(|n| PLACEHOLDERS.iter().any(|p| n == *p))
         };
-        for file in files.iter().filter(|f| f.is_file() && !hidden(f)) {
+        let present = entries.iter().filter(|f| !placeholder(f)).count();
+        // Only regular files are inputs; anything else present (a directory, a link to
+        // nowhere) is not replayed, and the count below then fails.
+        let mut files: Vec<_> = entries
+            .into_iter()
+            .filter(|f| f.is_file() && !placeholder(f))
+            .collect();
+        files.sort();
+        let mut replayed = 0;
+        for file in &files {
             let data = fs::read(file).expect("read an input");
             let outcome = std::panic::catch_unwind(|| run(&data));
             assert!(outcome.is_ok(), "{target}: {} fails", file.display());
-            count += 1;
+            replayed += 1;
         }
+        out.push(Replayed {
+            target,
+            present,
+            replayed,
+        });
     }
-    count
+    out
 }
 
 #[test]
 fn seeds_replay() {
-    let n = replay("seeds");
-    println!("{n} seed inputs replayed");
-    assert!(n > 0, "no seed found under fuzz/seeds");
+    let replayed = replay("seeds");
+    assert_eq!(replayed.len(), TARGETS.len());
+    for r in &replayed {
+        println!("{}: {} seed inputs replayed", r.target, r.replayed);
+        assert!(r.present > 0, "fuzz/seeds/{} holds no seed", r.target);
+        assert_eq!(
+            r.replayed, r.present,
+            "fuzz/seeds/{}: {} entries present, {} replayed",
+            r.target, r.present, r.replayed
+        );
+    }
 }
 
 #[test]
 fn regressions_replay() {
-    let n = replay("regressions");
-    println!("{n} regression inputs replayed");
+    let replayed = replay("regressions");
+    assert_eq!(replayed.len(), TARGETS.len());
+    for r in &replayed {
+        println!("{}: {} regression inputs replayed", r.target, r.replayed);
+        assert_eq!(
+            r.replayed, r.present,
+            "fuzz/regressions/{}: {} entries present, {} replayed",
+            r.target, r.present, r.replayed
+        );
+    }
 }
 
 /// Every target also survives the empty input and a few degenerate ones.
@@ -63,4 +107,116 @@ fn degenerate_inputs() {
             run(data);
         }
     }
+}
+
+/// `count` pseudo-random inputs (xorshift64 from a fixed seed) of 0 to `max_len` bytes.
+fn random_inputs(count: usize, max_len: usize) -> Vec<Vec<u8>> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    (0..count)
+        .map(|_| {
+            let len = (next() % (max_len as u64 + 1)) as usize;
+            (0..len).map(|_| next() as u8).collect()
+        })
+        .collect()
+}
+
+/// Most inputs of `merkle_proofs` reach the proof's hash chain rather than stopping at the
+/// index, size or length checks: every shaped reading (three mode bytes in four) does, in each
+/// of the four modes; the literal reading, which the seeds use, mostly does not.
+#[test]
+fn most_merkle_inputs_reach_the_hash_chain() {
+    let inputs = random_inputs(4096, 160);
+    let mut reached = [[0usize; 2]; 4];
+    let mut seen = [[0usize; 2]; 4];
+    for data in &inputs {
+        let hit = fuzzing::merkle_proofs_reach(data);
+        fuzzing::merkle_proofs(data);
+        if let Some(&mode) = data.first() {
+            let shaped = usize::from((mode >> 2) % 4 != 0);
+            let kind = usize::from(mode % 4);
+            seen[kind][shaped] += 1;
+            reached[kind][shaped] += usize::from(hit);
+        } else {
+            assert!(!hit);
+        }
+    }
+    let total: usize = reached.iter().flatten().sum();
+    for kind in 0..4 {
+        let [literal, shaped] = reached[kind];
+        let [of_literal, of_shaped] = seen[kind];
+        println!(
+            "merkle_proofs mode {kind}: literal {literal} of {of_literal}, shaped {shaped} of {of_shaped} reach the hash chain"
+        );
+        assert!(of_shaped > 0 && shaped == of_shaped, "mode {kind}");
+    }
+    println!(
+        "merkle_proofs: {total} of {} inputs reach the hash chain",
+        inputs.len()
+    );
+    assert!(2 * total >= inputs.len(), "{total} of {}", inputs.len());
+}
+
+/// Most inputs of `decode_object` and `envelope_verify` reach their assertions: random bytes
+/// almost never decode or parse (2 and 0 in 4096), so each target also checks a shaped input
+/// derived from its bytes (a valid payload with one field changed, signed or not; signed
+/// under a header in any order, sometimes with a bit flipped), which mostly does.
+#[test]
+fn most_decode_and_envelope_inputs_reach_their_assertions() {
+    use consentry::cose::Envelope;
+    let inputs = random_inputs(1024, 160);
+    let n = inputs.len();
+    let decoded = inputs
+        .iter()
+        .filter(|d| fuzzing::decode_object_reach(d))
+        .count();
+    let parsed = inputs
+        .iter()
+        .filter(|d| fuzzing::envelope_verify_reach(d))
+        .count();
+    // A typed decoder (not only the generic one) accepts the shaped object.
+    let typed = inputs
+        .iter()
+        .filter(|d| typed_accepts(&fuzzing::shaped_object(d)))
+        .count();
+    let public = fuzzing::envelope_key().verifying_key();
+    let verified = inputs
+        .iter()
+        .filter(|d| {
+            let shaped = fuzzing::shaped_envelope(d);
+            Envelope::parse(&shaped).is_ok_and(|e| e.verify(&public).is_ok())
+        })
+        .count();
+    println!("decode_object: {decoded} of {n} inputs decode, {typed} shaped by a typed decoder");
+    println!("envelope_verify: {parsed} of {n} parse, {verified} verify with the key");
+    assert!(2 * decoded >= n, "decode_object: {decoded} of {n}");
+    assert!(2 * typed >= n, "decode_object: {typed} of {n} typed");
+    assert!(2 * parsed >= n, "envelope_verify: {parsed} of {n}");
+    assert!(
+        2 * verified >= n,
+        "envelope_verify: {verified} of {n} verify"
+    );
+}
+
+/// Whether a typed decoder (a signed object or a bare payload of one of the four kinds) accepts
+/// `data`.
+fn typed_accepts(data: &[u8]) -> bool {
+    use consentry::grant::Grant;
+    use consentry::habilitation::Habilitation;
+    use consentry::request::Request;
+    use consentry::signed::{SignedPayload, Unverified};
+    use consentry::statement::Statement;
+    Unverified::<Grant>::parse(data).is_ok()
+        || Unverified::<Habilitation>::parse(data).is_ok()
+        || Unverified::<Statement>::parse(data).is_ok()
+        || Unverified::<Request>::parse(data).is_ok()
+        || Grant::from_payload_bytes(data).is_ok()
+        || Habilitation::from_payload_bytes(data).is_ok()
+        || Statement::from_payload_bytes(data).is_ok()
+        || Request::from_payload_bytes(data).is_ok()
 }

@@ -7,10 +7,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use consentry::cbor::{DecodeError, Encoder, Limits, Value};
+use consentry::cbor::{DecodeError, Encoder, Limits, Major, Value};
 use consentry::cose::{self, Envelope, EnvelopeError, ObjectKind};
 use consentry::decision::StatementRefusal;
-use consentry::directory::{Directory, KeyRefusal};
+use consentry::directory::{Directory, DirectoryError, KeyRefusal};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
 use consentry::request::Request;
@@ -97,23 +97,54 @@ fn measure<R>(f: impl FnOnce() -> R) -> (R, usize, Duration) {
     (out, peak, elapsed)
 }
 
-/// Every typed decoder of the format over `data`; the number that accepted it.
-fn decode_all(data: &[u8]) -> usize {
-    [
-        Unverified::<Grant>::parse(data).is_ok(),
-        Unverified::<Habilitation>::parse(data).is_ok(),
-        Unverified::<Statement>::parse(data).is_ok(),
-        Unverified::<Request>::parse(data).is_ok(),
-        Grant::from_payload_bytes(data).is_ok(),
-        Habilitation::from_payload_bytes(data).is_ok(),
-        Statement::from_payload_bytes(data).is_ok(),
-        Request::from_payload_bytes(data).is_ok(),
-        Envelope::parse(data).is_ok(),
-        Directory::from_cbor(data).is_ok(),
-    ]
-    .into_iter()
-    .filter(|ok| *ok)
-    .count()
+/// What every typed decoder of the format says about an input: the signed objects of the four
+/// kinds (grant, habilitation, statement, request), their bare payloads in the same order, the
+/// envelope and the directory.
+#[derive(Debug, PartialEq)]
+struct Verdicts {
+    signed: [Result<(), ParseError>; 4],
+    payload: [Result<(), DecodeError>; 4],
+    envelope: Result<(), EnvelopeError>,
+    directory: Result<(), DirectoryError>,
+}
+
+/// Every typed decoder of the format over `data`.
+fn verdicts(data: &[u8]) -> Verdicts {
+    Verdicts {
+        signed: [
+            Unverified::<Grant>::parse(data).map(drop),
+            Unverified::<Habilitation>::parse(data).map(drop),
+            Unverified::<Statement>::parse(data).map(drop),
+            Unverified::<Request>::parse(data).map(drop),
+        ],
+        payload: [
+            Grant::from_payload_bytes(data).map(drop),
+            Habilitation::from_payload_bytes(data).map(drop),
+            Statement::from_payload_bytes(data).map(drop),
+            Request::from_payload_bytes(data).map(drop),
+        ],
+        envelope: Envelope::parse(data).map(drop),
+        directory: Directory::from_cbor(data).map(drop),
+    }
+}
+
+impl Verdicts {
+    /// Every decoder refuses: the envelope (hence each signed kind) with `envelope`, each bare
+    /// payload with `payload`, the directory with `directory` (which it reports as text).
+    fn refused(envelope: EnvelopeError, payload: DecodeError, directory: DecodeError) -> Self {
+        Verdicts {
+            signed: std::array::from_fn(|_| Err(ParseError::Envelope(envelope.clone()))),
+            payload: std::array::from_fn(|_| Err(payload.clone())),
+            envelope: Err(envelope),
+            directory: Err(DirectoryError::Malformed(directory.to_string())),
+        }
+    }
+}
+
+/// Checks that every typed decoder gives exactly its `expected` verdict on `data`.
+fn assert_verdicts(name: &str, data: &[u8], expected: &Verdicts) {
+    let got = verdicts(data);
+    assert_eq!(&got, expected, "{name}");
 }
 
 /// Slack for small fixed costs (error strings, a few vectors).
@@ -123,7 +154,7 @@ const SLACK: usize = 4096;
 /// checks the typed decoders stay within 8× the input plus [`SLACK`], the generic one within
 /// one `Value` node per input byte plus [`SLACK`].
 fn check_cost(name: &str, data: &[u8]) {
-    let (_, typed, t_typed) = measure(|| decode_all(data));
+    let (_, typed, t_typed) = measure(|| verdicts(data));
     let (_, generic, t_generic) = measure(|| {
         // One after the other: each tree is dropped before the next is built.
         let object = Value::decode(data, Limits::OBJECT).is_ok();
@@ -163,20 +194,61 @@ fn header(major: u8, len: u64) -> Vec<u8> {
     out
 }
 
-/// Items whose headers claim 2^32 - 1, 2^32, 2^63 and 2^64 - 1 bytes or entries, with a little payload.
-fn lying_lengths() -> Vec<(String, Vec<u8>)> {
+/// Items whose headers claim 2^32 - 1, 2^32, 2^63 and 2^64 - 1 bytes or entries, with a little
+/// payload; each with what every typed decoder must answer. None is an envelope (no tag 18). A
+/// payload or a directory is a map, so a string or an array is refused for its type at its
+/// header, and a map for its length at once: its entries would need 2 bytes each, and only the
+/// 16 bytes after the header (or none) remain.
+fn lying_lengths() -> Vec<(String, Vec<u8>, Verdicts)> {
     let mut out = Vec::new();
-    for (major, what) in [(2u8, "bstr"), (3, "tstr"), (4, "array"), (5, "map")] {
+    for (major, what, found) in [
+        (2u8, "bstr", Major::Bytes),
+        (3, "tstr", Major::Text),
+        (4, "array", Major::Array),
+        (5, "map", Major::Map),
+    ] {
+        let mut cases = Vec::new();
         for len in [1 << 32, 1 << 63, u64::MAX] {
             let mut data = header(major, len);
             data.extend([0u8; 16]);
-            out.push((format!("{what} claiming {len}"), data));
+            cases.push((format!("{what} claiming {len}"), data, len, 16));
         }
         let mut short = vec![major << 5 | 26];
         short.extend(u32::MAX.to_be_bytes());
-        out.push((format!("{what} claiming 2^32-1 (4-byte)"), short));
+        cases.push((
+            format!("{what} claiming 2^32-1 (4-byte)"),
+            short,
+            u64::from(u32::MAX),
+            0,
+        ));
+        for (name, data, len, rest) in cases {
+            let refusal = if found == Major::Map {
+                DecodeError::TooLong {
+                    offset: 0,
+                    len,
+                    limit: rest / 2,
+                }
+            } else {
+                not_a_map(found)
+            };
+            let expected = Verdicts::refused(
+                EnvelopeError::WrongTag { found: None },
+                refusal.clone(),
+                refusal,
+            );
+            out.push((name, data, expected));
+        }
     }
     out
+}
+
+/// The refusal of a payload or directory decoder given another item than a map.
+fn not_a_map(found: Major) -> DecodeError {
+    DecodeError::WrongType {
+        offset: 0,
+        expected: "map",
+        found,
+    }
 }
 
 fn nested(depth: usize) -> Vec<u8> {
@@ -187,7 +259,7 @@ fn nested(depth: usize) -> Vec<u8> {
 
 #[test]
 fn lying_length_fields_are_refused_unread() {
-    for (name, data) in lying_lengths() {
+    for (name, data, expected) in lying_lengths() {
         for limits in [Limits::OBJECT, Limits::DIRECTORY] {
             let err = Value::decode(&data, limits).expect_err(&name);
             assert!(
@@ -195,24 +267,59 @@ fn lying_length_fields_are_refused_unread() {
                 "{name}: {err:?}"
             );
         }
-        assert_eq!(decode_all(&data), 0, "{name}");
+        assert_verdicts(&name, &data, &expected);
         check_cost(&name, &data);
     }
-    // Inside an envelope: the protected header claims 2^63 bytes.
+    // Inside an envelope: the protected header claims 2^63 bytes, with 70 left.
     let mut env = vec![0xd2, 0x84];
     env.extend(header(2, 1 << 63));
     env.extend([0u8; 70]);
-    assert!(matches!(
-        Envelope::parse(&env),
-        Err(EnvelopeError::Malformed(DecodeError::TooLong { .. }))
-    ));
+    let too_long = DecodeError::TooLong {
+        offset: 2,
+        len: 1 << 63,
+        limit: 70,
+    };
+    assert_verdicts(
+        "envelope, protected claiming 2^63",
+        &env,
+        &Verdicts::refused(
+            EnvelopeError::Malformed(too_long),
+            not_a_map(Major::Tag),
+            not_a_map(Major::Tag),
+        ),
+    );
     check_cost("envelope, protected claiming 2^63", &env);
-    // A payload whose categories array claims 2^32 entries.
-    let mut e = Encoder::new();
-    e.map(11).uint(0).uint(1).uint(1);
-    let mut payload = e.into_bytes();
+    // A valid request payload whose categories array (key 7) claims 2^32 entries: every field
+    // before it is read, and the array's length is refused before any entry is.
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let request = s.request(&grant);
+    let good = request.to_payload_bytes();
+    let mut categories = Encoder::new();
+    categories
+        .uint(7)
+        .array(request.categories.len())
+        .text(request.categories[0].as_str());
+    let categories = categories.into_bytes();
+    let at = good
+        .windows(categories.len())
+        .position(|w| w == categories)
+        .expect("the categories entry");
+    assert_eq!(request.categories.len(), 1);
+    let mut payload = good[..=at].to_vec();
     payload.extend(header(4, 1 << 32));
-    assert!(Request::from_payload_bytes(&payload).is_err());
+    payload.extend(&good[at + 2..]);
+    let remaining = (payload.len() - (at + 1 + 9)) as u64;
+    let too_long = DecodeError::TooLong {
+        offset: at + 1,
+        len: 1 << 32,
+        limit: remaining.min(Limits::OBJECT.max_items as u64),
+    };
+    assert_eq!(
+        Request::from_payload_bytes(&payload),
+        Err(too_long),
+        "request payload, lying array"
+    );
     check_cost("request payload, lying array", &payload);
 }
 
@@ -226,7 +333,16 @@ fn deep_nesting_is_refused() {
             "{err:?}"
         );
     }
-    assert_eq!(decode_all(&data), 0);
+    // The typed decoders want a map (or tag 18) where the first array is.
+    assert_verdicts(
+        "arrays nested 10 000 deep",
+        &data,
+        &Verdicts::refused(
+            EnvelopeError::WrongTag { found: None },
+            not_a_map(Major::Array),
+            not_a_map(Major::Array),
+        ),
+    );
     check_cost("arrays nested 10 000 deep", &data);
     let mut maps = [0xa1, 0x00].repeat(10_000);
     maps.push(0x00);
@@ -234,6 +350,21 @@ fn deep_nesting_is_refused() {
         Value::decode(&maps, Limits::DIRECTORY),
         Err(DecodeError::TooDeep { .. })
     ));
+    // The payload and directory decoders walk the maps ({0: {0: …}}) and stop at the ninth,
+    // at byte 16: the outer map counts as level 1.
+    let too_deep = DecodeError::TooDeep {
+        offset: 16,
+        limit: 8,
+    };
+    assert_verdicts(
+        "maps nested 10 000 deep",
+        &maps,
+        &Verdicts::refused(
+            EnvelopeError::WrongTag { found: None },
+            too_deep.clone(),
+            too_deep,
+        ),
+    );
     check_cost("maps nested 10 000 deep", &maps);
     let mut tags = [0xc1].repeat(10_000);
     tags.push(0x00);
@@ -241,6 +372,15 @@ fn deep_nesting_is_refused() {
         Value::decode(&tags, Limits::OBJECT),
         Err(DecodeError::TooDeep { .. })
     ));
+    assert_verdicts(
+        "tags nested 10 000 deep",
+        &tags,
+        &Verdicts::refused(
+            EnvelopeError::WrongTag { found: Some(1) },
+            not_a_map(Major::Tag),
+            not_a_map(Major::Tag),
+        ),
+    );
     check_cost("tags nested 10 000 deep", &tags);
 }
 
@@ -250,28 +390,20 @@ fn oversized_input_is_refused_at_once() {
     let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
     let mut data = grant.clone();
     data.resize(10 * 1024 * 1024, 0);
-    let ((), peak, elapsed) = measure(|| {
-        for err in [
-            Unverified::<Grant>::parse(&data).unwrap_err(),
-            Unverified::<Request>::parse(&data).unwrap_err(),
-        ] {
-            assert!(matches!(
-                err,
-                ParseError::Envelope(EnvelopeError::Malformed(DecodeError::TooLarge {
-                    size: 10_485_760,
-                    limit: 65_536
-                }))
-            ));
-        }
-        assert!(matches!(
-            Value::decode(&data, Limits::OBJECT),
-            Err(DecodeError::TooLarge { .. })
-        ));
-        assert!(matches!(
-            Grant::from_payload_bytes(&data),
-            Err(DecodeError::TooLarge { .. })
-        ));
-    });
+    let too_large = |size: usize| DecodeError::TooLarge {
+        size,
+        limit: Limits::OBJECT.max_size,
+    };
+    // Every object decoder refuses it for its size; the directory's limit is 16 MiB, so the
+    // directory decoder reads it, and refuses the grant's tag where it wants a map.
+    let mut expected = Verdicts::refused(
+        EnvelopeError::Malformed(too_large(10_485_760)),
+        too_large(10_485_760),
+        not_a_map(Major::Tag),
+    );
+    let (got, peak, elapsed) = measure(|| (Value::decode(&data, Limits::OBJECT), verdicts(&data)));
+    assert_eq!(got.0, Err(too_large(10_485_760)));
+    assert_eq!(got.1, expected, "10 MiB: a grant then zeros");
     println!("10 MiB input: refused in {elapsed:?}, peak {peak} B");
     assert!(elapsed < Duration::from_millis(50), "{elapsed:?}");
     assert!(peak < SLACK);
@@ -279,7 +411,16 @@ fn oversized_input_is_refused_at_once() {
     // Above the directory's own limit too.
     let mut huge = s.directory.to_cbor();
     huge.resize(Limits::DIRECTORY.max_size + 1, 0);
-    assert!(Directory::from_cbor(&huge).is_err());
+    let size = huge.len();
+    expected = Verdicts::refused(
+        EnvelopeError::Malformed(too_large(size)),
+        too_large(size),
+        DecodeError::TooLarge {
+            size,
+            limit: Limits::DIRECTORY.max_size,
+        },
+    );
+    assert_verdicts("a directory one byte too large", &huge, &expected);
 }
 
 /// Signed objects of every kind, each presented as every other kind.
@@ -409,6 +550,27 @@ fn signed_non_deterministic_payloads_are_refused() {
             Err(ParseError::Payload(e)) => assert!(check(&e), "{name}: {e:?}"),
             other => panic!("{name}: {other:?}"),
         }
+        // Every other typed decoder: another kind, not a bare payload, not a directory.
+        let got = verdicts(&signed);
+        let wrong_kind = |expected| {
+            Err(ParseError::Envelope(EnvelopeError::WrongKind {
+                expected,
+                found: ObjectKind::Statement,
+            }))
+        };
+        assert_eq!(got.signed[0], wrong_kind(ObjectKind::Grant), "{name}");
+        assert_eq!(
+            got.signed[1],
+            wrong_kind(ObjectKind::Habilitation),
+            "{name}"
+        );
+        assert_eq!(got.signed[3], wrong_kind(ObjectKind::Request), "{name}");
+        assert_eq!(got.payload, [(); 4].map(|()| Err(not_a_map(Major::Tag))));
+        assert_eq!(got.envelope, Ok(()), "{name}");
+        assert_eq!(
+            got.directory,
+            Err(DirectoryError::Malformed(not_a_map(Major::Tag).to_string()))
+        );
         match Verified::<Statement>::parse_and_verify(&signed, &s.directory) {
             Err(ObjectError::Parse(ParseError::Payload(e))) => assert!(check(&e), "{name}"),
             other => panic!("{name}: {other:?}"),

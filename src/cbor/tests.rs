@@ -914,27 +914,6 @@ proptest! {
     }
 
     #[test]
-    fn accepted_bytes_re_encode_to_themselves(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
-        if let Ok(v) = Value::decode(&bytes, Limits::OBJECT) {
-            prop_assert_eq!(v.encode(), bytes);
-        }
-    }
-
-    #[test]
-    fn mutated_encodings_either_fail_or_re_encode_to_themselves(
-        v in arb_value(),
-        index in any::<prop::sample::Index>(),
-        byte in any::<u8>(),
-    ) {
-        let mut bytes = v.encode();
-        let i = index.index(bytes.len());
-        bytes[i] = byte;
-        if let Ok(decoded) = Value::decode(&bytes, Limits::OBJECT) {
-            prop_assert_eq!(decoded.encode(), bytes);
-        }
-    }
-
-    #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let _ = Value::decode(&bytes, Limits::OBJECT);
         let _ = Value::decode(&bytes, Limits { max_size: 512, max_depth: 64, max_items: 4 });
@@ -949,6 +928,252 @@ proptest! {
         prop_assert!(theirs.is_ok(), "cbor4ii refused {:02x?}", bytes);
         prop_assert!(same_as_cbor4ii(&v, &theirs.unwrap()));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties whose assertion holds only for some inputs (those the decoder accepts) are run with
+// a count of the inputs that reach it, which must be at least half of them: raw bytes alone
+// almost never decode, so these properties also draw structured inputs.
+
+/// Runs `test` on `cases` inputs drawn from `strategy`, as `proptest!` does (a failure is
+/// shrunk and reported); `test` says whether the input reached the property's assertion.
+/// Fails unless at least half did. Returns (reached, cases).
+fn reaching_half<S: Strategy>(
+    name: &str,
+    cases: u32,
+    strategy: S,
+    test: impl Fn(S::Value) -> Result<bool, TestCaseError>,
+) -> (u32, u32) {
+    use std::cell::Cell;
+    let (reached, total) = (Cell::new(0u32), Cell::new(0u32));
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    let outcome = runner.run(&strategy, |v| {
+        total.set(total.get() + 1);
+        if test(v)? {
+            reached.set(reached.get() + 1);
+        }
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{name}: {e}");
+    }
+    let (reached, total) = (reached.get(), total.get());
+    println!("{name}: {reached} of {total} inputs reached the assertion");
+    assert!(
+        2 * reached >= total,
+        "{name}: only {reached} of {total} inputs reached the assertion"
+    );
+    (reached, total)
+}
+
+/// One CBOR head, `major` and `arg`, in the given `width` (0: in the initial byte; 1, 2, 4, 8:
+/// that many bytes after it), whether or not it is the shortest.
+fn head(out: &mut Vec<u8>, major: u8, arg: u64, width: u8) {
+    match width {
+        0 => out.push(major << 5 | arg as u8),
+        1 => out.extend([major << 5 | 24, arg as u8]),
+        2 => {
+            out.push(major << 5 | 25);
+            out.extend((arg as u16).to_be_bytes());
+        }
+        4 => {
+            out.push(major << 5 | 26);
+            out.extend((arg as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(major << 5 | 27);
+            out.extend(arg.to_be_bytes());
+        }
+    }
+}
+
+/// The shortest width of a head's argument.
+fn shortest(arg: u64) -> u8 {
+    match arg {
+        0..24 => 0,
+        24..=0xff => 1,
+        0x100..=0xffff => 2,
+        0x1_0000..=0xffff_ffff => 4,
+        _ => 8,
+    }
+}
+
+/// Encodes `v` as well-formed CBOR that breaks the deterministic rules where `choices` says: at
+/// each item the next choice byte picks, one time in 16 each, a wider head than needed, an
+/// indefinite length, two map entries swapped, or a map entry repeated; otherwise the item is
+/// encoded as the deterministic encoding would. Many encodings are thus deterministic, many are
+/// not, and the strict decoder must tell them apart.
+fn encode_loosely(v: &Value, choices: &[u8], at: &mut usize, out: &mut Vec<u8>) {
+    let choice = choices
+        .get(*at % choices.len().max(1))
+        .copied()
+        .unwrap_or(0);
+    *at += 1;
+    // A non-shortest head is one width wider than needed (none is wider than 8 bytes).
+    let width = |arg: u64| match (choice % 16, shortest(arg)) {
+        (0, 0) => 1,
+        (0, w) => (w * 2).min(8),
+        (_, w) => w,
+    };
+    let indefinite = choice % 16 == 1;
+    match v {
+        Value::Unsigned(n) => head(out, 0, *n, width(*n)),
+        Value::Negative(n) => head(out, 1, *n, width(*n)),
+        Value::Bytes(_) | Value::Text(_) if indefinite => {
+            let (major, b) = match v {
+                Value::Text(t) => (3, t.as_bytes()),
+                Value::Bytes(b) => (2, b.as_slice()),
+                _ => unreachable!(),
+            };
+            out.push(major << 5 | 31);
+            head(out, major, b.len() as u64, shortest(b.len() as u64));
+            out.extend(b);
+            out.push(0xff);
+        }
+        Value::Bytes(b) => {
+            head(out, 2, b.len() as u64, width(b.len() as u64));
+            out.extend(b);
+        }
+        Value::Text(t) => {
+            head(out, 3, t.len() as u64, width(t.len() as u64));
+            out.extend(t.as_bytes());
+        }
+        Value::Array(items) => {
+            if indefinite {
+                out.push(0x9f);
+            } else {
+                head(out, 4, items.len() as u64, width(items.len() as u64));
+            }
+            for item in items {
+                encode_loosely(item, choices, at, out);
+            }
+            if indefinite {
+                out.push(0xff);
+            }
+        }
+        Value::Map(entries) => {
+            let mut entries: Vec<&(Value, Value)> = entries.iter().collect();
+            if choice % 16 == 2 && entries.len() >= 2 {
+                entries.swap(0, 1);
+            }
+            if choice % 16 == 3 && !entries.is_empty() {
+                entries.insert(1, entries[0]);
+            }
+            if indefinite {
+                out.push(0xbf);
+            } else {
+                head(out, 5, entries.len() as u64, width(entries.len() as u64));
+            }
+            for (k, v) in entries {
+                encode_loosely(k, choices, at, out);
+                encode_loosely(v, choices, at, out);
+            }
+            if indefinite {
+                out.push(0xff);
+            }
+        }
+        Value::Tag(t, inner) => {
+            head(out, 6, *t, width(*t));
+            encode_loosely(inner, choices, at, out);
+        }
+        Value::Bool(b) => out.push(if *b { 0xf5 } else { 0xf4 }),
+        Value::Null => out.push(0xf6),
+    }
+}
+
+/// Byte strings to decode: raw bytes (one in four), and well-formed encodings of random
+/// values, deterministic or not (see [`encode_loosely`]), given with the value they encode.
+fn candidate_encodings() -> impl Strategy<Value = (Vec<u8>, Option<Value>)> {
+    prop_oneof![
+        1 => proptest::collection::vec(any::<u8>(), 0..64).prop_map(|bytes| (bytes, None)),
+        3 => (arb_value(), proptest::collection::vec(any::<u8>(), 1..32)).prop_map(|(v, choices)| {
+            let mut out = Vec::new();
+            encode_loosely(&v, &choices, &mut 0, &mut out);
+            (out, Some(v))
+        }),
+    ]
+}
+
+#[test]
+fn loose_encodings_decode_exactly_when_deterministic() {
+    // The loose encoder with every choice "deterministic" gives our encoding; with the choices
+    // that break a rule, the strict decoder refuses it.
+    let v = Value::Map(vec![
+        (Value::Unsigned(1), Value::Array(vec![Value::Unsigned(500)])),
+        (Value::Unsigned(2), text("a")),
+    ]);
+    let loose = |choices: &[u8]| {
+        let mut out = Vec::new();
+        encode_loosely(&v, choices, &mut 0, &mut out);
+        out
+    };
+    assert_eq!(loose(&[4]), v.encode());
+    for (choices, refusal) in [
+        (&[0][..], "NonShortest"),
+        (&[1], "Indefinite"),
+        (&[2], "UnsortedKeys"),
+        (&[3], "DuplicateKey"),
+        (&[4, 4, 4, 0], "NonShortest"),
+        (&[4, 4, 4, 4, 4, 1], "Indefinite"),
+    ] {
+        let err = Value::decode(&loose(choices), Limits::OBJECT).unwrap_err();
+        assert_eq!(variant(&err), refusal, "{choices:?}: {err:?}");
+    }
+}
+
+/// Any byte string the decoder accepts re-encodes to exactly itself. Raw bytes reach that
+/// assertion only when they decode (3 in 512); so the inputs are mostly well-formed encodings of
+/// known values, deterministic or not, for which the assertion is sharper: the decoder accepts
+/// one exactly when it is the deterministic encoding, and then gives the value back.
+#[test]
+fn accepted_bytes_re_encode_to_themselves() {
+    reaching_half(
+        "accepted_bytes_re_encode_to_themselves",
+        512,
+        candidate_encodings(),
+        |(bytes, original)| {
+            let decoded = Value::decode(&bytes, Limits::OBJECT);
+            if let Ok(v) = &decoded {
+                prop_assert_eq!(v.encode(), bytes.clone());
+            }
+            match original {
+                Some(v) => {
+                    if bytes == v.encode() {
+                        prop_assert_eq!(decoded, Ok(v));
+                    } else {
+                        prop_assert!(
+                            decoded.is_err(),
+                            "not deterministic, accepted: {:02x?}",
+                            bytes
+                        );
+                    }
+                    Ok(true)
+                }
+                None => Ok(decoded.is_ok()),
+            }
+        },
+    );
+}
+
+/// A deterministic encoding with one byte replaced is refused or re-encodes to itself. About two
+/// in three still decode (a byte inside a string or an argument): no structured input needed.
+#[test]
+fn mutated_encodings_either_fail_or_re_encode_to_themselves() {
+    reaching_half(
+        "mutated_encodings_either_fail_or_re_encode_to_themselves",
+        512,
+        (arb_value(), any::<prop::sample::Index>(), any::<u8>()),
+        |(v, index, byte)| {
+            let mut bytes = v.encode();
+            let i = index.index(bytes.len());
+            bytes[i] = byte;
+            let Ok(decoded) = Value::decode(&bytes, Limits::OBJECT) else {
+                return Ok(false);
+            };
+            prop_assert_eq!(decoded.encode(), bytes);
+            Ok(true)
+        },
+    );
 }
 
 /// A required key that comes after a higher one is out of order, not missing: the map reader's

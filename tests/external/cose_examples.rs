@@ -1,10 +1,14 @@
 //! cose-wg/Examples: the EdDSA COSE_Sign1 examples reproduced byte for byte through our COSE
-//! layer, and the ES256 `sign1-tests` all refused by our strict parser.
+//! layer, and the ES256 `sign1-tests` all refused by our strict parser. Those are ES256, so most
+//! are refused for their algorithm before their own defect is reached; each is therefore also
+//! re-signed with Ed25519 in this format, keeping its defect, and refused for that defect.
 
 use crate::{hex, load_json};
-use consentry::SigningKey;
 use consentry::cbor::{DecodeError, Encoder, Limits, Major, Value};
-use consentry::cose::{Envelope, EnvelopeError, ObjectKind, assemble, sig_structure};
+use consentry::cose::{
+    self, Envelope, EnvelopeError, ObjectKind, assemble, protected_header, sig_structure,
+};
+use consentry::{SignatureError, SigningKey, VerifyingKey};
 
 /// The four parts of a tagged COSE_Sign1, as decoded by our generic reader.
 struct Parts {
@@ -188,4 +192,234 @@ fn sign1_tests_are_all_refused() {
         assert!(expected_ok, "{name}: {got:?}");
     }
     println!("cose sign1-tests: {} refused", names.len());
+}
+
+/// Why a re-signed case is refused: by the parser, with its error, or by the signature check.
+#[derive(Debug, PartialEq, Eq)]
+enum Refusal {
+    Parse(EnvelopeError),
+    Signature(SignatureError),
+}
+
+/// Parses `bytes` and verifies them with `public`, as a verifier does.
+fn check(bytes: &[u8], public: &VerifyingKey) -> Result<(), Refusal> {
+    let env = Envelope::parse(bytes).map_err(Refusal::Parse)?;
+    env.verify(public).map(|_| ()).map_err(Refusal::Signature)
+}
+
+/// The protected header `{1: alg, 3: content type, 4: kid}` with `alg` written as given (an
+/// encoded item), in the order this implementation writes.
+fn header_with_alg(alg: &[u8], kind: ObjectKind, kid: &[u8; 16]) -> Vec<u8> {
+    let mut e = Encoder::new();
+    e.map(3)
+        .uint(1)
+        .raw(alg)
+        .uint(3)
+        .uint(kind.content_type())
+        .uint(4)
+        .bytes(kid);
+    e.into_bytes()
+}
+
+/// The `sign1-tests` defects, each re-signed with Ed25519 (alg -8, the RFC 8032 TEST 1 key of
+/// `eddsa-sig-01.json`) in this format: our protected header, an empty unprotected header, the
+/// cases' payload. Everything but the defect is right (the same message without it verifies),
+/// so each is refused for its own defect, and the exact refusal is checked.
+#[test]
+fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
+    let example = load_json("cose/eddsa-examples/eddsa-sig-01.json");
+    let seed: [u8; 32] = hex(example["input"]["sign0"]["key"]["d_hex"].as_str().unwrap())
+        .try_into()
+        .unwrap();
+    let key = SigningKey::from_seed(&seed);
+    let public = key.verifying_key();
+    let kid = key.key_id();
+    let kind = ObjectKind::Grant;
+    let protected = protected_header(kind, &kid);
+    let sign = |protected: &[u8], payload: &[u8]| key.sign(&sig_structure(protected, payload));
+
+    let dir = crate::data_path("cose/sign1-tests");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 9, "{names:?}");
+    for name in &names {
+        let case = load_json(&format!("cose/sign1-tests/{name}"));
+        let payload = case["input"]["plaintext"].as_str().unwrap().as_bytes();
+        assert_eq!(payload, b"This is the content.", "{name}");
+        // The control: the same message in this format, without the defect, verifies.
+        let good = cose::sign(kind, &key, payload);
+        assert_eq!(check(&good, &public), Ok(()), "{name}");
+        let signature = sign(&protected, payload);
+        assert_eq!(assemble(&protected, &[0xa0], payload, &signature), good);
+
+        let (bytes, expected) = match name.as_str() {
+            // ChangeCBORTag: tag 998 instead of 18.
+            "sign-fail-01.json" => {
+                let mut bytes = vec![0xd9, 0x03, 0xe6];
+                bytes.extend_from_slice(&good[1..]);
+                let found = Some(998);
+                (bytes, Refusal::Parse(EnvelopeError::WrongTag { found }))
+            }
+            // The payload changed after signing (its last byte, as in the case): the envelope
+            // is well formed, the signature does not cover these bytes.
+            "sign-fail-02.json" => {
+                let changed = b"This is the content/";
+                assert_eq!(
+                    hex(case["output"]["cbor"].as_str().unwrap())
+                        .windows(changed.len())
+                        .filter(|w| w == changed)
+                        .count(),
+                    1,
+                    "the case's payload is changed so"
+                );
+                let bytes = assemble(&protected, &[0xa0], changed, &signature);
+                (bytes, Refusal::Signature(SignatureError))
+            }
+            // The algorithm changed to -999 after signing.
+            "sign-fail-03.json" => {
+                let bytes = assemble(
+                    &header_with_alg(&[0x39, 0x03, 0xe6], kind, &kid.0),
+                    &[0xa0],
+                    payload,
+                    &signature,
+                );
+                let found = -999;
+                (
+                    bytes,
+                    Refusal::Parse(EnvelopeError::UnsupportedAlgorithm { found }),
+                )
+            }
+            // The algorithm changed to the text "unknown": not an integer, refused at the
+            // value's offset in the protected header.
+            "sign-fail-04.json" => {
+                let mut alg = vec![0x67];
+                alg.extend_from_slice(b"unknown");
+                let bytes = assemble(
+                    &header_with_alg(&alg, kind, &kid.0),
+                    &[0xa0],
+                    payload,
+                    &signature,
+                );
+                let wrong = DecodeError::WrongType {
+                    offset: 2,
+                    expected: "integer",
+                    found: Major::Text,
+                };
+                (bytes, Refusal::Parse(EnvelopeError::Malformed(wrong)))
+            }
+            // A protected attribute added after signing: the signer signed {1: -8, 4: kid},
+            // the content type was added. A header of this format, a signature over another.
+            "sign-fail-06.json" => {
+                let signed = Encoder::new()
+                    .map(2)
+                    .uint(1)
+                    .int(-8)
+                    .uint(4)
+                    .bytes(&kid.0)
+                    .as_bytes()
+                    .to_vec();
+                let sig = sign(&signed, payload);
+                assert_eq!(
+                    public.verify(&sig_structure(&signed, payload), &sig),
+                    Ok(())
+                );
+                let bytes = assemble(&protected, &[0xa0], payload, &sig);
+                (bytes, Refusal::Signature(SignatureError))
+            }
+            // A protected attribute removed after signing: the signer also marked the content
+            // type critical ({2: [3]}), which was stripped.
+            "sign-fail-07.json" => {
+                let signed = Encoder::new()
+                    .map(4)
+                    .uint(1)
+                    .int(-8)
+                    .uint(2)
+                    .array(1)
+                    .uint(3)
+                    .uint(3)
+                    .uint(kind.content_type())
+                    .uint(4)
+                    .bytes(&kid.0)
+                    .as_bytes()
+                    .to_vec();
+                let sig = sign(&signed, payload);
+                assert_eq!(
+                    public.verify(&sig_structure(&signed, payload), &sig),
+                    Ok(())
+                );
+                // As signed, the header is not one of this format's.
+                assert_eq!(
+                    check(&assemble(&signed, &[0xa0], payload, &sig), &public),
+                    Err(Refusal::Parse(EnvelopeError::UnexpectedParameter {
+                        label: 2
+                    }))
+                );
+                let bytes = assemble(&protected, &[0xa0], payload, &sig);
+                (bytes, Refusal::Signature(SignatureError))
+            }
+            // The algorithm in the unprotected header only (the case's protected header is the
+            // empty map): validly signed, but alg is not protected.
+            "sign-pass-01.json" => {
+                let unprotected_alg = [0xa1, 0x01, 0x27];
+                let header = Encoder::new()
+                    .map(2)
+                    .uint(3)
+                    .uint(kind.content_type())
+                    .uint(4)
+                    .bytes(&kid.0)
+                    .as_bytes()
+                    .to_vec();
+                let sig = sign(&header, payload);
+                // With alg in both headers, the unprotected one is still refused.
+                assert_eq!(
+                    check(
+                        &assemble(&protected, &unprotected_alg, payload, &signature),
+                        &public
+                    ),
+                    Err(Refusal::Parse(EnvelopeError::UnprotectedHeaderNotEmpty))
+                );
+                let bytes = assemble(&header, &unprotected_alg, payload, &sig);
+                (
+                    bytes,
+                    Refusal::Parse(EnvelopeError::MissingParameter("alg")),
+                )
+            }
+            // Signed with the case's external AAD: this format's AAD is empty, so the signature
+            // does not verify; over the Sig_structure with that AAD it does.
+            "sign-pass-02.json" => {
+                let aad = hex(case["input"]["sign0"]["external"].as_str().unwrap());
+                assert_eq!(aad, hex("11aa22bb33cc44dd55006699"));
+                let with_aad = Encoder::new()
+                    .array(4)
+                    .text("Signature1")
+                    .bytes(&protected)
+                    .bytes(&aad)
+                    .bytes(payload)
+                    .as_bytes()
+                    .to_vec();
+                let sig = key.sign(&with_aad);
+                assert_eq!(public.verify(&with_aad, &sig), Ok(()));
+                let bytes = assemble(&protected, &[0xa0], payload, &sig);
+                (bytes, Refusal::Signature(SignatureError))
+            }
+            // RemoveCBORTag: the array without tag 18.
+            "sign-pass-03.json" => {
+                let bytes = good[1..].to_vec();
+                (
+                    bytes,
+                    Refusal::Parse(EnvelopeError::WrongTag { found: None }),
+                )
+            }
+            other => panic!("unexpected file {other}"),
+        };
+        assert_eq!(check(&bytes, &public), Err(expected), "{name}");
+    }
+    println!(
+        "cose sign1-tests re-signed with Ed25519: {} refused for their defect",
+        names.len()
+    );
 }

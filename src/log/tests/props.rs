@@ -12,6 +12,7 @@ use crate::signed::SignedPayload;
 use crate::testing::party_for;
 use crate::time::Timestamp;
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use std::sync::OnceLock;
 
 /// Encoded entries of every kind, made once.
@@ -120,67 +121,6 @@ proptest! {
     }
 
     #[test]
-    fn any_flipped_bit_is_refused(
-        entries in entries(),
-        pick in any::<prop::sample::Index>(),
-        bit in any::<usize>(),
-    ) {
-        let (key, operator) = operator();
-        let public = key.verifying_key();
-        let (log, heads) = log_with_heads(&entries);
-        let head = heads.last().expect("head");
-        let size = log.len();
-        let index = pick.index(entries.len()) as u64;
-        let bytes = log.entry(index).expect("entry").to_vec();
-        let proof = log.inclusion_proof(index, size).expect("proof");
-
-        // The entry.
-        let mut tampered = bytes.clone();
-        flip(&mut tampered, bit);
-        prop_assert!(head.verify_inclusion(&tampered, &proof).is_err());
-        // The proof: a hash of its path, its index or its size.
-        if !proof.path.is_empty() {
-            let mut p = proof.clone();
-            let i = bit % p.path.len();
-            flip(&mut p.path[i].0, bit / 7);
-            prop_assert!(head.verify_inclusion(&bytes, &p).is_err());
-        }
-        let mut p = proof.clone();
-        p.leaf_index ^= 1 << (bit % 64);
-        // A changed index is accepted only where the log really holds the same bytes (two
-        // identical sibling entries have interchangeable proofs): the proof is then true.
-        if head.verify_inclusion(&bytes, &p).is_ok() {
-            prop_assert_eq!(log.entry(p.leaf_index), Some(&bytes[..]));
-        }
-        let mut p = proof.clone();
-        p.tree_size ^= 1 << (bit % 64);
-        prop_assert!(head.verify_inclusion(&bytes, &p).is_err());
-        // The signed head's bytes.
-        let mut head_bytes = head.as_bytes().to_vec();
-        flip(&mut head_bytes, bit);
-        prop_assert!(SignedTreeHead::verify(&head_bytes, operator, &public).is_err());
-        // A root or size the operator did not compute, even signed by them.
-        let mut root = head.root_hash();
-        flip(&mut root.0, bit);
-        let lying = TreeHead { root_hash: root, ..*head.head() };
-        let lying = SignedTreeHead::verify(&lying.sign(&key), operator, &public).expect("signed");
-        prop_assert!(lying.verify_inclusion(&bytes, &proof).is_err());
-        let lying = TreeHead { tree_size: size ^ (1 << (bit % 64)), ..*head.head() };
-        if let Ok(lying) = SignedTreeHead::verify(&lying.sign(&key), operator, &public) {
-            prop_assert!(lying.verify_inclusion(&bytes, &proof).is_err());
-        }
-        // A consistency proof with a flipped hash.
-        let old = &heads[(bit % heads.len()).max(1)];
-        let mut consistency = log.consistency_proof(old.tree_size(), size).expect("proof");
-        if !consistency.path.is_empty() {
-            let i = bit % consistency.path.len();
-            flip(&mut consistency.path[i].0, bit / 5);
-            prop_assert!(compare_heads(old, head, Some(&consistency)).is_err());
-        }
-        let _ = operator;
-    }
-
-    #[test]
     fn rebuilt_log_has_the_same_root_and_proofs(entries in entries()) {
         let (log, _) = log_with_heads(&entries);
         let rebuilt = TransferLog::from_entries(log.entries().iter().cloned()).expect("rebuild");
@@ -242,19 +182,145 @@ proptest! {
         let common = &heads_a[shared];
         prop_assert_eq!(common, &heads_b[shared]);
     }
+}
 
-    #[test]
-    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), bit in any::<usize>()) {
-        let (key, operator) = operator();
-        let _ = LogEntry::from_bytes(&bytes);
-        let _ = SignedTreeHead::verify(&bytes, operator, &key.verifying_key());
-        let _ = TransferLog::from_entries([bytes.clone()]);
-        // A valid entry with a flipped bit either decodes to another entry or is refused.
-        let fixed = fixed_entries();
-        let mut entry = fixed[bit % fixed.len()].clone();
-        flip(&mut entry, bit / 3);
-        if let Ok(decoded) = LogEntry::from_bytes(&entry) {
-            prop_assert_eq!(decoded.to_bytes(), entry);
+// ---------------------------------------------------------------------------------------------
+// Properties with conditional assertions run with a count, per assertion, of the inputs that
+// reach it, which must be at least half.
+
+/// Runs `test` on `cases` inputs drawn from `strategy`, as `proptest!` does (a failure is
+/// shrunk and reported); `test` says, for each of its conditional assertions (named by
+/// `labels`), whether the input reached it. Fails unless at least half of the inputs reached
+/// each.
+fn reaching_half<S: Strategy, const N: usize>(
+    name: &str,
+    cases: u32,
+    strategy: S,
+    labels: [&str; N],
+    test: impl Fn(S::Value) -> Result<[bool; N], TestCaseError>,
+) {
+    use std::cell::Cell;
+    let reached: [Cell<u32>; N] = std::array::from_fn(|_| Cell::new(0));
+    let total = Cell::new(0u32);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    let outcome = runner.run(&strategy, |v| {
+        total.set(total.get() + 1);
+        for (count, hit) in reached.iter().zip(test(v)?) {
+            count.set(count.get() + u32::from(hit));
         }
+        Ok(())
+    });
+    if let Err(e) = outcome {
+        panic!("{name}: {e}");
     }
+    let total = total.get();
+    for (label, count) in labels.iter().zip(&reached) {
+        let count = count.get();
+        println!("{name}: {label}: {count} of {total} inputs reached the assertion");
+        assert!(
+            2 * count >= total,
+            "{name}: {label}: only {count} of {total} inputs reached the assertion"
+        );
+    }
+}
+
+#[test]
+fn any_flipped_bit_is_refused() {
+    reaching_half(
+        "any_flipped_bit_is_refused",
+        48,
+        (entries(), any::<prop::sample::Index>(), any::<usize>()),
+        ["path hash", "lying size", "consistency hash"],
+        |(entries, pick, bit)| {
+            let mut reached = [false; 3];
+            let (key, operator) = operator();
+            let public = key.verifying_key();
+            let (log, heads) = log_with_heads(&entries);
+            let head = heads.last().expect("head");
+            let size = log.len();
+            let index = pick.index(entries.len()) as u64;
+            let bytes = log.entry(index).expect("entry").to_vec();
+            let proof = log.inclusion_proof(index, size).expect("proof");
+
+            // The entry.
+            let mut tampered = bytes.clone();
+            flip(&mut tampered, bit);
+            prop_assert!(head.verify_inclusion(&tampered, &proof).is_err());
+            // The proof: a hash of its path, its index or its size.
+            if !proof.path.is_empty() {
+                reached[0] = true;
+                let mut p = proof.clone();
+                let i = bit % p.path.len();
+                flip(&mut p.path[i].0, bit / 7);
+                prop_assert!(head.verify_inclusion(&bytes, &p).is_err());
+            }
+            let mut p = proof.clone();
+            p.leaf_index ^= 1 << (bit % 64);
+            // A changed index is accepted only where the log really holds the same bytes (two
+            // identical sibling entries have interchangeable proofs): the proof is then true.
+            let accepted = head.verify_inclusion(&bytes, &p).is_ok();
+            prop_assert!(!accepted || log.entry(p.leaf_index) == Some(&bytes[..]));
+            let mut p = proof.clone();
+            p.tree_size ^= 1 << (bit % 64);
+            prop_assert!(head.verify_inclusion(&bytes, &p).is_err());
+            // The signed head's bytes.
+            let mut head_bytes = head.as_bytes().to_vec();
+            flip(&mut head_bytes, bit);
+            prop_assert!(SignedTreeHead::verify(&head_bytes, operator, &public).is_err());
+            // A root or size the operator did not compute, even signed by them.
+            let mut root = head.root_hash();
+            flip(&mut root.0, bit);
+            let lying = TreeHead {
+                root_hash: root,
+                ..*head.head()
+            };
+            let lying =
+                SignedTreeHead::verify(&lying.sign(&key), operator, &public).expect("signed");
+            prop_assert!(lying.verify_inclusion(&bytes, &proof).is_err());
+            let lying = TreeHead {
+                tree_size: size ^ (1 << (bit % 64)),
+                ..*head.head()
+            };
+            if let Ok(lying) = SignedTreeHead::verify(&lying.sign(&key), operator, &public) {
+                reached[1] = true;
+                prop_assert!(lying.verify_inclusion(&bytes, &proof).is_err());
+            }
+            // A consistency proof with a flipped hash.
+            let old = &heads[(bit % heads.len()).max(1)];
+            let mut consistency = log.consistency_proof(old.tree_size(), size).expect("proof");
+            if !consistency.path.is_empty() {
+                reached[2] = true;
+                let i = bit % consistency.path.len();
+                flip(&mut consistency.path[i].0, bit / 5);
+                prop_assert!(compare_heads(old, head, Some(&consistency)).is_err());
+            }
+            let _ = operator;
+            Ok(reached)
+        },
+    );
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    reaching_half(
+        "arbitrary_bytes_never_panic",
+        256,
+        (prop::collection::vec(any::<u8>(), 0..512), any::<usize>()),
+        ["flipped entry decodes"],
+        |(bytes, bit)| {
+            let (key, operator) = operator();
+            let _ = LogEntry::from_bytes(&bytes);
+            let _ = SignedTreeHead::verify(&bytes, operator, &key.verifying_key());
+            let _ = TransferLog::from_entries([bytes.clone()]);
+            // A valid entry with a flipped bit either decodes to another entry or is refused.
+            let fixed = fixed_entries();
+            let mut entry = fixed[bit % fixed.len()].clone();
+            flip(&mut entry, bit / 3);
+            let decoded = LogEntry::from_bytes(&entry);
+            if let Ok(decoded) = &decoded {
+                prop_assert_eq!(decoded.to_bytes(), entry);
+            }
+            Ok([decoded.is_ok()])
+        },
+    );
 }
