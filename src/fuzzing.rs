@@ -900,6 +900,9 @@ fn code(c: &str) -> Category {
 /// The terms the oracle checks, chosen from small pools.
 struct Case {
     grant: Grant,
+    /// The categories the grant covers at DGFiP, as drawn (the oracle does not ask the
+    /// grant's scope).
+    covered_at_dgfip: Vec<Category>,
     grant_signer: PartyId,
     request: Request,
     request_signer: PartyId,
@@ -931,9 +934,14 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
     ]);
     let consumer = c.pick(&[s.mairie, s.mairie, s.other_consumer, s.dgfip]);
     let mut scope = Scope::new();
+    let mut covered_at_dgfip = Vec::new();
     for provider in [s.dgfip, s.cnaf, s.mairie] {
         if provider == s.dgfip || c.flag() {
-            scope.add(provider, c.subset(&categories));
+            let subset = c.subset(&categories);
+            if provider == s.dgfip {
+                covered_at_dgfip = subset.clone();
+            }
+            scope.add(provider, subset);
         }
     }
     let purpose = c.pick(&[0, 0, 1, 2]);
@@ -1020,6 +1028,7 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
     ]);
     let mut case = Case {
         grant,
+        covered_at_dgfip,
         grant_signer,
         request,
         request_signer,
@@ -1050,7 +1059,7 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
         (g.expressed_by(), g.subject()) == (s.franceconnect, s.parent)
             || (g.expressed_by(), g.subject()) == (s.parent, s.child)
     };
-    let covered = g.scope().categories_at(&s.dgfip);
+    let covered = &case.covered_at_dgfip;
     let terms_ok = r.basis == g.id()
         && r.basis_digest == Digest::of(grant_bytes)
         && consumers.contains(&r.consumer)

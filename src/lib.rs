@@ -72,6 +72,10 @@ mod time;
 pub mod vocab;
 mod wire;
 
+#[cfg(test)]
+#[path = "../tests/support/reach.rs"]
+mod reach;
+
 pub use digest::Digest;
 pub use keys::{KeyError, KeyId, SignatureError, SigningKey, VerifyingKey};
 pub use time::Timestamp;

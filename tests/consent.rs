@@ -2,6 +2,9 @@
 //! kit (`consentry::testing::Scenario`): one test per denial reason, properties of the
 //! decision, a model-based test against an independent reference model, and concurrency.
 
+#[path = "support/reach.rs"]
+mod reach;
+
 mod consent {
     mod common;
     mod concurrency;

@@ -2,6 +2,9 @@
 //! codec, every accepted byte string re-encodes to itself, and no single bit flip of a signed
 //! object yields an accepted object.
 
+#[path = "support/reach.rs"]
+mod reach;
+
 use consentry::Timestamp;
 use consentry::cbor::{DecodeError, Limits, Value};
 use consentry::cose::ObjectKind;
@@ -16,7 +19,7 @@ use consentry::terms::{AccessPattern, DataRange, Scope};
 use consentry::testing::Scenario;
 use consentry::vocab::{Category, Purpose};
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
+use reach::reaching_half;
 
 fn party() -> impl Strategy<Value = PartyId> {
     any::<[u8; 16]>().prop_map(PartyId::from_bytes)
@@ -160,36 +163,6 @@ proptest! {
 // reach it, which must be at least half: random bytes are refused at the first byte, and random
 // bit flips mostly break a payload, so these properties also draw payloads of every kind with
 // one field changed.
-
-/// Runs `test` on `cases` inputs drawn from `strategy`, as `proptest!` does (a failure is
-/// shrunk and reported); `test` says whether the input reached the property's assertion.
-/// Fails unless at least half did.
-fn reaching_half<S: Strategy>(
-    name: &str,
-    cases: u32,
-    strategy: S,
-    test: impl Fn(S::Value) -> Result<bool, TestCaseError>,
-) {
-    use std::cell::Cell;
-    let (reached, total) = (Cell::new(0u32), Cell::new(0u32));
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
-    let outcome = runner.run(&strategy, |v| {
-        total.set(total.get() + 1);
-        if test(v)? {
-            reached.set(reached.get() + 1);
-        }
-        Ok(())
-    });
-    if let Err(e) = outcome {
-        panic!("{name}: {e}");
-    }
-    let (reached, total) = (reached.get(), total.get());
-    println!("{name}: {reached} of {total} inputs reached the assertion");
-    assert!(
-        2 * reached >= total,
-        "{name}: only {reached} of {total} inputs reached the assertion"
-    );
-}
 
 /// A valid payload of any of the four kinds.
 fn any_payload() -> impl Strategy<Value = Vec<u8>> {

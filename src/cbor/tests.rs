@@ -3,6 +3,7 @@
 //! and properties over random values and random bytes.
 
 use super::{DecodeError, Decoder, Encoder, Limits, Major, Value};
+use crate::reach::reaching_half;
 use proptest::prelude::*;
 
 /// Hexadecimal to bytes (spaces allowed for readability).
@@ -934,37 +935,6 @@ proptest! {
 // Properties whose assertion holds only for some inputs (those the decoder accepts) are run with
 // a count of the inputs that reach it, which must be at least half of them: raw bytes alone
 // almost never decode, so these properties also draw structured inputs.
-
-/// Runs `test` on `cases` inputs drawn from `strategy`, as `proptest!` does (a failure is
-/// shrunk and reported); `test` says whether the input reached the property's assertion.
-/// Fails unless at least half did. Returns (reached, cases).
-fn reaching_half<S: Strategy>(
-    name: &str,
-    cases: u32,
-    strategy: S,
-    test: impl Fn(S::Value) -> Result<bool, TestCaseError>,
-) -> (u32, u32) {
-    use std::cell::Cell;
-    let (reached, total) = (Cell::new(0u32), Cell::new(0u32));
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
-    let outcome = runner.run(&strategy, |v| {
-        total.set(total.get() + 1);
-        if test(v)? {
-            reached.set(reached.get() + 1);
-        }
-        Ok(())
-    });
-    if let Err(e) = outcome {
-        panic!("{name}: {e}");
-    }
-    let (reached, total) = (reached.get(), total.get());
-    println!("{name}: {reached} of {total} inputs reached the assertion");
-    assert!(
-        2 * reached >= total,
-        "{name}: only {reached} of {total} inputs reached the assertion"
-    );
-    (reached, total)
-}
 
 /// One CBOR head, `major` and `arg`, in the given `width` (0: in the initial byte; 1, 2, 4, 8:
 /// that many bytes after it), whether or not it is the shortest.

@@ -5,13 +5,15 @@
 //! The number of sequences is `CONSENTRY_MODEL_CASES` (default 1000).
 
 use consentry::ceiling::CeilingExcess;
+use consentry::decision::Basis;
 use consentry::decision::{Decision, Reason, StatementRefusal, Subject};
 use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{LifecycleRefusal, Status};
-use consentry::signed::SignedPayload;
+use consentry::request::Request;
+use consentry::signed::{SignedPayload, Verified};
 use consentry::statement::{Action, Statement};
 use consentry::terms::{AccessPattern, DataRange, Scope};
 use consentry::testing::{Scenario, canteen_purpose, household, quotient_familial, rfr};
@@ -91,6 +93,8 @@ enum Op {
     Request {
         basis: Index,
         mutation: Mutation,
+        /// Presented as a basis verified earlier (from a cache), not as bytes.
+        cached: bool,
     },
     Statement {
         basis: Index,
@@ -182,7 +186,8 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         12 => grant,
         3 => prop::bool::weighted(0.8).prop_map(|by_authority| Op::Habilitation { by_authority }),
-        30 => (any::<Index>(), mutation).prop_map(|(basis, mutation)| Op::Request { basis, mutation }),
+        30 => (any::<Index>(), mutation, prop::bool::weighted(0.3))
+            .prop_map(|(basis, mutation, cached)| Op::Request { basis, mutation, cached }),
         9 => (any::<Index>(), action, who, prop_oneof![
             6 => Just(0i64),
             3 => -(MAX_AGE as i64 + 100)..=-1i64,
@@ -641,6 +646,12 @@ impl Model {
 
 // ---------------------------------------------------------------- running both
 
+/// A basis as a service caches it once verified.
+enum Cached {
+    Grant(Verified<Grant>),
+    Habilitation(Verified<Habilitation>),
+}
+
 /// Categories a grant may cover at DGFiP (the last two are beyond its canteen ceiling), and
 /// one more no grant covers.
 fn universe() -> [Category; 5] {
@@ -689,6 +700,8 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         first_seen: HashMap::new(),
     };
     let mut bases: Vec<MBasis> = Vec::new();
+    // Each basis verified when it was issued, if it verified then: the cache a service keeps.
+    let mut caches: Vec<Option<Cached>> = Vec::new();
     let mut request_ids: Vec<RequestId> = Vec::new();
     for (step, op) in ops.iter().enumerate() {
         match op {
@@ -767,6 +780,8 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     retention: retention_days * DAY,
                     validity: validity_days * DAY,
                 });
+                let bytes = &bases[bases.len() - 1].bytes;
+                caches.push(s.verifier().verify_grant(bytes).ok().map(Cached::Grant));
             }
             Op::Habilitation { by_authority } => {
                 let signer = if *by_authority {
@@ -801,13 +816,40 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     retention: 365 * DAY,
                     validity: 365 * DAY,
                 });
+                let bytes = &bases[bases.len() - 1].bytes;
+                caches.push(
+                    s.verifier()
+                        .verify_habilitation(bytes)
+                        .ok()
+                        .map(Cached::Habilitation),
+                );
             }
-            Op::Request { basis, mutation } => {
+            Op::Request {
+                basis,
+                mutation,
+                cached,
+            } => {
                 if bases.is_empty() {
                     continue;
                 }
-                let b = bases[basis.index(bases.len())].clone();
-                let mut r = s.request(&b.bytes);
+                let i = basis.index(bases.len());
+                let b = bases[i].clone();
+                // The request the basis calls for, built from the model's own knowledge.
+                let mut r = Request {
+                    id: RequestId(s.next_uuid()),
+                    basis: b.id,
+                    basis_digest: Digest::of(&b.bytes),
+                    consumer: s.mairie,
+                    provider: s.dgfip,
+                    subject: b.grant.as_ref().map_or(s.parent, |g| g.subject),
+                    categories: b.categories.clone(),
+                    purpose: canteen_purpose(),
+                    data_range: b
+                        .grant
+                        .as_ref()
+                        .map_or(DataRange::year(2025).unwrap(), |g| g.data_range),
+                    issued_at: s.now,
+                };
                 match mutation {
                     Mutation::None => {}
                     Mutation::WrongConsumer => r.consumer = s.other_consumer,
@@ -848,7 +890,17 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     data_range: r.data_range,
                     issued_at: r.issued_at,
                 };
-                let decision = s.decide(&s.sign_request(&r), &b.bytes);
+                let signed_request = s.sign_request(&r);
+                let decision = match (&caches[i], cached) {
+                    (Some(Cached::Grant(g)), true) => {
+                        s.verifier().decide(&signed_request, Basis::Grant(g), s.now)
+                    }
+                    (Some(Cached::Habilitation(h)), true) => {
+                        s.verifier()
+                            .decide(&signed_request, Basis::Habilitation(h), s.now)
+                    }
+                    _ => s.decide(&signed_request, &b.bytes),
+                };
                 let expected = m.decide(&mr, &b);
                 match (&decision, &expected) {
                     (Decision::Allow(a), Ok(rep)) => {

@@ -8,11 +8,11 @@ use crate::log::{
     Denial, HeadMonitor, LogEntry, LogError, SignedTreeHead, TransferLog, TreeHead, compare_heads,
     leaf_hash,
 };
+use crate::reach::reaching_half_each;
 use crate::signed::SignedPayload;
 use crate::testing::party_for;
 use crate::time::Timestamp;
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 use std::sync::OnceLock;
 
 /// Encoded entries of every kind, made once.
@@ -188,45 +188,9 @@ proptest! {
 // Properties with conditional assertions run with a count, per assertion, of the inputs that
 // reach it, which must be at least half.
 
-/// Runs `test` on `cases` inputs drawn from `strategy`, as `proptest!` does (a failure is
-/// shrunk and reported); `test` says, for each of its conditional assertions (named by
-/// `labels`), whether the input reached it. Fails unless at least half of the inputs reached
-/// each.
-fn reaching_half<S: Strategy, const N: usize>(
-    name: &str,
-    cases: u32,
-    strategy: S,
-    labels: [&str; N],
-    test: impl Fn(S::Value) -> Result<[bool; N], TestCaseError>,
-) {
-    use std::cell::Cell;
-    let reached: [Cell<u32>; N] = std::array::from_fn(|_| Cell::new(0));
-    let total = Cell::new(0u32);
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
-    let outcome = runner.run(&strategy, |v| {
-        total.set(total.get() + 1);
-        for (count, hit) in reached.iter().zip(test(v)?) {
-            count.set(count.get() + u32::from(hit));
-        }
-        Ok(())
-    });
-    if let Err(e) = outcome {
-        panic!("{name}: {e}");
-    }
-    let total = total.get();
-    for (label, count) in labels.iter().zip(&reached) {
-        let count = count.get();
-        println!("{name}: {label}: {count} of {total} inputs reached the assertion");
-        assert!(
-            2 * count >= total,
-            "{name}: {label}: only {count} of {total} inputs reached the assertion"
-        );
-    }
-}
-
 #[test]
 fn any_flipped_bit_is_refused() {
-    reaching_half(
+    reaching_half_each(
         "any_flipped_bit_is_refused",
         48,
         (entries(), any::<prop::sample::Index>(), any::<usize>()),
@@ -302,7 +266,7 @@ fn any_flipped_bit_is_refused() {
 
 #[test]
 fn arbitrary_bytes_never_panic() {
-    reaching_half(
+    reaching_half_each(
         "arbitrary_bytes_never_panic",
         256,
         (prop::collection::vec(any::<u8>(), 0..512), any::<usize>()),
