@@ -220,3 +220,63 @@ fn typed_accepts(data: &[u8]) -> bool {
         || Statement::from_payload_bytes(data).is_ok()
         || Request::from_payload_bytes(data).is_ok()
 }
+
+/// Each seed of `target` with one to three bits flipped, `rounds` times over, from a fixed
+/// pseudo-random sequence: the inputs a coverage-guided fuzzer starts from.
+fn mutated_seeds(target: &str, rounds: usize) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/seeds")
+        .join(target);
+    let mut seeds: Vec<Vec<u8>> = fs::read_dir(dir)
+        .expect("the target's seeds")
+        .flatten()
+        .map(|e| fs::read(e.path()).expect("a seed"))
+        .collect();
+    seeds.sort();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut out = Vec::new();
+    for _ in 0..rounds {
+        for seed in &seeds {
+            let mut input = seed.clone();
+            for _ in 0..=next() % 3 {
+                if !input.is_empty() {
+                    let at = (next() % input.len() as u64) as usize;
+                    input[at] ^= 1 << (next() % 8);
+                }
+            }
+            out.push(input);
+        }
+    }
+    out
+}
+
+/// The `structured` target compares the verifier with an oracle of its own: both sides of the
+/// comparison must be reached. The all-zero input is the scenario's valid case, and from the
+/// seeds a fuzzer reaches allows and denials alike.
+#[test]
+fn structured_inputs_reach_both_outcomes() {
+    assert_eq!(fuzzing::structured_outcome(&[]), Some(true));
+    let inputs = mutated_seeds("structured", 128);
+    let outcomes: Vec<Option<bool>> = inputs
+        .iter()
+        .map(|d| fuzzing::structured_outcome(d))
+        .collect();
+    let (n, built) = (inputs.len(), outcomes.iter().flatten().count());
+    let allowed = outcomes.iter().filter(|o| **o == Some(true)).count();
+    println!("structured: {built} of {n} mutated seeds build a case, {allowed} allowed");
+    assert!(2 * built >= n, "structured: {built} of {n} build a case");
+    assert!(
+        10 * allowed >= built,
+        "structured: {allowed} of {built} allowed"
+    );
+    assert!(
+        10 * (built - allowed) >= built,
+        "structured: too few denials"
+    );
+}
