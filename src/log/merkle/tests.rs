@@ -609,16 +609,37 @@ proptest! {
         prop_assert!(verify_consistency(old, new, &longer, &r1, &r2).is_err());
     }
 
+    /// Any index, size and path length, over the whole `u64` range (trees beyond 2^63 leaves
+    /// included): the verifiers never panic, and an inclusion path is accepted exactly when the
+    /// index is in the tree and the path has the length the RFC 9162 algorithm consumes,
+    /// restated here step by step. Half the cases draw that length, so both sides are reached.
     #[test]
     fn verifiers_never_panic(
         index in any::<u64>(),
         size in any::<u64>(),
         len in 0usize..70,
+        right_length in any::<bool>(),
         seed in any::<u8>(),
     ) {
+        let (index, size) = if right_length && index >= size {
+            (size.min(index) / 2, size.max(index))
+        } else {
+            (index, size)
+        };
+        let expected = reference_inclusion_len(index, size);
+        let len = match expected {
+            Some(n) if right_length => n,
+            _ => len,
+        };
         let path = vec![Digest([seed; 32]); len];
         let h = Digest([seed.wrapping_add(1); 32]);
-        let _ = verify_inclusion(&h, index, size, &path, &h);
+        match root_from_inclusion_proof(&h, index, size, &path) {
+            Ok(root) => {
+                prop_assert_eq!(Some(len), expected);
+                prop_assert_eq!(verify_inclusion(&h, index, size, &path, &root), Ok(()));
+            }
+            Err(_) => prop_assert_ne!(Some(len), expected),
+        }
         let _ = verify_consistency(index, size, &path, &h, &h);
         let _ = verify_consistency(index.min(size), index.max(size), &path, &h, &h);
         let tree = reference_tree();
@@ -626,4 +647,46 @@ proptest! {
         let _ = tree.consistency_proof(index % 10, size % 10);
         let _ = tree.root_at(size % 10);
     }
+}
+
+/// The number of path hashes the RFC 9162 §2.1.3.2 verification consumes for leaf `index` of a
+/// tree of `size` leaves, by running its loop on the indices alone; `None` if the index is not
+/// in the tree.
+fn reference_inclusion_len(index: u64, size: u64) -> Option<usize> {
+    if index >= size {
+        return None;
+    }
+    let (mut fn_, mut sn, mut n) = (index, size - 1, 0);
+    while sn > 0 {
+        if (fn_ & 1 == 1 || fn_ == sn) && fn_ & 1 == 0 {
+            while fn_ & 1 == 0 && fn_ != 0 {
+                fn_ >>= 1;
+                sn >>= 1;
+            }
+        }
+        n += 1;
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    Some(n)
+}
+
+/// Trees beyond 2^63 leaves: a leaf in the left half of such a tree has a path of 64 hashes, all
+/// of them on its way down (none on the right border), and a 65th is refused.
+#[test]
+fn paths_in_trees_beyond_two_to_the_63_leaves() {
+    let h = Digest([1; 32]);
+    let size = (1u64 << 63) + 1;
+    for index in [0, 1, (1 << 62) + 5, (1 << 63) - 1] {
+        assert_eq!(reference_inclusion_len(index, size), Some(64));
+        let path = vec![Digest([2; 32]); 64];
+        let root = root_from_inclusion_proof(&h, index, size, &path).expect("64 hashes");
+        assert_eq!(verify_inclusion(&h, index, size, &path, &root), Ok(()));
+        let longer = vec![Digest([2; 32]); 65];
+        assert!(root_from_inclusion_proof(&h, index, size, &longer).is_err());
+    }
+    // The last leaf of that tree sits alone on the right border: one hash.
+    assert_eq!(reference_inclusion_len(1 << 63, size), Some(1));
+    let path = [Digest([2; 32])];
+    assert!(root_from_inclusion_proof(&h, 1 << 63, size, &path).is_ok());
 }
