@@ -325,23 +325,32 @@ class Canteen(unittest.TestCase):
             c.log_free(log)
 
     def test_threads_share_a_ledger(self):
-        # Sixteen threads each ask once under one-time grants: each grant allows exactly one.
+        # Rounds of sixteen threads, released together by a barrier, each asking once under a
+        # new one-time grant: each round allows exactly one, and every denial is one_time_used.
         doc = json.loads(fixture("grant.json"))
         doc["access"] = "one_time"
-        grant = self.issue_ok("grant", doc, "parent", self.ceilings)
-        requests = [self.issue_ok("request", self.request_for(grant), "mairie") for _ in range(16)]
-        results = []
+        for round_ in range(20):
+            doc["id"] = str(uuid.UUID(int=0x5E5510 + round_))
+            grant = self.issue_ok("grant", doc, "parent", self.ceilings)
+            requests = [self.issue_ok("request", self.request_for(grant), "mairie") for _ in range(16)]
+            barrier = threading.Barrier(len(requests))
+            results = []
 
-        def run(req):
-            st, d = self.decide(req, grant, self.now)
-            results.append((st, d["decision"]))
+            def run(req):
+                barrier.wait()
+                st, d = self.decide(req, grant, self.now)
+                results.append((st, d["decision"], [r["code"] for r in d.get("reasons", [])]))
 
-        threads = [threading.Thread(target=run, args=(r,)) for r in requests]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(sorted(results), [(OK, "allow")] + [(DENIED, "deny")] * 15)
+            threads = [threading.Thread(target=run, args=(r,)) for r in requests]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(
+                sorted(results),
+                [(OK, "allow", [])] + [(DENIED, "deny", ["one_time_used"])] * 15,
+                f"round {round_}",
+            )
 
 
 class Misuse(unittest.TestCase):
