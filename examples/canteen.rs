@@ -239,10 +239,10 @@ fn main() {
             LogEntry::GrantIssued(g) => {
                 format!("consent given to {}", p.name(g.claims().consumer()))
             }
-            LogEntry::Statement { statement, .. } => format!(
+            LogEntry::Statement(e) => format!(
                 "{:?} by {}",
-                statement.claims().action,
-                p.name(statement.claims().issued_by)
+                e.statement().claims().action,
+                p.name(e.statement().claims().issued_by)
             ),
             LogEntry::Denial(d) => format!("request denied: {}", d.reasons().join(", ")),
             other => format!("{:?}", other.kind()),

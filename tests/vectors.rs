@@ -463,8 +463,9 @@ mod log {
                 LogEntry::GrantIssued(g) => {
                     g.verify(dir).unwrap_or_else(|err| panic!("{name}: {err}"));
                 }
-                LogEntry::Statement { statement, .. } => {
-                    let v = statement
+                LogEntry::Statement(logged) => {
+                    let v = logged
+                        .statement()
                         .verify(dir)
                         .unwrap_or_else(|err| panic!("{name}: {err}"));
                     assert_eq!(

@@ -490,7 +490,7 @@ pub fn log_vectors(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
         });
         let content = match &l.entry {
             LogEntry::Receipt(r) => json!({"receipt": r.claims()}),
-            LogEntry::Statement { statement, .. } => json!({"statement": statement.claims()}),
+            LogEntry::Statement(e) => json!({"statement": e.statement().claims()}),
             LogEntry::Denial(d) => json!({"denial": {
                 "request_digest": d.request_digest().to_hex(),
                 "request": d.request(),

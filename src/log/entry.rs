@@ -317,15 +317,31 @@ pub enum LogEntry {
     /// A signed consent grant, logged as issued.
     GrantIssued(LoggedObject<Grant>),
     /// A signed lifecycle statement (its action says pause, resume or revoke).
-    Statement {
-        /// The statement.
-        statement: LoggedObject<Statement>,
-        /// The subject of the basis the statement is about, if the basis has one. This is the
-        /// log keeper's claim, checkable against the grant: the statement names the grant's hash.
-        subject: Option<PartyId>,
-    },
+    Statement(StatementEntry),
     /// A denied transfer.
     Denial(Denial),
+}
+
+/// A lifecycle statement as logged, with the subject of the basis it is about. Made only by
+/// [`LogEntry::statement_about_grant`] (the subject taken from the grant the statement names by
+/// hash), [`LogEntry::statement_about_habilitation`] (no subject) or by decoding an entry (where
+/// the subject is the log keeper's claim, checkable against the grant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatementEntry {
+    statement: LoggedObject<Statement>,
+    subject: Option<PartyId>,
+}
+
+impl StatementEntry {
+    /// The statement.
+    pub fn statement(&self) -> &LoggedObject<Statement> {
+        &self.statement
+    }
+
+    /// The subject of the basis the statement is about, if the basis has one.
+    pub fn subject(&self) -> Option<PartyId> {
+        self.subject
+    }
 }
 
 fn object<T: SignedPayload>(kind: EntryKind, bytes: Vec<u8>) -> Result<LoggedObject<T>, LogError> {
@@ -360,10 +376,10 @@ impl LogEntry {
                 basis: grant.digest(),
             });
         }
-        Ok(LogEntry::Statement {
+        Ok(LogEntry::Statement(StatementEntry {
             statement,
             subject: Some(grant.claims().subject()),
-        })
+        }))
     }
 
     /// A statement entry about a habilitation, which has no single subject: attributed to
@@ -386,10 +402,10 @@ impl LogEntry {
                 basis: digest,
             });
         }
-        Ok(LogEntry::Statement {
+        Ok(LogEntry::Statement(StatementEntry {
             statement,
             subject: None,
-        })
+        }))
     }
 
     /// A statement entry as decoded: the subject is what the entry's bytes say.
@@ -398,7 +414,7 @@ impl LogEntry {
         subject: Option<PartyId>,
     ) -> Result<Self, LogError> {
         object(EntryKind::Statement, statement)
-            .map(|statement| LogEntry::Statement { statement, subject })
+            .map(|statement| LogEntry::Statement(StatementEntry { statement, subject }))
     }
 
     /// The entry's kind.
@@ -406,7 +422,7 @@ impl LogEntry {
         match self {
             LogEntry::Receipt(_) => EntryKind::Receipt,
             LogEntry::GrantIssued(_) => EntryKind::GrantIssued,
-            LogEntry::Statement { .. } => EntryKind::Statement,
+            LogEntry::Statement(_) => EntryKind::Statement,
             LogEntry::Denial(_) => EntryKind::Denial,
         }
     }
@@ -417,7 +433,7 @@ impl LogEntry {
         match self {
             LogEntry::Receipt(r) => Some(r.claims().subject()),
             LogEntry::GrantIssued(g) => Some(g.claims().subject()),
-            LogEntry::Statement { subject, .. } => *subject,
+            LogEntry::Statement(e) => e.subject,
             LogEntry::Denial(d) => d.subject(),
         }
     }
@@ -427,7 +443,7 @@ impl LogEntry {
         match self {
             LogEntry::Receipt(r) => r.claims().issued_at(),
             LogEntry::GrantIssued(g) => g.claims().issued_at(),
-            LogEntry::Statement { statement, .. } => statement.claims().issued_at,
+            LogEntry::Statement(e) => e.statement.claims().issued_at,
             LogEntry::Denial(d) => d.at(),
         }
     }
@@ -437,7 +453,7 @@ impl LogEntry {
         match self {
             LogEntry::Receipt(r) => Some(r.bytes()),
             LogEntry::GrantIssued(g) => Some(g.bytes()),
-            LogEntry::Statement { statement, .. } => Some(statement.bytes()),
+            LogEntry::Statement(e) => Some(e.statement.bytes()),
             LogEntry::Denial(_) => None,
         }
     }
@@ -454,7 +470,7 @@ impl LogEntry {
                     .uint(EntryKind::GrantIssued.code())
                     .bytes(g.bytes());
             }
-            LogEntry::Statement { statement, subject } => {
+            LogEntry::Statement(StatementEntry { statement, subject }) => {
                 e.array(if subject.is_some() { 3 } else { 2 })
                     .uint(EntryKind::Statement.code())
                     .bytes(statement.bytes());

@@ -39,7 +39,7 @@ mod transfer_log;
 pub use crate::ids::BasisKind;
 pub use entry::{
     Denial, EntryKind, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE,
-    MAX_REASON_CODE_LEN,
+    MAX_REASON_CODE_LEN, StatementEntry,
 };
 pub use error::LogError;
 pub use head::{HeadMonitor, SignedTreeHead, TreeHead, compare_heads};

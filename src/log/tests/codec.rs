@@ -374,7 +374,8 @@ fn every_entry_kind_round_trips() {
         match entry {
             LogEntry::Receipt(r) => assert!(r.verify(&s.directory).is_ok()),
             LogEntry::GrantIssued(g) => assert!(g.verify(&s.directory).is_ok()),
-            LogEntry::Statement { statement, .. } => {
+            LogEntry::Statement(e) => {
+                let statement = e.statement();
                 assert!(statement.verify(&s.directory).is_ok());
             }
             _ => assert!(entry.signed_bytes().is_none()),
