@@ -113,7 +113,7 @@ thread_local! {
 /// nearby value (rarely any), a byte string a flipped bit (rarely a byte more or less), a text
 /// string another character of the codes' alphabet (rarely one outside it), a boolean the other
 /// value; in an array or a map, one element (rarely, in an array, one dropped or repeated).
-fn change_one(v: &mut Value, choice: u64) {
+pub fn change_one(v: &mut Value, choice: u64) {
     let pick = |n: usize| (choice >> 8) as usize % n.max(1);
     let how = choice % 16;
     let bit = (choice >> 4) % 8;

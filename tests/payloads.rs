@@ -9,6 +9,7 @@ use consentry::Timestamp;
 use consentry::cbor::{DecodeError, Limits, Value};
 use consentry::cose::ObjectKind;
 use consentry::directory::PartyId;
+use consentry::fuzzing;
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
 use consentry::ids::{BasisId, RequestId};
@@ -174,76 +175,7 @@ fn any_payload() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-/// Changes one item inside `v`, chosen and changed by `choice`, mostly keeping it valid: an
-/// integer gets a nearby value (rarely any value), a byte string a flipped bit (rarely one byte
-/// more or less), a text string another character of the codes' alphabet (rarely one outside it,
-/// or one character more or less), a boolean the other value; inside an array or a map, one
-/// element (rarely, for an array, one element dropped or repeated).
-fn change_one(v: &mut Value, choice: u64) {
-    let pick = |n: usize| (choice >> 8) as usize % n.max(1);
-    let how = choice % 16;
-    let bit = (choice >> 4) % 8;
-    match v {
-        Value::Unsigned(n) => {
-            *n = match how {
-                0 => choice >> 16,
-                1 => n.wrapping_add(1),
-                2 => n.saturating_sub(1),
-                _ => *n ^ 1 << bit,
-            }
-        }
-        Value::Negative(n) => *n ^= 1 << bit,
-        Value::Bytes(b) => match how {
-            0 => b.push(choice as u8),
-            1 => {
-                b.pop();
-            }
-            _ if b.is_empty() => b.push(0),
-            _ => {
-                let i = pick(b.len());
-                b[i] ^= 1 << bit;
-            }
-        },
-        Value::Text(t) => {
-            let chars: Vec<char> = t.chars().collect();
-            let i = pick(chars.len());
-            let valid = b"abcxyz0189_";
-            let c = match how {
-                2 => char::from(b"Z :"[bit as usize % 3]),
-                _ => char::from(valid[(choice >> 4) as usize % valid.len()]),
-            };
-            *t = match how {
-                0 => chars.iter().chain([&c]).collect(),
-                1 => chars.iter().take(chars.len().saturating_sub(1)).collect(),
-                // Not the first character, which a code wants to be a letter.
-                _ => chars
-                    .iter()
-                    .enumerate()
-                    .map(|(j, x)| if j == i.max(1) && *x != ':' { c } else { *x })
-                    .collect(),
-            };
-        }
-        Value::Bool(b) => *b = !*b,
-        Value::Array(items) if !items.is_empty() => {
-            let i = pick(items.len());
-            match how {
-                0 => {
-                    items.remove(i);
-                }
-                1 => items.insert(i, items[i].clone()),
-                _ => change_one(&mut items[i], choice.rotate_right(11)),
-            }
-        }
-        Value::Map(entries) if !entries.is_empty() => {
-            let i = pick(entries.len());
-            change_one(&mut entries[i].1, choice.rotate_right(11));
-        }
-        Value::Tag(_, inner) => change_one(inner, choice.rotate_right(11)),
-        _ => {}
-    }
-}
-
-/// A valid payload of any kind with one field changed (see [`change_one`]), dropped, or an
+/// A valid payload of any kind with one field changed (see `consentry::fuzzing::change_one`), dropped, or an
 /// unknown key added; re-encoded deterministically, so that the payload decoder sees well-formed
 /// deterministic CBOR and has to judge the fields themselves.
 fn field_mutated_payload() -> impl Strategy<Value = Vec<u8>> {
@@ -257,7 +189,7 @@ fn field_mutated_payload() -> impl Strategy<Value = Vec<u8>> {
                 entries.remove(i);
             }
             1 => entries.push((Value::Unsigned(16 + choice % 8), Value::Unsigned(0))),
-            _ => change_one(&mut entries[i].1, choice),
+            _ => fuzzing::change_one(&mut entries[i].1, choice),
         }
         Value::Map(entries).encode()
     })
