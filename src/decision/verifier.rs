@@ -208,27 +208,25 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// Decides on a transfer request at time `now`, records the decision in the ledger, and
     /// returns it. Never panics; for the same inputs and ledger state, always the same result.
     pub fn decide(&self, request: &[u8], basis: Basis<'_>, now: Timestamp) -> Decision {
-        let (mut decision, mut record) = self.evaluate(request, basis, now);
-        if let Err(error) = self.ledger.record_decision(record.clone()) {
+        let (decision, record) = self.evaluate(request, basis, now);
+        match self.ledger.record_decision(record) {
+            Ok(()) => decision,
             // Fail closed: a decision the audit trail could not keep is not acted on. An allow
             // already committed its use, which stays counted: the quota errs on the safe side.
-            decision = Decision::Deny {
-                reasons: match decision {
-                    Decision::Allow(_) => vec![Reason::LedgerUnavailable { error }],
-                    Decision::Deny { mut reasons } => {
-                        if !reasons
-                            .iter()
-                            .any(|r| matches!(r, Reason::LedgerUnavailable { .. }))
-                        {
-                            reasons.push(Reason::LedgerUnavailable { error });
-                        }
-                        reasons
-                    }
-                },
-            };
-            record.allowed = false;
+            Err(error) => {
+                let mut reasons = match decision {
+                    Decision::Allow(_) => Vec::new(),
+                    Decision::Deny { reasons } => reasons,
+                };
+                if !reasons
+                    .iter()
+                    .any(|r| matches!(r, Reason::LedgerUnavailable { .. }))
+                {
+                    reasons.push(Reason::LedgerUnavailable { error });
+                }
+                Decision::Deny { reasons }
+            }
         }
-        decision
     }
 
     /// The decision and the record of it, every party and id in the record taken from verified
@@ -244,7 +242,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         let held = self.hold(basis);
         let view = held.as_ref().ok().map(Held::view);
         let mut record = DecisionRecord {
-            request_digest: Digest::of(request),
+            // A verified request already hashed its bytes.
+            request_digest: req
+                .as_ref()
+                .map_or_else(|_| Digest::of(request), Verified::digest),
             request: req.as_ref().ok().map(|r| r.claims().id),
             basis: view.as_ref().map(|v| v.id),
             subject: match (&req, &view) {

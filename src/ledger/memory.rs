@@ -161,7 +161,8 @@ impl Ledger for InMemoryLedger {
         r: &StatementRecord,
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         let mut s = self.lock();
-        if let Some(Status::Revoked { at }) = s.bases.get(&r.basis).and_then(|b| b.status) {
+        let current = s.status(&r.basis);
+        if let Status::Revoked { at } = current {
             return Err(CommitError::Refused(LifecycleRefusal::AlreadyRevoked {
                 at,
             }));
@@ -170,19 +171,14 @@ impl Ledger for InMemoryLedger {
             return Err(CommitError::Refused(LifecycleRefusal::Duplicate));
         }
         let b = s.bases.entry(r.basis).or_default();
-        let current = b.status.unwrap_or(Status::Active);
         let (status, pause_issued_at) = match (r.action, current) {
-            (_, Status::Revoked { at }) => {
-                return Err(CommitError::Refused(LifecycleRefusal::AlreadyRevoked {
-                    at,
-                }));
-            }
             (Action::Revoke, _) => (Status::Revoked { at: r.at }, None),
             (Action::Pause, Status::Paused { since }) => (
                 Status::Paused { since },
                 b.pause_issued_at.max(Some(r.issued_at)),
             ),
-            (Action::Pause, Status::Active) => (Status::Paused { since: r.at }, Some(r.issued_at)),
+            // Active (a revoked basis returned above).
+            (Action::Pause, _) => (Status::Paused { since: r.at }, Some(r.issued_at)),
             (Action::Resume, _) => match b.pause_issued_at {
                 Some(pause_issued_at) if r.issued_at < pause_issued_at => {
                     return Err(CommitError::Refused(

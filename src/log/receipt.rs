@@ -193,7 +193,7 @@ impl SignedPayload for Receipt {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("receipt")?;
         m.version(FORMAT_VERSION)?;
-        let receipt = Receipt {
+        let mut receipt = Receipt {
             id: m.required(1, "id", wire::uuid)?,
             request: RequestId(m.required(2, "request", wire::uuid)?),
             request_digest: m.required(3, "request hash", wire::digest)?,
@@ -223,20 +223,15 @@ impl SignedPayload for Receipt {
             })
         })?;
         m.finish()?;
-        let receipt = Receipt {
-            representative: match (by, kind) {
-                (Some(by), Some(kind)) if receipt.basis_kind == BasisKind::Grant => {
-                    Some((by, kind))
-                }
-                (None, None) => None,
-                _ => {
-                    return Err(DecodeError::InvalidValue {
-                        field: "representative",
-                        reason: "keys 15 and 16 come together, and only for a grant",
-                    });
-                }
-            },
-            ..receipt
+        receipt.representative = match (by, kind) {
+            (Some(by), Some(kind)) if receipt.basis_kind == BasisKind::Grant => Some((by, kind)),
+            (None, None) => None,
+            _ => {
+                return Err(DecodeError::InvalidValue {
+                    field: "representative",
+                    reason: "keys 15 and 16 come together, and only for a grant",
+                });
+            }
         };
         if receipt.onward_transfer && receipt.basis_kind != BasisKind::Grant {
             return Err(DecodeError::InvalidValue {
