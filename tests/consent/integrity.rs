@@ -7,7 +7,7 @@ use consentry::decision::{
     Basis, Decision, ExistenceEvidence, ExistenceRefusal, Reason, StatementRefusal, Verifier,
 };
 use consentry::directory::{Directory, PartyId, Representation, RepresentationKind};
-use consentry::grant::Grant;
+use consentry::grant::{Grant, GrantBuilder};
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{
     CommitError, DecisionRecord, InMemoryLedger, Ledger, LedgerError, LifecycleRefusal,
@@ -37,19 +37,20 @@ fn id_of(basis: &[u8]) -> BasisId {
         .expect("a basis")
 }
 
-/// A grant by `subject` (signed by `by`) reusing `id`: someone else's basis id.
-fn colliding_grant(s: &Scenario, id: BasisId, subject: PartyId, by: PartyId) -> Vec<u8> {
-    let grant = Grant::builder(id, subject, s.mairie, canteen_purpose())
-        .expressed_by(by)
+/// The canteen grant's terms with any id, subject and consumer.
+fn grant_with(s: &Scenario, id: BasisId, subject: PartyId, consumer: PartyId) -> GrantBuilder {
+    Grant::builder(id, subject, consumer, canteen_purpose())
         .cover(s.dgfip, [rfr()])
         .issued_at(s.now)
         .valid(s.now, s.now.plus_secs(365 * DAY))
         .access(AccessPattern::MONTHLY)
         .data_range(DataRange::year(2025).unwrap())
         .retention_secs(365 * DAY)
-        .build(&s.ceilings)
-        .unwrap();
-    s.sign_grant(&grant)
+}
+
+/// A grant by `subject` (signed by `by`) reusing `id`: someone else's basis id.
+fn colliding_grant(s: &Scenario, id: BasisId, subject: PartyId, by: PartyId) -> Vec<u8> {
+    signed(s, grant_with(s, id, subject, s.mairie).expressed_by(by))
 }
 
 /// A statement about `basis` by `by`, issued at `at`.
@@ -150,18 +151,10 @@ fn a_colliding_id_cannot_revoke_someone_elses_grant() {
 fn a_colliding_id_cannot_use_up_someone_elses_quota() {
     let s = Scenario::canteen();
     let victim = signed(&s, s.grant().access(AccessPattern::OneTime));
-    let own = {
-        let grant = Grant::builder(id_of(&victim), s.child, s.mairie, canteen_purpose())
-            .cover(s.dgfip, [rfr()])
-            .issued_at(s.now)
-            .valid(s.now, s.now.plus_secs(365 * DAY))
-            .access(AccessPattern::OneTime)
-            .data_range(DataRange::year(2025).unwrap())
-            .retention_secs(365 * DAY)
-            .build(&s.ceilings)
-            .unwrap();
-        s.sign_grant(&grant)
-    };
+    let own = signed(
+        &s,
+        grant_with(&s, id_of(&victim), s.child, s.mairie).access(AccessPattern::OneTime),
+    );
     assert!(decide_default(&s, &own).is_allow());
     assert!(decide_default(&s, &victim).is_allow());
     assert_eq!(decide_default(&s, &victim).codes(), ["one_time_used"]);
@@ -363,21 +356,10 @@ fn a_verifier_running_ahead_does_not_forget_ids_the_other_still_accepts() {
 #[test]
 fn request_ids_are_remembered_per_consumer() {
     let s = Scenario::canteen();
-    let to_other = Grant::builder(
-        BasisId(s.next_uuid()),
-        s.parent,
-        s.other_consumer,
-        canteen_purpose(),
-    )
-    .cover(s.dgfip, [rfr()])
-    .issued_at(s.now)
-    .valid(s.now, s.now.plus_secs(365 * DAY))
-    .access(AccessPattern::MONTHLY)
-    .data_range(DataRange::year(2025).unwrap())
-    .retention_secs(365 * DAY)
-    .build(&s.ceilings)
-    .unwrap();
-    let to_other = s.sign_grant(&to_other);
+    let to_other = signed(
+        &s,
+        grant_with(&s, BasisId(s.next_uuid()), s.parent, s.other_consumer),
+    );
     let mairie_grant = default_grant(&s);
     let shared_id = RequestId(s.next_uuid());
     let mut burn = s.request(&to_other);
@@ -511,6 +493,37 @@ fn a_log_proof_of_earlier_existence_saves_an_honest_grant() {
     assert_eq!(
         verifier.record_existence(Basis::Signed(&other), &evidence, &[s.dgfip], s.now),
         Err(ExistenceRefusal::OtherObject)
+    );
+    // A habilitation is not logged as issued.
+    let h = s.habilitation().sign(s.key(s.authority));
+    assert_eq!(
+        verifier.record_existence(Basis::Signed(&h), &evidence, &[s.dgfip], s.now),
+        Err(ExistenceRefusal::NotAGrant)
+    );
+    // A proof that does not lead to the head's root.
+    let mut wrong = proof.clone();
+    wrong.leaf_index ^= 1;
+    let bad = ExistenceEvidence {
+        proof: &wrong,
+        ..evidence
+    };
+    let refused = verifier.record_existence(Basis::Signed(&grant), &bad, &[s.dgfip], s.now);
+    assert!(
+        matches!(refused, Err(ExistenceRefusal::Log(_))),
+        "{refused:?}"
+    );
+    assert_eq!(refused.unwrap_err().code(), "log_proof_invalid");
+    // A head dated beyond the skew tolerance.
+    let future_head = log.sign_head(s.key(s.dgfip), s.dgfip, s.now.plus_secs(121));
+    let future = ExistenceEvidence {
+        head: &future_head,
+        ..evidence
+    };
+    assert_eq!(
+        verifier.record_existence(Basis::Signed(&grant), &future, &[s.dgfip], s.now),
+        Err(ExistenceRefusal::HeadFromFuture {
+            timestamp: s.now.plus_secs(121)
+        })
     );
     let first_seen = s.now.minus_secs(2 * DAY).plus_secs(60);
     assert_eq!(
@@ -686,6 +699,19 @@ fn a_ledger_that_fails_denies_and_applies_nothing() {
             s.now
         ),
         Err(StatementRefusal::LedgerUnavailable(down()))
+    );
+    // Valid evidence of an earlier existence is not recorded either.
+    let mut log = TransferLog::new();
+    let entry = LogEntry::grant_issued(grant.clone()).unwrap();
+    let index = log.append(&entry);
+    let evidence = ExistenceEvidence {
+        entry: &entry.to_bytes(),
+        proof: &log.inclusion_proof(index, log.len()).unwrap(),
+        head: &log.sign_head(s.key(s.dgfip), s.dgfip, s.now),
+    };
+    assert_eq!(
+        verifier.record_existence(Basis::Signed(&grant), &evidence, &[s.dgfip], s.now),
+        Err(ExistenceRefusal::LedgerUnavailable(down()))
     );
     // Other failed rules are still all reported.
     let mut r = s.request(&grant);
