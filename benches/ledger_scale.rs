@@ -74,7 +74,7 @@ fn observation(i: u64, at: u64) -> Observation {
 const START: u64 = 1_756_684_800;
 const PERIOD: u64 = 30 * 86_400;
 
-fn use_record(i: u64, at: u64) -> UseRecord {
+fn use_record(i: u64, at: u64) -> UseRecord<'static> {
     UseRecord {
         basis: basis(i),
         request: request(at),
@@ -85,6 +85,7 @@ fn use_record(i: u64, at: u64) -> UseRecord {
             max_uses: 1_000,
         }),
         at: Timestamp(at),
+        log_entry: None,
     }
 }
 

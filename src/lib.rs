@@ -66,6 +66,8 @@ pub mod log;
 pub mod request;
 pub mod signed;
 pub mod statement;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod store;
 pub mod terms;
 pub mod testing;
 mod time;

@@ -38,6 +38,8 @@ pub struct Authorization {
     pub(super) legal_reference: Option<String>,
     pub(super) onward_transfer: bool,
     pub(super) decided_at: Timestamp,
+    #[serde(skip)]
+    pub(super) receipt: Option<Vec<u8>>,
 }
 
 impl Authorization {
@@ -100,6 +102,13 @@ impl Authorization {
     /// When the decision was made.
     pub fn decided_at(&self) -> Timestamp {
         self.decided_at
+    }
+    /// The signed receipt of this transfer, logged in the same ledger transaction that counted
+    /// the use: present when the verifier signs receipts
+    /// ([`Verifier::with_receipts`](super::Verifier::with_receipts)). Hand it to the consumer
+    /// with the data.
+    pub fn receipt(&self) -> Option<&[u8]> {
+        self.receipt.as_deref()
     }
 }
 

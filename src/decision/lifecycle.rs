@@ -3,9 +3,11 @@
 use super::verifier::{Basis, Held, Verifier, verified};
 use super::{Reason, Subject};
 use crate::directory::{PartyId, RepresentationKind, Role};
+use crate::grant::Grant;
 use crate::ledger::{
     CommitError, Ledger, LedgerError, LifecycleRefusal, Observation, StatementRecord, Status,
 };
+use crate::log::{LogEntry, LoggedObject};
 use crate::statement::Statement;
 use crate::time::Timestamp;
 use thiserror::Error;
@@ -138,12 +140,18 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
                 signer: s.issued_by,
             });
         }
+        let entry = self.receipts.map(|_| {
+            let subject = view.grant.map(Grant::subject);
+            let logged = LoggedObject::from_parts(statement.to_vec(), s.clone());
+            LogEntry::verified_statement(logged, subject).to_bytes()
+        });
         Ok(self.ledger.record_statement(&StatementRecord {
             basis: view.key,
             action: s.action,
             statement: st.digest(),
             issued_at: s.issued_at,
             at: now,
+            log_entry: entry.as_deref(),
         })?)
     }
 

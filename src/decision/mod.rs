@@ -25,4 +25,4 @@ pub use authorization::{Authorization, ConsentExpression, Decision};
 pub use existence::{ExistenceEvidence, ExistenceRefusal};
 pub use lifecycle::StatementRefusal;
 pub use reason::{Reason, Subject};
-pub use verifier::{Basis, Policy, Verifier};
+pub use verifier::{Basis, Policy, Receipts, Verifier};

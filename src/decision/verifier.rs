@@ -6,17 +6,20 @@ use crate::directory::{Directory, PartyId, RepresentationKind, Role};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, BasisKey, RequestId};
-use crate::keys::KeyId;
+use crate::keys::{KeyId, SigningKey};
 use crate::ledger::{
     CommitError, DecisionRecord, Ledger, Observation, Snapshot, Status, UsageWindow, UseRecord,
     UseRefusal,
 };
+use crate::log::{Denial, LogEntry, LoggedObject, Receipt};
 use crate::request::Request;
 use crate::signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
 use crate::terms::{AccessPattern, Scope};
 use crate::time::Timestamp;
 use crate::vocab::Purpose;
 use std::borrow::Cow;
+use std::fmt;
+use uuid::Uuid;
 
 /// Time tolerances of the decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +53,30 @@ pub enum Basis<'a> {
     Habilitation(&'a Verified<Habilitation>),
 }
 
+/// What a verifier needs to sign the receipt of each *allow* and keep the transfer log in its
+/// ledger: the provider's signing key and a source of fresh receipt ids (random version 4
+/// UUIDs in a service; the core draws no randomness itself).
+///
+/// With it, the receipt is signed before the commit point and its log entry is appended by
+/// the same ledger transaction that records the use ([`UseRecord::log_entry`]); denials and
+/// applied statements are logged the same way. The allow carries the signed receipt
+/// ([`Authorization::receipt`]).
+#[derive(Clone, Copy)]
+pub struct Receipts<'a> {
+    /// The provider's signing key; its public half is in the directory under the provider.
+    pub key: &'a SigningKey,
+    /// Fresh receipt ids, never repeated.
+    pub ids: &'a (dyn Fn() -> Uuid + Sync),
+}
+
+impl fmt::Debug for Receipts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receipts")
+            .field("key", &self.key.verifying_key().key_id())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A provider's verifier: its identity, what it trusts, and where it keeps state.
 ///
 /// See the crate documentation and `docs/model.md` for a complete example.
@@ -60,6 +87,7 @@ pub struct Verifier<'a, L: Ledger + ?Sized> {
     ceilings: &'a Ceilings,
     pub(super) ledger: &'a L,
     pub(super) policy: Policy,
+    pub(super) receipts: Option<Receipts<'a>>,
 }
 
 /// A verified basis, owned or borrowed.
@@ -84,7 +112,7 @@ pub(super) struct View<'b> {
     retention_secs: u64,
     terms: CeilingTerms<'b>,
     signer: PartyId,
-    grant: Option<&'b Grant>,
+    pub(super) grant: Option<&'b Grant>,
     legal_reference: Option<&'b str>,
 }
 
@@ -180,7 +208,16 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             ceilings,
             ledger,
             policy: Policy::default(),
+            receipts: None,
         }
+    }
+
+    /// The same verifier, signing a receipt for each *allow* and logging receipts, denials and
+    /// statements in its ledger's transfer log, each in the transaction that records it.
+    #[must_use]
+    pub fn with_receipts(mut self, receipts: Receipts<'a>) -> Self {
+        self.receipts = Some(receipts);
+        self
     }
 
     /// The same verifier with other time tolerances.
@@ -209,7 +246,13 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// returns it. Never panics; for the same inputs and ledger state, always the same result.
     pub fn decide(&self, request: &[u8], basis: Basis<'_>, now: Timestamp) -> Decision {
         let (decision, record) = self.evaluate(request, basis, now);
-        match self.ledger.record_decision(record) {
+        // An allow's receipt was logged with its use; a denial is logged with its record.
+        let denial = self
+            .receipts
+            .and_then(|_| Denial::from_record(&record))
+            .and_then(Result::ok)
+            .map(|d| LogEntry::Denial(d).to_bytes());
+        match self.ledger.record_decision(record, denial.as_deref()) {
             Ok(()) => decision,
             // Fail closed: a decision the audit trail could not keep is not acted on. An allow
             // already committed its use, which stays counted: the quota errs on the safe side.
@@ -301,7 +344,14 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             reasons.sort_by_key(Reason::order_key);
             return deny(reasons, record);
         }
-        // Commit point: the use is recorded atomically, then allowed.
+        // Commit point: the use (and the receipt's log entry) recorded atomically, then allowed.
+        let mut authorization = self.authorization(&req, &view, now);
+        let entry = self.receipts.map(|k| {
+            let receipt = Receipt::for_authorization(&authorization, (k.ids)(), now);
+            let bytes = receipt.sign(k.key);
+            authorization.receipt = Some(bytes.clone());
+            LogEntry::Receipt(LoggedObject::from_parts(bytes, receipt)).to_bytes()
+        });
         let use_record = UseRecord {
             basis: view.key,
             request: req.replay_key(),
@@ -313,6 +363,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 .plus_secs(self.policy.max_skew_secs),
             window: window.map(|(w, _)| w),
             at: now,
+            log_entry: entry.as_deref(),
         };
         if let Err(error) = self.ledger.record_use(&use_record) {
             let reasons = match error {
@@ -334,10 +385,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             return deny(reasons, record);
         }
         record.allowed = true;
-        (
-            Decision::Allow(self.authorization(&req, &view, now)),
-            record,
-        )
+        (Decision::Allow(authorization), record)
     }
 
     pub(super) fn hold<'b>(&self, basis: Basis<'b>) -> Result<Held<'b>, Reason> {
@@ -632,6 +680,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             legal_reference: b.legal_reference.map(str::to_owned),
             onward_transfer: b.grant.is_some_and(Grant::onward_transfer),
             decided_at: now,
+            receipt: None,
         }
     }
 }

@@ -1,25 +1,17 @@
 use super::{
-    CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation, Snapshot,
-    StatementRecord, Status, UsageWindow, UseRecord, UseRefusal,
+    BasisState, CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
+    Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
 };
 use crate::digest::Digest;
+use crate::directory::PartyId;
 use crate::ids::{BasisKey, ReplayKey};
-use crate::statement::Action;
+use crate::keys::SigningKey;
+use crate::log::{
+    ConsistencyProof, InclusionProof, LogEntry, LogError, LogStore, ProofError, TransferLog,
+};
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
-
-/// Per-basis state.
-#[derive(Debug, Default)]
-struct BasisState {
-    status: Option<Status>,
-    /// (window start, uses in that window): only the latest window is kept, and the
-    /// windows before it count as used up.
-    usage: Option<(Timestamp, u32)>,
-    /// Issue time of the latest pause applied while paused: no resume issued before it may
-    /// lift the pause.
-    pause_issued_at: Option<Timestamp>,
-}
 
 #[derive(Debug, Default)]
 struct State {
@@ -32,6 +24,8 @@ struct State {
     /// (forget_after, key), to prune `seen` in time order.
     expiry: BTreeSet<(Timestamp, ReplayKey)>,
     decisions: Vec<DecisionRecord>,
+    log: TransferLog,
+    latest_head: Option<Vec<u8>>,
 }
 
 impl State {
@@ -45,33 +39,34 @@ impl State {
         }
     }
 
-    fn status(&self, basis: &BasisKey) -> Status {
-        self.bases
-            .get(basis)
-            .and_then(|b| b.status)
-            .unwrap_or(Status::Active)
+    fn basis(&self, key: &BasisKey) -> BasisState {
+        self.bases.get(key).copied().unwrap_or_default()
     }
 
-    fn usage(&self, basis: &BasisKey, window_start: Timestamp) -> u32 {
-        match self.bases.get(basis).and_then(|b| b.usage) {
-            Some((start, n)) if start == window_start => n,
-            // Only the latest window is kept: an earlier one (a decision whose clock lags
-            // behind one already recorded) had its count forgotten, so it counts as used up
-            // rather than as unused, which would let both windows exceed their quota.
-            Some((start, _)) if window_start < start => u32::MAX,
-            _ => 0,
+    /// Appends a log entry the verifier made. Its bytes come from the verifier's own encoder,
+    /// so they decode; checking anyway keeps a caller's bad bytes out of the log.
+    fn append(&mut self, entry: Option<&[u8]>) -> Result<(), LedgerError> {
+        if let Some(bytes) = entry {
+            let entry = LogEntry::from_bytes(bytes)
+                .map_err(|e| LedgerError::Corrupt(format!("log entry refused: {e}")))?;
+            self.log.append(&entry);
         }
+        Ok(())
     }
 }
 
 /// A ledger in memory, exact under concurrency (one lock around all state), with memory
 /// bounded by the number of bases plus the requests seen within the freshness window plus the
-/// decisions not yet drained with [`InMemoryLedger::take_decisions`]. It never fails.
+/// decisions not yet drained with [`InMemoryLedger::take_decisions`] plus its transfer log. It
+/// never fails, and forgets everything when dropped: for tests, the auditor's kit and
+/// single-process tools. A service uses a durable store.
 ///
 /// ```
 /// use consentry::ledger::{InMemoryLedger, Ledger};
+/// use consentry::log::LogStore;
 /// let ledger = InMemoryLedger::new();
 /// assert_eq!(ledger.remembered_requests(), 0);
+/// assert_eq!(ledger.log_size(), Ok(0));
 /// ```
 #[derive(Debug, Default)]
 pub struct InMemoryLedger {
@@ -91,7 +86,7 @@ impl InMemoryLedger {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Removes and returns the decisions kept so far (to be written to the log).
+    /// Removes and returns the decisions kept so far.
     pub fn take_decisions(&self) -> Vec<DecisionRecord> {
         std::mem::take(&mut self.lock().decisions)
     }
@@ -103,12 +98,17 @@ impl InMemoryLedger {
 
     /// The lifecycle state of a basis.
     pub fn status(&self, basis: &BasisKey) -> Status {
-        self.lock().status(basis)
+        self.lock().basis(basis).status()
     }
 
     /// When these exact basis bytes were first seen, if ever.
     pub fn first_seen(&self, basis_digest: &Digest) -> Option<Timestamp> {
         self.lock().first_seen.get(basis_digest).copied()
+    }
+
+    /// A copy of the transfer log the verifier appended to.
+    pub fn transfer_log(&self) -> TransferLog {
+        self.lock().log.clone()
     }
 }
 
@@ -116,82 +116,42 @@ impl Ledger for InMemoryLedger {
     fn observe(&self, o: &Observation) -> Result<Snapshot, LedgerError> {
         let mut s = self.lock();
         let first_seen = *s.first_seen.entry(o.basis_digest).or_insert(o.at);
+        let basis = s.basis(&o.basis);
         Ok(Snapshot {
-            status: s.status(&o.basis),
-            uses: o.window_start.map_or(0, |w| s.usage(&o.basis, w)),
+            status: basis.status(),
+            uses: o.window_start.map_or(0, |w| basis.uses(w)),
             replayed: o.request.is_some_and(|r| s.seen.contains_key(&r)),
             first_seen,
         })
     }
 
-    fn record_use(&self, r: &UseRecord) -> Result<(), CommitError<Vec<UseRefusal>>> {
+    fn record_use(&self, r: &UseRecord<'_>) -> Result<(), CommitError<Vec<UseRefusal>>> {
         let mut s = self.lock();
         s.prune(r.at);
-        let mut refusals = Vec::new();
-        match s.status(&r.basis) {
-            Status::Active => {}
-            Status::Paused { since } => refusals.push(UseRefusal::Paused { since }),
-            Status::Revoked { at } => refusals.push(UseRefusal::Revoked { at }),
-        }
-        if s.seen.contains_key(&r.request) {
-            refusals.push(UseRefusal::Replayed);
-        }
-        if let Some(UsageWindow {
-            start, max_uses, ..
-        }) = r.window
-        {
-            if s.usage(&r.basis, start) >= max_uses {
-                refusals.push(UseRefusal::QuotaExhausted);
-            }
-        }
-        if !refusals.is_empty() {
-            return Err(CommitError::Refused(refusals));
-        }
+        let next = s
+            .basis(&r.basis)
+            .check_use(s.seen.contains_key(&r.request), r.window)
+            .map_err(CommitError::Refused)?;
+        s.append(r.log_entry)?;
         s.seen.insert(r.request, r.forget_after);
         s.expiry.insert((r.forget_after, r.request));
-        if let Some(w) = r.window {
-            let n = s.usage(&r.basis, w.start);
-            s.bases.entry(r.basis).or_default().usage = Some((w.start, n + 1));
-        }
+        s.bases.insert(r.basis, next);
         Ok(())
     }
 
     fn record_statement(
         &self,
-        r: &StatementRecord,
+        r: &StatementRecord<'_>,
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         let mut s = self.lock();
-        let current = s.status(&r.basis);
-        if let Status::Revoked { at } = current {
-            return Err(CommitError::Refused(LifecycleRefusal::AlreadyRevoked {
-                at,
-            }));
-        }
-        if s.statements.contains(&r.statement) {
-            return Err(CommitError::Refused(LifecycleRefusal::Duplicate));
-        }
-        let b = s.bases.entry(r.basis).or_default();
-        let (status, pause_issued_at) = match (r.action, current) {
-            (Action::Revoke, _) => (Status::Revoked { at: r.at }, None),
-            (Action::Pause, Status::Paused { since }) => (
-                Status::Paused { since },
-                b.pause_issued_at.max(Some(r.issued_at)),
-            ),
-            // Active (a revoked basis returned above).
-            (Action::Pause, _) => (Status::Paused { since: r.at }, Some(r.issued_at)),
-            (Action::Resume, _) => match b.pause_issued_at {
-                Some(pause_issued_at) if r.issued_at < pause_issued_at => {
-                    return Err(CommitError::Refused(
-                        LifecycleRefusal::ResumePredatesPause { pause_issued_at },
-                    ));
-                }
-                _ => (Status::Active, None),
-            },
-        };
-        b.status = Some(status);
-        b.pause_issued_at = pause_issued_at;
+        let next = s
+            .basis(&r.basis)
+            .apply(r, s.statements.contains(&r.statement))
+            .map_err(CommitError::Refused)?;
+        s.append(r.log_entry)?;
+        s.bases.insert(r.basis, next);
         s.statements.insert(r.statement);
-        Ok(status)
+        Ok(next.status())
     }
 
     fn record_existence(
@@ -205,9 +165,71 @@ impl Ledger for InMemoryLedger {
         Ok(*first)
     }
 
-    fn record_decision(&self, record: DecisionRecord) -> Result<(), LedgerError> {
-        self.lock().decisions.push(record);
+    fn record_decision(
+        &self,
+        record: DecisionRecord,
+        log_entry: Option<&[u8]>,
+    ) -> Result<(), LedgerError> {
+        let mut s = self.lock();
+        s.append(log_entry)?;
+        s.decisions.push(record);
         Ok(())
+    }
+}
+
+impl LogStore for InMemoryLedger {
+    fn log_size(&self) -> Result<u64, LogError> {
+        Ok(self.lock().log.len())
+    }
+
+    fn log_entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
+        let s = self.lock();
+        s.log
+            .entry(index)
+            .map(<[u8]>::to_vec)
+            .ok_or(LogError::Proof(ProofError::IndexOutOfRange {
+                index,
+                size: s.log.len(),
+            }))
+    }
+
+    fn log_root_at(&self, size: u64) -> Result<Digest, LogError> {
+        self.lock().log.root_at(size)
+    }
+
+    fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof, LogError> {
+        self.lock().log.inclusion_proof(index, tree_size)
+    }
+
+    fn consistency_proof(
+        &self,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, LogError> {
+        self.lock().log.consistency_proof(old_size, new_size)
+    }
+
+    fn indices_about(&self, subject: &PartyId, tree_size: u64) -> Result<Vec<u64>, LogError> {
+        let s = self.lock();
+        let all = s.log.indices_about(subject);
+        Ok(all[..all.partition_point(|&i| i < tree_size)].to_vec())
+    }
+
+    fn sign_head(
+        &self,
+        key: &SigningKey,
+        operator: PartyId,
+        at: Timestamp,
+    ) -> Result<Vec<u8>, LogError> {
+        // The log only grows in memory: every head is consistent with the ones before.
+        let mut s = self.lock();
+        let head = s.log.sign_head(key, operator, at);
+        s.latest_head = Some(head.clone());
+        Ok(head)
+    }
+
+    fn latest_head(&self) -> Result<Option<Vec<u8>>, LogError> {
+        Ok(self.lock().latest_head.clone())
     }
 }
 
@@ -225,7 +247,7 @@ mod tests {
         )
     }
 
-    fn use_of(request: u8, at: u64) -> UseRecord {
+    fn use_of(request: u8, at: u64) -> UseRecord<'static> {
         UseRecord {
             basis: basis(),
             request: ReplayKey::new(
@@ -235,6 +257,7 @@ mod tests {
             forget_after: Timestamp(at + 300),
             window: None,
             at: Timestamp(at),
+            log_entry: None,
         }
     }
 

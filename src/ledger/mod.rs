@@ -39,8 +39,10 @@
 //!   covering two providers allows one transfer at each.
 
 mod memory;
+mod state;
 
 pub use memory::InMemoryLedger;
+pub use state::{BASIS_STATE_LEN, BasisState};
 
 use crate::digest::Digest;
 use crate::directory::PartyId;
@@ -144,7 +146,7 @@ pub struct Snapshot {
 
 /// A use about to be recorded by an *allow*.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UseRecord {
+pub struct UseRecord<'a> {
     /// The basis used.
     pub basis: BasisKey,
     /// The request.
@@ -155,11 +157,15 @@ pub struct UseRecord {
     pub window: Option<UsageWindow>,
     /// The decision time.
     pub at: Timestamp,
+    /// The transfer log entry of the signed receipt, when the verifier keeps a log
+    /// ([`Verifier::with_receipts`](crate::decision::Verifier::with_receipts)): appended in the
+    /// same transaction as the use, so the log holds a receipt exactly when the use counts.
+    pub log_entry: Option<&'a [u8]>,
 }
 
 /// A verified, entitled lifecycle statement about to be applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StatementRecord {
+pub struct StatementRecord<'a> {
     /// The basis it is about.
     pub basis: BasisKey,
     /// What it does.
@@ -170,6 +176,9 @@ pub struct StatementRecord {
     pub issued_at: Timestamp,
     /// When it is applied.
     pub at: Timestamp,
+    /// The statement's transfer log entry, when the verifier keeps a log: appended in the
+    /// same transaction as the new status, and only if the statement is applied.
+    pub log_entry: Option<&'a [u8]>,
 }
 
 /// Why [`Ledger::record_use`] refused to record a use.
@@ -271,12 +280,14 @@ pub trait Ledger: Send + Sync {
     /// asked for, whether the request id was seen, and the basis bytes' first sighting —
     /// recording `observation.at` as that first sighting if there is none yet.
     fn observe(&self, observation: &Observation) -> Result<Snapshot, LedgerError>;
-    /// The commit point of an *allow*: atomically checks and records a use.
-    fn record_use(&self, record: &UseRecord) -> Result<(), CommitError<Vec<UseRefusal>>>;
-    /// Applies a verified, entitled lifecycle statement; returns the new status.
+    /// The commit point of an *allow*: atomically checks and records a use, and appends its
+    /// receipt's log entry if it has one. On any error nothing is recorded nor appended.
+    fn record_use(&self, record: &UseRecord<'_>) -> Result<(), CommitError<Vec<UseRefusal>>>;
+    /// Applies a verified, entitled lifecycle statement, appending its log entry if it has one;
+    /// returns the new status. On any error nothing is recorded nor appended.
     fn record_statement(
         &self,
-        record: &StatementRecord,
+        record: &StatementRecord<'_>,
     ) -> Result<Status, CommitError<LifecycleRefusal>>;
     /// Records proof that the basis bytes with this digest existed at `at` (from a transfer
     /// log): the first sighting becomes the earlier of the one kept and `at`. Returns it.
@@ -285,6 +296,11 @@ pub trait Ledger: Send + Sync {
         basis_digest: Digest,
         at: Timestamp,
     ) -> Result<Timestamp, LedgerError>;
-    /// Keeps a decision for the audit trail.
-    fn record_decision(&self, record: DecisionRecord) -> Result<(), LedgerError>;
+    /// Keeps a decision for the audit trail, appending `log_entry` (a denial's entry, when the
+    /// verifier keeps a log) in the same transaction.
+    fn record_decision(
+        &self,
+        record: DecisionRecord,
+        log_entry: Option<&[u8]>,
+    ) -> Result<(), LedgerError>;
 }

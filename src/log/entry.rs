@@ -101,6 +101,11 @@ impl<T: SignedPayload> LoggedObject<T> {
         Ok(LoggedObject { bytes, claims })
     }
 
+    /// Bytes just signed over `claims`, or verified as encoding them: no need to decode again.
+    pub(crate) fn from_parts(bytes: Vec<u8>, claims: T) -> Self {
+        LoggedObject { bytes, claims }
+    }
+
     /// The exact signed bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
@@ -406,6 +411,15 @@ impl LogEntry {
             statement,
             subject: None,
         }))
+    }
+
+    /// The entry of a statement the verifier has just verified and applied to the basis whose
+    /// subject (for a grant) is `subject`.
+    pub(crate) fn verified_statement(
+        statement: LoggedObject<Statement>,
+        subject: Option<PartyId>,
+    ) -> Self {
+        LogEntry::Statement(StatementEntry { statement, subject })
     }
 
     /// A statement entry as decoded: the subject is what the entry's bytes say.

@@ -164,4 +164,20 @@ pub enum LogError {
     /// A log index does not fit this platform's memory addressing.
     #[error("log index {0} is beyond what this platform can address")]
     IndexTooLarge(u64),
+    /// The store keeping the log failed, or found its stored state corrupt.
+    #[error(transparent)]
+    Storage(#[from] crate::ledger::LedgerError),
+    /// A store was asked to sign a head that is not consistent with the last head it signed:
+    /// its stored log was changed, truncated or replaced.
+    #[error(
+        "the log now has {size} entries with root {root}, which is not consistent with the last head it signed (size {signed_size})"
+    )]
+    InconsistentWithSignedHead {
+        /// The size now.
+        size: u64,
+        /// The root now.
+        root: Digest,
+        /// The size of the last signed head.
+        signed_size: u64,
+    },
 }

@@ -34,6 +34,7 @@ mod history;
 mod merkle;
 mod proof;
 mod receipt;
+mod store;
 mod transfer_log;
 
 pub use crate::ids::BasisKind;
@@ -53,6 +54,7 @@ pub use proof::{
     ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion,
 };
 pub use receipt::Receipt;
+pub use store::LogStore;
 pub use transfer_log::TransferLog;
 
 #[cfg(test)]

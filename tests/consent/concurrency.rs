@@ -41,7 +41,7 @@ impl Ledger for Interleaved<'_> {
     fn observe(&self, o: &Observation) -> Result<Snapshot, LedgerError> {
         self.inner.observe(o)
     }
-    fn record_use(&self, r: &UseRecord) -> Result<(), CommitError<Vec<UseRefusal>>> {
+    fn record_use(&self, r: &UseRecord<'_>) -> Result<(), CommitError<Vec<UseRefusal>>> {
         let competitor = self.competitor.lock().unwrap().take();
         if let Some(competitor) = competitor {
             competitor();
@@ -50,15 +50,15 @@ impl Ledger for Interleaved<'_> {
     }
     fn record_statement(
         &self,
-        r: &StatementRecord,
+        r: &StatementRecord<'_>,
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         self.inner.record_statement(r)
     }
     fn record_existence(&self, d: Digest, at: Timestamp) -> Result<Timestamp, LedgerError> {
         self.inner.record_existence(d, at)
     }
-    fn record_decision(&self, r: DecisionRecord) -> Result<(), LedgerError> {
-        self.inner.record_decision(r)
+    fn record_decision(&self, r: DecisionRecord, e: Option<&[u8]>) -> Result<(), LedgerError> {
+        self.inner.record_decision(r, e)
     }
 }
 

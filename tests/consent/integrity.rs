@@ -661,19 +661,19 @@ impl Ledger for DownLedger {
     fn observe(&self, _: &Observation) -> Result<Snapshot, LedgerError> {
         Err(down())
     }
-    fn record_use(&self, _: &UseRecord) -> Result<(), CommitError<Vec<UseRefusal>>> {
+    fn record_use(&self, _: &UseRecord<'_>) -> Result<(), CommitError<Vec<UseRefusal>>> {
         Err(down().into())
     }
     fn record_statement(
         &self,
-        _: &StatementRecord,
+        _: &StatementRecord<'_>,
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         Err(down().into())
     }
     fn record_existence(&self, _: Digest, _: Timestamp) -> Result<Timestamp, LedgerError> {
         Err(down())
     }
-    fn record_decision(&self, _: DecisionRecord) -> Result<(), LedgerError> {
+    fn record_decision(&self, _: DecisionRecord, _: Option<&[u8]>) -> Result<(), LedgerError> {
         Err(down())
     }
 }
