@@ -5,13 +5,14 @@
 //! The number of sequences is `CONSENTRY_MODEL_CASES` (default 1000).
 
 use consentry::ceiling::CeilingExcess;
-use consentry::decision::Basis;
+use consentry::decision::{Basis, Receipts, Verifier};
 use consentry::decision::{Decision, Reason, StatementRefusal, Subject};
 use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
 use consentry::ids::{BasisId, RequestId};
-use consentry::ledger::{LifecycleRefusal, Status};
+use consentry::ledger::{InMemoryLedger, Ledger, LifecycleRefusal, Status};
+use consentry::log::{EntryKind, LogEntry, LogStore};
 use consentry::request::Request;
 use consentry::signed::{SignedPayload, Verified};
 use consentry::statement::{Action, Statement};
@@ -664,8 +665,46 @@ fn universe() -> [Category; 5] {
     ]
 }
 
-fn run(ops: &[Op]) -> Result<(), TestCaseError> {
+/// Runs `ops` against the library on `ledger` (empty) and against the model. The verifier signs
+/// receipts, so the ledger's transfer log is checked too: after every decision and statement,
+/// the log grew by exactly its entry — the allow's own receipt, the denial, the statement
+/// applied — and by nothing for a statement refused.
+fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), TestCaseError> {
     let mut s = Scenario::canteen();
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    let ids = || {
+        uuid::Uuid::from_u128(u128::from(
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ))
+    };
+    let provider_key = consentry::testing::key_for("dgfip");
+    prop_assert_eq!(s.key(s.verifier_provider).key_id(), provider_key.key_id());
+    let receipts = Receipts {
+        key: &provider_key,
+        ids: &ids,
+    };
+    fn verifier<'a, L: Ledger + ?Sized>(
+        s: &'a Scenario,
+        ledger: &'a L,
+        receipts: Receipts<'a>,
+    ) -> Verifier<'a, L> {
+        Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, ledger)
+            .with_receipts(receipts)
+    }
+    let last_entry = || -> Result<Option<LogEntry>, TestCaseError> {
+        let size = ledger
+            .log_size()
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if size == 0 {
+            return Ok(None);
+        }
+        let bytes = ledger
+            .log_entry(size - 1)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        Ok(Some(
+            LogEntry::from_bytes(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?,
+        ))
+    };
     let cast = [
         s.parent,
         s.franceconnect,
@@ -891,16 +930,25 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     issued_at: r.issued_at,
                 };
                 let signed_request = s.sign_request(&r);
-                let decision = match (&caches[i], cached) {
-                    (Some(Cached::Grant(g)), true) => {
-                        s.verifier().decide(&signed_request, Basis::Grant(g), s.now)
-                    }
-                    (Some(Cached::Habilitation(h)), true) => {
-                        s.verifier()
-                            .decide(&signed_request, Basis::Habilitation(h), s.now)
-                    }
-                    _ => s.decide(&signed_request, &b.bytes),
+                let size_before = ledger.log_size().unwrap_or(u64::MAX);
+                let basis = match (&caches[i], cached) {
+                    (Some(Cached::Grant(g)), true) => Basis::Grant(g),
+                    (Some(Cached::Habilitation(h)), true) => Basis::Habilitation(h),
+                    _ => Basis::Signed(&b.bytes),
                 };
+                let decision = verifier(&s, ledger, receipts).decide(&signed_request, basis, s.now);
+                // The log grew by exactly this decision's entry.
+                prop_assert_eq!(ledger.log_size().ok(), Some(size_before + 1));
+                match (&decision, last_entry()?) {
+                    (Decision::Allow(a), Some(LogEntry::Receipt(r))) => {
+                        prop_assert_eq!(Some(r.bytes()), a.receipt());
+                    }
+                    (Decision::Deny { reasons }, Some(LogEntry::Denial(d))) => {
+                        let codes: Vec<_> = reasons.iter().map(Reason::code).collect();
+                        prop_assert_eq!(d.reasons(), &codes[..]);
+                    }
+                    (d, e) => prop_assert!(false, "decision {:?} logged as {:?}", d, e),
+                }
                 let expected = m.decide(&mr, &b);
                 match (&decision, &expected) {
                     (Decision::Allow(a), Ok(rep)) => {
@@ -963,9 +1011,28 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     issued_at,
                 }
                 .sign(s.key(signer));
-                let got = s.apply(&bytes, &b.bytes);
+                let size_before = ledger.log_size().unwrap_or(u64::MAX);
+                let got = verifier(&s, ledger, receipts).apply_statement(
+                    &bytes,
+                    Basis::Signed(&b.bytes),
+                    s.now,
+                );
                 let want = m.statement(&b, *action, signer, issued_at);
-                prop_assert_eq!(got, want, "step {}: {:?}", step, op);
+                prop_assert_eq!(&got, &want, "step {}: {:?}", step, op);
+                // Logged exactly when applied.
+                let logged = ledger.log_size().ok().map(|n| n - size_before);
+                prop_assert_eq!(logged, Some(u64::from(got.is_ok())));
+                if got.is_ok() {
+                    let entry = last_entry()?;
+                    prop_assert_eq!(
+                        entry.as_ref().map(LogEntry::kind),
+                        Some(EntryKind::Statement)
+                    );
+                    prop_assert_eq!(
+                        entry.and_then(|e| e.signed_bytes().map(<[u8]>::to_vec)),
+                        Some(bytes.clone())
+                    );
+                }
             }
             Op::Compromise { who } => {
                 let p = cast[*who];
@@ -988,6 +1055,6 @@ proptest! {
 
     #[test]
     fn library_agrees_with_the_reference_model(ops in prop::collection::vec(op(), 1..=30)) {
-        run(&ops)?;
+        run_on(&ops, &InMemoryLedger::new())?;
     }
 }
