@@ -12,5 +12,6 @@ mod consent {
     mod model;
     mod properties;
     mod reasons;
+    mod receipts;
     mod statements;
 }

@@ -33,3 +33,13 @@ pub fn rebuild_directory(s: &mut Scenario, edit: impl Fn(Party) -> Party) {
     }
     s.directory = directory;
 }
+
+/// A source of fresh receipt ids for `Receipts` (a counter: tests need no randomness).
+pub fn receipt_ids() -> impl Fn() -> uuid::Uuid + Sync {
+    let next = std::sync::atomic::AtomicU64::new(1);
+    move || {
+        uuid::Uuid::from_u128(u128::from(
+            next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}

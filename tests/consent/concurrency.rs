@@ -180,6 +180,46 @@ fn commit_refuses_a_request_id_used_meanwhile() {
     assert_eq!(d.reasons(), [Reason::ReplayedRequest { id }]);
 }
 
+/// With receipts on both sides, the decision that loses the race at the commit point leaves
+/// no receipt in the log: one receipt (the winner's), then the loser's denial.
+#[test]
+fn a_receipt_refused_at_the_commit_point_is_never_logged() {
+    use consentry::decision::Receipts;
+    use consentry::log::{EntryKind, LogEntry, LogStore};
+    let s = Scenario::canteen();
+    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let (mine, theirs) = (
+        s.sign_request(&s.request(&grant)),
+        s.sign_request(&s.request(&grant)),
+    );
+    let key = consentry::testing::key_for("dgfip");
+    let ids = super::common::receipt_ids();
+    let receipts = Receipts {
+        key: &key,
+        ids: &ids,
+    };
+    let competitor = verifier(&s).with_receipts(receipts);
+    let ledger = Interleaved::new(&s.ledger, || {
+        assert!(
+            competitor
+                .decide(&theirs, Basis::Signed(&grant), s.now)
+                .is_allow()
+        );
+    });
+    let d = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &ledger)
+        .with_receipts(receipts)
+        .decide(&mine, Basis::Signed(&grant), s.now);
+    assert_eq!(d.reasons(), [Reason::OneTimeUsed]);
+    let kinds: Vec<_> = (0..s.ledger.log_size().expect("size"))
+        .map(|i| {
+            LogEntry::from_bytes(&s.ledger.log_entry(i).expect("entry"))
+                .expect("decodes")
+                .kind()
+        })
+        .collect();
+    assert_eq!(kinds, [EntryKind::Receipt, EntryKind::Denial]);
+}
+
 // ------------------------------------------------------------ real threads
 
 /// Decides every request of `batches` (one batch per thread) concurrently against the

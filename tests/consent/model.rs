@@ -671,12 +671,7 @@ fn universe() -> [Category; 5] {
 /// applied — and by nothing for a statement refused.
 fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), TestCaseError> {
     let mut s = Scenario::canteen();
-    let counter = std::sync::atomic::AtomicU64::new(0);
-    let ids = || {
-        uuid::Uuid::from_u128(u128::from(
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-        ))
-    };
+    let ids = super::common::receipt_ids();
     let provider_key = consentry::testing::key_for("dgfip");
     prop_assert_eq!(s.key(s.verifier_provider).key_id(), provider_key.key_id());
     let receipts = Receipts {
