@@ -89,8 +89,8 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
         now: Timestamp,
     ) -> Result<Timestamp, ExistenceRefusal> {
         let held = self.hold(basis).map_err(ExistenceRefusal::Object)?;
-        let digest = match &held {
-            Held::Grant(g) => g.digest(),
+        let (key, digest) = match &held {
+            Held::Grant(g) => (g.ledger_key(), g.digest()),
             Held::Habilitation(_) => return Err(ExistenceRefusal::NotAGrant),
         };
         let head = SignedTreeHead::verify_with_directory(evidence.head, self.directory)?;
@@ -108,7 +108,7 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
             _ => return Err(ExistenceRefusal::OtherObject),
         }
         self.ledger
-            .record_existence(digest, head.timestamp())
+            .record_existence(key, digest, head.timestamp())
             .map_err(ExistenceRefusal::LedgerUnavailable)
     }
 }

@@ -13,19 +13,91 @@ use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
+/// What the ledger keeps about every basis it has met, packed to 37 bytes with no padding (the
+/// per-basis cost that bounds its memory): the first bytes seen under its key and when, and its
+/// usage in the latest period. The rarer lifecycle state lives in [`State::lifecycle`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Record {
+    /// Whether `sighted` and `first_seen` are set.
+    has_sighting: bool,
+    /// The first 16 bytes of the digest of the first signed bytes seen under this key. Other
+    /// bytes under the same key are kept by full digest in [`State::other_sightings`]. Sixteen
+    /// bytes suffice: bytes sharing the prefix of bytes already seen would be a second preimage
+    /// of SHA-256 truncated to 128 bits.
+    sighted: [u8; 16],
+    first_seen: [u8; 8],
+    usage_start: [u8; 8],
+    /// Zero when the basis was never used (a recorded period always has at least one use).
+    usage_count: [u8; 4],
+}
+
+impl Record {
+    fn usage(&self) -> Option<(Timestamp, u32)> {
+        let n = u32::from_be_bytes(self.usage_count);
+        (n > 0).then(|| (Timestamp(u64::from_be_bytes(self.usage_start)), n))
+    }
+}
+
+/// Records in chunks of fixed capacity: no reallocation slack, and an index (`u32`) is all the
+/// key table holds.
+#[derive(Debug, Default)]
+struct Records(Vec<Vec<Record>>);
+
+const CHUNK: usize = 1 << 16;
+
+impl Records {
+    fn push(&mut self, record: Record) -> Option<u32> {
+        let index = self.len()?;
+        match self.0.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(record),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(record);
+                self.0.push(chunk);
+            }
+        }
+        Some(index)
+    }
+
+    fn len(&self) -> Option<u32> {
+        let full = self.0.len().saturating_sub(1) * CHUNK;
+        u32::try_from(full + self.0.last().map_or(0, Vec::len)).ok()
+    }
+
+    fn get(&self, index: u32) -> Option<&Record> {
+        let i = index as usize;
+        self.0.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    fn get_mut(&mut self, index: u32) -> Option<&mut Record> {
+        let i = index as usize;
+        self.0.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
+    }
+}
+
 #[derive(Debug, Default)]
 struct State {
-    bases: HashMap<BasisKey, BasisState>,
+    /// Each basis key's record index, as 4 bytes so that a table slot is 37 bytes.
+    bases: HashMap<BasisKey, [u8; 4]>,
+    records: Records,
+    /// Status and pause issue time of the bases ever paused or revoked, by record index.
+    lifecycle: HashMap<u32, (Status, Option<Timestamp>)>,
+    /// First sightings of signed bytes other than the first seen under their basis key.
+    other_sightings: HashMap<Digest, Timestamp>,
     /// Digests of the statements applied (a statement's digest names it, whatever its basis).
     statements: HashSet<Digest>,
-    /// First sighting of each basis's exact bytes.
-    first_seen: HashMap<Digest, Timestamp>,
     seen: HashMap<ReplayKey, Timestamp>,
     /// (forget_after, key), to prune `seen` in time order.
     expiry: BTreeSet<(Timestamp, ReplayKey)>,
     decisions: Vec<DecisionRecord>,
     log: TransferLog,
     latest_head: Option<Vec<u8>>,
+}
+
+fn prefix(digest: &Digest) -> [u8; 16] {
+    let mut out = [0; 16];
+    out.copy_from_slice(&digest.as_bytes()[..16]);
+    out
 }
 
 impl State {
@@ -39,8 +111,84 @@ impl State {
         }
     }
 
+    fn index(&self, key: &BasisKey) -> Option<u32> {
+        self.bases.get(key).map(|i| u32::from_be_bytes(*i))
+    }
+
+    /// The record index of `key`, made if there is none.
+    fn index_or_insert(&mut self, key: BasisKey) -> Result<u32, LedgerError> {
+        if let Some(i) = self.index(&key) {
+            return Ok(i);
+        }
+        let i = self.records.push(Record::default()).ok_or_else(|| {
+            LedgerError::Unavailable("the in-memory ledger holds 2^32 bases".into())
+        })?;
+        self.bases.insert(key, i.to_be_bytes());
+        Ok(i)
+    }
+
     fn basis(&self, key: &BasisKey) -> BasisState {
-        self.bases.get(key).copied().unwrap_or_default()
+        let Some(i) = self.index(key) else {
+            return BasisState::default();
+        };
+        let (status, pause) = self
+            .lifecycle
+            .get(&i)
+            .copied()
+            .unwrap_or((Status::Active, None));
+        let usage = self.records.get(i).and_then(Record::usage);
+        BasisState::from_parts(status, usage, pause)
+    }
+
+    fn set_basis(&mut self, key: BasisKey, state: BasisState) -> Result<(), LedgerError> {
+        let i = self.index_or_insert(key)?;
+        let (status, usage, pause) = state.parts();
+        if let (Some(r), Some((start, n))) = (self.records.get_mut(i), usage) {
+            r.usage_start = start.0.to_be_bytes();
+            r.usage_count = n.to_be_bytes();
+        }
+        if status == Status::Active && pause.is_none() {
+            self.lifecycle.remove(&i);
+        } else {
+            self.lifecycle.insert(i, (status, pause));
+        }
+        Ok(())
+    }
+
+    /// The first sighting of `digest` under `key`, made `at` if there is none, or moved back
+    /// to `at` if `earlier` and it is later.
+    fn sight(
+        &mut self,
+        key: BasisKey,
+        digest: &Digest,
+        at: Timestamp,
+        earlier: bool,
+    ) -> Result<Timestamp, LedgerError> {
+        let i = self.index_or_insert(key)?;
+        let r = self
+            .records
+            .get_mut(i)
+            .ok_or_else(|| LedgerError::Corrupt("a basis index without its record".into()))?;
+        let kept = if !r.has_sighting {
+            r.has_sighting = true;
+            r.sighted = prefix(digest);
+            r.first_seen = at.0.to_be_bytes();
+            return Ok(at);
+        } else if r.sighted == prefix(digest) {
+            &mut r.first_seen
+        } else {
+            let t = self.other_sightings.entry(*digest).or_insert(at);
+            if earlier {
+                *t = (*t).min(at);
+            }
+            return Ok(*t);
+        };
+        let mut t = Timestamp(u64::from_be_bytes(*kept));
+        if earlier && at < t {
+            t = at;
+            *kept = t.0.to_be_bytes();
+        }
+        Ok(t)
     }
 
     /// Appends a log entry the verifier made. Its bytes come from the verifier's own encoder,
@@ -101,9 +249,15 @@ impl InMemoryLedger {
         self.lock().basis(basis).status()
     }
 
-    /// When these exact basis bytes were first seen, if ever.
-    pub fn first_seen(&self, basis_digest: &Digest) -> Option<Timestamp> {
-        self.lock().first_seen.get(basis_digest).copied()
+    /// When these exact bytes of the basis `basis` were first seen, if ever.
+    pub fn first_seen(&self, basis: &BasisKey, basis_digest: &Digest) -> Option<Timestamp> {
+        let s = self.lock();
+        let r = s.records.get(s.index(basis)?)?;
+        if r.has_sighting && r.sighted == prefix(basis_digest) {
+            Some(Timestamp(u64::from_be_bytes(r.first_seen)))
+        } else {
+            s.other_sightings.get(basis_digest).copied()
+        }
     }
 
     /// A copy of the transfer log the verifier appended to.
@@ -115,7 +269,7 @@ impl InMemoryLedger {
 impl Ledger for InMemoryLedger {
     fn observe(&self, o: &Observation) -> Result<Snapshot, LedgerError> {
         let mut s = self.lock();
-        let first_seen = *s.first_seen.entry(o.basis_digest).or_insert(o.at);
+        let first_seen = s.sight(o.basis, &o.basis_digest, o.at, false)?;
         let basis = s.basis(&o.basis);
         Ok(Snapshot {
             status: basis.status(),
@@ -132,10 +286,12 @@ impl Ledger for InMemoryLedger {
             .basis(&r.basis)
             .check_use(s.seen.contains_key(&r.request), r.window)
             .map_err(CommitError::Refused)?;
+        // Made before anything changes, so that a ledger full of bases changes nothing.
+        s.index_or_insert(r.basis)?;
         s.append(r.log_entry)?;
         s.seen.insert(r.request, r.forget_after);
         s.expiry.insert((r.forget_after, r.request));
-        s.bases.insert(r.basis, next);
+        s.set_basis(r.basis, next)?;
         Ok(())
     }
 
@@ -148,21 +304,20 @@ impl Ledger for InMemoryLedger {
             .basis(&r.basis)
             .apply(r, s.statements.contains(&r.statement))
             .map_err(CommitError::Refused)?;
+        s.index_or_insert(r.basis)?;
         s.append(r.log_entry)?;
-        s.bases.insert(r.basis, next);
+        s.set_basis(r.basis, next)?;
         s.statements.insert(r.statement);
         Ok(next.status())
     }
 
     fn record_existence(
         &self,
+        basis: BasisKey,
         basis_digest: Digest,
         at: Timestamp,
     ) -> Result<Timestamp, LedgerError> {
-        let mut s = self.lock();
-        let first = s.first_seen.entry(basis_digest).or_insert(at);
-        *first = (*first).min(at);
-        Ok(*first)
+        self.lock().sight(basis, &basis_digest, at, true)
     }
 
     fn record_decision(
@@ -312,13 +467,46 @@ mod tests {
         assert_eq!(observe(500), Ok(Timestamp(500)));
         assert_eq!(observe(900), Ok(Timestamp(500)));
         assert_eq!(
-            ledger.record_existence(digest, Timestamp(700)),
+            ledger.record_existence(basis(), digest, Timestamp(700)),
             Ok(Timestamp(500))
         );
         assert_eq!(
-            ledger.record_existence(digest, Timestamp(100)),
+            ledger.record_existence(basis(), digest, Timestamp(100)),
             Ok(Timestamp(100))
         );
         assert_eq!(observe(1000), Ok(Timestamp(100)));
+    }
+
+    /// Other signed bytes under the same key (a re-encoded or re-signed basis) have a first
+    /// sighting of their own: they never inherit the earlier one of the bytes first seen.
+    #[test]
+    fn other_bytes_under_a_key_are_sighted_apart() {
+        let ledger = InMemoryLedger::new();
+        let (a, b) = (Digest::of(b"a"), Digest::of(b"b"));
+        let observe = |digest, at| {
+            ledger
+                .observe(&Observation {
+                    basis: basis(),
+                    basis_digest: digest,
+                    request: None,
+                    window_start: None,
+                    at: Timestamp(at),
+                })
+                .map(|s| s.first_seen)
+        };
+        assert_eq!(observe(a, 100), Ok(Timestamp(100)));
+        assert_eq!(observe(b, 500), Ok(Timestamp(500)));
+        assert_eq!(observe(a, 900), Ok(Timestamp(100)));
+        assert_eq!(
+            ledger.record_existence(basis(), b, Timestamp(300)),
+            Ok(Timestamp(300))
+        );
+        assert_eq!(
+            ledger.record_existence(basis(), b, Timestamp(400)),
+            Ok(Timestamp(300))
+        );
+        assert_eq!(ledger.first_seen(&basis(), &b), Some(Timestamp(300)));
+        assert_eq!(ledger.first_seen(&basis(), &a), Some(Timestamp(100)));
+        assert_eq!(ledger.first_seen(&basis(), &Digest::of(b"c")), None);
     }
 }

@@ -289,10 +289,12 @@ pub trait Ledger: Send + Sync {
         &self,
         record: &StatementRecord<'_>,
     ) -> Result<Status, CommitError<LifecycleRefusal>>;
-    /// Records proof that the basis bytes with this digest existed at `at` (from a transfer
-    /// log): the first sighting becomes the earlier of the one kept and `at`. Returns it.
+    /// Records proof that the bytes with digest `basis_digest` of the basis `basis` existed at
+    /// `at` (from a transfer log): their first sighting becomes the earlier of the one kept and
+    /// `at`. Returns it.
     fn record_existence(
         &self,
+        basis: BasisKey,
         basis_digest: Digest,
         at: Timestamp,
     ) -> Result<Timestamp, LedgerError>;

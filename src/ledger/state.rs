@@ -50,6 +50,24 @@ impl Default for BasisState {
 pub const BASIS_STATE_LEN: usize = 31;
 
 impl BasisState {
+    /// A state from its parts (for stores that keep them apart).
+    pub(crate) fn from_parts(
+        status: Status,
+        usage: Option<(Timestamp, u32)>,
+        pause_issued_at: Option<Timestamp>,
+    ) -> Self {
+        BasisState {
+            status,
+            usage,
+            pause_issued_at,
+        }
+    }
+
+    /// The state's parts: status, usage in the latest period, pause issue time.
+    pub(crate) fn parts(&self) -> (Status, Option<(Timestamp, u32)>, Option<Timestamp>) {
+        (self.status, self.usage, self.pause_issued_at)
+    }
+
     /// The lifecycle status ([`Status::Active`] for a basis never stated about).
     pub fn status(&self) -> Status {
         self.status

@@ -243,6 +243,34 @@ pub(crate) fn check_leaf(index: u64, entry: &[u8], stored_leaf: &[u8]) -> Result
     Ok(leaf)
 }
 
+impl LogCache {
+    /// The leaf hash of entry `index`, if the tree has it: lets a store check that an entry it
+    /// reads again is the one it loaded.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn leaf(&self, index: u64) -> Option<Digest> {
+        let index = usize::try_from(index).ok()?;
+        self.tree.leaf_hashes().get(index).copied()
+    }
+}
+
+impl LogCache {
+    /// Checks entry bytes read back from a store against the leaf hash the tree holds for
+    /// `index` (checked when the store opened, or appended by a commit): an entry changed on
+    /// disk since is refused, even with its stored leaf hash changed to match.
+    pub(crate) fn check_entry(&self, index: u64, entry: &[u8]) -> Result<(), LogError> {
+        let held = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.tree.leaf_hashes().get(i));
+        match held {
+            Some(leaf) if *leaf == leaf_hash(entry) => Ok(()),
+            _ => Err(LedgerError::Corrupt(format!(
+                "log entry {index} is not the entry the log holds: it was changed"
+            ))
+            .into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use super::common::{default_grant, signed};
 use consentry::Digest;
 use consentry::Timestamp;
 use consentry::decision::{Basis, Decision, Reason, Verifier};
+use consentry::ids::BasisKey;
 use consentry::ledger::{
     CommitError, DecisionRecord, InMemoryLedger, Ledger, LedgerError, LifecycleRefusal,
     Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
@@ -54,8 +55,13 @@ impl Ledger for Interleaved<'_> {
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         self.inner.record_statement(r)
     }
-    fn record_existence(&self, d: Digest, at: Timestamp) -> Result<Timestamp, LedgerError> {
-        self.inner.record_existence(d, at)
+    fn record_existence(
+        &self,
+        b: BasisKey,
+        d: Digest,
+        at: Timestamp,
+    ) -> Result<Timestamp, LedgerError> {
+        self.inner.record_existence(b, d, at)
     }
     fn record_decision(&self, r: DecisionRecord, e: Option<&[u8]>) -> Result<(), LedgerError> {
         self.inner.record_decision(r, e)

@@ -670,7 +670,12 @@ impl Ledger for DownLedger {
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         Err(down().into())
     }
-    fn record_existence(&self, _: Digest, _: Timestamp) -> Result<Timestamp, LedgerError> {
+    fn record_existence(
+        &self,
+        _: consentry::ids::BasisKey,
+        _: Digest,
+        _: Timestamp,
+    ) -> Result<Timestamp, LedgerError> {
         Err(down())
     }
     fn record_decision(&self, _: DecisionRecord, _: Option<&[u8]>) -> Result<(), LedgerError> {

@@ -5,6 +5,7 @@ use super::common::{default_grant, receipt_ids, signed};
 use consentry::Digest;
 use consentry::Timestamp;
 use consentry::decision::{Basis, Decision, Reason, Receipts, Verifier};
+use consentry::ids::BasisKey;
 use consentry::ledger::{
     CommitError, DecisionRecord, InMemoryLedger, Ledger, LedgerError, LifecycleRefusal,
     Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
@@ -144,8 +145,13 @@ impl Ledger for FailingCommit<'_> {
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
         self.0.record_statement(r)
     }
-    fn record_existence(&self, d: Digest, at: Timestamp) -> Result<Timestamp, LedgerError> {
-        self.0.record_existence(d, at)
+    fn record_existence(
+        &self,
+        b: BasisKey,
+        d: Digest,
+        at: Timestamp,
+    ) -> Result<Timestamp, LedgerError> {
+        self.0.record_existence(b, d, at)
     }
     fn record_decision(&self, r: DecisionRecord, e: Option<&[u8]>) -> Result<(), LedgerError> {
         self.0.record_decision(r, e)

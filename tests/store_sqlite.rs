@@ -1,0 +1,649 @@
+//! The SQLite store on real files: what survives a restart, what is refused as corrupt when the
+//! store opens or a row is read, what a verifier decides while the file cannot be written, and
+//! (in a child process killed at random moments) what survives a crash.
+//!
+//! Each test works in a fresh directory under the system's temporary directory. The number of
+//! kills of the crash test is `CONSENTRY_CRASH_KILLS` (default 20).
+
+use consentry::decision::{Basis, Decision, Reason, Receipts, StatementRefusal, Verifier};
+use consentry::grant::Grant;
+use consentry::ids::{BasisId, BasisKey, RequestId};
+use consentry::ledger::{Ledger, LedgerError, Status};
+use consentry::log::{
+    EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
+    verify_consistency, verify_inclusion,
+};
+use consentry::signed::{SignedPayload, Verified};
+use consentry::statement::Action;
+use consentry::store::OpenError;
+use consentry::store::sqlite::SqliteStore;
+use consentry::terms::{AccessPattern, DataRange};
+use consentry::testing::{Scenario, canteen_purpose, key_for, party_for, rfr};
+use consentry::{Digest, SigningKey, Timestamp};
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const DAY: u64 = 86_400;
+
+// ------------------------------------------------------------------------------ helpers
+
+/// A fresh directory for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "consentry-store-sqlite-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        TempDir(dir)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.0.join("ledger.db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Receipt ids, unique within a test.
+fn receipt_ids() -> impl Fn() -> Uuid + Sync {
+    let next = AtomicU64::new(1);
+    move || Uuid::from_u64_pair(0x5157, next.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The scenario's provider's verifier on `store`, logging receipts, denials and statements.
+fn verifier<'a>(
+    s: &'a Scenario,
+    store: &'a SqliteStore,
+    ids: &'a (dyn Fn() -> Uuid + Sync),
+) -> Verifier<'a, SqliteStore> {
+    Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, store).with_receipts(Receipts {
+        key: s.key(s.dgfip),
+        ids,
+    })
+}
+
+fn operator() -> (SigningKey, consentry::directory::PartyId) {
+    (key_for("log-operator"), party_for("log-operator"))
+}
+
+/// A grant of the parent's to the city hall, with this access pattern and id.
+fn grant_with(s: &Scenario, id: Uuid, access: AccessPattern) -> Vec<u8> {
+    let grant = Grant::builder(BasisId(id), s.parent, s.mairie, canteen_purpose())
+        .cover(s.dgfip, [rfr()])
+        .issued_at(s.now)
+        .valid(s.now, s.now.plus_secs(365 * DAY))
+        .access(access)
+        .data_range(DataRange::year(2025).expect("a year"))
+        .retention_secs(365 * DAY)
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    s.sign_grant(&grant)
+}
+
+fn grant(s: &Scenario, access: AccessPattern) -> Vec<u8> {
+    grant_with(s, s.next_uuid(), access)
+}
+
+const TWICE_A_MONTH: AccessPattern = AccessPattern::Periodic {
+    max_uses: 2,
+    period_secs: 30 * DAY,
+};
+
+fn key_of(s: &Scenario, grant: &[u8]) -> BasisKey {
+    Verified::<Grant>::parse_and_verify(grant, &s.directory)
+        .expect("a valid grant")
+        .ledger_key()
+}
+
+/// A fresh request on `grant`, signed.
+fn request(s: &Scenario, grant: &[u8]) -> Vec<u8> {
+    s.sign_request(&s.request(grant))
+}
+
+fn decide(v: &Verifier<'_, SqliteStore>, s: &Scenario, request: &[u8], grant: &[u8]) -> Decision {
+    v.decide(request, Basis::Signed(grant), s.now)
+}
+
+/// The only reason of a denial must be `ledger_unavailable`, with a storage error of this
+/// kind; returns its message.
+fn only_unavailable(d: &Decision, corrupt: bool) -> String {
+    match d.reasons() {
+        [Reason::LedgerUnavailable { error }] => match (error, corrupt) {
+            (LedgerError::Corrupt(m), true) | (LedgerError::Unavailable(m), false) => m.clone(),
+            (other, _) => panic!("ledger_unavailable with the wrong error: {other:?}"),
+        },
+        other => panic!("expected only ledger_unavailable, got {other:?}"),
+    }
+}
+
+/// Runs SQL on the store's file with a connection of the test's own (the store is closed).
+fn edit(path: &Path, sql: &str) {
+    Connection::open(path)
+        .and_then(|c| c.execute_batch(sql))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Reads one blob from the file.
+fn blob(path: &Path, sql: &str) -> Vec<u8> {
+    Connection::open(path)
+        .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn set_blob(path: &Path, sql: &str, value: &[u8]) {
+    let n = Connection::open(path)
+        .and_then(|c| c.execute(sql, [value]))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    assert_eq!(n, 1, "{sql}");
+}
+
+fn open(path: &Path) -> SqliteStore {
+    SqliteStore::open(path).unwrap_or_else(|e| panic!("open: {e}"))
+}
+
+/// Fills a store: a few allows, a statement, a denial; returns the log size.
+fn some_history(s: &Scenario, store: &SqliteStore) -> u64 {
+    let ids = receipt_ids();
+    let v = verifier(s, store, &ids);
+    for _ in 0..3 {
+        let g = grant(s, AccessPattern::OneTime);
+        assert!(decide(&v, s, &request(s, &g), &g).is_allow());
+    }
+    let g = grant(s, AccessPattern::MONTHLY);
+    assert_eq!(
+        v.apply_statement(&s.statement(&g, Action::Pause, s.parent), Basis::Signed(&g), s.now),
+        Ok(Status::Paused { since: s.now })
+    );
+    assert_eq!(
+        decide(&v, s, &request(s, &g), &g).reasons(),
+        [Reason::Paused { since: s.now }]
+    );
+    store.log_size().expect("size")
+}
+
+// ------------------------------------------------------------------------------ restart
+
+/// Everything the ledger and the log hold is found again after the store is closed and opened:
+/// a revocation, a pause, a used one-time grant, a period's count, a remembered request id,
+/// a first sighting, and the log with its roots, proofs and latest signed head.
+#[test]
+fn state_and_log_survive_a_restart() {
+    let dir = TempDir::new("restart");
+    let mut s = Scenario::canteen();
+    let t0 = s.now;
+    let (key, op) = operator();
+    let twice = grant(&s, TWICE_A_MONTH);
+    let once = grant(&s, AccessPattern::OneTime);
+    let revoked = grant(&s, AccessPattern::MONTHLY);
+    let paused = grant(&s, AccessPattern::MONTHLY);
+    let later = grant(&s, AccessPattern::MONTHLY);
+    let replayed = s.sign_request(&s.request(&twice));
+    let replayed_id = consentry::signed::Unverified::<consentry::request::Request>::parse(&replayed)
+        .expect("a request")
+        .claims()
+        .id;
+    let ids = receipt_ids();
+
+    let (head, size, root, entries) = {
+        let store = open(&dir.db());
+        let v = verifier(&s, &store, &ids);
+        assert!(decide(&v, &s, &replayed, &twice).is_allow());
+        assert!(decide(&v, &s, &request(&s, &once), &once).is_allow());
+        assert_eq!(
+            v.apply_statement(
+                &s.statement(&revoked, Action::Revoke, s.parent),
+                Basis::Signed(&revoked),
+                s.now
+            ),
+            Ok(Status::Revoked { at: t0 })
+        );
+        assert_eq!(
+            v.apply_statement(
+                &s.statement(&paused, Action::Pause, s.parent),
+                Basis::Signed(&paused),
+                s.now
+            ),
+            Ok(Status::Paused { since: t0 })
+        );
+        let head = store.sign_head(&key, op, t0).expect("head");
+        assert!(decide(&v, &s, &request(&s, &later), &later).is_allow());
+        let size = store.log_size().expect("size");
+        assert_eq!(size, 5, "three receipts and two statements");
+        let entries: Vec<Vec<u8>> = (0..size).map(|i| store.log_entry(i).expect("entry")).collect();
+        (head, size, store.log_root_at(size).expect("root"), entries)
+    };
+
+    // A minute later, still within the requests' freshness window.
+    s.now = t0.plus_secs(60);
+    let store = open(&dir.db());
+    assert_eq!(store.log_size(), Ok(size));
+    assert_eq!(store.log_root_at(size), Ok(root));
+    assert_eq!(store.latest_head(), Ok(Some(head.clone())));
+    for (i, entry) in (0..size).zip(&entries) {
+        assert_eq!(store.log_entry(i).as_ref(), Ok(entry));
+        let proof = store.inclusion_proof(i, size).expect("inclusion proof");
+        verify_inclusion(&leaf_hash(entry), i, size, &proof.path, &root).expect("included");
+    }
+    let kinds: Vec<EntryKind> = entries
+        .iter()
+        .map(|e| LogEntry::from_bytes(e).expect("an entry").kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            EntryKind::Receipt,
+            EntryKind::Receipt,
+            EntryKind::Statement,
+            EntryKind::Statement,
+            EntryKind::Receipt
+        ]
+    );
+    assert_eq!(
+        store.first_seen(&Digest::of(&twice)),
+        Ok(Some(t0)),
+        "the first sighting, not the time of the next decision"
+    );
+    assert_eq!(store.status(&key_of(&s, &revoked)), Ok(Status::Revoked { at: t0 }));
+    assert_eq!(store.status(&key_of(&s, &paused)), Ok(Status::Paused { since: t0 }));
+    assert_eq!(store.remembered_requests(), Ok(3));
+
+    let v = verifier(&s, &store, &ids);
+    assert_eq!(
+        decide(&v, &s, &replayed, &twice).reasons(),
+        [Reason::ReplayedRequest { id: replayed_id }]
+    );
+    assert_eq!(
+        decide(&v, &s, &request(&s, &once), &once).reasons(),
+        [Reason::OneTimeUsed]
+    );
+    assert_eq!(
+        decide(&v, &s, &request(&s, &revoked), &revoked).reasons(),
+        [Reason::Revoked { at: t0 }]
+    );
+    assert_eq!(
+        decide(&v, &s, &request(&s, &paused), &paused).reasons(),
+        [Reason::Paused { since: t0 }]
+    );
+    // The period's count survived: one use left, then none.
+    assert!(decide(&v, &s, &request(&s, &twice), &twice).is_allow());
+    assert_eq!(
+        decide(&v, &s, &request(&s, &twice), &twice).reasons(),
+        [Reason::FrequencyExhausted {
+            next_allowed: t0.plus_secs(30 * DAY)
+        }]
+    );
+
+    // The head signed before the restart is consistent with the one signed after.
+    let new_head = store.sign_head(&key, op, s.now).expect("new head");
+    let old = SignedTreeHead::verify(&head, op, &key.verifying_key()).expect("old head");
+    let new = SignedTreeHead::verify(&new_head, op, &key.verifying_key()).expect("new head");
+    assert_eq!(old.tree_size(), 4);
+    assert_eq!(new.tree_size(), store.log_size().expect("size"));
+    let proof = store
+        .consistency_proof(old.tree_size(), new.tree_size())
+        .expect("consistency proof");
+    compare_heads(&old, &new, Some(&proof)).expect("consistent heads");
+    verify_consistency(
+        old.tree_size(),
+        new.tree_size(),
+        &proof.path,
+        &old.root_hash(),
+        &new.root_hash(),
+    )
+    .expect("consistent");
+    assert_eq!(store.latest_head(), Ok(Some(new_head)));
+}
+
+/// Request ids are remembered until their `forget_after` (issue time + 300 s + 120 s), across
+/// a restart, then pruned by the next use, as in the in-memory ledger.
+#[test]
+fn request_ids_are_pruned_after_they_expire() {
+    let dir = TempDir::new("prune");
+    let mut s = Scenario::canteen();
+    let ids = receipt_ids();
+    let g = grant(&s, TWICE_A_MONTH);
+    let first = request(&s, &g);
+    {
+        let store = open(&dir.db());
+        let v = verifier(&s, &store, &ids);
+        assert!(decide(&v, &s, &first, &g).is_allow());
+        assert_eq!(store.remembered_requests(), Ok(1));
+    }
+    let store = open(&dir.db());
+    assert_eq!(store.remembered_requests(), Ok(1));
+    // At the last second it must be remembered, a use does not prune it.
+    s.now = s.now.plus_secs(420);
+    let other = grant(&s, AccessPattern::MONTHLY);
+    let v = verifier(&s, &store, &ids);
+    assert!(decide(&v, &s, &request(&s, &other), &other).is_allow());
+    assert_eq!(store.remembered_requests(), Ok(2));
+    // One second later the next use prunes it; the old request is now only too old.
+    s.now = s.now.plus_secs(1);
+    let third = grant(&s, AccessPattern::MONTHLY);
+    assert!(decide(&v, &s, &request(&s, &third), &third).is_allow());
+    assert_eq!(store.remembered_requests(), Ok(2));
+    assert_eq!(decide(&v, &s, &first, &g).codes(), ["request_too_old"]);
+}
+
+/// A backup taken while the store serves is a consistent copy that opens with the same log.
+#[test]
+fn a_backup_opens_with_the_same_log() {
+    let dir = TempDir::new("backup");
+    let s = Scenario::canteen();
+    let (key, op) = operator();
+    let store = open(&dir.db());
+    let size = some_history(&s, &store);
+    let head = store.sign_head(&key, op, s.now).expect("head");
+    let copy = dir.0.join("copy.db");
+    store.backup(&copy).expect("backup");
+    assert!(matches!(store.backup(&copy), Err(LedgerError::Unavailable(_))));
+    let restored = open(&copy);
+    assert_eq!(restored.log_size(), Ok(size));
+    assert_eq!(restored.log_root_at(size), store.log_root_at(size));
+    assert_eq!(restored.latest_head(), Ok(Some(head)));
+}
+
+// ------------------------------------------------------------------------------ corruption
+
+/// An entry changed by hand is refused when the store opens, whether its leaf hash was left
+/// as it was (the row fails its own check) or recomputed (the log no longer matches the head
+/// signed over it).
+#[test]
+fn an_edited_log_entry_is_refused_on_open() {
+    let dir = TempDir::new("edited-entry");
+    let s = Scenario::canteen();
+    let (key, op) = operator();
+    {
+        let store = open(&dir.db());
+        some_history(&s, &store);
+        store.sign_head(&key, op, s.now).expect("head");
+    }
+    let db = dir.db();
+    let mut entry = blob(&db, "SELECT entry FROM log WHERE idx = 1");
+    let last = entry.len() - 1;
+    entry[last] ^= 1;
+    set_blob(&db, "UPDATE log SET entry = ?1 WHERE idx = 1", &entry);
+    match SqliteStore::open(&db) {
+        Err(OpenError::Log(LogError::Storage(LedgerError::Corrupt(m)))) => {
+            assert!(m.contains("log entry 1 does not match"), "{m}")
+        }
+        other => panic!("expected a corrupt entry, got {other:?}"),
+    }
+    // The leaf hash recomputed to match: the signed head catches it.
+    set_blob(
+        &db,
+        "UPDATE log SET leaf = ?1 WHERE idx = 1",
+        leaf_hash(&entry).as_bytes(),
+    );
+    assert!(matches!(
+        SqliteStore::open(&db),
+        Err(OpenError::Log(LogError::InconsistentWithSignedHead {
+            size: 5,
+            signed_size: 5,
+            ..
+        }))
+    ));
+}
+
+/// A log whose last entries were deleted is refused if it is shorter than the head signed
+/// over it; an entry deleted in the middle is a gap, refused with or without a head.
+#[test]
+fn a_truncated_log_is_refused_on_open() {
+    let dir = TempDir::new("truncated");
+    let s = Scenario::canteen();
+    let (key, op) = operator();
+    {
+        let store = open(&dir.db());
+        assert_eq!(some_history(&s, &store), 5);
+        store.sign_head(&key, op, s.now).expect("head");
+    }
+    let db = dir.db();
+    let copy = dir.0.join("gap.db");
+    std::fs::copy(&db, &copy).expect("copy");
+    edit(&db, "DELETE FROM log WHERE idx >= 3");
+    match SqliteStore::open(&db) {
+        Err(e @ OpenError::Log(LogError::InconsistentWithSignedHead { .. })) => {
+            assert!(
+                matches!(
+                    e,
+                    OpenError::Log(LogError::InconsistentWithSignedHead {
+                        size: 3,
+                        signed_size: 5,
+                        ..
+                    })
+                ),
+                "{e}"
+            );
+            assert!(e.to_string().contains("last head it signed (size 5)"), "{e}");
+        }
+        other => panic!("expected a log inconsistent with its head, got {other:?}"),
+    }
+    edit(&copy, "DELETE FROM head; DELETE FROM log WHERE idx = 2");
+    match SqliteStore::open(&copy) {
+        Err(OpenError::Log(LogError::Storage(LedgerError::Corrupt(m)))) => {
+            assert!(m.contains("entries are missing"), "{m}")
+        }
+        other => panic!("expected a gap, got {other:?}"),
+    }
+}
+
+/// A basis row changed by hand, or copied to another basis's key, is refused when read: the
+/// decision on it is denied with `ledger_unavailable` carrying a corrupt-ledger error, and a
+/// statement about it is not applied; other bases are unaffected.
+#[test]
+fn an_edited_or_moved_basis_row_is_refused_when_read() {
+    let dir = TempDir::new("basis-row");
+    let s = Scenario::canteen();
+    let ids = receipt_ids();
+    let (edited, moved_to, untouched) = (
+        grant(&s, AccessPattern::MONTHLY),
+        grant(&s, TWICE_A_MONTH),
+        grant(&s, TWICE_A_MONTH),
+    );
+    {
+        let store = open(&dir.db());
+        let v = verifier(&s, &store, &ids);
+        for g in [&edited, &moved_to, &untouched] {
+            assert!(decide(&v, &s, &request(&s, g), g).is_allow());
+        }
+    }
+    let db = dir.db();
+    let (k_edited, k_moved) = (key_of(&s, &edited), key_of(&s, &moved_to));
+    let select = |k: &BasisKey| {
+        let c = Connection::open(&db).expect("open");
+        c.query_row("SELECT value FROM bases WHERE key = ?1", [&k.to_bytes()[..]], |r| {
+            r.get::<_, Vec<u8>>(0)
+        })
+        .expect("a basis row")
+    };
+    // Edited: the use count 1 becomes 0 (a plausible state, so only the seal catches it).
+    let mut value = select(&k_edited);
+    assert_eq!(value[21], 1, "the count's last byte");
+    value[21] = 0;
+    let update = |k: &BasisKey, v: &[u8]| {
+        let c = Connection::open(&db).expect("open");
+        let n = c
+            .execute(
+                "UPDATE bases SET value = ?1 WHERE key = ?2",
+                rusqlite::params![v, &k.to_bytes()[..]],
+            )
+            .expect("update");
+        assert_eq!(n, 1);
+    };
+    update(&k_edited, &value);
+    // Moved: another basis's (valid) row copied over this one's.
+    update(&k_moved, &select(&key_of(&s, &untouched)));
+
+    let store = open(&dir.db());
+    let v = verifier(&s, &store, &ids);
+    for (g, k) in [(&edited, &k_edited), (&moved_to, &k_moved)] {
+        assert!(matches!(store.status(k), Err(LedgerError::Corrupt(m)) if m.contains("bases")));
+        let size = store.log_size().expect("size");
+        let m = only_unavailable(&decide(&v, &s, &request(&s, g), g), true);
+        assert!(m.contains("a row of bases"), "{m}");
+        // The denial is logged; nothing else.
+        assert_eq!(store.log_size(), Ok(size + 1));
+        assert!(matches!(
+            v.apply_statement(&s.statement(g, Action::Revoke, s.parent), Basis::Signed(g), s.now),
+            Err(StatementRefusal::LedgerUnavailable(LedgerError::Corrupt(_)))
+        ));
+    }
+    assert!(decide(&v, &s, &request(&s, &untouched), &untouched).is_allow());
+}
+
+/// A store written by a newer version of the library is refused, read-write or read-only.
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = TempDir::new("schema");
+    drop(open(&dir.db()));
+    edit(&dir.db(), "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+    for result in [
+        SqliteStore::open(dir.db()),
+        SqliteStore::open_read_only(dir.db()),
+    ] {
+        match result {
+            Err(e @ OpenError::SchemaTooNew { .. }) => {
+                assert!(matches!(
+                    e,
+                    OpenError::SchemaTooNew {
+                        found: 2,
+                        supported: 1
+                    }
+                ));
+                assert!(e.to_string().contains("upgrade the library"), "{e}");
+            }
+            other => panic!("expected SchemaTooNew, got {other:?}"),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ faults
+
+/// A store opened read-only (`SQLITE_OPEN_READ_ONLY`: chmod does not stop root, which tests
+/// may run as) cannot record anything: every decision is denied with `ledger_unavailable`,
+/// whether it fails at the first sighting or at the commit, statements are not applied, the
+/// log does not grow, and its entries and proofs are still served. Opened read-write again,
+/// the one-time grants are usable, once.
+#[test]
+fn a_read_only_store_denies_and_records_nothing() {
+    let dir = TempDir::new("read-only");
+    let s = Scenario::canteen();
+    let ids = receipt_ids();
+    let (unseen, seen) = (
+        grant(&s, AccessPattern::OneTime),
+        grant(&s, AccessPattern::OneTime),
+    );
+    let size = {
+        let store = open(&dir.db());
+        let size = some_history(&s, &store);
+        // `seen` has a first sighting, so its decision gets as far as the commit.
+        store
+            .record_existence(key_of(&s, &seen), Digest::of(&seen), s.now)
+            .expect("sighting");
+        size
+    };
+    {
+        let store = SqliteStore::open_read_only(dir.db()).expect("read-only open");
+        let v = verifier(&s, &store, &ids);
+        for g in [&unseen, &seen] {
+            let m = only_unavailable(&decide(&v, &s, &request(&s, g), g), false);
+            assert!(m.contains("readonly"), "{m}");
+            assert!(matches!(
+                v.apply_statement(&s.statement(g, Action::Pause, s.parent), Basis::Signed(g), s.now),
+                Err(StatementRefusal::LedgerUnavailable(LedgerError::Unavailable(_)))
+            ));
+        }
+        assert_eq!(store.log_size(), Ok(size));
+        assert!(store.log_entry(size - 1).is_ok());
+        assert!(store.inclusion_proof(0, size).is_ok());
+        assert_eq!(store.first_seen(&Digest::of(&unseen)), Ok(None));
+    }
+    let store = open(&dir.db());
+    let v = verifier(&s, &store, &ids);
+    for g in [&unseen, &seen] {
+        assert!(decide(&v, &s, &request(&s, g), g).is_allow());
+        assert_eq!(
+            decide(&v, &s, &request(&s, g), g).reasons(),
+            [Reason::OneTimeUsed]
+        );
+    }
+}
+
+/// A full database (`max_page_count` capped at the current size): once the log cannot take
+/// an entry, every decision is denied with `ledger_unavailable` and nothing is recorded — no
+/// receipt, no use, no denial entry — and a statement is not applied; once the cap is lifted,
+/// every one-time grant of the window is usable, exactly once.
+#[test]
+fn a_full_database_denies_records_nothing_and_recovers() {
+    let dir = TempDir::new("full");
+    let s = Scenario::canteen();
+    let ids = receipt_ids();
+    let store = open(&dir.db());
+    some_history(&s, &store);
+    let v = verifier(&s, &store, &ids);
+    let pages = store.set_max_pages(1).expect("cap");
+    assert!(pages > 1, "the cap cannot go below the current size ({pages})");
+
+    // Fill the room left until a denial's entry no longer fits in the log's last page; the
+    // entries of the window's decisions (receipts, same-sized denials) cannot fit either.
+    let mut filled = false;
+    for _ in 0..500 {
+        let g = grant(&s, AccessPattern::OneTime);
+        let before = store.log_size().expect("size");
+        let d = decide(&v, &s, &request(&s, &g), &g);
+        if store.log_size() == Ok(before) {
+            only_unavailable(&d, false);
+            filled = true;
+            break;
+        }
+    }
+    assert!(filled, "the capped database never filled");
+
+    let size = store.log_size().expect("size");
+    let window: Vec<Vec<u8>> = (0..10).map(|_| grant(&s, AccessPattern::OneTime)).collect();
+    for g in &window {
+        let m = only_unavailable(&decide(&v, &s, &request(&s, g), g), false);
+        assert!(m.contains("full"), "{m}");
+        assert_eq!(store.log_size(), Ok(size), "nothing appended");
+    }
+    let paused = &window[0];
+    assert!(matches!(
+        v.apply_statement(&s.statement(paused, Action::Pause, s.parent), Basis::Signed(paused), s.now),
+        Err(StatementRefusal::LedgerUnavailable(LedgerError::Unavailable(_)))
+    ));
+
+    // The fault ends.
+    store.set_max_pages(u32::MAX).expect("uncap");
+    for (i, g) in window.iter().enumerate() {
+        let d = decide(&v, &s, &request(&s, g), g);
+        let receipt = d.allowed().and_then(|a| a.receipt()).expect("allowed").to_vec();
+        assert_eq!(store.log_size(), Ok(size + 2 * i as u64 + 1));
+        let logged = store.log_entry(size + 2 * i as u64).expect("entry");
+        assert_eq!(
+            LogEntry::from_bytes(&logged).expect("entry").signed_bytes(),
+            Some(&receipt[..])
+        );
+        assert_eq!(
+            decide(&v, &s, &request(&s, g), g).reasons(),
+            [Reason::OneTimeUsed]
+        );
+    }
+    // Reopened, the log is whole.
+    let size = store.log_size().expect("size");
+    drop(store);
+    assert_eq!(open(&dir.db()).log_size(), Ok(size));
+}
