@@ -525,6 +525,17 @@ fn a_log_proof_of_earlier_existence_saves_an_honest_grant() {
             timestamp: s.now.plus_secs(121)
         })
     );
+    // A head at exactly the tolerance counts (it proves nothing earlier than the sighting
+    // already kept, which stays).
+    let edge_head = log.sign_head(s.key(s.dgfip), s.dgfip, s.now.plus_secs(120));
+    let edge = ExistenceEvidence {
+        head: &edge_head,
+        ..evidence
+    };
+    assert_eq!(
+        verifier.record_existence(Basis::Signed(&grant), &edge, &[s.dgfip], s.now),
+        Ok(s.now)
+    );
     let first_seen = s.now.minus_secs(2 * DAY).plus_secs(60);
     assert_eq!(
         verifier.record_existence(Basis::Signed(&grant), &evidence, &[s.dgfip], s.now),

@@ -144,6 +144,39 @@ fn bad_signature() {
     );
 }
 
+/// A denial's messages are what a person reads: each names the object and the facts.
+#[test]
+fn messages_name_the_object_and_the_facts() {
+    let s = Scenario::canteen();
+    let mut grant = default_grant(&s);
+    let last = grant.len() - 10;
+    grant[last] ^= 0x80;
+    let mut req = s.sign_request(&s.request(&grant));
+    let last = req.len() - 1;
+    req[last] ^= 0x01;
+    let messages: Vec<String> = s
+        .decide(&req, &grant)
+        .reasons()
+        .iter()
+        .map(Reason::to_string)
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "the request's signature is invalid",
+            "the grant or habilitation's signature is invalid"
+        ]
+    );
+    let d = s.decide(&s.sign_request(&s.request(&grant)), b"\x01");
+    assert!(
+        d.reasons()[0]
+            .to_string()
+            .starts_with("the grant or habilitation is malformed: "),
+        "{}",
+        d.reasons()[0]
+    );
+}
+
 #[test]
 fn bad_signature_on_basis() {
     let s = Scenario::canteen();

@@ -42,6 +42,17 @@ fn a_statement_at_exactly_the_skew_tolerance_is_applied_one_second_more_is_not()
 }
 
 #[test]
+fn a_verifier_keeps_the_policy_it_is_given() {
+    let s = Scenario::canteen();
+    let policy = consentry::decision::Policy {
+        max_skew_secs: 7,
+        max_request_age_secs: 11,
+    };
+    assert_eq!(s.verifier().with_policy(policy).policy(), policy);
+    assert_ne!(s.verifier().policy(), policy);
+}
+
+#[test]
 fn a_mandate_counts_only_for_a_consent_manager() {
     let mut s = Scenario::canteen();
     let grant = default_grant(&s);
