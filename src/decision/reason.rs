@@ -337,8 +337,6 @@ impl Reason {
     }
 
     /// The position of this reason's variant in the enum: the order of a denial's reasons.
-    /// Reasons of the same variant keep the order the verifier finds them in (the sort is
-    /// stable), which is the request's before the basis's.
     pub(crate) fn rank(&self) -> u8 {
         match self {
             Reason::Malformed { .. } => 0,
@@ -373,6 +371,21 @@ impl Reason {
             Reason::FrequencyExhausted { .. } => 29,
             Reason::LedgerUnavailable { .. } => 30,
         }
+    }
+
+    /// The sort key of a denial's reasons: variant order, then the request before the basis
+    /// (before a statement) for reasons of the same variant.
+    pub(crate) fn order_key(&self) -> (u8, u8) {
+        let object = match self {
+            Reason::Malformed { object, .. }
+            | Reason::WrongKind { object, .. }
+            | Reason::UnknownKey { object, .. }
+            | Reason::BadSignature { object }
+            | Reason::KeyNotValid { object, .. }
+            | Reason::SignerNotEntitled { object, .. } => *object as u8,
+            _ => 0,
+        };
+        (self.rank(), object)
     }
 
     /// A stable snake_case code for logs, JSON and bindings.
@@ -601,7 +614,7 @@ mod tests {
                 object: Subject::Request,
             },
         ];
-        reasons.sort_by_key(Reason::rank);
+        reasons.sort_by_key(Reason::order_key);
         let objects: Vec<_> = reasons
             .iter()
             .map(|r| match r {

@@ -322,7 +322,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                     .into_iter()
                     .flatten()
                     .collect();
-                reasons.sort_by_key(Reason::rank);
+                reasons.sort_by_key(Reason::order_key);
                 return deny(reasons, record);
             }
         };
@@ -341,7 +341,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             }),
         }
         if !reasons.is_empty() {
-            reasons.sort_by_key(Reason::rank);
+            reasons.sort_by_key(Reason::order_key);
             return deny(reasons, record);
         }
         // Commit point: the use (and the receipt's log entry) recorded atomically, then allowed.
@@ -378,7 +378,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                             (_, _) => Reason::ReplayedRequest { id: r.id },
                         })
                         .collect();
-                    reasons.sort_by_key(Reason::rank);
+                    reasons.sort_by_key(Reason::order_key);
                     reasons
                 }
             };
