@@ -13,13 +13,13 @@ use consentry::log::{
     EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
     verify_consistency, verify_inclusion,
 };
-use consentry::signed::{SignedPayload, Verified};
+use consentry::signed::Verified;
 use consentry::statement::Action;
 use consentry::store::OpenError;
 use consentry::store::sqlite::SqliteStore;
 use consentry::terms::{AccessPattern, DataRange};
 use consentry::testing::{Scenario, canteen_purpose, key_for, party_for, rfr};
-use consentry::{Digest, SigningKey, Timestamp};
+use consentry::{Digest, SigningKey};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -165,7 +165,11 @@ fn some_history(s: &Scenario, store: &SqliteStore) -> u64 {
     }
     let g = grant(s, AccessPattern::MONTHLY);
     assert_eq!(
-        v.apply_statement(&s.statement(&g, Action::Pause, s.parent), Basis::Signed(&g), s.now),
+        v.apply_statement(
+            &s.statement(&g, Action::Pause, s.parent),
+            Basis::Signed(&g),
+            s.now
+        ),
         Ok(Status::Paused { since: s.now })
     );
     assert_eq!(
@@ -192,10 +196,11 @@ fn state_and_log_survive_a_restart() {
     let paused = grant(&s, AccessPattern::MONTHLY);
     let later = grant(&s, AccessPattern::MONTHLY);
     let replayed = s.sign_request(&s.request(&twice));
-    let replayed_id = consentry::signed::Unverified::<consentry::request::Request>::parse(&replayed)
-        .expect("a request")
-        .claims()
-        .id;
+    let replayed_id =
+        consentry::signed::Unverified::<consentry::request::Request>::parse(&replayed)
+            .expect("a request")
+            .claims()
+            .id;
     let ids = receipt_ids();
 
     let (head, size, root, entries) = {
@@ -223,7 +228,9 @@ fn state_and_log_survive_a_restart() {
         assert!(decide(&v, &s, &request(&s, &later), &later).is_allow());
         let size = store.log_size().expect("size");
         assert_eq!(size, 5, "three receipts and two statements");
-        let entries: Vec<Vec<u8>> = (0..size).map(|i| store.log_entry(i).expect("entry")).collect();
+        let entries: Vec<Vec<u8>> = (0..size)
+            .map(|i| store.log_entry(i).expect("entry"))
+            .collect();
         (head, size, store.log_root_at(size).expect("root"), entries)
     };
 
@@ -257,8 +264,14 @@ fn state_and_log_survive_a_restart() {
         Ok(Some(t0)),
         "the first sighting, not the time of the next decision"
     );
-    assert_eq!(store.status(&key_of(&s, &revoked)), Ok(Status::Revoked { at: t0 }));
-    assert_eq!(store.status(&key_of(&s, &paused)), Ok(Status::Paused { since: t0 }));
+    assert_eq!(
+        store.status(&key_of(&s, &revoked)),
+        Ok(Status::Revoked { at: t0 })
+    );
+    assert_eq!(
+        store.status(&key_of(&s, &paused)),
+        Ok(Status::Paused { since: t0 })
+    );
     assert_eq!(store.remembered_requests(), Ok(3));
 
     let v = verifier(&s, &store, &ids);
@@ -334,9 +347,40 @@ fn request_ids_are_pruned_after_they_expire() {
     // One second later the next use prunes it; the old request is now only too old.
     s.now = s.now.plus_secs(1);
     let third = grant(&s, AccessPattern::MONTHLY);
+    let v = verifier(&s, &store, &ids);
     assert!(decide(&v, &s, &request(&s, &third), &third).is_allow());
     assert_eq!(store.remembered_requests(), Ok(2));
     assert_eq!(decide(&v, &s, &first, &g).codes(), ["request_too_old"]);
+}
+
+/// A first sighting is on disk once the decision or statement that made it returns, even when
+/// nothing else is written: a denial without receipts, a statement refused.
+#[test]
+fn first_sightings_are_on_disk_when_the_call_returns() {
+    let dir = TempDir::new("sightings");
+    let mut s = Scenario::canteen();
+    let (denied, stated) = (
+        grant(&s, AccessPattern::MONTHLY),
+        grant(&s, AccessPattern::MONTHLY),
+    );
+    let stale = request(&s, &denied);
+    s.now = s.now.plus_secs(400);
+    {
+        let store = open(&dir.db());
+        // No receipts: the denial logs nothing.
+        let v = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &store);
+        assert_eq!(decide(&v, &s, &stale, &denied).codes(), ["request_too_old"]);
+        let by_consumer = s.statement(&stated, Action::Revoke, s.mairie);
+        assert_eq!(
+            v.apply_statement(&by_consumer, Basis::Signed(&stated), s.now),
+            Err(StatementRefusal::NotEntitled { signer: s.mairie })
+        );
+        assert_eq!(store.log_size(), Ok(0));
+    }
+    let store = open(&dir.db());
+    for g in [&denied, &stated] {
+        assert_eq!(store.first_seen(&Digest::of(g)), Ok(Some(s.now)));
+    }
 }
 
 /// A backup taken while the store serves is a consistent copy that opens with the same log.
@@ -350,11 +394,77 @@ fn a_backup_opens_with_the_same_log() {
     let head = store.sign_head(&key, op, s.now).expect("head");
     let copy = dir.0.join("copy.db");
     store.backup(&copy).expect("backup");
-    assert!(matches!(store.backup(&copy), Err(LedgerError::Unavailable(_))));
+    assert!(matches!(
+        store.backup(&copy),
+        Err(LedgerError::Unavailable(_))
+    ));
     let restored = open(&copy);
     assert_eq!(restored.log_size(), Ok(size));
     assert_eq!(restored.log_root_at(size), store.log_root_at(size));
     assert_eq!(restored.latest_head(), Ok(Some(head)));
+}
+
+/// Concurrent decisions on one grant, started together on a barrier, land in the same group
+/// commits: a one-time grant is allowed exactly once and a grant of two uses exactly twice,
+/// the others are denied with the quota's reason, and the log holds one receipt per allow.
+#[test]
+fn concurrent_decisions_respect_quotas_in_group_commits() {
+    const THREADS: usize = 8;
+    let dir = TempDir::new("concurrent");
+    let s = Scenario::canteen();
+    let ids = receipt_ids();
+    let store = open(&dir.db());
+    let key = s.key(s.dgfip);
+    for (round, (access, max)) in [(AccessPattern::OneTime, 1), (TWICE_A_MONTH, 2)]
+        .into_iter()
+        .cycle()
+        .take(20)
+        .enumerate()
+    {
+        let g = grant(&s, access);
+        let requests: Vec<Vec<u8>> = (0..THREADS).map(|_| request(&s, &g)).collect();
+        let size = store.log_size().expect("size");
+        let barrier = std::sync::Barrier::new(THREADS);
+        let (provider, directory, ceilings, now) =
+            (s.verifier_provider, &s.directory, &s.ceilings, s.now);
+        let decisions: Vec<Decision> = std::thread::scope(|scope| {
+            let handles: Vec<_> = requests
+                .iter()
+                .map(|r| {
+                    let (barrier, ids, store, g) = (&barrier, &ids, &store, &g);
+                    scope.spawn(move || {
+                        let v = Verifier::new(provider, directory, ceilings, store)
+                            .with_receipts(Receipts { key, ids });
+                        barrier.wait();
+                        v.decide(r, Basis::Signed(g), now)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a decision"))
+                .collect()
+        });
+        let allowed = decisions.iter().filter(|d| d.is_allow()).count();
+        assert_eq!(allowed, max, "round {round}");
+        let quota = if max == 1 {
+            Reason::OneTimeUsed
+        } else {
+            Reason::FrequencyExhausted {
+                next_allowed: s.now.plus_secs(30 * DAY),
+            }
+        };
+        for d in decisions.iter().filter(|d| !d.is_allow()) {
+            assert_eq!(d.reasons(), std::slice::from_ref(&quota), "round {round}");
+        }
+        let receipts = (size..store.log_size().expect("size"))
+            .filter(|&i| {
+                let e = LogEntry::from_bytes(&store.log_entry(i).expect("entry")).expect("entry");
+                e.kind() == EntryKind::Receipt
+            })
+            .count();
+        assert_eq!(receipts, max, "round {round}: one receipt per allow");
+    }
 }
 
 // ------------------------------------------------------------------------------ corruption
@@ -428,7 +538,10 @@ fn a_truncated_log_is_refused_on_open() {
                 ),
                 "{e}"
             );
-            assert!(e.to_string().contains("last head it signed (size 5)"), "{e}");
+            assert!(
+                e.to_string().contains("last head it signed (size 5)"),
+                "{e}"
+            );
         }
         other => panic!("expected a log inconsistent with its head, got {other:?}"),
     }
@@ -465,9 +578,11 @@ fn an_edited_or_moved_basis_row_is_refused_when_read() {
     let (k_edited, k_moved) = (key_of(&s, &edited), key_of(&s, &moved_to));
     let select = |k: &BasisKey| {
         let c = Connection::open(&db).expect("open");
-        c.query_row("SELECT value FROM bases WHERE key = ?1", [&k.to_bytes()[..]], |r| {
-            r.get::<_, Vec<u8>>(0)
-        })
+        c.query_row(
+            "SELECT value FROM bases WHERE key = ?1",
+            [&k.to_bytes()[..]],
+            |r| r.get::<_, Vec<u8>>(0),
+        )
         .expect("a basis row")
     };
     // Edited: the use count 1 becomes 0 (a plausible state, so only the seal catches it).
@@ -498,7 +613,11 @@ fn an_edited_or_moved_basis_row_is_refused_when_read() {
         // The denial is logged; nothing else.
         assert_eq!(store.log_size(), Ok(size + 1));
         assert!(matches!(
-            v.apply_statement(&s.statement(g, Action::Revoke, s.parent), Basis::Signed(g), s.now),
+            v.apply_statement(
+                &s.statement(g, Action::Revoke, s.parent),
+                Basis::Signed(g),
+                s.now
+            ),
             Err(StatementRefusal::LedgerUnavailable(LedgerError::Corrupt(_)))
         ));
     }
@@ -510,7 +629,10 @@ fn an_edited_or_moved_basis_row_is_refused_when_read() {
 fn a_newer_schema_is_refused() {
     let dir = TempDir::new("schema");
     drop(open(&dir.db()));
-    edit(&dir.db(), "UPDATE meta SET value = 2 WHERE key = 'schema_version'");
+    edit(
+        &dir.db(),
+        "UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+    );
     for result in [
         SqliteStore::open(dir.db()),
         SqliteStore::open_read_only(dir.db()),
@@ -563,15 +685,26 @@ fn a_read_only_store_denies_and_records_nothing() {
             let m = only_unavailable(&decide(&v, &s, &request(&s, g), g), false);
             assert!(m.contains("readonly"), "{m}");
             assert!(matches!(
-                v.apply_statement(&s.statement(g, Action::Pause, s.parent), Basis::Signed(g), s.now),
-                Err(StatementRefusal::LedgerUnavailable(LedgerError::Unavailable(_)))
+                v.apply_statement(
+                    &s.statement(g, Action::Pause, s.parent),
+                    Basis::Signed(g),
+                    s.now
+                ),
+                Err(StatementRefusal::LedgerUnavailable(
+                    LedgerError::Unavailable(_)
+                ))
             ));
         }
         assert_eq!(store.log_size(), Ok(size));
         assert!(store.log_entry(size - 1).is_ok());
         assert!(store.inclusion_proof(0, size).is_ok());
-        assert_eq!(store.first_seen(&Digest::of(&unseen)), Ok(None));
     }
+    // Nothing reached the file, not even a first sighting (kept in memory only, as it could
+    // not be committed).
+    let again = SqliteStore::open_read_only(dir.db()).expect("read-only open");
+    assert_eq!(again.first_seen(&Digest::of(&unseen)), Ok(None));
+    assert_eq!(again.log_size(), Ok(size));
+    drop(again);
     let store = open(&dir.db());
     let v = verifier(&s, &store, &ids);
     for g in [&unseen, &seen] {
@@ -596,7 +729,10 @@ fn a_full_database_denies_records_nothing_and_recovers() {
     some_history(&s, &store);
     let v = verifier(&s, &store, &ids);
     let pages = store.set_max_pages(1).expect("cap");
-    assert!(pages > 1, "the cap cannot go below the current size ({pages})");
+    assert!(
+        pages > 1,
+        "the cap cannot go below the current size ({pages})"
+    );
 
     // Fill the room left until a denial's entry no longer fits in the log's last page; the
     // entries of the window's decisions (receipts, same-sized denials) cannot fit either.
@@ -622,15 +758,25 @@ fn a_full_database_denies_records_nothing_and_recovers() {
     }
     let paused = &window[0];
     assert!(matches!(
-        v.apply_statement(&s.statement(paused, Action::Pause, s.parent), Basis::Signed(paused), s.now),
-        Err(StatementRefusal::LedgerUnavailable(LedgerError::Unavailable(_)))
+        v.apply_statement(
+            &s.statement(paused, Action::Pause, s.parent),
+            Basis::Signed(paused),
+            s.now
+        ),
+        Err(StatementRefusal::LedgerUnavailable(
+            LedgerError::Unavailable(_)
+        ))
     ));
 
     // The fault ends.
     store.set_max_pages(u32::MAX).expect("uncap");
     for (i, g) in window.iter().enumerate() {
         let d = decide(&v, &s, &request(&s, g), g);
-        let receipt = d.allowed().and_then(|a| a.receipt()).expect("allowed").to_vec();
+        let receipt = d
+            .allowed()
+            .and_then(|a| a.receipt())
+            .expect("allowed")
+            .to_vec();
         assert_eq!(store.log_size(), Ok(size + 2 * i as u64 + 1));
         let logged = store.log_entry(size + 2 * i as u64).expect("entry");
         assert_eq!(
@@ -646,4 +792,334 @@ fn a_full_database_denies_records_nothing_and_recovers() {
     let size = store.log_size().expect("size");
     drop(store);
     assert_eq!(open(&dir.db()).log_size(), Ok(size));
+}
+
+// ------------------------------------------------------------------------------ crash
+
+/// The child's database path and run number (set by the parent only).
+const CHILD_DB: &str = "CONSENTRY_CRASH_CHILD_DB";
+const CHILD_RUN: &str = "CONSENTRY_CRASH_CHILD_RUN";
+/// Threads deciding at once in the child, so that kills land in group commits.
+const CHILD_THREADS: u64 = 4;
+
+/// What the child does with the `n`-th grant of a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plan {
+    /// Three requests on a one-time grant: at most one allowed.
+    OneTime,
+    /// Three requests on a grant of two uses a month: at most two allowed.
+    Twice,
+    /// A pause.
+    Pause,
+    /// A request on a monthly grant, then a revocation.
+    UseThenRevoke,
+}
+
+fn plan(n: u64) -> Plan {
+    match n % 4 {
+        0 => Plan::OneTime,
+        1 => Plan::Twice,
+        2 => Plan::Pause,
+        _ => Plan::UseThenRevoke,
+    }
+}
+
+impl Plan {
+    fn access(self) -> AccessPattern {
+        match self {
+            Plan::OneTime => AccessPattern::OneTime,
+            Plan::Twice => TWICE_A_MONTH,
+            Plan::Pause | Plan::UseThenRevoke => AccessPattern::MONTHLY,
+        }
+    }
+
+    fn max_uses(self) -> usize {
+        match self {
+            Plan::OneTime | Plan::UseThenRevoke => 1,
+            Plan::Twice => 2,
+            Plan::Pause => 0,
+        }
+    }
+}
+
+/// The id of grant `n` of thread `thread` in run `run`: the parent rebuilds the grant (signing
+/// is deterministic) and reads the plan back from it.
+fn crash_grant(s: &Scenario, run: u64, thread: u64, n: u64) -> Vec<u8> {
+    grant_with(
+        s,
+        Uuid::from_u64_pair((run << 8) | thread, n),
+        plan(n).access(),
+    )
+}
+
+/// A request with a chosen id (the scenario's own ids restart in every process).
+fn request_with(s: &Scenario, grant: &[u8], id: Uuid) -> Vec<u8> {
+    let mut r = s.request(grant);
+    r.id = RequestId(id);
+    s.sign_request(&r)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// The child: opens the store and, in several threads, decides and applies statements with
+/// receipts on for ever, printing one line per completed operation (ending in `end`, so that a
+/// line cut by the kill is not taken as acknowledged), and a signed head now and then. Only
+/// runs when started by `crash_recovery_survives_kills`.
+#[test]
+#[ignore = "run by crash_recovery_survives_kills in a child process"]
+fn crash_child() {
+    let (Ok(db), Ok(run)) = (std::env::var(CHILD_DB), std::env::var(CHILD_RUN)) else {
+        return;
+    };
+    let run: u64 = run.parse().expect("a run number");
+    let store = open(Path::new(&db));
+    let out = std::sync::Mutex::new(std::io::stdout());
+    let say = |line: String| {
+        let mut out = out.lock().unwrap_or_else(|p| p.into_inner());
+        writeln!(out, "{line} end").expect("stdout");
+        out.flush().expect("stdout");
+    };
+    // On a line of its own: the test harness has begun one ("test crash_child ... ").
+    say("\nready".into());
+    std::thread::scope(|scope| {
+        for thread in 0..CHILD_THREADS {
+            let (store, say) = (&store, &say);
+            scope.spawn(move || child_thread(store, run, thread, say));
+        }
+    });
+}
+
+fn child_thread(store: &SqliteStore, run: u64, thread: u64, say: &(dyn Fn(String) + Sync)) {
+    let s = Scenario::canteen();
+    let next = AtomicU64::new(0);
+    let ids =
+        move || Uuid::from_u64_pair((run << 8) | thread, next.fetch_add(1, Ordering::Relaxed));
+    let v = verifier(&s, store, &ids);
+    let (key, op) = operator();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for n in 0.. {
+        if Instant::now() > deadline {
+            break;
+        }
+        let g = crash_grant(&s, run, thread, n);
+        let request = |k: u64| {
+            let id = Uuid::from_u64_pair((1 << 63) | (run << 8) | thread, (n << 4) | k);
+            request_with(&s, &g, id)
+        };
+        let allow = |k: u64| {
+            let d = v.decide(&request(k), Basis::Signed(&g), s.now);
+            if let Some(receipt) = d.allowed().and_then(|a| a.receipt()) {
+                say(format!("allow {}", to_hex(receipt)));
+            }
+        };
+        match plan(n) {
+            Plan::OneTime | Plan::Twice => (0..3).for_each(allow),
+            Plan::Pause => {
+                let pause = s.statement(&g, Action::Pause, s.parent);
+                if v.apply_statement(&pause, Basis::Signed(&g), s.now).is_ok() {
+                    say(format!("paused {run} {thread} {n}"));
+                }
+            }
+            Plan::UseThenRevoke => {
+                allow(0);
+                let revoke = s.statement(&g, Action::Revoke, s.parent);
+                if v.apply_statement(&revoke, Basis::Signed(&g), s.now).is_ok() {
+                    say(format!("revoked {run} {thread} {n}"));
+                }
+            }
+        }
+        if thread == 0 && n % 6 == 5 {
+            if let Ok(head) = store.sign_head(&key, op, s.now) {
+                say(format!("head {}", to_hex(&head)));
+            }
+        }
+    }
+}
+
+/// Kills a child that decides, applies statements and signs heads, at a random moment, again
+/// and again, and checks after each kill, on the store reopened (its checks of the log and
+/// the latest head included): no grant used beyond its quota (receipts counted per basis in
+/// the log), every acknowledged allow's receipt in the log, every acknowledged pause and
+/// revocation in force, and the log consistent with every head printed before a kill.
+#[test]
+fn crash_recovery_survives_kills() {
+    let kills: u64 = std::env::var("CONSENTRY_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = TempDir::new("crash");
+    let db = dir.db();
+    drop(open(&db));
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    eprintln!("crash test: {kills} kills, seed {seed}");
+    let mut random = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+
+    let s = Scenario::canteen();
+    let (key, op) = operator();
+    let ids = receipt_ids();
+    let mut heads: Vec<SignedTreeHead> = Vec::new();
+    let mut logged: std::collections::HashSet<Vec<u8>> = Default::default();
+    let mut uses: HashMap<BasisId, usize> = HashMap::new();
+    let mut scanned = 0u64;
+    let (mut acknowledged, mut checks) = (0usize, 0u64);
+    let started = Instant::now();
+
+    for run in 0..kills {
+        let mut child = Command::new(&exe)
+            .args(["crash_child", "--exact", "--ignored", "--nocapture"])
+            .args(["--test-threads", "1"])
+            .env(CHILD_DB, &db)
+            .env(CHILD_RUN, run.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the child");
+        let stdout = child.stdout.take().expect("the child's output");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let ready = loop {
+            match rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) if line == "ready end" => break true,
+                Ok(_) => {}
+                Err(_) => break false,
+            }
+        };
+        if !ready {
+            let _ = child.kill();
+            panic!("run {run}: the child did not start");
+        }
+        std::thread::sleep(Duration::from_millis(10 + random() % 250));
+        child.kill().expect("kill");
+        child.wait().expect("wait");
+        reader.join().expect("reader");
+
+        // Acknowledged lines only (a line cut by the kill lacks its `end`).
+        let lines: Vec<String> = rx
+            .try_iter()
+            .filter_map(|l| l.strip_suffix(" end").map(str::to_string))
+            .collect();
+        acknowledged += lines.len();
+
+        let store = SqliteStore::open(&db).unwrap_or_else(|e| panic!("run {run}: reopen: {e}"));
+        let size = store.log_size().expect("size");
+        let root = store.log_root_at(size).expect("root");
+        for i in scanned..size {
+            let entry = store.log_entry(i).expect("entry");
+            if let LogEntry::Receipt(r) = LogEntry::from_bytes(&entry).expect("an entry") {
+                logged.insert(r.bytes().to_vec());
+                *uses.entry(r.claims().basis()).or_default() += 1;
+            }
+        }
+        scanned = size;
+        for (basis, n) in &uses {
+            let (_, grant_n) = basis.0.as_u64_pair();
+            let plan = plan(grant_n);
+            assert!(
+                *n <= plan.max_uses(),
+                "run {run}: {n} receipts for a {plan:?} grant {}",
+                basis.0
+            );
+        }
+
+        let v = verifier(&s, &store, &ids);
+        for line in &lines {
+            let words: Vec<&str> = line.split(' ').collect();
+            match words[..] {
+                ["allow", hex] => {
+                    let receipt = from_hex(hex).expect("hex");
+                    assert!(
+                        logged.contains(&receipt),
+                        "run {run}: an acknowledged receipt is not in the log"
+                    );
+                }
+                ["head", hex] => {
+                    let bytes = from_hex(hex).expect("hex");
+                    heads.push(
+                        SignedTreeHead::verify(&bytes, op, &key.verifying_key()).expect("a head"),
+                    );
+                }
+                [what @ ("paused" | "revoked"), r, t, n] => {
+                    let (r, t, n) = (
+                        r.parse().expect("run"),
+                        t.parse().expect("thread"),
+                        n.parse().expect("n"),
+                    );
+                    let g = crash_grant(&s, r, t, n);
+                    let id = Uuid::from_u64_pair(u64::MAX, checks);
+                    checks += 1;
+                    let d = v.decide(&request_with(&s, &g, id), Basis::Signed(&g), s.now);
+                    let expected = if what == "paused" {
+                        Reason::Paused { since: s.now }
+                    } else {
+                        Reason::Revoked { at: s.now }
+                    };
+                    assert!(
+                        d.reasons().contains(&expected),
+                        "run {run}: an acknowledged {what} was lost: {:?}",
+                        d.codes()
+                    );
+                }
+                _ if line == "ready" => {}
+                _ => panic!("run {run}: unexpected line {line:?}"),
+            }
+        }
+        for head in &heads {
+            assert!(
+                head.tree_size() <= size,
+                "run {run}: the log shrank below a head"
+            );
+            if head.tree_size() > 0 && head.tree_size() < size {
+                let proof = store
+                    .consistency_proof(head.tree_size(), size)
+                    .expect("consistency proof");
+                verify_consistency(
+                    head.tree_size(),
+                    size,
+                    &proof.path,
+                    &head.root_hash(),
+                    &root,
+                )
+                .unwrap_or_else(|e| panic!("run {run}: inconsistent with a head: {e}"));
+            } else if head.tree_size() == size {
+                assert_eq!(head.root_hash(), root, "run {run}: same size, another root");
+            }
+        }
+        // The parent's checks logged denials: scanned on the next round.
+    }
+    eprintln!(
+        "crash test: {kills} kills survived in {:.1} s; {acknowledged} acknowledged operations, \
+         {} receipts, {} heads, log of {scanned} entries",
+        started.elapsed().as_secs_f64(),
+        logged.len(),
+        heads.len()
+    );
+    assert!(
+        acknowledged > kills as usize,
+        "the children acknowledged too little to test anything"
+    );
 }

@@ -1,5 +1,5 @@
-//! Durable stores for the ledger and its transfer log: [`sqlite`] for one gateway node,
-//! [`postgres`] for several sharing one database. Each sits behind its cargo feature; the core
+//! Durable stores for the ledger and its transfer log: `sqlite` for one gateway node,
+//! `postgres` for several sharing one database. Each sits behind its cargo feature; the core
 //! needs neither. See `docs/deployment.md`.
 //!
 //! What the stores share is here: the schema version, the checksummed encoding of ledger rows,
@@ -147,10 +147,9 @@ impl LogCache {
     /// Takes the stored latest signed head, checking that the tree has at least its size and
     /// the root it states at that size: a truncated or rewritten log is refused on open.
     pub(crate) fn load_head(&mut self, bytes: Vec<u8>) -> Result<(), LogError> {
-        let head = Unverified::<TreeHead>::parse(&bytes)
+        let head = *Unverified::<TreeHead>::parse(&bytes)
             .map_err(|e| LedgerError::Corrupt(format!("the stored signed head: {e}")))?
-            .claims()
-            .clone();
+            .claims();
         let kept = KeptHead {
             size: head.tree_size,
             root: head.root_hash,
@@ -241,16 +240,6 @@ pub(crate) fn check_leaf(index: u64, entry: &[u8], stored_leaf: &[u8]) -> Result
         .into());
     }
     Ok(leaf)
-}
-
-impl LogCache {
-    /// The leaf hash of entry `index`, if the tree has it: lets a store check that an entry it
-    /// reads again is the one it loaded.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    pub(crate) fn leaf(&self, index: u64) -> Option<Digest> {
-        let index = usize::try_from(index).ok()?;
-        self.tree.leaf_hashes().get(index).copied()
-    }
 }
 
 impl LogCache {

@@ -21,9 +21,9 @@
 //!   queue); [`PgStore::integrate`] (run under a transaction-scoped advisory lock by
 //!   [`LogStore::sign_head`], by every log read, and by the service when it likes) moves the
 //!   queued rows, in sequence order, into `log` with contiguous indices and their leaf hashes,
-//!   in one transaction. Each node keeps the Merkle tree in memory ([`LogCache`]), extended
-//!   from the rows it has not seen yet, each checked against its leaf hash, and checks it
-//!   against the latest signed head kept in `log_head`.
+//!   in one transaction. Each node keeps the Merkle tree in memory, extended from the rows it
+//!   has not seen yet, each checked against its leaf hash, and checks it against the latest
+//!   signed head kept in `log_head`.
 //! - **Failures** close: every driver error is [`LedgerError::Unavailable`] (the verifier
 //!   denies with `ledger_unavailable`), stored state that fails a check is
 //!   [`LedgerError::Corrupt`]. A connection that failed is dropped and a new one is made on
@@ -32,6 +32,7 @@
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::digest::Digest;
 use crate::directory::PartyId;
+use crate::ids::BasisKey;
 use crate::keys::SigningKey;
 use crate::ledger::{
     BasisState, CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
@@ -149,10 +150,10 @@ WITH b AS (
 ), p AS (
     INSERT INTO log_pending (entry) SELECT $3::bytea WHERE $3::bytea IS NOT NULL
 ), d AS (
-    DELETE FROM seen WHERE key IN (
+    DELETE FROM seen WHERE key = ANY (ARRAY (
         SELECT key FROM seen WHERE forget_after < $4 AND key <> $5
         LIMIT 1000 FOR UPDATE SKIP LOCKED
-    )
+    ))
 )
 SELECT 1";
 
@@ -309,13 +310,19 @@ struct Pool {
 
 /// What a node knows of the shared log: the tree of the integrated entries it has read, the
 /// subject index of those entries, and the latest signed head.
-#[derive(Default)]
 struct LogView {
     cache: LogCache,
     by_subject: BTreeMap<PartyId, Vec<u64>>,
 }
 
 impl LogView {
+    fn new() -> Self {
+        LogView {
+            cache: LogCache::new(),
+            by_subject: BTreeMap::new(),
+        }
+    }
+
     /// Appends rows read from `log` (from the last known index on, to check it is unchanged).
     fn load(&mut self, rows: &[postgres::Row]) -> Result<(), LogError> {
         let size = self.cache.size();
@@ -339,13 +346,8 @@ impl LogView {
             let leaf: Vec<u8> = row.try_get(2).map_err(|e| unavailable(&e))?;
             if index < size {
                 // The last entry already loaded: it must still be there, unchanged.
-                let known = self.cache.leaf(index);
-                if known != Some(check_leaf(index, &entry, &leaf)?) {
-                    return Err(LedgerError::Corrupt(format!(
-                        "log entry {index} changed since this node read it"
-                    ))
-                    .into());
-                }
+                check_leaf(index, &entry, &leaf)?;
+                self.cache.check_entry(index, &entry)?;
                 continue;
             }
             self.cache.load_row(index, &entry, &leaf)?;
@@ -404,11 +406,12 @@ fn checked_entry(entry: Option<&[u8]>) -> Result<Option<&[u8]>, LedgerError> {
 /// reads the whole transfer log, checking each entry against its leaf hash, the indices for
 /// gaps, and the tree against the latest signed head.
 ///
-/// Round trips to the server per call: [`Ledger::observe`] 1 (2 when a concurrent node
-/// records the same first sighting at that instant), [`Ledger::record_use`] 4 (`BEGIN`, the
-/// locking read, the write, `COMMIT`), [`Ledger::record_statement`] 4,
-/// [`Ledger::record_decision`] 1, [`Ledger::record_existence`] 1: an allow costs 6, and three
-/// commits.
+/// Round trips to the server per call: [`Ledger::observe`] 3 (`BEGIN` with
+/// `synchronous_commit` off, the read, `COMMIT`; 4 when a concurrent node records the same
+/// first sighting at that instant), [`Ledger::record_use`] 4 (`BEGIN`, the locking read, the
+/// write, `COMMIT`), [`Ledger::record_statement`] 4, [`Ledger::record_decision`] 1,
+/// [`Ledger::record_existence`] 1: an allow costs 8 round trips and waits for two flushes of
+/// the write-ahead log (the use, the decision kept), the sighting riding on them.
 ///
 /// ```no_run
 /// use consentry::store::postgres::PgStore;
@@ -497,13 +500,15 @@ impl PgStore {
                 out: 0,
             }),
             available: Condvar::new(),
-            log: Mutex::new(LogView::default()),
+            log: Mutex::new(LogView::new()),
         };
         store.migrate(&create)?;
         store
             .run(|conn| store.refresh(conn, &mut store.log_view()))
             .map_err(|f| match f {
                 Fail::Log(e) => OpenError::Log(e),
+                // Only the log is read on connect: stored state that fails a check is its.
+                Fail::Ledger(e @ LedgerError::Corrupt(_)) => OpenError::Log(LogError::Storage(e)),
                 other => OpenError::Ledger(ledger_error(other)),
             })?;
         Ok(store)
@@ -667,6 +672,37 @@ impl PgStore {
         f(&view)
     }
 
+    /// The lifecycle status of a basis ([`Status::Active`] if the store never saw it).
+    pub fn status(&self, basis: &BasisKey) -> Result<Status, LedgerError> {
+        let key = basis.to_bytes();
+        self.run(|conn| -> Result<Status, Fail<()>> {
+            let row = conn
+                .client
+                .query_opt("SELECT state FROM bases WHERE key = $1", &[&&key[..]])?;
+            let state = match row {
+                Some(row) => read_state(&key, &row.try_get::<_, Vec<u8>>(0)?)?,
+                None => BasisState::default(),
+            };
+            Ok(state.status())
+        })
+        .map_err(ledger_error)
+    }
+
+    /// When the basis bytes with this digest were first seen, if ever.
+    pub fn first_seen(&self, basis_digest: &Digest) -> Result<Option<Timestamp>, LedgerError> {
+        self.run(|conn| -> Result<Option<Timestamp>, Fail<()>> {
+            let row = conn.client.query_opt(
+                "SELECT at FROM first_seen WHERE digest = $1",
+                &[&&basis_digest.as_bytes()[..]],
+            )?;
+            Ok(match row {
+                Some(row) => Some(read_time(row.try_get(0)?)?),
+                None => None,
+            })
+        })
+        .map_err(ledger_error)
+    }
+
     /// Number of decisions kept for the audit trail.
     pub fn decision_count(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
@@ -736,6 +772,14 @@ impl Ledger for PgStore {
         let request = o.request.map(|r| r.to_bytes());
         self.run(|conn| -> Result<Snapshot, Fail<()>> {
             let digest = &o.basis_digest.as_bytes()[..];
+            // The first sighting does not wait for its own flush: the decision's next commit
+            // (the use, or the decision kept, both synchronous) comes later in the write-ahead
+            // log and flushes it too, so a decision acted on never depends on a sighting that
+            // could be lost; one lost with a decision that failed only makes a later sighting
+            // the first, the stricter way for the rule on compromised keys. On any error the
+            // connection is dropped, and the server rolls the transaction back.
+            conn.client
+                .batch_execute("BEGIN; SET LOCAL synchronous_commit TO off")?;
             let row = conn.client.query_one(
                 &conn.observe,
                 &[
@@ -757,6 +801,7 @@ impl Ledger for PgStore {
                     .query_one("SELECT at FROM first_seen WHERE digest = $1", &[&digest])?
                     .try_get(0)?,
             };
+            conn.client.batch_execute("COMMIT")?;
             let state = match state {
                 Some(sealed) => read_state(&basis, &sealed)?,
                 None => BasisState::default(),
@@ -849,6 +894,8 @@ impl Ledger for PgStore {
 
     fn record_existence(
         &self,
+        // First sightings are keyed by the digest of the signed bytes alone.
+        _basis: BasisKey,
         basis_digest: Digest,
         at: Timestamp,
     ) -> Result<Timestamp, LedgerError> {
@@ -890,28 +937,30 @@ impl LogStore for PgStore {
     }
 
     fn log_entry(&self, index: u64) -> Result<Vec<u8>, LogError> {
-        let (size, known) = self.with_log(|v| Ok((v.cache.size(), v.cache.leaf(index))))?;
-        let Some(known) = known else {
-            return Err(LogError::Proof(ProofError::IndexOutOfRange { index, size }));
-        };
-        let row = self
-            .run(|conn| -> Result<Option<postgres::Row>, Fail<()>> {
-                Ok(conn.client.query_opt(
+        let mut view = self.log_view();
+        self.run(|conn| -> Result<Vec<u8>, Fail<()>> {
+            self.refresh(conn, &mut view)?;
+            let size = view.cache.size();
+            if index >= size {
+                return Err(Fail::Log(LogError::Proof(ProofError::IndexOutOfRange {
+                    index,
+                    size,
+                })));
+            }
+            let row = conn
+                .client
+                .query_opt(
                     "SELECT entry, leaf FROM log WHERE idx = $1",
                     &[&i64::try_from(index).unwrap_or(i64::MAX)],
-                )?)
-            })
-            .map_err(ledger_error)?
-            .ok_or_else(|| LedgerError::Corrupt(format!("log entry {index} is missing")))?;
-        let entry: Vec<u8> = row.try_get(0).map_err(|e| unavailable(&e))?;
-        let leaf: Vec<u8> = row.try_get(1).map_err(|e| unavailable(&e))?;
-        if check_leaf(index, &entry, &leaf)? != known {
-            return Err(LedgerError::Corrupt(format!(
-                "log entry {index} changed since this node read it"
-            ))
-            .into());
-        }
-        Ok(entry)
+                )?
+                .ok_or_else(|| LedgerError::Corrupt(format!("log entry {index} is missing")))?;
+            let entry: Vec<u8> = row.try_get(0)?;
+            let leaf: Vec<u8> = row.try_get(1)?;
+            check_leaf(index, &entry, &leaf)?;
+            view.cache.check_entry(index, &entry)?;
+            Ok(entry)
+        })
+        .map_err(log_error)
     }
 
     fn log_root_at(&self, size: u64) -> Result<Digest, LogError> {

@@ -24,7 +24,8 @@
 //! # Group commit
 //!
 //! Writes (`record_use`, `record_statement`, `record_existence`, `record_decision` with a log
-//! entry, and the first sighting recorded by `observe`) are queued. The caller that finds no
+//! entry) are queued; a first sighting recorded by `observe` rides on the next commit, the
+//! decision's own (see [`SqliteStore`]'s `observe`). The caller that finds no
 //! commit running becomes the leader: it takes the whole queue and runs one transaction in
 //! which each request is applied in queue order inside its own `SAVEPOINT`, then commits once
 //! and hands every caller its own result; the other callers wait. See [`SqliteStore`] for why
@@ -33,7 +34,7 @@
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::Digest;
 use crate::directory::PartyId;
-use crate::ids::{BasisKey, ReplayKey};
+use crate::ids::{BasisId, BasisKey, ReplayKey};
 use crate::keys::SigningKey;
 use crate::ledger::{
     BasisState, CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
@@ -111,7 +112,8 @@ const MIGRATIONS: &[(u32, &str)] = &[];
 ///   (its decision becomes a deny), never the reverse. A commit that failed after reaching
 ///   the disk is the same ambiguity as with one transaction per call, on the safe side; the
 ///   next batch finds its log rows and brings the in-memory tree up to date.
-/// - *Visibility*: readers (`observe`, the log readers) see a batch only once committed.
+/// - *Visibility*: readers (`observe`, the log readers) see a batch only once committed (first
+///   sightings excepted: see `observe`).
 pub struct SqliteStore {
     path: PathBuf,
     /// The connection that writes, used by the commit leader (and to persist a signed head).
@@ -235,6 +237,9 @@ impl SqliteStore {
 
     /// When these exact basis bytes were first seen, if ever.
     pub fn first_seen(&self, basis_digest: &Digest) -> Result<Option<Timestamp>, LedgerError> {
+        if let Some((t, _)) = lock(&self.queue).sightings.get(basis_digest) {
+            return Ok(Some(*t));
+        }
         let conn = lock(&self.reader);
         read_first_seen(&conn, basis_digest).map_err(Failure::into_ledger)
     }
@@ -276,6 +281,15 @@ impl SqliteStore {
             })
     }
 
+    /// Commits the first sightings recorded so far, and waits for it.
+    fn flush(&self) -> Result<(), LedgerError> {
+        match self.submit(Job::Flush) {
+            Ok(_) => Ok(()),
+            Err(Fail::Storage(e)) => Err(e),
+            Err(_) => Err(mismatch()),
+        }
+    }
+
     /// Submits a write to the group commit and waits for its result.
     fn submit(&self, job: Job) -> Outcome {
         let mut q = lock(&self.queue);
@@ -294,26 +308,38 @@ impl SqliteStore {
             // unless an earlier leader already answered it, found above).
             q.leading = true;
             let batch = std::mem::take(&mut q.pending);
+            let sightings: Vec<(Digest, Timestamp)> =
+                q.sightings.iter().map(|(d, (t, _))| (*d, *t)).collect();
             drop(q);
             let mut guard = Leading {
                 store: self,
                 tickets: batch.iter().map(|(t, _)| *t).collect(),
                 finished: false,
             };
-            let results = self.run_batch(batch);
+            let (results, committed) = self.run_batch(batch, &sightings);
             guard.finished = true;
             q = lock(&self.queue);
             q.leading = false;
+            if committed {
+                for (digest, _) in &sightings {
+                    q.sightings.remove(digest);
+                }
+            }
             q.done.extend(results);
             self.posted.notify_all();
         }
     }
 
     /// Runs one batch in one transaction (see [`SqliteStore`]), then advances the tree.
-    fn run_batch(&self, batch: Vec<(u64, Job)>) -> Vec<(u64, Outcome)> {
+    /// Returns each job's outcome and whether the transaction committed.
+    fn run_batch(
+        &self,
+        batch: Vec<(u64, Job)>,
+        sightings: &[(Digest, Timestamp)],
+    ) -> (Vec<(u64, Outcome)>, bool) {
         let conn = lock(&self.writer);
         let tickets: Vec<u64> = batch.iter().map(|(t, _)| *t).collect();
-        match self.transact(&conn, batch) {
+        match self.transact(&conn, batch, sightings) {
             Ok((outcomes, base, leaves)) => {
                 let mut log = write(&self.log);
                 for (i, leaf) in (base..).zip(leaves) {
@@ -323,15 +349,16 @@ impl SqliteStore {
                         break;
                     }
                 }
-                outcomes
+                (outcomes, true)
             }
             Err(failure) => {
                 settle(&conn);
                 let error = failure.into_ledger();
-                tickets
+                let outcomes = tickets
                     .into_iter()
                     .map(|t| (t, Err(Fail::Storage(error.clone()))))
-                    .collect()
+                    .collect();
+                (outcomes, false)
             }
         }
     }
@@ -343,10 +370,24 @@ impl SqliteStore {
         &self,
         conn: &Connection,
         batch: Vec<(u64, Job)>,
+        sightings: &[(Digest, Timestamp)],
     ) -> Result<(Vec<(u64, Outcome)>, u64, Vec<Digest>), Failure> {
         settle(conn);
         conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let base = self.catch_up(conn)?;
+        // First sightings recorded by `observe` since the last commit (see there), first,
+        // so that the jobs see them.
+        for (digest, at) in sightings {
+            let key = digest.as_bytes();
+            conn.prepare_cached(
+                "INSERT INTO first_seen (digest, value) VALUES (?1, ?2) \
+                 ON CONFLICT (digest) DO NOTHING",
+            )?
+            .execute(params![
+                &key[..],
+                seal(FIRST_SEEN, key, &at.0.to_be_bytes())
+            ])?;
+        }
         let mut leaves = Vec::new();
         let mut outcomes = Vec::with_capacity(batch.len());
         for (ticket, job) in batch {
@@ -450,6 +491,9 @@ struct Queue {
     done: HashMap<u64, Outcome>,
     next_ticket: u64,
     leading: bool,
+    /// First sightings recorded by `observe` and not yet committed, with the id of their
+    /// basis: each batch writes them all, and they are removed once it committed.
+    sightings: HashMap<Digest, (Timestamp, BasisId)>,
 }
 
 /// A log entry checked and hashed by its caller, before it queues.
@@ -486,8 +530,8 @@ enum Job {
         record: StatementRecord<'static>,
         entry: Option<Result<Append, LedgerError>>,
     },
-    /// Records a first sighting if there is none; gives the one kept.
-    Sight { digest: Digest, at: Timestamp },
+    /// Nothing but the batch's first sightings.
+    Flush,
     /// Moves a first sighting back; gives the one kept.
     Existence { digest: Digest, at: Timestamp },
     /// A denial's log entry.
@@ -596,13 +640,7 @@ fn apply(
                 .execute([&record.statement.as_bytes()[..]])?;
             Ok(Done::Status(next.status()))
         }
-        Job::Sight { digest, at } => match read_first_seen(conn, &digest)? {
-            Some(kept) => Ok(Done::Time(kept)),
-            None => {
-                write_first_seen(conn, &digest, at)?;
-                Ok(Done::Time(at))
-            }
-        },
+        Job::Flush => Ok(Done::Unit),
         Job::Existence { digest, at } => {
             let first = read_first_seen(conn, &digest)?.map_or(at, |kept| kept.min(at));
             write_first_seen(conn, &digest, first)?;
@@ -849,10 +887,22 @@ fn mismatch() -> LedgerError {
 }
 
 impl Ledger for SqliteStore {
-    /// Reads on the reading connection (possibly a commit behind, as the contract allows); a
-    /// first sighting not yet recorded is recorded through the group commit, so it is durable
-    /// before `observe` returns.
+    /// Reads on the reading connection (possibly a commit behind, as the contract allows).
+    ///
+    /// A first sighting not yet recorded is kept in memory at once (later observations find
+    /// it there) and written by the next commit, which for a decision is its own: the use of
+    /// an allow, or the denial's log entry — or, when a denial logs nothing,
+    /// [`Ledger::record_decision`] commits it. So every decision and statement is returned
+    /// only once its sighting is on disk, without a commit of its own for the sighting. An
+    /// observation without a verified request (a statement, which may be refused without
+    /// another ledger call) waits for that commit here.
     fn observe(&self, o: &Observation) -> Result<Snapshot, LedgerError> {
+        // Sightings not yet committed first: one leaves this map only once committed, so one
+        // absent here is either on disk or never recorded.
+        let unflushed = lock(&self.queue)
+            .sightings
+            .get(&o.basis_digest)
+            .map(|(t, _)| *t);
         let (state, replayed, seen) = {
             let conn = lock(&self.reader);
             let state = read_basis(&conn, &o.basis).map_err(Failure::into_ledger)?;
@@ -865,19 +915,30 @@ impl Ledger for SqliteStore {
                 .map_err(Failure::into_ledger)?,
                 None => false,
             };
-            let seen = read_first_seen(&conn, &o.basis_digest).map_err(Failure::into_ledger)?;
+            let seen = match unflushed {
+                Some(_) => None,
+                None => read_first_seen(&conn, &o.basis_digest).map_err(Failure::into_ledger)?,
+            };
             (state, replayed, seen)
         };
-        let first_seen = match seen {
-            Some(t) => t,
-            None => match self.submit(Job::Sight {
-                digest: o.basis_digest,
-                at: o.at,
-            }) {
-                Ok(Done::Time(t)) => t,
-                Err(Fail::Storage(e)) => return Err(e),
-                _ => return Err(mismatch()),
-            },
+        let first_seen = match (unflushed, seen) {
+            (_, Some(t)) => t,
+            (pending, None) => {
+                let first = match pending {
+                    Some(t) => t,
+                    None => {
+                        lock(&self.queue)
+                            .sightings
+                            .entry(o.basis_digest)
+                            .or_insert((o.at, o.basis.id()))
+                            .0
+                    }
+                };
+                if o.request.is_none() {
+                    self.flush()?;
+                }
+                first
+            }
         };
         Ok(Snapshot {
             status: state.status(),
@@ -941,14 +1002,23 @@ impl Ledger for SqliteStore {
 
     /// Appends a denial's log entry, durably, before returning. The decision record itself is
     /// not stored: the transfer log is this store's audit trail (an allow's receipt was
-    /// appended with its use). Without an entry (receipts off, or an allow) nothing is written.
+    /// appended with its use). Without an entry (receipts off, or an allow) nothing is written
+    /// but the basis's first sighting, if the decision's own commit did not already write it.
     fn record_decision(
         &self,
-        _record: DecisionRecord,
+        record: DecisionRecord,
         log_entry: Option<&[u8]>,
     ) -> Result<(), LedgerError> {
         let Some(entry) = log_entry else {
-            return Ok(());
+            // A denial that logs nothing: its basis's first sighting, if not yet committed,
+            // is committed now (see `observe`).
+            let unflushed = record.basis().is_some_and(|id| {
+                lock(&self.queue)
+                    .sightings
+                    .values()
+                    .any(|(_, basis)| *basis == id)
+            });
+            return if unflushed { self.flush() } else { Ok(()) };
         };
         match self.submit(Job::Append(prepare(entry))) {
             Ok(Done::Unit) => Ok(()),

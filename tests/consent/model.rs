@@ -1053,3 +1053,94 @@ proptest! {
         run_on(&ops, &InMemoryLedger::new())?;
     }
 }
+
+/// The same sequences on the SQLite store, one fresh file per case: fewer cases
+/// (`CONSENTRY_MODEL_CASES` / 10, at least 20), as every write reaches the disk.
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use super::{op, run_on};
+    use consentry::store::sqlite::SqliteStore;
+    use proptest::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn config() -> ProptestConfig {
+        let cases: u32 = std::env::var("CONSENTRY_MODEL_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        ProptestConfig::with_cases((cases / 10).max(20))
+    }
+
+    static CASE: AtomicU64 = AtomicU64::new(0);
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn sqlite_store_agrees_with_the_reference_model(
+            ops in prop::collection::vec(op(), 1..=30)
+        ) {
+            let path = std::env::temp_dir().join(format!(
+                "consentry-model-{}-{}.db",
+                std::process::id(),
+                CASE.fetch_add(1, Ordering::Relaxed)
+            ));
+            let store = SqliteStore::open(&path)
+                .map_err(|e| TestCaseError::fail(format!("open: {e}")))?;
+            let result = run_on(&ops, &store);
+            drop(store);
+            for end in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{end}", path.display()));
+            }
+            result?;
+        }
+    }
+}
+
+/// The same model-based test on the PostgreSQL store, a fresh schema per sequence, fewer
+/// sequences (`CONSENTRY_PG_MODEL_CASES`, default 24). Needs `CONSENTRY_PG` (see
+/// `.ci/postgres.sh`); fails without it.
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_agrees_with_the_reference_model() {
+    use consentry::store::postgres::{PgOptions, PgStore};
+    let params = std::env::var("CONSENTRY_PG").unwrap_or_else(|_| {
+        panic!(
+            "CONSENTRY_PG is not set: run `bash .ci/postgres.sh`, or start PostgreSQL and set \
+             CONSENTRY_PG=\"host=localhost user=consentry password=consentry dbname=consentry\""
+        )
+    });
+    let cases = std::env::var("CONSENTRY_PG_MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24);
+    let counter = std::sync::atomic::AtomicU64::new(0);
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
+    let result = runner.run(&prop::collection::vec(op(), 1..=30), |ops| {
+        let schema = format!(
+            "model_{}_{}",
+            std::process::id(),
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let drop_schema = || {
+            let mut c = postgres::Client::connect(&params, postgres::NoTls)
+                .unwrap_or_else(|e| panic!("connect: {e}"));
+            c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                .unwrap_or_else(|e| panic!("drop schema: {e}"));
+        };
+        drop_schema();
+        let options = PgOptions {
+            schema: Some(schema.clone()),
+            ..PgOptions::default()
+        };
+        let store =
+            PgStore::connect_with(&params, 2, &options).unwrap_or_else(|e| panic!("connect: {e}"));
+        let outcome = run_on(&ops, &store);
+        drop(store);
+        drop_schema();
+        outcome
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
