@@ -621,6 +621,23 @@ fn a_head_signed_by_another_key_is_not_fork_evidence() {
         monitor.observe(smaller, None),
         Err(LogError::WrongKey { .. })
     ));
+    // A head the directory vouches for and one checked against a key given by hand are not
+    // compared unless they share the key: the directory vouches for one of them only.
+    let vouched = SignedTreeHead::verify_with_directory(
+        &log.sign_head(s.key(s.dgfip), s.dgfip, s.now),
+        &s.directory,
+    )
+    .unwrap();
+    let unvouched = other.sign_head(&stranger, s.dgfip, s.now);
+    let unvouched = SignedTreeHead::verify(&unvouched, s.dgfip, &stranger.verifying_key()).unwrap();
+    assert!(matches!(
+        compare_heads(&vouched, &unvouched, None),
+        Err(LogError::WrongKey { .. })
+    ));
+    assert!(matches!(
+        compare_heads(&unvouched, &vouched, None),
+        Err(LogError::WrongKey { .. })
+    ));
     // A head naming another log is refused for this one.
     let elsewhere = log.sign_head(&key, party_for("another log"), s.now);
     assert!(matches!(
