@@ -9,34 +9,34 @@
 //! the many-nodes test: `CONSENTRY_PG_ROUNDS` (default 5); kills of the crash test:
 //! `CONSENTRY_CRASH_KILLS` (default 20).
 
-use consentry::decision::{Basis, Decision, Reason, Receipts, Verifier};
-use consentry::directory::PartyId;
+#[path = "support/store.rs"]
+mod support;
+
+use support::*;
+
+use consentry::Digest;
+use consentry::decision::{Basis, Decision, Reason};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
-use consentry::ids::{BasisId, BasisKey, RequestId};
+use consentry::ids::{BasisId, BasisKey};
 use consentry::ledger::{LedgerError, Status};
 use consentry::log::{
     EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
     verify_inclusion,
 };
 use consentry::request::Request;
-use consentry::signed::{SignedPayload, Unverified, Verified};
+use consentry::signed::{SignedPayload, Unverified};
 use consentry::statement::Action;
 use consentry::store::OpenError;
 use consentry::store::postgres::{PgOptions, PgStore};
-use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, key_for, party_for, rfr};
-use consentry::{Digest, SigningKey};
+use consentry::terms::AccessPattern;
+use consentry::testing::Scenario;
 use postgres::{Client, NoTls};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use uuid::Uuid;
-
-const DAY: u64 = 86_400;
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -147,80 +147,6 @@ impl Drop for Schema {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
-
-/// Receipt ids unique across processes: (tag, counter).
-fn receipt_ids(tag: u64) -> impl Fn() -> Uuid + Sync {
-    let next = AtomicU64::new(1);
-    move || Uuid::from_u64_pair(tag, next.fetch_add(1, Ordering::Relaxed))
-}
-
-fn verifier<'a>(
-    s: &'a Scenario,
-    store: &'a PgStore,
-    ids: &'a (dyn Fn() -> Uuid + Sync),
-) -> Verifier<'a, PgStore> {
-    Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, store).with_receipts(Receipts {
-        key: s.key(s.dgfip),
-        ids,
-    })
-}
-
-fn operator() -> (SigningKey, PartyId) {
-    (key_for("log-operator"), party_for("log-operator"))
-}
-
-fn grant_with(s: &Scenario, id: Uuid, access: AccessPattern) -> Vec<u8> {
-    let grant = Grant::builder(BasisId(id), s.parent, s.mairie, canteen_purpose())
-        .cover(s.dgfip, [rfr()])
-        .issued_at(s.now)
-        .valid(s.now, s.now.plus_secs(365 * DAY))
-        .access(access)
-        .data_range(DataRange::year(2025).expect("a year"))
-        .retention_secs(365 * DAY)
-        .build(&s.ceilings)
-        .expect("within the ceilings");
-    s.sign_grant(&grant)
-}
-
-/// A grant with a random id (unique across processes and runs).
-fn grant(s: &Scenario, access: AccessPattern) -> Vec<u8> {
-    grant_with(s, Uuid::from_u128(random_u128()), access)
-}
-
-fn random_u128() -> u128 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let mixed = Digest::of_parts(&[
-        &t.to_be_bytes(),
-        &n.to_be_bytes(),
-        &std::process::id().to_be_bytes(),
-    ]);
-    u128::from_be_bytes(mixed.as_bytes()[..16].try_into().expect("16 bytes"))
-}
-
-const TWICE_A_MONTH: AccessPattern = AccessPattern::Periodic {
-    max_uses: 2,
-    period_secs: 30 * DAY,
-};
-
-fn key_of(s: &Scenario, grant: &[u8]) -> BasisKey {
-    Verified::<Grant>::parse_and_verify(grant, &s.directory)
-        .expect("a valid grant")
-        .ledger_key()
-}
-
 fn basis_id(bytes: &[u8]) -> BasisId {
     match Unverified::<Grant>::parse(bytes) {
         Ok(g) => g.claims().id(),
@@ -229,64 +155,6 @@ fn basis_id(bytes: &[u8]) -> BasisId {
             .claims()
             .id(),
     }
-}
-
-/// A fresh request on `basis` with a random id, signed.
-fn request(s: &Scenario, basis: &[u8]) -> Vec<u8> {
-    let mut r: Request = s.request(basis);
-    r.id = RequestId(Uuid::from_u128(random_u128()));
-    s.sign_request(&r)
-}
-
-fn decide(v: &Verifier<'_, PgStore>, s: &Scenario, request: &[u8], basis: &[u8]) -> Decision {
-    v.decide(request, Basis::Signed(basis), s.now)
-}
-
-/// The only reason of a denial must be `ledger_unavailable`, with a storage error of this
-/// kind; returns its message.
-fn only_unavailable(d: &Decision, corrupt: bool) -> String {
-    match d.reasons() {
-        [Reason::LedgerUnavailable { error }] => match (error, corrupt) {
-            (LedgerError::Corrupt(m), true) | (LedgerError::Unavailable(m), false) => m.clone(),
-            (other, _) => panic!("ledger_unavailable with the wrong error: {other:?}"),
-        },
-        other => panic!("expected only ledger_unavailable, got {other:?}"),
-    }
-}
-
-/// Fills a store: three allows, a pause, a denial on the paused grant; returns the log size.
-fn some_history(s: &Scenario, store: &PgStore) -> u64 {
-    let ids = receipt_ids(1);
-    let v = verifier(s, store, &ids);
-    for _ in 0..3 {
-        let g = grant(s, AccessPattern::OneTime);
-        assert!(decide(&v, s, &request(s, &g), &g).is_allow());
-    }
-    let g = grant(s, AccessPattern::MONTHLY);
-    assert_eq!(
-        v.apply_statement(
-            &s.statement(&g, Action::Pause, s.parent),
-            Basis::Signed(&g),
-            s.now
-        ),
-        Ok(Status::Paused { since: s.now })
-    );
-    assert_eq!(
-        decide(&v, s, &request(s, &g), &g).reasons(),
-        [Reason::Paused { since: s.now }]
-    );
-    store.log_size().expect("size")
-}
-
-/// The receipts in `entries`: (basis id, receipt bytes).
-fn receipts_in(entries: &[Vec<u8>]) -> Vec<(BasisId, Vec<u8>)> {
-    entries
-        .iter()
-        .filter_map(|e| match LogEntry::from_bytes(e).expect("an entry") {
-            LogEntry::Receipt(r) => Some((r.claims().basis(), r.bytes().to_vec())),
-            _ => None,
-        })
-        .collect()
 }
 
 // ------------------------------------------------------------------------------ restart
@@ -648,10 +516,10 @@ fn child_node() {
     let threads: usize = var("CONSENTRY_PG_THREADS").parse().expect("threads");
     let tag: u64 = var("CONSENTRY_PG_TAG").parse().expect("tag");
     let start_at: u128 = var("CONSENTRY_PG_START_AT").parse().expect("start");
-    let one_time = unhex(&var("CONSENTRY_PG_ONE_TIME"));
-    let periodic = unhex(&var("CONSENTRY_PG_PERIODIC"));
-    let habilitation = unhex(&var("CONSENTRY_PG_HABILITATION"));
-    let shared_request = unhex(&var("CONSENTRY_PG_REQUEST"));
+    let one_time = unhex(&var("CONSENTRY_PG_ONE_TIME")).expect("hex");
+    let periodic = unhex(&var("CONSENTRY_PG_PERIODIC")).expect("hex");
+    let habilitation = unhex(&var("CONSENTRY_PG_HABILITATION")).expect("hex");
+    let shared_request = unhex(&var("CONSENTRY_PG_REQUEST")).expect("hex");
     let options = PgOptions {
         schema: Some(var("CONSENTRY_PG_SCHEMA")),
         ..PgOptions::default()
@@ -837,7 +705,10 @@ fn child_crash() {
         return;
     };
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} unset"));
-    let grants: Vec<Vec<u8>> = var("CONSENTRY_PG_GRANTS").split(',').map(unhex).collect();
+    let grants: Vec<Vec<u8>> = var("CONSENTRY_PG_GRANTS")
+        .split(',')
+        .map(|h| unhex(h).expect("hex"))
+        .collect();
     let tag: u64 = var("CONSENTRY_PG_TAG").parse().expect("tag");
     let options = PgOptions {
         schema: Some(var("CONSENTRY_PG_SCHEMA")),
@@ -957,14 +828,14 @@ fn a_node_killed_at_random_loses_nothing_acknowledged() {
         reader.join().expect("reader");
         for line in lines.lock().expect("lock").iter() {
             match line.split_once(' ') {
-                Some(("ALLOW", r)) => acked_receipts.push(unhex(r)),
+                Some(("ALLOW", r)) => acked_receipts.push(unhex(r).expect("hex")),
                 Some(("PAUSED", k)) => {
                     paused.insert(k.to_string());
                 }
                 Some(("REVOKED", k)) => {
                     revoked.insert(k.to_string());
                 }
-                Some(("HEAD", h)) => heads.push(unhex(h)),
+                Some(("HEAD", h)) => heads.push(unhex(h).expect("hex")),
                 _ => {}
             }
         }

@@ -5,21 +5,24 @@
 //! Each test works in a fresh directory under the system's temporary directory. The number of
 //! kills of the crash test is `CONSENTRY_CRASH_KILLS` (default 20).
 
+#[path = "support/store.rs"]
+mod support;
+
+use support::*;
+
+use consentry::Digest;
 use consentry::decision::{Basis, Decision, Reason, Receipts, StatementRefusal, Verifier};
-use consentry::grant::Grant;
 use consentry::ids::{BasisId, BasisKey, RequestId};
 use consentry::ledger::{Ledger, LedgerError, Status};
 use consentry::log::{
     EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
     verify_consistency, verify_inclusion,
 };
-use consentry::signed::Verified;
 use consentry::statement::Action;
 use consentry::store::OpenError;
 use consentry::store::sqlite::SqliteStore;
-use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, key_for, party_for, rfr};
-use consentry::{Digest, SigningKey};
+use consentry::terms::AccessPattern;
+use consentry::testing::Scenario;
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -28,8 +31,6 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
-
-const DAY: u64 = 86_400;
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -58,78 +59,6 @@ impl Drop for TempDir {
     }
 }
 
-/// Receipt ids, unique within a test.
-fn receipt_ids() -> impl Fn() -> Uuid + Sync {
-    let next = AtomicU64::new(1);
-    move || Uuid::from_u64_pair(0x5157, next.fetch_add(1, Ordering::Relaxed))
-}
-
-/// The scenario's provider's verifier on `store`, logging receipts, denials and statements.
-fn verifier<'a>(
-    s: &'a Scenario,
-    store: &'a SqliteStore,
-    ids: &'a (dyn Fn() -> Uuid + Sync),
-) -> Verifier<'a, SqliteStore> {
-    Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, store).with_receipts(Receipts {
-        key: s.key(s.dgfip),
-        ids,
-    })
-}
-
-fn operator() -> (SigningKey, consentry::directory::PartyId) {
-    (key_for("log-operator"), party_for("log-operator"))
-}
-
-/// A grant of the parent's to the city hall, with this access pattern and id.
-fn grant_with(s: &Scenario, id: Uuid, access: AccessPattern) -> Vec<u8> {
-    let grant = Grant::builder(BasisId(id), s.parent, s.mairie, canteen_purpose())
-        .cover(s.dgfip, [rfr()])
-        .issued_at(s.now)
-        .valid(s.now, s.now.plus_secs(365 * DAY))
-        .access(access)
-        .data_range(DataRange::year(2025).expect("a year"))
-        .retention_secs(365 * DAY)
-        .build(&s.ceilings)
-        .expect("within the ceilings");
-    s.sign_grant(&grant)
-}
-
-fn grant(s: &Scenario, access: AccessPattern) -> Vec<u8> {
-    grant_with(s, s.next_uuid(), access)
-}
-
-const TWICE_A_MONTH: AccessPattern = AccessPattern::Periodic {
-    max_uses: 2,
-    period_secs: 30 * DAY,
-};
-
-fn key_of(s: &Scenario, grant: &[u8]) -> BasisKey {
-    Verified::<Grant>::parse_and_verify(grant, &s.directory)
-        .expect("a valid grant")
-        .ledger_key()
-}
-
-/// A fresh request on `grant`, signed.
-fn request(s: &Scenario, grant: &[u8]) -> Vec<u8> {
-    s.sign_request(&s.request(grant))
-}
-
-fn decide(v: &Verifier<'_, SqliteStore>, s: &Scenario, request: &[u8], grant: &[u8]) -> Decision {
-    v.decide(request, Basis::Signed(grant), s.now)
-}
-
-/// The only reason of a denial must be `ledger_unavailable`, with a storage error of this
-/// kind; returns its message.
-fn only_unavailable(d: &Decision, corrupt: bool) -> String {
-    match d.reasons() {
-        [Reason::LedgerUnavailable { error }] => match (error, corrupt) {
-            (LedgerError::Corrupt(m), true) | (LedgerError::Unavailable(m), false) => m.clone(),
-            (other, _) => panic!("ledger_unavailable with the wrong error: {other:?}"),
-        },
-        other => panic!("expected only ledger_unavailable, got {other:?}"),
-    }
-}
-
 /// Runs SQL on the store's file with a connection of the test's own (the store is closed).
 fn edit(path: &Path, sql: &str) {
     Connection::open(path)
@@ -155,30 +84,6 @@ fn open(path: &Path) -> SqliteStore {
     SqliteStore::open(path).unwrap_or_else(|e| panic!("open: {e}"))
 }
 
-/// Fills a store: a few allows, a statement, a denial; returns the log size.
-fn some_history(s: &Scenario, store: &SqliteStore) -> u64 {
-    let ids = receipt_ids();
-    let v = verifier(s, store, &ids);
-    for _ in 0..3 {
-        let g = grant(s, AccessPattern::OneTime);
-        assert!(decide(&v, s, &request(s, &g), &g).is_allow());
-    }
-    let g = grant(s, AccessPattern::MONTHLY);
-    assert_eq!(
-        v.apply_statement(
-            &s.statement(&g, Action::Pause, s.parent),
-            Basis::Signed(&g),
-            s.now
-        ),
-        Ok(Status::Paused { since: s.now })
-    );
-    assert_eq!(
-        decide(&v, s, &request(s, &g), &g).reasons(),
-        [Reason::Paused { since: s.now }]
-    );
-    store.log_size().expect("size")
-}
-
 // ------------------------------------------------------------------------------ restart
 
 /// Everything the ledger and the log hold is found again after the store is closed and opened:
@@ -201,7 +106,7 @@ fn state_and_log_survive_a_restart() {
             .expect("a request")
             .claims()
             .id;
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
 
     let (head, size, root, entries) = {
         let store = open(&dir.db());
@@ -327,7 +232,7 @@ fn state_and_log_survive_a_restart() {
 fn request_ids_are_pruned_after_they_expire() {
     let dir = TempDir::new("prune");
     let mut s = Scenario::canteen();
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
     let g = grant(&s, TWICE_A_MONTH);
     let first = request(&s, &g);
     {
@@ -412,7 +317,7 @@ fn concurrent_decisions_respect_quotas_in_group_commits() {
     const THREADS: usize = 8;
     let dir = TempDir::new("concurrent");
     let s = Scenario::canteen();
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
     let store = open(&dir.db());
     let key = s.key(s.dgfip);
     for (round, (access, max)) in [(AccessPattern::OneTime, 1), (TWICE_A_MONTH, 2)]
@@ -561,7 +466,7 @@ fn a_truncated_log_is_refused_on_open() {
 fn an_edited_or_moved_basis_row_is_refused_when_read() {
     let dir = TempDir::new("basis-row");
     let s = Scenario::canteen();
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
     let (edited, moved_to, untouched) = (
         grant(&s, AccessPattern::MONTHLY),
         grant(&s, TWICE_A_MONTH),
@@ -664,7 +569,7 @@ fn a_newer_schema_is_refused() {
 fn a_read_only_store_denies_and_records_nothing() {
     let dir = TempDir::new("read-only");
     let s = Scenario::canteen();
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
     let (unseen, seen) = (
         grant(&s, AccessPattern::OneTime),
         grant(&s, AccessPattern::OneTime),
@@ -724,7 +629,7 @@ fn a_read_only_store_denies_and_records_nothing() {
 fn a_full_database_denies_records_nothing_and_recovers() {
     let dir = TempDir::new("full");
     let s = Scenario::canteen();
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
     let store = open(&dir.db());
     some_history(&s, &store);
     let v = verifier(&s, &store, &ids);
@@ -859,17 +764,6 @@ fn request_with(s: &Scenario, grant: &[u8], id: Uuid) -> Vec<u8> {
     s.sign_request(&r)
 }
 
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn from_hex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 /// The child: opens the store and, in several threads, decides and applies statements with
 /// receipts on for ever, printing one line per completed operation (ending in `end`, so that a
 /// line cut by the kill is not taken as acknowledged), and a signed head now and then. Only
@@ -918,7 +812,7 @@ fn child_thread(store: &SqliteStore, run: u64, thread: u64, say: &(dyn Fn(String
         let allow = |k: u64| {
             let d = v.decide(&request(k), Basis::Signed(&g), s.now);
             if let Some(receipt) = d.allowed().and_then(|a| a.receipt()) {
-                say(format!("allow {}", to_hex(receipt)));
+                say(format!("allow {}", hex(receipt)));
             }
         };
         match plan(n) {
@@ -939,7 +833,7 @@ fn child_thread(store: &SqliteStore, run: u64, thread: u64, say: &(dyn Fn(String
         }
         if thread == 0 && n % 6 == 5 {
             if let Ok(head) = store.sign_head(&key, op, s.now) {
-                say(format!("head {}", to_hex(&head)));
+                say(format!("head {}", hex(&head)));
             }
         }
     }
@@ -974,7 +868,7 @@ fn crash_recovery_survives_kills() {
 
     let s = Scenario::canteen();
     let (key, op) = operator();
-    let ids = receipt_ids();
+    let ids = receipt_ids(1);
     let mut heads: Vec<SignedTreeHead> = Vec::new();
     let mut logged: std::collections::HashSet<Vec<u8>> = Default::default();
     let mut uses: HashMap<BasisId, usize> = HashMap::new();
@@ -1028,12 +922,12 @@ fn crash_recovery_survives_kills() {
         let store = SqliteStore::open(&db).unwrap_or_else(|e| panic!("run {run}: reopen: {e}"));
         let size = store.log_size().expect("size");
         let root = store.log_root_at(size).expect("root");
-        for i in scanned..size {
-            let entry = store.log_entry(i).expect("entry");
-            if let LogEntry::Receipt(r) = LogEntry::from_bytes(&entry).expect("an entry") {
-                logged.insert(r.bytes().to_vec());
-                *uses.entry(r.claims().basis()).or_default() += 1;
-            }
+        let entries: Vec<Vec<u8>> = (scanned..size)
+            .map(|i| store.log_entry(i).expect("entry"))
+            .collect();
+        for (basis, receipt) in receipts_in(&entries) {
+            logged.insert(receipt);
+            *uses.entry(basis).or_default() += 1;
         }
         scanned = size;
         for (basis, n) in &uses {
@@ -1051,14 +945,14 @@ fn crash_recovery_survives_kills() {
             let words: Vec<&str> = line.split(' ').collect();
             match words[..] {
                 ["allow", hex] => {
-                    let receipt = from_hex(hex).expect("hex");
+                    let receipt = unhex(hex).expect("hex");
                     assert!(
                         logged.contains(&receipt),
                         "run {run}: an acknowledged receipt is not in the log"
                     );
                 }
                 ["head", hex] => {
-                    let bytes = from_hex(hex).expect("hex");
+                    let bytes = unhex(hex).expect("hex");
                     heads.push(
                         SignedTreeHead::verify(&bytes, op, &key.verifying_key()).expect("a head"),
                     );

@@ -1,0 +1,169 @@
+//! What the tests of the durable stores share: grants, requests and a verifier logging its
+//! receipts on any store, the history a store is filled with, and small readers. Included by
+//! `tests/store_sqlite.rs` and `tests/store_postgres.rs`.
+
+use consentry::decision::{Basis, Decision, Reason, Receipts, Verifier};
+use consentry::directory::PartyId;
+use consentry::grant::Grant;
+use consentry::ids::{BasisId, BasisKey, RequestId};
+use consentry::ledger::{Ledger, LedgerError, Status};
+use consentry::log::{LogEntry, LogStore};
+use consentry::signed::Verified;
+use consentry::statement::Action;
+use consentry::terms::{AccessPattern, DataRange};
+use consentry::testing::{Scenario, canteen_purpose, key_for, party_for, rfr};
+use consentry::{Digest, SigningKey};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use uuid::Uuid;
+
+pub const DAY: u64 = 86_400;
+
+pub const TWICE_A_MONTH: AccessPattern = AccessPattern::Periodic {
+    max_uses: 2,
+    period_secs: 30 * DAY,
+};
+
+/// Receipt ids unique across processes: (tag, counter).
+pub fn receipt_ids(tag: u64) -> impl Fn() -> Uuid + Sync {
+    let next = AtomicU64::new(1);
+    move || Uuid::from_u64_pair(tag, next.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The scenario's provider's verifier on `store`, logging receipts, denials and statements.
+pub fn verifier<'a, L: Ledger + ?Sized>(
+    s: &'a Scenario,
+    store: &'a L,
+    ids: &'a (dyn Fn() -> Uuid + Sync),
+) -> Verifier<'a, L> {
+    Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, store).with_receipts(Receipts {
+        key: s.key(s.dgfip),
+        ids,
+    })
+}
+
+/// The log operator's key and party.
+pub fn operator() -> (SigningKey, PartyId) {
+    (key_for("log-operator"), party_for("log-operator"))
+}
+
+/// A grant of the parent's to the city hall, with this access pattern and id.
+pub fn grant_with(s: &Scenario, id: Uuid, access: AccessPattern) -> Vec<u8> {
+    let grant = Grant::builder(BasisId(id), s.parent, s.mairie, canteen_purpose())
+        .cover(s.dgfip, [rfr()])
+        .issued_at(s.now)
+        .valid(s.now, s.now.plus_secs(365 * DAY))
+        .access(access)
+        .data_range(DataRange::year(2025).expect("a year"))
+        .retention_secs(365 * DAY)
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    s.sign_grant(&grant)
+}
+
+/// A grant with a random id (unique across processes and runs, so that tests sharing one
+/// database never meet each other's bases).
+pub fn grant(s: &Scenario, access: AccessPattern) -> Vec<u8> {
+    grant_with(s, Uuid::from_u128(random_u128()), access)
+}
+
+/// 128 bits unique per call: time, a counter and the process id, hashed.
+pub fn random_u128() -> u128 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mixed = Digest::of_parts(&[
+        &t.to_be_bytes(),
+        &n.to_be_bytes(),
+        &std::process::id().to_be_bytes(),
+    ]);
+    u128::from_be_bytes(mixed.as_bytes()[..16].try_into().expect("16 bytes"))
+}
+
+/// Where a ledger keeps the state of this grant.
+pub fn key_of(s: &Scenario, grant: &[u8]) -> BasisKey {
+    Verified::<Grant>::parse_and_verify(grant, &s.directory)
+        .expect("a valid grant")
+        .ledger_key()
+}
+
+/// A fresh request on `basis` with a random id, signed.
+pub fn request(s: &Scenario, basis: &[u8]) -> Vec<u8> {
+    let mut r = s.request(basis);
+    r.id = RequestId(Uuid::from_u128(random_u128()));
+    s.sign_request(&r)
+}
+
+/// Decides `request` on the signed `basis`, now.
+pub fn decide<L: Ledger + ?Sized>(
+    v: &Verifier<'_, L>,
+    s: &Scenario,
+    request: &[u8],
+    basis: &[u8],
+) -> Decision {
+    v.decide(request, Basis::Signed(basis), s.now)
+}
+
+/// The only reason of a denial must be `ledger_unavailable`, with a storage error of this
+/// kind; returns its message.
+pub fn only_unavailable(d: &Decision, corrupt: bool) -> String {
+    match d.reasons() {
+        [Reason::LedgerUnavailable { error }] => match (error, corrupt) {
+            (LedgerError::Corrupt(m), true) | (LedgerError::Unavailable(m), false) => m.clone(),
+            (other, _) => panic!("ledger_unavailable with the wrong error: {other:?}"),
+        },
+        other => panic!("expected only ledger_unavailable, got {other:?}"),
+    }
+}
+
+/// Fills a store: three allows, a pause, a denial on the paused grant; returns the log size.
+pub fn some_history<L: Ledger + LogStore + ?Sized>(s: &Scenario, store: &L) -> u64 {
+    let ids = receipt_ids(1);
+    let v = verifier(s, store, &ids);
+    for _ in 0..3 {
+        let g = grant(s, AccessPattern::OneTime);
+        assert!(decide(&v, s, &request(s, &g), &g).is_allow());
+    }
+    let g = grant(s, AccessPattern::MONTHLY);
+    assert_eq!(
+        v.apply_statement(
+            &s.statement(&g, Action::Pause, s.parent),
+            Basis::Signed(&g),
+            s.now
+        ),
+        Ok(Status::Paused { since: s.now })
+    );
+    assert_eq!(
+        decide(&v, s, &request(s, &g), &g).reasons(),
+        [Reason::Paused { since: s.now }]
+    );
+    store.log_size().expect("size")
+}
+
+/// The receipts in `entries`: (basis id, receipt bytes).
+pub fn receipts_in(entries: &[Vec<u8>]) -> Vec<(BasisId, Vec<u8>)> {
+    entries
+        .iter()
+        .filter_map(|e| match LogEntry::from_bytes(e).expect("an entry") {
+            LogEntry::Receipt(r) => Some((r.claims().basis(), r.bytes().to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Lower-case hexadecimal, for the lines a child process prints.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads [`hex`] back; `None` on anything else.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
+}
