@@ -17,13 +17,16 @@
 //! flush latency bounds the SQLite rows). A store for several nodes adds a row with
 //! [`Config`]: any `&dyn Ledger` fits.
 
+// The grant the store tests use, signed the same way.
+#[allow(dead_code)]
+#[path = "../tests/support/store.rs"]
+mod support;
+
 use consentry::decision::{Basis, Receipts, Verifier};
-use consentry::grant::Grant;
-use consentry::ids::BasisId;
 use consentry::ledger::{InMemoryLedger, Ledger};
 use consentry::store::sqlite::SqliteStore;
-use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, rfr};
+use consentry::terms::AccessPattern;
+use consentry::testing::Scenario;
 use std::path::PathBuf;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,7 +37,6 @@ use uuid::Uuid;
 const THREADS: usize = 8;
 /// Decisions per thread per batch.
 const PER_THREAD: usize = 48;
-const DAY: u64 = 86_400;
 
 /// One ledger to measure.
 struct Config<'a> {
@@ -59,18 +61,7 @@ fn next_id() -> Uuid {
 /// Signs the inputs of one batch, in parallel (untimed).
 fn prepare(s: &Scenario) -> Work {
     let grants: Vec<Vec<u8>> = (0..THREADS * PER_THREAD)
-        .map(|_| {
-            let grant = Grant::builder(BasisId(next_id()), s.parent, s.mairie, canteen_purpose())
-                .cover(s.dgfip, [rfr()])
-                .issued_at(s.now)
-                .valid(s.now, s.now.plus_secs(365 * DAY))
-                .access(AccessPattern::OneTime)
-                .data_range(DataRange::year(2025).expect("a year"))
-                .retention_secs(365 * DAY)
-                .build(&s.ceilings)
-                .expect("within the ceilings");
-            s.sign_grant(&grant)
-        })
+        .map(|_| support::grant_with(s, next_id(), AccessPattern::OneTime))
         .collect();
     grants
         .chunks(PER_THREAD)

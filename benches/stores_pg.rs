@@ -16,13 +16,16 @@
 //! Run with `CONSENTRY_PG=… cargo bench --features postgres --bench stores_pg`
 //! (`CONSENTRY_PG_BENCH_ROUNDS`, default 7).
 
+// The grant the store tests use, signed the same way.
+#[allow(dead_code)]
+#[path = "../tests/support/store.rs"]
+mod support;
+
 use consentry::decision::{Basis, Receipts, Verifier};
-use consentry::grant::Grant;
-use consentry::ids::BasisId;
 use consentry::ledger::{InMemoryLedger, Ledger};
 use consentry::store::postgres::{PgOptions, PgStore};
-use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, rfr};
+use consentry::terms::AccessPattern;
+use consentry::testing::Scenario;
 use std::process::{Command, Stdio};
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,7 +38,6 @@ const THREADS: usize = 8;
 const PER_THREAD: usize = 64;
 /// Processes of the multi-node configuration.
 const NODES: usize = 4;
-const DAY: u64 = 86_400;
 
 /// Inputs of one batch: per thread, (request, grant) pairs, all signed, every grant new.
 type Work = Vec<Vec<(Vec<u8>, Vec<u8>)>>;
@@ -58,17 +60,7 @@ fn prepare(s: &Scenario) -> Work {
         .map(|_| {
             (0..PER_THREAD)
                 .map(|_| {
-                    let grant =
-                        Grant::builder(BasisId(next_id()), s.parent, s.mairie, canteen_purpose())
-                            .cover(s.dgfip, [rfr()])
-                            .issued_at(s.now)
-                            .valid(s.now, s.now.plus_secs(365 * DAY))
-                            .access(AccessPattern::OneTime)
-                            .data_range(DataRange::year(2025).expect("a year"))
-                            .retention_secs(365 * DAY)
-                            .build(&s.ceilings)
-                            .expect("within the ceilings");
-                    let grant = s.sign_grant(&grant);
+                    let grant = support::grant_with(s, next_id(), AccessPattern::OneTime);
                     let mut request = s.request(&grant);
                     request.id = consentry::ids::RequestId(next_id());
                     (s.sign_request(&request), grant)
