@@ -119,7 +119,7 @@ fn run(op: &str, n: usize) {
         "check" => (0..n).for_each(|_| assert!(measure_check(&f))),
         "rules_only" => (0..n).for_each(|_| assert!(measure_rules_only(&f, &cached))),
         "ref_verify_request" => {
-            let public = f.s.key(f.s.mairie).verifying_key().0;
+            let public = *f.s.key(f.s.mairie).verifying_key().as_bytes();
             for r in (0..n).map(|_| f.s.sign_request(&f.fresh_request())) {
                 let env = consentry::cose::Envelope::parse(&r).expect("a request");
                 let message = consentry::cose::sig_structure(env.protected(), env.payload());
@@ -154,7 +154,7 @@ fn run(op: &str, n: usize) {
                         basis_digest: Digest::of(&bytes),
                         action: Action::Pause,
                         issued_by: f.s.parent,
-                        issued_at: Timestamp(f.s.now.0),
+                        issued_at: Timestamp::from_secs(f.s.now.secs()),
                     }
                     .sign(key);
                     (g, st)

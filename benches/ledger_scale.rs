@@ -66,8 +66,8 @@ fn observation(i: u64, at: u64) -> Observation {
         basis: basis(i),
         basis_digest: digest(i),
         request: Some(request(at)),
-        window_start: Some(Timestamp(START)),
-        at: Timestamp(at),
+        window_start: Some(Timestamp::from_secs(START)),
+        at: Timestamp::from_secs(at),
     }
 }
 
@@ -78,13 +78,13 @@ fn use_record(i: u64, at: u64) -> UseRecord<'static> {
     UseRecord {
         basis: basis(i),
         request: request(at),
-        forget_after: Timestamp(at + 420),
+        forget_after: Timestamp::from_secs(at + 420),
         window: Some(UsageWindow {
-            start: Timestamp(START),
-            end: Timestamp(START + PERIOD),
+            start: Timestamp::from_secs(START),
+            end: Timestamp::from_secs(START + PERIOD),
             max_uses: 1_000,
         }),
-        at: Timestamp(at),
+        at: Timestamp::from_secs(at),
         log_entry: None,
     }
 }

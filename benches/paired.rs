@@ -70,7 +70,7 @@ fn main() {
     // Fresh signed requests, with each one's exact Sig_structure and signature for its raw
     // verification (the reference of the decisions: the same message, key and signature as the
     // request check inside the decision).
-    let mairie = f.s.key(f.s.mairie).verifying_key().0;
+    let mairie = *f.s.key(f.s.mairie).verifying_key().as_bytes();
     let requests = || {
         drop(f.s.ledger.take_decisions());
         (0..BATCH)

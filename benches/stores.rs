@@ -61,7 +61,7 @@ fn next_id() -> Uuid {
 /// Signs the inputs of one batch, in parallel (untimed).
 fn prepare(s: &Scenario) -> Work {
     let grants: Vec<Vec<u8>> = (0..THREADS * PER_THREAD)
-        .map(|_| support::grant_with(s, next_id(), AccessPattern::OneTime))
+        .map(|_| support::grant_with(s, next_id(), AccessPattern::one_time()))
         .collect();
     grants
         .chunks(PER_THREAD)
@@ -70,7 +70,11 @@ fn prepare(s: &Scenario) -> Work {
                 .iter()
                 .map(|g| {
                     let mut r = s.request(g);
-                    r.id = consentry::ids::RequestId(next_id());
+                    r = r
+                        .to_builder()
+                        .id(consentry::ids::RequestId(next_id()))
+                        .build()
+                        .expect("valid request");
                     (s.sign_request(&r), g.clone())
                 })
                 .collect()

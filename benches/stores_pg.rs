@@ -60,9 +60,13 @@ fn prepare(s: &Scenario) -> Work {
         .map(|_| {
             (0..PER_THREAD)
                 .map(|_| {
-                    let grant = support::grant_with(s, next_id(), AccessPattern::OneTime);
+                    let grant = support::grant_with(s, next_id(), AccessPattern::one_time());
                     let mut request = s.request(&grant);
-                    request.id = consentry::ids::RequestId(next_id());
+                    request = request
+                        .to_builder()
+                        .id(consentry::ids::RequestId(next_id()))
+                        .build()
+                        .expect("valid request");
                     (s.sign_request(&request), grant)
                 })
                 .collect()

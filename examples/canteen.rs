@@ -40,8 +40,8 @@ impl Provider {
                 println!("     categories      {}", cats.join(", "));
                 println!(
                     "     data range      {} .. {}",
-                    a.data_range().from,
-                    a.data_range().until
+                    a.data_range().from(),
+                    a.data_range().until()
                 );
                 println!("     keep until      {}", a.retain_until());
                 println!("     basis           {} {}", a.basis_kind(), a.basis());
@@ -131,11 +131,16 @@ fn main() {
     println!("   grant logged    entry #{}", p.log.append(&issued));
 
     // 1. A request beyond the consent: another category, purpose and year.
-    let mut greedy = p.s.request(&grant_bytes);
-    greedy.categories.push(testing::household());
-    greedy.categories.sort();
-    greedy.purpose = Purpose::new("fiscalite:controle").expect("valid code");
-    greedy.data_range = DataRange::year(2023).expect("valid year");
+    let greedy = p.s.request(&grant_bytes);
+    let mut categories = greedy.categories().to_vec();
+    categories.push(testing::household());
+    let greedy = greedy
+        .to_builder()
+        .categories(categories)
+        .purpose(Purpose::new("fiscalite:controle").expect("valid code"))
+        .data_range(DataRange::year(2023).expect("valid year"))
+        .build()
+        .expect("valid request");
     let greedy = p.s.sign_request(&greedy);
     p.decide(
         "September: a request beyond the consent",

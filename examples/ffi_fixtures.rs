@@ -29,7 +29,7 @@ const DAY: u64 = 86_400;
 
 fn seed(name: &str) -> [u8; 32] {
     // The derivation of `testing::key_for`.
-    Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).0
+    *Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).as_bytes()
 }
 
 fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) {
@@ -86,7 +86,11 @@ fn main() {
     write(&dir, "grant.json", json(&grant));
     write(&dir, "grant.digest", Digest::of(&grant_bytes).to_hex());
     write(&dir, "signed/grant.cose", &grant_bytes);
-    write(&dir, "signed/grant.pub", s.key(s.parent).verifying_key().0);
+    write(
+        &dir,
+        "signed/grant.pub",
+        s.key(s.parent).verifying_key().as_bytes(),
+    );
 
     // A grant beyond DGFiP's ceiling: an extra category there, and a longer retention.
     let beyond = s
@@ -100,9 +104,18 @@ fn main() {
     // Requests: as granted, with an extra category, and after the revocation.
     let request = s.request(&grant_bytes);
     write(&dir, "request.json", json(&request));
-    let mut extra = s.request(&grant_bytes);
-    extra.categories.push(testing::household());
-    extra.categories.sort();
+    let request_for = s.request(&grant_bytes);
+    let extra = request_for
+        .to_builder()
+        .categories(
+            request_for
+                .categories()
+                .iter()
+                .cloned()
+                .chain([testing::household()]),
+        )
+        .build()
+        .expect("a valid request");
     write(&dir, "request_extra.json", json(&extra));
     let revoke = Statement {
         basis: grant.id(),
@@ -121,7 +134,7 @@ fn main() {
     write(&dir, "habilitation.json", json(&hab));
 
     // Signed objects of every kind this version issues, for other COSE implementations.
-    let pub_of = |id| s.key(id).verifying_key().0;
+    let pub_of = |id| *s.key(id).verifying_key().as_bytes();
     let mut samples: Vec<(&str, Vec<u8>, [u8; 32])> = vec![
         ("request", s.sign_request(&request), pub_of(s.mairie)),
         ("request_extra", s.sign_request(&extra), pub_of(s.mairie)),
@@ -139,7 +152,7 @@ fn main() {
     ));
     let one_time = s
         .grant()
-        .access(AccessPattern::OneTime)
+        .access(AccessPattern::one_time())
         .allow_onward_transfer()
         .build(&s.ceilings)
         .expect("within the ceilings");

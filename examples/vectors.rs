@@ -40,11 +40,11 @@ pub mod log;
 
 const DAY: u64 = 86_400;
 /// Every cast key is valid from 2025-01-01.
-const START: Timestamp = Timestamp(1_735_689_600);
+const START: Timestamp = Timestamp::from_secs(1_735_689_600);
 /// The scenario's clock: 2025-09-01.
-const NOW: Timestamp = Timestamp(1_756_684_800);
+const NOW: Timestamp = Timestamp::from_secs(1_756_684_800);
 /// 2025-06-01: the parent's key rotation, the end of the ended mandate.
-const ROTATION: Timestamp = Timestamp(1_748_736_000);
+const ROTATION: Timestamp = Timestamp::from_secs(1_748_736_000);
 
 /// The cast: (seed name, role in the story). Seeds are `SHA-256("consentry-testing:" || name)`.
 const CAST: [&str; 8] = [
@@ -428,7 +428,7 @@ fn rebuild(
 }
 
 fn seed_of(name: &str) -> [u8; 32] {
-    Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).0
+    *Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).as_bytes()
 }
 
 /// The canteen grant's terms for any subject (as [`Scenario::grant`] for the parent).
@@ -448,7 +448,7 @@ fn grant_for(s: &Scenario, subject: PartyId) -> GrantBuilder {
 }
 
 fn year(y: u32) -> DataRange {
-    DataRange::year(y).unwrap_or_else(|| unreachable!())
+    DataRange::year(y).unwrap_or_else(|_| unreachable!())
 }
 
 fn build(s: &Scenario, b: GrantBuilder) -> Vec<u8> {
@@ -556,7 +556,7 @@ fn kid(key: &SigningKey) -> (i64, Vec<u8>) {
     (
         4,
         enc(|e| {
-            e.bytes(&key.key_id().0);
+            e.bytes(key.key_id().as_bytes());
         }),
     )
 }
@@ -793,7 +793,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
     let grant = build(s, s.grant());
     let fc_grant = build(s, s.grant().expressed_by(s.franceconnect));
     let child_grant = build(s, grant_for(s, s.child).expressed_by(s.parent));
-    let one_time = build(s, s.grant().access(AccessPattern::OneTime));
+    let one_time = build(s, s.grant().access(AccessPattern::one_time()));
     let onward = {
         let b = Grant::builder(
             BasisId(s.next_uuid()),
@@ -805,10 +805,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
         .cover(s.cnaf, [testing::quotient_familial()])
         .issued_at(s.now)
         .valid(s.now, s.now.plus_secs(90 * DAY))
-        .access(AccessPattern::Periodic {
-            max_uses: 2,
-            period_secs: 30 * DAY,
-        })
+        .access(AccessPattern::periodic(2, 30 * DAY).unwrap())
         .data_range(year(2024))
         .retention_secs(30 * DAY)
         .allow_onward_transfer();
@@ -837,9 +834,22 @@ fn objects(g: &mut Gen, s: &Scenario) {
     };
     let other_request = {
         let mut r = s.request(&grant);
-        r.categories = vec![testing::household(), testing::rfr()];
-        r.data_range = DataRange::new(Timestamp(1_735_689_600), Timestamp(1_751_328_000))
-            .unwrap_or_else(|| unreachable!());
+        r = r
+            .to_builder()
+            .categories(vec![testing::household(), testing::rfr()])
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .data_range(
+                DataRange::new(
+                    Timestamp::from_secs(1_735_689_600),
+                    Timestamp::from_secs(1_751_328_000),
+                )
+                .unwrap_or_else(|_| unreachable!()),
+            )
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     let statement_payload = payload_of(&pause);
@@ -1064,7 +1074,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
         cose::assemble(
             &prot,
             &enc(|e| {
-                e.map(1).uint(4).bytes(&pk.key_id().0);
+                e.map(1).uint(4).bytes(pk.key_id().as_bytes());
             }),
             &grant_payload,
             &sig,
@@ -1148,7 +1158,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
                 (
                     4,
                     enc(|e| {
-                        e.bytes(&pk.key_id().0[..15]);
+                        e.bytes(&pk.key_id().as_bytes()[..15]);
                     }),
                 ),
             ]),
@@ -1421,7 +1431,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
             p,
             8,
             enc(|e| {
-                e.tag(1).uint(NOW.0);
+                e.tag(1).uint(NOW.secs());
             }),
         )),
         "cbor/wrong_type",
@@ -1544,7 +1554,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
             p,
             12,
             enc(|e| {
-                e.array(2).uint(NOW.0).uint(NOW.0);
+                e.array(2).uint(NOW.secs()).uint(NOW.secs());
             }),
         )),
         "value/invalid",
@@ -1619,7 +1629,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
         "expires at (key 10) equal to not before (key 9)",
         G,
         "canteen",
-        sg(&with(p, 10, uint(NOW.0))),
+        sg(&with(p, 10, uint(NOW.secs()))),
         "value/invalid",
         false,
     );
@@ -1777,7 +1787,7 @@ fn objects(g: &mut Gen, s: &Scenario) {
     );
     let early = s
         .grant()
-        .issued_at(Timestamp(1_733_011_200)) // 2024-12-01
+        .issued_at(Timestamp::from_secs(1_733_011_200)) // 2024-12-01
         .build(&s.ceilings)
         .unwrap_or_else(|e| panic!("{e}"));
     g.invalid(
@@ -1884,7 +1894,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     cases.push((c, allow.clone()));
     let hab_child = {
         let mut r = s.request(&hab);
-        r.subject = s.child;
+        r = r
+            .to_builder()
+            .subject(s.child)
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -1896,7 +1910,7 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
         ),
         allow.clone(),
     ));
-    let one_time = build(s, s.grant().access(AccessPattern::OneTime));
+    let one_time = build(s, s.grant().access(AccessPattern::one_time()));
     let one_time_req = s.sign_request(&s.request(&one_time));
     cases.push((
         case!(
@@ -1909,10 +1923,8 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let twice = build(
         s,
-        s.grant().access(AccessPattern::Periodic {
-            max_uses: 2,
-            period_secs: 30 * DAY,
-        }),
+        s.grant()
+            .access(AccessPattern::periodic(2, 30 * DAY).unwrap()),
     );
     let twice_first = s.sign_request(&s.request(&twice));
     let twice_second = s.sign_request(&s.request(&twice));
@@ -1979,9 +1991,22 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     );
     let subset = {
         let mut r = s.request(&wide);
-        r.categories = vec![testing::household()];
-        r.data_range = DataRange::new(Timestamp(1_735_689_600), Timestamp(1_751_328_000))
-            .unwrap_or_else(|| unreachable!());
+        r = r
+            .to_builder()
+            .categories(vec![testing::household()])
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .data_range(
+                DataRange::new(
+                    Timestamp::from_secs(1_735_689_600),
+                    Timestamp::from_secs(1_751_328_000),
+                )
+                .unwrap_or_else(|_| unreachable!()),
+            )
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -1995,7 +2020,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let edge_future = {
         let mut r = s.request(&grant);
-        r.issued_at = NOW.plus_secs(120);
+        r = r
+            .to_builder()
+            .issued_at(NOW.plus_secs(120))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2009,7 +2038,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let edge_old = {
         let mut r = s.request(&grant);
-        r.issued_at = NOW.minus_secs(300);
+        r = r
+            .to_builder()
+            .issued_at(NOW.minus_secs(300))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2021,7 +2054,7 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
         ),
         allow.clone(),
     ));
-    let march = Timestamp(1_740_787_200); // 2025-03-01
+    let march = Timestamp::from_secs(1_740_787_200); // 2025-03-01
     s.now = march;
     let old_key_grant = build(s, s.grant());
     s.now = NOW;
@@ -2177,7 +2210,7 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     cases.push((c, vec!["key_not_valid"]));
     let early = s.sign_grant(
         &s.grant()
-            .issued_at(Timestamp(1_733_011_200))
+            .issued_at(Timestamp::from_secs(1_733_011_200))
             .build(&s.ceilings)
             .unwrap_or_else(|e| panic!("{e}")),
     );
@@ -2194,7 +2227,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     // Stage 3 denials.
     let other_basis = {
         let mut r = s.request(&grant);
-        r.basis = BasisId(s.next_uuid());
+        r = r
+            .to_builder()
+            .basis_id(BasisId(s.next_uuid()))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2208,7 +2245,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let bad_hash = {
         let mut r = s.request(&grant);
-        r.basis_digest = Digest::of(b"another grant");
+        r = r
+            .to_builder()
+            .basis_digest(Digest::of(b"another grant"))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2308,7 +2349,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     cases.push((c, vec!["representation_not_valid"]));
     let other_consumer_req = {
         let mut r = s.request(&grant);
-        r.consumer = s.other_consumer;
+        r = r
+            .to_builder()
+            .consumer(s.other_consumer)
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2322,7 +2367,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let child_req = {
         let mut r = s.request(&grant);
-        r.subject = s.child;
+        r = r
+            .to_builder()
+            .subject(s.child)
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2337,8 +2386,16 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     let two_providers = build(s, s.grant().cover(s.cnaf, [testing::quotient_familial()]));
     let to_cnaf = |s: &Scenario, basis: &[u8]| {
         let mut r = s.request(basis);
-        r.provider = s.cnaf;
-        r.categories = vec![testing::quotient_familial()];
+        r = r
+            .to_builder()
+            .provider(s.cnaf)
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .categories(vec![testing::quotient_familial()])
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2369,7 +2426,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     cases.push((c, vec!["provider_not_covered"]));
     let household_req = {
         let mut r = s.request(&grant);
-        r.categories = vec![testing::household(), testing::rfr()];
+        r = r
+            .to_builder()
+            .categories(vec![testing::household(), testing::rfr()])
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2383,7 +2444,13 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let purpose_req = {
         let mut r = s.request(&grant);
-        r.purpose = Purpose::new("education:transport_scolaire").unwrap_or_else(|_| unreachable!());
+        r = r
+            .to_builder()
+            .purpose(
+                Purpose::new("education:transport_scolaire").unwrap_or_else(|_| unreachable!()),
+            )
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2397,7 +2464,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let range_req = {
         let mut r = s.request(&grant);
-        r.data_range = year(2024);
+        r = r
+            .to_builder()
+            .data_range(year(2024))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2497,10 +2568,8 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     cases.push((c, vec!["revoked"]));
     let weekly = build_unchecked(
         s,
-        s.grant().access(AccessPattern::Periodic {
-            max_uses: 1,
-            period_secs: 7 * DAY,
-        }),
+        s.grant()
+            .access(AccessPattern::periodic(1, 7 * DAY).unwrap()),
     );
     cases.push((
         case!(
@@ -2537,7 +2606,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let future = {
         let mut r = s.request(&grant);
-        r.issued_at = NOW.plus_secs(121);
+        r = r
+            .to_builder()
+            .issued_at(NOW.plus_secs(121))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2551,7 +2624,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     ));
     let old = {
         let mut r = s.request(&grant);
-        r.issued_at = NOW.minus_secs(301);
+        r = r
+            .to_builder()
+            .issued_at(NOW.minus_secs(301))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2617,15 +2694,53 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     cases.push((c, vec!["frequency_exhausted"]));
     let everything = {
         let mut r = s.request(&grant);
-        r.basis = BasisId(s.next_uuid());
-        r.basis_digest = Digest::of(b"another grant");
-        r.consumer = s.other_consumer;
-        r.subject = s.child;
-        r.provider = s.cnaf;
-        r.categories = vec![testing::quotient_familial()];
-        r.purpose = Purpose::new("education:transport_scolaire").unwrap_or_else(|_| unreachable!());
-        r.data_range = year(2024);
-        r.issued_at = NOW.plus_secs(3600);
+        r = r
+            .to_builder()
+            .basis_id(BasisId(s.next_uuid()))
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .basis_digest(Digest::of(b"another grant"))
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .consumer(s.other_consumer)
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .subject(s.child)
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .provider(s.cnaf)
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .categories(vec![testing::quotient_familial()])
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .purpose(
+                Purpose::new("education:transport_scolaire").unwrap_or_else(|_| unreachable!()),
+            )
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .data_range(year(2024))
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .issued_at(NOW.plus_secs(3600))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     cases.push((
@@ -2651,16 +2766,17 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
         s,
         s.grant()
             .cover(s.dgfip, [testing::household()])
-            .access(AccessPattern::Periodic {
-                max_uses: 1,
-                period_secs: 7 * DAY,
-            }),
+            .access(AccessPattern::periodic(1, 7 * DAY).unwrap()),
     );
     let ew_revoke = s.statement(&expired_weekly, Action::Revoke, s.parent);
     s.now = NOW.plus_secs(400 * DAY);
     let ew_req = {
         let mut r = s.request(&expired_weekly);
-        r.issued_at = NOW.plus_secs(400 * DAY).minus_secs(600);
+        r = r
+            .to_builder()
+            .issued_at(NOW.plus_secs(400 * DAY).minus_secs(600))
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     s.now = NOW;
@@ -2683,7 +2799,11 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
     let msg = build(s, grant_for(s, s.mairie));
     let entitled_and_mismatch = {
         let mut r = s.request(&msg);
-        r.consumer = s.franceconnect;
+        r = r
+            .to_builder()
+            .consumer(s.franceconnect)
+            .build()
+            .expect("valid request");
         r.sign(s.key(s.franceconnect))
     };
     cases.push((
@@ -2742,9 +2862,15 @@ fn decisions(g: &mut Gen, s: &mut Scenario) {
         ),
         vec!["basis_from_future"],
     ));
-    let mut wide = s.request(&hab);
-    wide.data_range = DataRange::new(START, START.plus_secs(2 * 365 * DAY))
-        .unwrap_or_else(|| panic!("a valid range"));
+    let wide = s
+        .request(&hab)
+        .to_builder()
+        .data_range(
+            DataRange::new(START, START.plus_secs(2 * 365 * DAY))
+                .unwrap_or_else(|_| panic!("a valid range")),
+        )
+        .build()
+        .unwrap_or_else(|_| panic!("a valid request"));
     cases.push((
         case!(
             "deny-habilitation-data-range-too-long",

@@ -11,7 +11,7 @@ use std::fmt;
 /// assert_eq!(d.to_hex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Digest(pub [u8; 32]);
+pub struct Digest(pub(crate) [u8; 32]);
 
 impl Digest {
     /// Length of a digest in bytes.
@@ -31,6 +31,11 @@ impl Digest {
         let mut out = [0u8; 32];
         out.copy_from_slice(ctx.finish().as_ref());
         Digest(out)
+    }
+
+    /// A digest from its 32 bytes (e.g. one read back from storage).
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Digest(bytes)
     }
 
     /// Reads a digest from exactly 32 bytes.

@@ -21,6 +21,7 @@ use crate::log::{
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified, Verified};
 use crate::statement::Statement;
+use crate::terms::AccessView;
 use crate::terms::{AccessPattern, DataRange, Scope};
 use crate::testing::{self, Scenario};
 use crate::time::Timestamp;
@@ -961,24 +962,20 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
         .unwrap_or(now);
     let validity = c.pick(&[365 * DAY, 366 * DAY, 367 * DAY, 1, 30 * DAY, 2]);
     let access = match c.byte() % 4 {
-        0 => AccessPattern::OneTime,
-        _ => AccessPattern::Periodic {
-            max_uses: c.pick(&[1, 2, 3]),
-            period_secs: c.pick(&[30 * DAY, 29 * DAY, 31 * DAY, DAY, 60 * DAY]),
-        },
+        0 => AccessPattern::one_time(),
+        _ => AccessPattern::periodic(
+            c.pick(&[1, 2, 3]),
+            c.pick(&[30 * DAY, 29 * DAY, 31 * DAY, DAY, 60 * DAY]),
+        )
+        .ok()?,
     };
+    let (y24, y25) = (DataRange::year(2024).ok()?, DataRange::year(2025).ok()?);
     let years = [
-        DataRange::year(2025)?,
-        DataRange::year(2024)?,
-        DataRange::new(DataRange::year(2024)?.from, DataRange::year(2025)?.until)?,
-        DataRange::new(
-            Timestamp(DataRange::year(2025)?.from.0 + DAY),
-            DataRange::year(2025)?.until,
-        )?,
-        DataRange::new(
-            DataRange::year(2025)?.from,
-            Timestamp(DataRange::year(2025)?.until.0 + 2 * DAY),
-        )?,
+        y25,
+        y24,
+        DataRange::new(y24.from(), y25.until()).ok()?,
+        DataRange::new(y25.from().plus_secs(DAY), y25.until()).ok()?,
+        DataRange::new(y25.from(), y25.until().plus_secs(2 * DAY)).ok()?,
     ];
     let grant_range = c.pick(&years);
     let retention = c.pick(&[365 * DAY, 400 * DAY, 401 * DAY, 0]);
@@ -1009,29 +1006,31 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
         s.authority,
     ]);
 
-    let request = Request {
-        id: RequestId(uuid::Uuid::from_bytes([0x72; 16])),
-        basis: c.pick(&[
-            grant.id(),
-            grant.id(),
-            BasisId(uuid::Uuid::from_bytes([0x62; 16])),
-        ]),
-        basis_digest: Digest([0; 32]), // set once the grant is signed
-        consumer: c.pick(&[consumer, consumer, s.mairie, s.other_consumer, s.cnaf]),
-        provider: c.pick(&[s.dgfip, s.dgfip, s.cnaf]),
-        subject: c.pick(&[subject, subject, s.parent, s.child]),
-        categories: c.sorted_subset(&categories),
-        purpose: purposes[c.pick(&[purpose, purpose, 0, 1])].clone(),
-        data_range: c.pick(&years),
-        issued_at: Timestamp(
-            now.checked_add_signed(c.pick(&[0i64, -300, -301, 120, 121, -60]))
-                .unwrap_or(now),
-        ),
-    };
+    let request = Request::builder(
+        RequestId(uuid::Uuid::from_bytes([0x72; 16])),
+        c.pick(&[consumer, consumer, s.mairie, s.other_consumer, s.cnaf]),
+        c.pick(&[s.dgfip, s.dgfip, s.cnaf]),
+        c.pick(&[subject, subject, s.parent, s.child]),
+    )
+    .basis_id(c.pick(&[
+        grant.id(),
+        grant.id(),
+        BasisId(uuid::Uuid::from_bytes([0x62; 16])),
+    ]))
+    .basis_digest(Digest([0; 32])) // set once the grant is signed
+    .categories(c.sorted_subset(&categories))
+    .purpose(purposes[c.pick(&[purpose, purpose, 0, 1])].clone())
+    .data_range(c.pick(&years))
+    .issued_at(Timestamp(
+        now.checked_add_signed(c.pick(&[0i64, -300, -301, 120, 121, -60]))
+            .unwrap_or(now),
+    ))
+    .build()
+    .ok()?;
     let request_signer = c.pick(&[
-        request.consumer,
-        request.consumer,
-        request.consumer,
+        request.consumer(),
+        request.consumer(),
+        request.consumer(),
         s.mairie,
     ]);
     let mut case = Case {
@@ -1043,7 +1042,12 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
     };
     if c.flag() {
         // A wrong digest on request.
-        case.request.basis_digest = Digest([1; 32]);
+        case.request = case
+            .request
+            .to_builder()
+            .basis_digest(Digest([1; 32]))
+            .build()
+            .ok()?;
     }
     Some(case)
 }
@@ -1058,8 +1062,8 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
     // Signatures: each object signed by the key of the party it names, valid at its issue time.
     let signed_ok = case.grant_signer == g.expressed_by()
         && g.issued_at() >= key_start
-        && case.request_signer == r.consumer
-        && r.issued_at >= key_start;
+        && case.request_signer == r.consumer()
+        && r.issued_at() >= key_start;
     // Who may express consent for whom.
     let expressed_ok = if g.expressed_by() == g.subject() {
         subjects.contains(&g.subject())
@@ -1068,17 +1072,17 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
             || (g.expressed_by(), g.subject()) == (s.parent, s.child)
     };
     let covered = &case.covered_at_dgfip;
-    let terms_ok = r.basis == g.id()
-        && r.basis_digest == Digest::of(grant_bytes)
-        && consumers.contains(&r.consumer)
-        && r.consumer == g.consumer()
-        && r.subject == g.subject()
-        && r.provider == s.dgfip
+    let terms_ok = r.basis() == g.id()
+        && r.basis_digest() == Digest::of(grant_bytes)
+        && consumers.contains(&r.consumer())
+        && r.consumer() == g.consumer()
+        && r.subject() == g.subject()
+        && r.provider() == s.dgfip
         && !covered.is_empty()
-        && r.categories.iter().all(|c| covered.contains(c))
-        && r.purpose.code() == g.purpose().code()
-        && g.data_range().from <= r.data_range.from
-        && r.data_range.until <= g.data_range().until
+        && r.categories().iter().all(|c| covered.contains(c))
+        && r.purpose().code() == g.purpose().code()
+        && g.data_range().from() <= r.data_range().from()
+        && r.data_range().until() <= g.data_range().until()
         && g.not_before() <= now
         && now < g.expires_at();
     // DGFiP's ceiling for canteen pricing.
@@ -1087,9 +1091,9 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
             .iter()
             .all(|c| *c == testing::rfr() || *c == testing::household())
         && g.expires_at().0 - g.not_before().0 <= 366 * DAY
-        && match g.access() {
-            AccessPattern::OneTime => true,
-            AccessPattern::Periodic {
+        && match g.access().view() {
+            AccessView::OneTime => true,
+            AccessView::Periodic {
                 max_uses,
                 period_secs,
             } => {
@@ -1098,8 +1102,8 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
             }
         }
         && g.retention_secs() <= 400 * DAY
-        && g.data_range().until.0 - g.data_range().from.0 <= 366 * DAY;
-    let fresh_ok = r.issued_at.0 <= now.0 + 120 && now.0 <= r.issued_at.0 + 300;
+        && g.data_range().until().0 - g.data_range().from().0 <= 366 * DAY;
+    let fresh_ok = r.issued_at().0 <= now.0 + 120 && now.0 <= r.issued_at().0 + 300;
     signed_ok && expressed_ok && terms_ok && ceiling_ok && fresh_ok
 }
 
@@ -1117,8 +1121,13 @@ pub fn structured_outcome(data: &[u8]) -> Option<bool> {
         let s = &f.scenario;
         let mut case = build_case(s, data)?;
         let grant_bytes = case.grant.sign(s.key(case.grant_signer));
-        if case.request.basis_digest == Digest([0; 32]) {
-            case.request.basis_digest = Digest::of(&grant_bytes);
+        if case.request.basis_digest() == Digest([0; 32]) {
+            case.request = case
+                .request
+                .to_builder()
+                .basis_digest(Digest::of(&grant_bytes))
+                .build()
+                .ok()?;
         }
         let request_bytes = case.request.sign(s.key(case.request_signer));
         let (decision, _) = decide_fresh(s, &request_bytes, Basis::Signed(&grant_bytes));
@@ -1131,10 +1140,10 @@ pub fn structured_outcome(data: &[u8]) -> Option<bool> {
         );
         if let Decision::Allow(a) = &decision {
             let (g, r) = (&case.grant, &case.request);
-            assert_eq!(a.categories(), r.categories.as_slice());
+            assert_eq!(a.categories(), r.categories());
             assert_eq!(a.consumer(), g.consumer());
             assert_eq!(a.subject(), g.subject());
-            assert_eq!(a.data_range(), r.data_range);
+            assert_eq!(a.data_range(), r.data_range());
             assert_eq!(a.basis(), g.id());
             assert_eq!(a.basis_digest(), Digest::of(&grant_bytes));
             assert_eq!(a.onward_transfer(), g.onward_transfer());

@@ -31,8 +31,8 @@ use serde::{Deserialize, Serialize};
 ///     scope,
 ///     Purpose::new("education:cantine").unwrap(),
 ///     "CRPA art. L114-8; arrêté du 1er janvier 2025",
-///     Timestamp(100),
-///     (Timestamp(100), Timestamp(1_000_000)),
+///     Timestamp::from_secs(100),
+///     (Timestamp::from_secs(100), Timestamp::from_secs(1_000_000)),
 ///     31_536_000,
 /// )
 /// .unwrap();

@@ -35,7 +35,7 @@ pub enum KeyError {
 /// assert_eq!(KeyId::of(&key.verifying_key()), key.key_id());
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(pub [u8; 16]);
+pub struct KeyId(pub(crate) [u8; 16]);
 
 impl KeyId {
     /// Domain-separation prefix of the derivation.
@@ -47,6 +47,16 @@ impl KeyId {
         let mut id = [0u8; 16];
         id.copy_from_slice(&d.0[..16]);
         KeyId(id)
+    }
+
+    /// A key id from its 16 bytes (as carried in a COSE `kid` header).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        KeyId(bytes)
+    }
+
+    /// The key id's bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
     }
 
     /// Lower-case hexadecimal form.
@@ -69,9 +79,20 @@ impl fmt::Display for KeyId {
 
 /// An Ed25519 public key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct VerifyingKey(pub [u8; 32]);
+pub struct VerifyingKey(pub(crate) [u8; 32]);
 
 impl VerifyingKey {
+    /// A public key from its 32 bytes (RFC 8032 encoding). Any 32 bytes are accepted here; a
+    /// key that is not a valid point fails every verification.
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        VerifyingKey(bytes)
+    }
+
+    /// The key's 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     /// Verifies an Ed25519 signature of `message` (RFC 8032, as implemented by `ring`: the
     /// signature's `S` must be canonical).
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {

@@ -78,6 +78,28 @@ mod wire;
 #[path = "../tests/support/reach.rs"]
 mod reach;
 
+// The main job's types, at the root: a service needs no module path to find them.
+
+// Parties, vocabulary and the rules published about them.
+pub use ceiling::{CeilingExcess, Ceilings, PurposeCeiling};
+pub use directory::{
+    Directory, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
+};
+pub use vocab::{Category, Purpose};
+// The signed objects and how they are read: parse, then verify, then use.
+pub use grant::{Grant, GrantBuilder, GrantError};
+pub use habilitation::Habilitation;
+pub use ids::{BasisId, RequestId};
+pub use request::{Request, RequestBuilder, RequestError};
+pub use signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
+pub use statement::{Action, Statement};
+pub use terms::{AccessPattern, AccessView, DataRange, Scope, TermsError};
+// The decision and the state it keeps.
+pub use decision::{Authorization, Basis, Decision, Policy, Reason, Receipts, Verifier};
+pub use ledger::{InMemoryLedger, Ledger, LedgerError};
+// The transfer log.
+pub use log::{LogEntry, LogError, LogStore, Receipt, SignedTreeHead, TransferLog};
+// Keys, digests and time.
 pub use digest::Digest;
 pub use keys::{KeyError, KeyId, SignatureError, SigningKey, VerifyingKey};
 pub use time::Timestamp;

@@ -197,6 +197,6 @@ impl Verified<crate::habilitation::Habilitation> {
 impl Verified<crate::request::Request> {
     /// Where a ledger remembers this request's id: (its consumer, its id).
     pub fn replay_key(&self) -> crate::ids::ReplayKey {
-        crate::ids::ReplayKey::new(self.payload.consumer, self.payload.id)
+        crate::ids::ReplayKey::new(self.payload.consumer(), self.payload.id())
     }
 }

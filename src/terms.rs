@@ -6,19 +6,49 @@ use crate::time::Timestamp;
 use crate::vocab::Category;
 use crate::wire;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 /// Most (provider, categories) entries in a scope, and most categories per entry.
 pub const MAX_SCOPE: usize = 64;
 
+/// Why a term could not be made: each case is a value every decoder refuses, so the library
+/// never builds (and never signs) it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TermsError {
+    /// A data range whose `until` is not after its `from`.
+    #[error("a data range's until must be after its from")]
+    EmptyRange,
+    /// A calendar year outside what a [`Timestamp`] can hold (before 1970).
+    #[error("the year is outside the supported calendar (1970 onwards)")]
+    YearOutOfRange,
+    /// A periodic access pattern allowing no use at all.
+    #[error("a periodic access pattern must allow at least one use per period")]
+    NoUses,
+    /// A periodic access pattern with an empty period.
+    #[error("a periodic access pattern's period must be at least one second")]
+    EmptyPeriod,
+}
+
+impl TermsError {
+    /// A stable code for matching and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TermsError::EmptyRange => "empty_range",
+            TermsError::YearOutOfRange => "year_out_of_range",
+            TermsError::NoUses => "no_uses",
+            TermsError::EmptyPeriod => "empty_period",
+        }
+    }
+}
+
 /// A half-open range of time `[from, until)` that the data may cover (e.g. tax year 2025 is
-/// `2025-01-01 .. 2026-01-01`).
+/// `2025-01-01 .. 2026-01-01`). Never empty: `until` is after `from`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, try_from = "DataRangeJson")]
 pub struct DataRange {
-    /// First instant covered.
-    pub from: Timestamp,
-    /// First instant no longer covered.
-    pub until: Timestamp,
+    from: Timestamp,
+    until: Timestamp,
 }
 
 #[derive(Deserialize)]
@@ -29,30 +59,54 @@ struct DataRangeJson {
 }
 
 impl TryFrom<DataRangeJson> for DataRange {
-    type Error = &'static str;
-    fn try_from(j: DataRangeJson) -> Result<Self, &'static str> {
-        DataRange::new(j.from, j.until).ok_or("a data range's until must be after its from")
+    type Error = TermsError;
+    fn try_from(j: DataRangeJson) -> Result<Self, TermsError> {
+        DataRange::new(j.from, j.until)
     }
 }
 
 impl DataRange {
-    /// A range; `None` if empty (`until <= from`).
-    pub fn new(from: Timestamp, until: Timestamp) -> Option<Self> {
-        (from < until).then_some(DataRange { from, until })
+    /// The range `[from, until)`, refused if empty (`until <= from`).
+    ///
+    /// ```
+    /// use consentry::{DataRange, TermsError, Timestamp};
+    /// let t = Timestamp::from_secs(1000);
+    /// assert_eq!(DataRange::new(t, t).unwrap_err(), TermsError::EmptyRange);
+    /// assert_eq!(DataRange::new(t, t.plus_secs(1)).unwrap().len_secs(), 1);
+    /// ```
+    pub fn new(from: Timestamp, until: Timestamp) -> Result<Self, TermsError> {
+        if from < until {
+            Ok(DataRange { from, until })
+        } else {
+            Err(TermsError::EmptyRange)
+        }
+    }
+
+    /// First instant covered.
+    pub fn from(&self) -> Timestamp {
+        self.from
+    }
+
+    /// First instant no longer covered.
+    pub fn until(&self) -> Timestamp {
+        self.until
     }
 
     /// The calendar year `year` (UTC).
     ///
     /// ```
-    /// use consentry::terms::DataRange;
+    /// use consentry::DataRange;
     /// let y = DataRange::year(2025).unwrap();
     /// assert!(y.contains(&DataRange::year(2025).unwrap()));
     /// assert!(!y.contains(&DataRange::year(2024).unwrap()));
+    /// assert!(DataRange::year(1969).is_err());
     /// ```
-    pub fn year(year: u32) -> Option<Self> {
-        let from = Timestamp::from_date(year, 1, 1)?;
-        let until = Timestamp::from_date(year.checked_add(1)?, 1, 1)?;
-        DataRange::new(from, until)
+    pub fn year(year: u32) -> Result<Self, TermsError> {
+        let start = |y: u32| Timestamp::from_date(y, 1, 1).ok_or(TermsError::YearOutOfRange);
+        DataRange::new(
+            start(year)?,
+            start(year.checked_add(1).ok_or(TermsError::YearOutOfRange)?)?,
+        )
     }
 
     /// Whether `other` lies entirely inside this range.
@@ -78,7 +132,7 @@ impl DataRange {
                 });
             }
             let (from, until) = (wire::timestamp(d)?, wire::timestamp(d)?);
-            DataRange::new(from, until).ok_or(DecodeError::InvalidValue {
+            DataRange::new(from, until).map_err(|_| DecodeError::InvalidValue {
                 field: "data range",
                 reason: "empty range",
             })
@@ -86,14 +140,28 @@ impl DataRange {
     }
 }
 
-/// How often data may be fetched under a grant.
+/// How often data may be fetched under a grant: once, or at most `max_uses` transfers in each
+/// period of `period_secs` seconds. Made only by [`AccessPattern::one_time`] and the checked
+/// [`AccessPattern::periodic`], so a periodic pattern always allows at least one use in a
+/// non-empty period; match on it through [`AccessPattern::view`].
+///
+/// ```
+/// use consentry::{AccessPattern, AccessView, TermsError};
+/// let weekly = AccessPattern::periodic(2, 7 * 86_400).unwrap();
+/// assert!(matches!(weekly.view(), AccessView::Periodic { max_uses: 2, .. }));
+/// assert!(weekly.within(&AccessPattern::periodic(3, 7 * 86_400).unwrap()));
+/// assert_eq!(AccessPattern::periodic(0, 86_400).unwrap_err(), TermsError::NoUses);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    rename_all = "snake_case",
-    deny_unknown_fields,
-    try_from = "AccessJson"
-)]
-pub enum AccessPattern {
+#[serde(into = "AccessView", try_from = "AccessView")]
+pub struct AccessPattern(AccessView);
+
+/// What an [`AccessPattern`] allows, to match on. Also its JSON form (`"one_time"` or
+/// `{"periodic": {"max_uses": …, "period_secs": …}}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum AccessView {
     /// One transfer at each provider covered (each provider keeps its own ledger).
     OneTime,
     /// At most `max_uses` transfers in each period of `period_secs` seconds, periods counted
@@ -106,51 +174,70 @@ pub enum AccessPattern {
     },
 }
 
-/// The unchecked JSON shape of an [`AccessPattern`].
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-enum AccessJson {
-    OneTime,
-    Periodic { max_uses: u32, period_secs: u64 },
+impl From<AccessPattern> for AccessView {
+    fn from(access: AccessPattern) -> Self {
+        access.0
+    }
 }
 
-impl TryFrom<AccessJson> for AccessPattern {
-    type Error = &'static str;
-    fn try_from(j: AccessJson) -> Result<Self, &'static str> {
-        match j {
-            AccessJson::OneTime => Ok(AccessPattern::OneTime),
-            AccessJson::Periodic {
+impl TryFrom<AccessView> for AccessPattern {
+    type Error = TermsError;
+    fn try_from(view: AccessView) -> Result<Self, TermsError> {
+        match view {
+            AccessView::OneTime => Ok(AccessPattern::one_time()),
+            AccessView::Periodic {
                 max_uses,
                 period_secs,
-            } if max_uses >= 1 && period_secs >= 1 => Ok(AccessPattern::Periodic {
-                max_uses,
-                period_secs,
-            }),
-            AccessJson::Periodic { .. } => Err("max_uses and period_secs must be at least 1"),
+            } => AccessPattern::periodic(max_uses, period_secs),
         }
     }
 }
 
 impl AccessPattern {
     /// At most once every 30 days.
-    pub const MONTHLY: AccessPattern = AccessPattern::Periodic {
+    pub const MONTHLY: AccessPattern = AccessPattern(AccessView::Periodic {
         max_uses: 1,
         period_secs: 30 * 86_400,
-    };
+    });
+
+    /// One transfer at each provider covered.
+    pub const fn one_time() -> Self {
+        AccessPattern(AccessView::OneTime)
+    }
+
+    /// At most `max_uses` transfers in each period of `period_secs` seconds; refused if either
+    /// is zero.
+    pub const fn periodic(max_uses: u32, period_secs: u64) -> Result<Self, TermsError> {
+        if max_uses == 0 {
+            Err(TermsError::NoUses)
+        } else if period_secs == 0 {
+            Err(TermsError::EmptyPeriod)
+        } else {
+            Ok(AccessPattern(AccessView::Periodic {
+                max_uses,
+                period_secs,
+            }))
+        }
+    }
+
+    /// What the pattern allows.
+    pub fn view(&self) -> AccessView {
+        self.0
+    }
 
     pub(crate) fn write(&self, e: &mut Encoder) {
-        match self {
-            AccessPattern::OneTime => {
+        match self.0 {
+            AccessView::OneTime => {
                 e.array(1).uint(0);
             }
-            AccessPattern::Periodic {
+            AccessView::Periodic {
                 max_uses,
                 period_secs,
             } => {
                 e.array(3)
                     .uint(1)
-                    .uint(u64::from(*max_uses))
-                    .uint(*period_secs);
+                    .uint(u64::from(max_uses))
+                    .uint(period_secs);
             }
         }
     }
@@ -161,17 +248,10 @@ impl AccessPattern {
             reason: "must be [0] or [1, max uses >= 1, period >= 1]",
         };
         d.nested(|d| match (d.array()?, d.uint()?) {
-            (1, 0) => Ok(AccessPattern::OneTime),
+            (1, 0) => Ok(AccessPattern::one_time()),
             (3, 1) => {
                 let max_uses = u32::try_from(d.uint()?).map_err(|_| BAD)?;
-                let period_secs = d.uint()?;
-                if max_uses == 0 || period_secs == 0 {
-                    return Err(BAD);
-                }
-                Ok(AccessPattern::Periodic {
-                    max_uses,
-                    period_secs,
-                })
+                AccessPattern::periodic(max_uses, d.uint()?).map_err(|_| BAD)
             }
             _ => Err(BAD),
         })
@@ -180,22 +260,22 @@ impl AccessPattern {
     /// Whether this pattern allows no more transfers per second than `ceiling` (a one-time
     /// pattern is within every pattern).
     pub fn within(&self, ceiling: &AccessPattern) -> bool {
-        match (self, ceiling) {
-            (AccessPattern::OneTime, _) => true,
-            (AccessPattern::Periodic { .. }, AccessPattern::OneTime) => false,
+        match (self.0, ceiling.0) {
+            (AccessView::OneTime, _) => true,
+            (AccessView::Periodic { .. }, AccessView::OneTime) => false,
             (
-                AccessPattern::Periodic {
+                AccessView::Periodic {
                     max_uses: n,
                     period_secs: p,
                 },
-                AccessPattern::Periodic {
+                AccessView::Periodic {
                     max_uses: cn,
                     period_secs: cp,
                 },
             ) => {
                 // n/p <= cn/cp, and the grant's period must not be longer than the ceiling's
                 // (otherwise a burst of n uses could exceed cn within one ceiling period).
-                u128::from(*n) * u128::from(*cp) <= u128::from(*cn) * u128::from(*p) && n <= cn
+                u128::from(n) * u128::from(cp) <= u128::from(cn) * u128::from(p) && n <= cn
             }
         }
     }
@@ -325,6 +405,46 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A periodic pattern allowing nothing, or over an empty period, cannot be made, in code or
+    /// in JSON: the grant builder used to sign one that every verifier then refused.
+    #[test]
+    fn an_empty_access_pattern_cannot_be_made() {
+        assert_eq!(AccessPattern::periodic(0, 0), Err(TermsError::NoUses));
+        assert_eq!(AccessPattern::periodic(1, 0), Err(TermsError::EmptyPeriod));
+        assert_eq!(TermsError::NoUses.code(), "no_uses");
+        for json in [
+            r#"{"periodic":{"max_uses":0,"period_secs":10}}"#,
+            r#"{"periodic":{"max_uses":1,"period_secs":0}}"#,
+        ] {
+            let error = serde_json::from_str::<AccessPattern>(json).expect_err(json);
+            assert!(
+                error.to_string().contains("periodic access pattern"),
+                "{error}"
+            );
+        }
+        let weekly = AccessPattern::periodic(1, 7 * 86_400).expect("valid");
+        let json = serde_json::to_string(&weekly).expect("json");
+        assert_eq!(json, r#"{"periodic":{"max_uses":1,"period_secs":604800}}"#);
+        assert_eq!(
+            serde_json::from_str::<AccessPattern>(&json).ok(),
+            Some(weekly)
+        );
+    }
+
+    /// An inverted or empty data range cannot be made, so a grant's terms never measure a
+    /// negative length (this used to underflow in `ceiling_terms`).
+    #[test]
+    fn an_inverted_data_range_cannot_be_made() {
+        let (t, later) = (Timestamp(100), Timestamp(200));
+        assert_eq!(DataRange::new(later, t), Err(TermsError::EmptyRange));
+        assert_eq!(DataRange::new(t, t), Err(TermsError::EmptyRange));
+        assert_eq!(DataRange::year(1969), Err(TermsError::YearOutOfRange));
+        let error =
+            serde_json::from_str::<DataRange>(r#"{"from":200,"until":100}"#).expect_err("inverted");
+        assert!(error.to_string().contains("until must be after"), "{error}");
+        assert_eq!(DataRange::new(t, later).map(|r| r.len_secs()), Ok(100));
+    }
 
     /// The JSON form of a scope is checked like the CBOR form: providers in id order, each with
     /// a non-empty, sorted set of categories.

@@ -75,6 +75,17 @@ pub fn canteen_purpose() -> Purpose {
 
 const DAY: u64 = 86_400;
 
+/// The canteen ceiling's access pattern: at most twice in 30 days.
+const TWICE_A_MONTH: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
+    Ok(pattern) => pattern,
+    Err(_) => panic!("two uses in 30 days is a valid pattern"),
+};
+
+/// Tax year 2025, the data range of the kit's grants.
+fn tax_year_2025() -> DataRange {
+    DataRange::year(2025).unwrap_or_else(|_| unreachable!("2025 is in the calendar"))
+}
+
 /// The canteen cast: a parent, a child, the tax administration (DGFiP), the family allowance
 /// fund (CNAF), a city hall, FranceConnect as consent manager, and a ministry as authority;
 /// every key valid from 2025-01-01; the clock at 2025-09-01 (the start of the school year).
@@ -179,10 +190,7 @@ impl Scenario {
                 purpose: canteen_purpose(),
                 categories: cats,
                 max_validity_secs: 366 * DAY,
-                max_access: AccessPattern::Periodic {
-                    max_uses: 2,
-                    period_secs: 30 * DAY,
-                },
+                max_access: TWICE_A_MONTH,
                 max_retention_secs: 400 * DAY,
                 max_data_range_secs: 366 * DAY,
             });
@@ -241,7 +249,7 @@ impl Scenario {
         .issued_at(self.now)
         .valid(self.now, self.now.plus_secs(365 * DAY))
         .access(AccessPattern::MONTHLY)
-        .data_range(DataRange::year(2025).unwrap_or_else(|| unreachable!()))
+        .data_range(tax_year_2025())
         .retention_secs(365 * DAY)
     }
 
@@ -275,7 +283,8 @@ impl Scenario {
     /// issued now, about the grant's subject (the parent for a habilitation).
     ///
     /// # Panics
-    /// If `basis` is neither a grant nor a habilitation (a mistake in the test).
+    /// If `basis` is neither a grant nor a habilitation, or covers nothing at the verifier's
+    /// provider (a mistake in the test: build that request with [`Request::builder`]).
     pub fn request(&self, basis: &[u8]) -> Request {
         let digest = Digest::of(basis);
         let provider = self.verifier_provider;
@@ -300,26 +309,23 @@ impl Scenario {
                     self.parent,
                     h.scope().categories_at(&provider).to_vec(),
                     h.purpose().clone(),
-                    DataRange::year(2025).unwrap_or_else(|| unreachable!()),
+                    tax_year_2025(),
                 )
             };
-        Request {
-            id: RequestId(self.next_uuid()),
-            basis: id,
-            basis_digest: digest,
-            consumer,
-            provider,
-            subject,
-            categories,
-            purpose,
-            data_range,
-            issued_at: self.now,
-        }
+        Request::builder(RequestId(self.next_uuid()), consumer, provider, subject)
+            .basis_id(id)
+            .basis_digest(digest)
+            .categories(categories)
+            .purpose(purpose)
+            .data_range(data_range)
+            .issued_at(self.now)
+            .build()
+            .unwrap_or_else(|e| panic!("the basis covers nothing at the verifier's provider: {e}"))
     }
 
     /// Signs a request with the consumer's key.
     pub fn sign_request(&self, request: &Request) -> Vec<u8> {
-        request.sign(self.key(request.consumer))
+        request.sign(self.key(request.consumer()))
     }
 
     /// A signed lifecycle statement about `basis` by `by`, issued now.

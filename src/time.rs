@@ -7,9 +7,19 @@ use std::fmt;
 /// POSIX time). The library never reads a clock; every decision takes `now` as an argument.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Timestamp(pub u64);
+pub struct Timestamp(pub(crate) u64);
 
 impl Timestamp {
+    /// The instant `secs` seconds after the epoch.
+    ///
+    /// ```
+    /// use consentry::Timestamp;
+    /// assert_eq!(Timestamp::from_secs(86_400).date(), (1970, 1, 2));
+    /// ```
+    pub const fn from_secs(secs: u64) -> Self {
+        Timestamp(secs)
+    }
+
     /// The timestamp `secs` seconds later, saturating at the end of time.
     pub fn plus_secs(self, secs: u64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs))
@@ -30,7 +40,7 @@ impl Timestamp {
     ///
     /// ```
     /// use consentry::Timestamp;
-    /// assert_eq!(Timestamp::from_date(2025, 1, 1), Some(Timestamp(1_735_689_600)));
+    /// assert_eq!(Timestamp::from_date(2025, 1, 1), Some(Timestamp::from_secs(1_735_689_600)));
     /// assert_eq!(Timestamp::from_date(2025, 2, 29), None);
     /// ```
     pub fn from_date(year: u32, month: u32, day: u32) -> Option<Timestamp> {

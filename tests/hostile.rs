@@ -298,14 +298,14 @@ fn lying_length_fields_are_refused_unread() {
     let mut categories = Encoder::new();
     categories
         .uint(7)
-        .array(request.categories.len())
-        .text(request.categories[0].as_str());
+        .array(request.categories().len())
+        .text(request.categories()[0].as_str());
     let categories = categories.into_bytes();
     let at = good
         .windows(categories.len())
         .position(|w| w == categories)
         .expect("the categories entry");
-    assert_eq!(request.categories.len(), 1);
+    assert_eq!(request.categories().len(), 1);
     let mut payload = good[..=at].to_vec();
     payload.extend(header(4, 1 << 32));
     payload.extend(&good[at + 2..]);
@@ -638,13 +638,13 @@ fn valid_objects_cost_little() {
     check_cost("valid request", &s.sign_request(&s.request(&grant)));
     check_cost("canteen directory", &s.directory.to_cbor());
     // A request asking for 64 one-letter categories (the most a list may hold).
-    let mut r = Unverified::<Request>::parse(&s.sign_request(&s.request(&grant)))
+    let r = Unverified::<Request>::parse(&s.sign_request(&s.request(&grant)))
         .unwrap()
         .claims()
-        .clone();
-    r.categories = (0..64)
-        .map(|i| consentry::vocab::Category::new(format!("a:{i:02}")).unwrap())
-        .collect();
+        .to_builder()
+        .categories((0..64).map(|i| consentry::vocab::Category::new(format!("a:{i:02}")).unwrap()))
+        .build()
+        .unwrap();
     let signed = s.sign_request(&r);
     assert!(Unverified::<Request>::parse(&signed).is_ok());
     check_cost("request with 64 categories", &signed);

@@ -50,7 +50,7 @@ fn hash(value: &Value) -> Hash {
     let n = bytes.len().min(32);
     digest[..n].copy_from_slice(&bytes[..n]);
     Hash {
-        digest: Digest(digest),
+        digest: Digest::from_bytes(digest),
         well_formed: bytes.len() == 32,
     }
 }

@@ -20,7 +20,7 @@ use consentry::terms::{AccessPattern, DataRange, Scope};
 use consentry::testing::Scenario;
 use consentry::vocab::{Category, Purpose};
 use proptest::prelude::*;
-use reach::reaching_half;
+use reach::{reaching_half, reaching_half_each};
 
 fn party() -> impl Strategy<Value = PartyId> {
     any::<[u8; 16]>().prop_map(PartyId::from_bytes)
@@ -56,17 +56,19 @@ fn scope() -> impl Strategy<Value = Scope> {
 }
 
 fn range() -> impl Strategy<Value = DataRange> {
-    (0u64..1 << 40, 1u64..1 << 30)
-        .prop_map(|(a, len)| DataRange::new(Timestamp(a), Timestamp(a + len)).unwrap())
+    (0u64..1 << 40, 1u64..1 << 30).prop_map(|(a, len)| {
+        DataRange::new(Timestamp::from_secs(a), Timestamp::from_secs(a + len)).unwrap()
+    })
 }
 
 fn access() -> impl Strategy<Value = AccessPattern> {
     prop_oneof![
-        Just(AccessPattern::OneTime),
-        (1u32..100, 1u64..1 << 32).prop_map(|(max_uses, period_secs)| AccessPattern::Periodic {
+        Just(AccessPattern::one_time()),
+        (1u32..100, 1u64..1 << 32).prop_map(|(max_uses, period_secs)| AccessPattern::periodic(
             max_uses,
             period_secs
-        }),
+        )
+        .unwrap()),
     ]
 }
 
@@ -77,8 +79,8 @@ prop_compose! {
                retention in any::<u64>(), onward in any::<bool>()) -> Grant {
         let mut b = Grant::builder(BasisId::from_bytes(id), subject, consumer, purpose)
             .expressed_by(by)
-            .issued_at(Timestamp(issued))
-            .valid(Timestamp(nb), Timestamp(nb + len))
+            .issued_at(Timestamp::from_secs(issued))
+            .valid(Timestamp::from_secs(nb), Timestamp::from_secs(nb + len))
             .access(access)
             .data_range(range)
             .retention_secs(retention);
@@ -98,7 +100,7 @@ prop_compose! {
                       issued in any::<u64>(), nb in 0u64..1 << 40, len in 1u64..1 << 30,
                       retention in any::<u64>()) -> Habilitation {
         Habilitation::new(BasisId::from_bytes(id), authority, consumer, scope, purpose, legal,
-            Timestamp(issued), (Timestamp(nb), Timestamp(nb + len)), retention).unwrap()
+            Timestamp::from_secs(issued), (Timestamp::from_secs(nb), Timestamp::from_secs(nb + len)), retention).unwrap()
     }
 }
 
@@ -107,17 +109,16 @@ prop_compose! {
                  consumer in party(), provider in party(), subject in party(),
                  cats in proptest::collection::btree_set(category(), 1..5),
                  purpose in purpose(), range in range(), issued in any::<u64>()) -> Request {
-        Request {
-            id: RequestId::from_bytes(id),
-            basis: BasisId::from_bytes(basis),
-            basis_digest: consentry::Digest(digest),
-            consumer, provider, subject,
-            categories: cats.into_iter().collect(),
+        Request::builder(RequestId::from_bytes(id), consumer, provider, subject)
+            .basis_id(BasisId::from_bytes(basis))
+            .basis_digest(consentry::Digest::from_bytes(digest))
+            .categories(cats)
             // The request carries the purpose code only.
-            purpose: Purpose::new(purpose.code()).unwrap(),
-            data_range: range,
-            issued_at: Timestamp(issued),
-        }
+            .purpose(Purpose::new(purpose.code()).unwrap())
+            .data_range(range)
+            .issued_at(Timestamp::from_secs(issued))
+            .build()
+            .unwrap()
     }
 }
 
@@ -126,10 +127,10 @@ prop_compose! {
                    by in party(), at in any::<u64>()) -> Statement {
         Statement {
             basis: BasisId::from_bytes(basis),
-            basis_digest: consentry::Digest(digest),
+            basis_digest: consentry::Digest::from_bytes(digest),
             action: [Action::Pause, Action::Resume, Action::Revoke][usize::from(action)],
             issued_by: by,
-            issued_at: Timestamp(at),
+            issued_at: Timestamp::from_secs(at),
         }
     }
 }
@@ -376,4 +377,90 @@ fn json_forms_round_trip_and_are_validated() {
     let mut v = serde_json::to_value(&grant).unwrap();
     v["access"] = serde_json::json!({"periodic": {"max_uses": 0, "period_secs": 10}});
     assert!(serde_json::from_value::<Grant>(v).is_err());
+}
+
+/// Whatever a constructor or builder accepts, the decoders accept back, as the same value: the
+/// library never signs an object every verifier refuses. The inputs include the values each
+/// constructor must refuse (zero uses, an empty period, an empty or inverted range, no
+/// category, repeated categories); each refusal is the typed error that names it.
+#[test]
+fn whatever_the_builders_accept_parses_back() {
+    let edge_u32 = prop_oneof![1 => Just(0u32), 6 => 1u32..5, 1 => Just(u32::MAX)];
+    let edge_u64 = prop_oneof![1 => Just(0u64), 6 => 1u64..1 << 32, 1 => Just(u64::MAX)];
+    let inputs = (
+        (
+            edge_u32,
+            edge_u64,
+            any::<u64>(),
+            prop_oneof![1 => Just(0u64), 6 => 1u64..1 << 32],
+        ),
+        prop_oneof![1 => Just(Vec::new()), 7 => proptest::collection::vec(category(), 1..4)],
+        (party(), party(), party(), purpose(), any::<u64>()),
+    );
+    let s = Scenario::canteen();
+    reaching_half_each(
+        "whatever_the_builders_accept_parses_back",
+        512,
+        inputs,
+        ["grant built", "request built"],
+        |((uses, period, from, span), cats, (a, b, c, purpose, at))| {
+            let access = AccessPattern::periodic(uses, period);
+            match (uses, period) {
+                (0, _) => prop_assert_eq!(access, Err(consentry::TermsError::NoUses)),
+                (_, 0) => prop_assert_eq!(access, Err(consentry::TermsError::EmptyPeriod)),
+                _ => prop_assert!(access.is_ok()),
+            }
+            let until = Timestamp::from_secs(from.saturating_add(span));
+            let range = DataRange::new(Timestamp::from_secs(from), until);
+            if until <= Timestamp::from_secs(from) {
+                prop_assert_eq!(range, Err(consentry::TermsError::EmptyRange));
+            }
+            let mut grant_built = false;
+            if let (Ok(access), Ok(range)) = (access, range) {
+                let grant = Grant::builder(BasisId::from_bytes([1; 16]), a, b, purpose.clone())
+                    .cover(c, cats.clone())
+                    .issued_at(Timestamp::from_secs(at))
+                    .valid(
+                        Timestamp::from_secs(at),
+                        Timestamp::from_secs(at).plus_secs(1),
+                    )
+                    .access(access)
+                    .data_range(range)
+                    .retention_secs(span)
+                    .build_without_ceiling_check();
+                match grant {
+                    Ok(grant) => {
+                        let signed = grant.sign(s.key(s.parent));
+                        let back = Unverified::<Grant>::parse(&signed);
+                        prop_assert_eq!(back.map(|g| g.claims().clone()).ok(), Some(grant));
+                        grant_built = true;
+                    }
+                    Err(e) => {
+                        prop_assert!(cats.is_empty() || at == u64::MAX, "refused: {e}");
+                    }
+                }
+            }
+            let request = Request::builder(RequestId::from_bytes([2; 16]), a, b, c)
+                .basis(BasisId::from_bytes([3; 16]), b"basis")
+                .categories(cats.clone())
+                .purpose(Purpose::new(purpose.code()).unwrap())
+                .data_range(range.unwrap_or(DataRange::year(2025).unwrap()))
+                .issued_at(Timestamp::from_secs(at))
+                .build();
+            let request_built = match request {
+                Ok(request) => {
+                    let signed = request.sign(s.key(s.mairie));
+                    let back = Unverified::<Request>::parse(&signed);
+                    prop_assert_eq!(back.map(|r| r.claims().clone()).ok(), Some(request));
+                    true
+                }
+                Err(e) => {
+                    prop_assert_eq!(e, consentry::RequestError::BadCategories);
+                    prop_assert!(cats.is_empty());
+                    false
+                }
+            };
+            Ok([grant_built, request_built])
+        },
+    );
 }

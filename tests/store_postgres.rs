@@ -170,7 +170,7 @@ fn state_and_log_survive_a_reconnect() {
     let t0 = s.now;
     let (key, op) = operator();
     let twice = grant(&s, TWICE_A_MONTH);
-    let once = grant(&s, AccessPattern::OneTime);
+    let once = grant(&s, AccessPattern::one_time());
     let revoked = grant(&s, AccessPattern::MONTHLY);
     let paused = grant(&s, AccessPattern::MONTHLY);
     let later = grant(&s, AccessPattern::MONTHLY);
@@ -178,7 +178,7 @@ fn state_and_log_survive_a_reconnect() {
     let replayed_id = Unverified::<Request>::parse(&replayed)
         .expect("a request")
         .claims()
-        .id;
+        .id();
     let ids = receipt_ids(2);
 
     let (head, size, root, entries) = {
@@ -583,7 +583,7 @@ fn many_nodes_decide_exactly() {
     let exe = std::env::current_exe().expect("the test binary");
     let started = Instant::now();
     for round in 0..rounds {
-        let one_time = grant(&s, AccessPattern::OneTime);
+        let one_time = grant(&s, AccessPattern::one_time());
         let periodic = grant(&s, TWICE_A_MONTH);
         // A new id each round (the scenario counts them); the schema is new.
         let habilitation = s.habilitation().sign(s.key(s.authority));
@@ -687,7 +687,7 @@ fn crash_grants(s: &Scenario) -> Vec<(Vec<u8>, u32)> {
     (0..8)
         .map(|i| {
             if i % 2 == 0 {
-                (grant(s, AccessPattern::OneTime), 1)
+                (grant(s, AccessPattern::one_time()), 1)
             } else {
                 (grant(s, TWICE_A_MONTH), 2)
             }
@@ -1060,13 +1060,15 @@ fn database_faults_deny_record_nothing_and_recover() {
     let s = Scenario::canteen();
     let ids = receipt_ids(5);
     let v = verifier(&s, &store, &ids);
-    let warm = grant(&s, AccessPattern::OneTime);
+    let warm = grant(&s, AccessPattern::one_time());
     assert!(decide(&v, &s, &request(&s, &warm), &warm).is_allow());
     let size = store.log_size().expect("size");
 
     // 1. The database stopped.
     cluster.stop_immediately();
-    let window: Vec<Vec<u8>> = (0..10).map(|_| grant(&s, AccessPattern::OneTime)).collect();
+    let window: Vec<Vec<u8>> = (0..10)
+        .map(|_| grant(&s, AccessPattern::one_time()))
+        .collect();
     let requests: Vec<Vec<u8>> = window.iter().map(|g| request(&s, g)).collect();
     for (g, r) in window.iter().zip(&requests) {
         let d = decide(&v, &s, r, g);

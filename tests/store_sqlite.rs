@@ -96,7 +96,7 @@ fn state_and_log_survive_a_restart() {
     let t0 = s.now;
     let (key, op) = operator();
     let twice = grant(&s, TWICE_A_MONTH);
-    let once = grant(&s, AccessPattern::OneTime);
+    let once = grant(&s, AccessPattern::one_time());
     let revoked = grant(&s, AccessPattern::MONTHLY);
     let paused = grant(&s, AccessPattern::MONTHLY);
     let later = grant(&s, AccessPattern::MONTHLY);
@@ -105,7 +105,7 @@ fn state_and_log_survive_a_restart() {
         consentry::signed::Unverified::<consentry::request::Request>::parse(&replayed)
             .expect("a request")
             .claims()
-            .id;
+            .id();
     let ids = receipt_ids(1);
 
     let (head, size, root, entries) = {
@@ -320,7 +320,7 @@ fn concurrent_decisions_respect_quotas_in_group_commits() {
     let ids = receipt_ids(1);
     let store = open(&dir.db());
     let key = s.key(s.dgfip);
-    for (round, (access, max)) in [(AccessPattern::OneTime, 1), (TWICE_A_MONTH, 2)]
+    for (round, (access, max)) in [(AccessPattern::one_time(), 1), (TWICE_A_MONTH, 2)]
         .into_iter()
         .cycle()
         .take(20)
@@ -571,8 +571,8 @@ fn a_read_only_store_denies_and_records_nothing() {
     let s = Scenario::canteen();
     let ids = receipt_ids(1);
     let (unseen, seen) = (
-        grant(&s, AccessPattern::OneTime),
-        grant(&s, AccessPattern::OneTime),
+        grant(&s, AccessPattern::one_time()),
+        grant(&s, AccessPattern::one_time()),
     );
     let size = {
         let store = open(&dir.db());
@@ -643,7 +643,7 @@ fn a_full_database_denies_records_nothing_and_recovers() {
     // entries of the window's decisions (receipts, same-sized denials) cannot fit either.
     let mut filled = false;
     for _ in 0..500 {
-        let g = grant(&s, AccessPattern::OneTime);
+        let g = grant(&s, AccessPattern::one_time());
         let before = store.log_size().expect("size");
         let d = decide(&v, &s, &request(&s, &g), &g);
         if store.log_size() == Ok(before) {
@@ -655,7 +655,9 @@ fn a_full_database_denies_records_nothing_and_recovers() {
     assert!(filled, "the capped database never filled");
 
     let size = store.log_size().expect("size");
-    let window: Vec<Vec<u8>> = (0..10).map(|_| grant(&s, AccessPattern::OneTime)).collect();
+    let window: Vec<Vec<u8>> = (0..10)
+        .map(|_| grant(&s, AccessPattern::one_time()))
+        .collect();
     for g in &window {
         let m = only_unavailable(&decide(&v, &s, &request(&s, g), g), false);
         assert!(m.contains("full"), "{m}");
@@ -732,7 +734,7 @@ fn plan(n: u64) -> Plan {
 impl Plan {
     fn access(self) -> AccessPattern {
         match self {
-            Plan::OneTime => AccessPattern::OneTime,
+            Plan::OneTime => AccessPattern::one_time(),
             Plan::Twice => TWICE_A_MONTH,
             Plan::Pause | Plan::UseThenRevoke => AccessPattern::MONTHLY,
         }
@@ -760,7 +762,11 @@ fn crash_grant(s: &Scenario, run: u64, thread: u64, n: u64) -> Vec<u8> {
 /// A request with a chosen id (the scenario's own ids restart in every process).
 fn request_with(s: &Scenario, grant: &[u8], id: Uuid) -> Vec<u8> {
     let mut r = s.request(grant);
-    r.id = RequestId(id);
+    r = r
+        .to_builder()
+        .id(RequestId(id))
+        .build()
+        .expect("valid request");
     s.sign_request(&r)
 }
 

@@ -15,7 +15,7 @@ use consentry::ids::{BasisId, ReplayKey};
 use consentry::ledger::{Ledger, Observation, Status};
 use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified, Verified};
-use consentry::terms::{AccessPattern, DataRange};
+use consentry::terms::{AccessPattern, AccessView, DataRange};
 use consentry::testing::{self, Scenario};
 use consentry::vocab::{Category, Purpose};
 use consentry::{Digest, Timestamp};
@@ -24,9 +24,9 @@ use consentry::{Digest, Timestamp};
 pub const DAY: u64 = 86_400;
 
 /// The access pattern of the benchmark grant: effectively unlimited.
-pub const HIGH_QUOTA: AccessPattern = AccessPattern::Periodic {
-    max_uses: 1_000_000_000,
-    period_secs: 30 * DAY,
+pub const HIGH_QUOTA: AccessPattern = match AccessPattern::periodic(1_000_000_000, 30 * DAY) {
+    Ok(pattern) => pattern,
+    Err(_) => panic!("a valid pattern"),
 };
 
 /// The purpose, code only.
@@ -125,8 +125,8 @@ pub fn check_rules<L: Ledger>(
     let c = g.claims();
     let has = |p, role| s.directory.party(&p).is_some_and(|p| p.has_role(role));
     let provider = s.verifier_provider;
-    ok(r.basis == c.id(), "basis_mismatch")?;
-    ok(r.basis_digest == g.digest(), "basis_hash_mismatch")?;
+    ok(r.basis() == c.id(), "basis_mismatch")?;
+    ok(r.basis_digest() == g.digest(), "basis_hash_mismatch")?;
     if c.expressed_by() == c.subject() {
         ok(has(c.subject(), Role::Subject), "signer_not_entitled")?;
     } else {
@@ -137,38 +137,41 @@ pub fn check_rules<L: Ledger>(
             "representation_not_valid",
         )?;
     }
-    ok(has(r.consumer, Role::Consumer), "signer_not_entitled")?;
-    ok(r.consumer == c.consumer(), "consumer_mismatch")?;
-    ok(r.subject == c.subject(), "subject_mismatch")?;
-    ok(r.provider == provider, "wrong_provider")?;
-    let covered = c.scope().categories_at(&r.provider);
+    ok(has(r.consumer(), Role::Consumer), "signer_not_entitled")?;
+    ok(r.consumer() == c.consumer(), "consumer_mismatch")?;
+    ok(r.subject() == c.subject(), "subject_mismatch")?;
+    ok(r.provider() == provider, "wrong_provider")?;
+    let covered = c.scope().categories_at(&r.provider());
     ok(!covered.is_empty(), "provider_not_covered")?;
     ok(
-        r.categories
+        r.categories()
             .iter()
             .all(|cat| covered.binary_search(cat).is_ok()),
         "categories_not_covered",
     )?;
-    ok(&r.purpose == c.purpose(), "purpose_mismatch")?;
-    ok(c.data_range().contains(&r.data_range), "data_range_outside")?;
+    ok(r.purpose() == c.purpose(), "purpose_mismatch")?;
+    ok(
+        c.data_range().contains(&r.data_range()),
+        "data_range_outside",
+    )?;
     ok(now >= c.not_before(), "not_yet_valid")?;
     ok(now < c.expires_at(), "expired")?;
-    let window_start = match c.access() {
-        AccessPattern::Periodic { period_secs, .. } => {
-            let elapsed = now.0.saturating_sub(c.not_before().0);
+    let window_start = match c.access().view() {
+        AccessView::Periodic { period_secs, .. } => {
+            let elapsed = now.secs().saturating_sub(c.not_before().secs());
             Some(
                 c.not_before()
                     .plus_secs(elapsed / period_secs * period_secs),
             )
         }
-        AccessPattern::OneTime => Some(c.not_before()),
+        _ => Some(c.not_before()),
     };
     // The one ledger read of a decision.
     let snapshot = ledger
         .observe(&Observation {
             basis: g.ledger_key(),
             basis_digest: g.digest(),
-            request: Some(ReplayKey::unverified_for_benchmarks(r.consumer, r.id)),
+            request: Some(ReplayKey::unverified_for_benchmarks(r.consumer(), r.id())),
             window_start,
             at: now,
         })
@@ -178,12 +181,12 @@ pub fn check_rules<L: Ledger>(
         s.ceilings.excesses(&c.ceiling_terms()).is_empty(),
         "beyond_ceiling",
     )?;
-    ok(r.issued_at <= now.plus_secs(120), "request_from_future")?;
-    ok(now <= r.issued_at.plus_secs(300), "request_too_old")?;
+    ok(r.issued_at() <= now.plus_secs(120), "request_from_future")?;
+    ok(now <= r.issued_at().plus_secs(300), "request_too_old")?;
     ok(!snapshot.replayed, "replayed_request")?;
-    let max_uses = match c.access() {
-        AccessPattern::Periodic { max_uses, .. } => max_uses,
-        AccessPattern::OneTime => 1,
+    let max_uses = match c.access().view() {
+        AccessView::Periodic { max_uses, .. } => max_uses,
+        _ => 1,
     };
     ok(snapshot.uses < max_uses, "frequency_exhausted")?;
     Ok(())
@@ -291,7 +294,7 @@ impl RawReference {
     /// The references of the fixture's grant.
     pub fn of(f: &Fixture) -> Self {
         use ring::signature::KeyPair;
-        let seed = Digest::of_parts(&[b"consentry-testing:", b"parent"]).0;
+        let seed = *Digest::of_parts(&[b"consentry-testing:", b"parent"]).as_bytes();
         let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).expect("a seed");
         let env = consentry::cose::Envelope::parse(&f.grant_bytes).expect("a COSE_Sign1 grant");
         let message = consentry::cose::sig_structure(env.protected(), env.payload());

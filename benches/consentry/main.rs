@@ -94,7 +94,7 @@ fn decision(c: &mut Criterion) {
     // The raw verification of each fresh request's exact Sig_structure, with the same untimed
     // setup (a signature) before each batch, so that it runs under the same cache conditions as
     // the decisions below: the floor of a decision's request check.
-    let mairie = f.s.key(f.s.mairie).verifying_key().0;
+    let mairie = *f.s.key(f.s.mairie).verifying_key().as_bytes();
     g.bench_function("ref_verify_request", |b| {
         b.iter_batched(
             || {

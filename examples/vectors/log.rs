@@ -127,9 +127,9 @@ fn flip(bytes: &[u8], at: usize) -> Vec<u8> {
 }
 
 fn flip_hash(h: Digest) -> Digest {
-    let mut b = h.0;
+    let mut b = *h.as_bytes();
     b[31] ^= 0x01;
-    Digest(b)
+    Digest::from_bytes(b)
 }
 
 /// One entry as logged, with what the index says about it.
@@ -615,7 +615,7 @@ pub fn log_vectors(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
         &payload,
         3,
         enc(|e| {
-            e.bytes(&flip_hash(log.root()).0);
+            e.bytes(flip_hash(log.root()).as_bytes());
         }),
     );
     g.head(
@@ -683,7 +683,7 @@ pub fn log_vectors(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
                 &payload,
                 3,
                 enc(|e| {
-                    e.bytes(&log.root().0[..31]);
+                    e.bytes(&log.root().as_bytes()[..31]);
                 }),
             ),
         ),

@@ -243,7 +243,7 @@ impl Reason {
         use crate::ledger::LedgerError;
         let (t, o) = (Timestamp(0), Subject::Request);
         let party = PartyId::from_bytes([0; 16]);
-        let range = DataRange { from: t, until: t };
+        let range = DataRange::new(t, t.plus_secs(1)).unwrap_or_else(|_| unreachable!());
         let purpose = Purpose::new("x:y").unwrap_or_else(|_| unreachable!());
         vec![
             Reason::Malformed {
@@ -512,7 +512,10 @@ impl fmt::Display for Reason {
             Reason::DataRangeOutside { requested, granted } => write!(
                 f,
                 "the data range {}..{} is not inside the granted {}..{}",
-                requested.from, requested.until, granted.from, granted.until
+                requested.from(),
+                requested.until(),
+                granted.from(),
+                granted.until()
             ),
             Reason::DataRangeTooLong {
                 requested,
@@ -521,7 +524,8 @@ impl fmt::Display for Reason {
                 f,
                 "the data range {}..{} is longer than the {max_secs} seconds the purpose \
                  ceiling allows",
-                requested.from, requested.until
+                requested.from(),
+                requested.until()
             ),
             Reason::NotYetValid { not_before } => {
                 write!(f, "the basis is valid only from {not_before}")

@@ -14,7 +14,7 @@ use crate::ledger::{
 use crate::log::{Denial, LogEntry, LoggedObject, Receipt};
 use crate::request::Request;
 use crate::signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
-use crate::terms::{AccessPattern, Scope};
+use crate::terms::{AccessPattern, AccessView, Scope};
 use crate::time::Timestamp;
 use crate::vocab::Purpose;
 use std::borrow::Cow;
@@ -289,10 +289,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             request_digest: req
                 .as_ref()
                 .map_or_else(|_| Digest::of(request), Verified::digest),
-            request: req.as_ref().ok().map(|r| r.claims().id),
+            request: req.as_ref().ok().map(|r| r.claims().id()),
             basis: view.as_ref().map(|v| v.id),
             subject: match (&req, &view) {
-                (Ok(r), _) => Some(r.claims().subject),
+                (Ok(r), _) => Some(r.claims().subject()),
                 (Err(_), Some(v)) => v.grant.map(Grant::subject),
                 (Err(_), None) => None,
             },
@@ -331,7 +331,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         let mut reasons = self.rules(&req, &view, now);
         match &snapshot {
             Ok(snapshot) => {
-                self.stateful_rules(&view, r.id, snapshot, &mut reasons);
+                self.stateful_rules(&view, r.id(), snapshot, &mut reasons);
                 if let Some((w, pattern)) = window.filter(|(w, _)| snapshot.uses >= w.max_uses) {
                     reasons.push(quota_reason(pattern, w));
                 }
@@ -358,7 +358,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             // Remembered for the freshness window plus the skew tolerance: a verifier sharing
             // this ledger whose clock runs behind ours still finds the id.
             forget_after: r
-                .issued_at
+                .issued_at()
                 .plus_secs(self.policy.max_request_age_secs)
                 .plus_secs(self.policy.max_skew_secs),
             window: window.map(|(w, _)| w),
@@ -375,7 +375,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                             (UseRefusal::Paused { since }, _) => Reason::Paused { since },
                             (UseRefusal::Revoked { at }, _) => Reason::Revoked { at },
                             (UseRefusal::QuotaExhausted, Some((w, p))) => quota_reason(p, w),
-                            (_, _) => Reason::ReplayedRequest { id: r.id },
+                            (_, _) => Reason::ReplayedRequest { id: r.id() },
                         })
                         .collect();
                     reasons.sort_by_key(Reason::order_key);
@@ -496,41 +496,41 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     fn rules(&self, req: &Verified<Request>, b: &View<'_>, now: Timestamp) -> Vec<Reason> {
         let r = req.claims();
         let mut out = Vec::new();
-        if r.basis != b.id {
+        if r.basis() != b.id {
             out.push(Reason::BasisMismatch {
-                requested: r.basis,
+                requested: r.basis(),
                 presented: b.id,
             });
         }
-        if r.basis_digest != b.digest {
+        if r.basis_digest() != b.digest {
             out.push(Reason::BasisHashMismatch);
         }
         self.entitlement(r, b, &mut out);
-        if r.consumer != b.consumer {
+        if r.consumer() != b.consumer {
             out.push(Reason::ConsumerMismatch {
-                requested: r.consumer,
+                requested: r.consumer(),
                 granted: b.consumer,
             });
         }
-        if let Some(g) = b.grant.filter(|g| g.subject() != r.subject) {
+        if let Some(g) = b.grant.filter(|g| g.subject() != r.subject()) {
             out.push(Reason::SubjectMismatch {
-                requested: r.subject,
+                requested: r.subject(),
                 granted: g.subject(),
             });
         }
-        if r.provider != self.provider {
+        if r.provider() != self.provider {
             out.push(Reason::WrongProvider {
-                addressed: r.provider,
+                addressed: r.provider(),
             });
         }
-        let covered = b.scope.categories_at(&r.provider);
+        let covered = b.scope.categories_at(&r.provider());
         if covered.is_empty() {
             out.push(Reason::ProviderNotCovered {
-                provider: r.provider,
+                provider: r.provider(),
             });
         } else {
             let missing: Vec<_> = r
-                .categories
+                .categories()
                 .iter()
                 .filter(|c| covered.binary_search(c).is_err())
                 .cloned()
@@ -541,15 +541,18 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 });
             }
         }
-        if &r.purpose != b.purpose {
+        if r.purpose() != b.purpose {
             out.push(Reason::PurposeMismatch {
-                requested: r.purpose.clone(),
+                requested: r.purpose().clone(),
                 granted: b.purpose.clone(),
             });
         }
-        if let Some(g) = b.grant.filter(|g| !g.data_range().contains(&r.data_range)) {
+        if let Some(g) = b
+            .grant
+            .filter(|g| !g.data_range().contains(&r.data_range()))
+        {
             out.push(Reason::DataRangeOutside {
-                requested: r.data_range,
+                requested: r.data_range(),
                 granted: g.data_range(),
             });
         }
@@ -559,10 +562,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             if let Some(c) = self
                 .ceilings
                 .get(&self.provider, b.purpose.code())
-                .filter(|c| r.data_range.len_secs() > c.max_data_range_secs)
+                .filter(|c| r.data_range().len_secs() > c.max_data_range_secs)
             {
                 out.push(Reason::DataRangeTooLong {
-                    requested: r.data_range,
+                    requested: r.data_range(),
                     max_secs: c.max_data_range_secs,
                 });
             }
@@ -584,14 +587,14 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             out.push(Reason::BeyondCeiling { excesses });
         }
         out.extend(self.basis_from_future(b, now));
-        if r.issued_at > now.plus_secs(self.policy.max_skew_secs) {
+        if r.issued_at() > now.plus_secs(self.policy.max_skew_secs) {
             out.push(Reason::RequestFromFuture {
-                issued_at: r.issued_at,
+                issued_at: r.issued_at(),
             });
         }
-        if now > r.issued_at.plus_secs(self.policy.max_request_age_secs) {
+        if now > r.issued_at().plus_secs(self.policy.max_request_age_secs) {
             out.push(Reason::RequestTooOld {
-                issued_at: r.issued_at,
+                issued_at: r.issued_at(),
             });
         }
         out
@@ -600,10 +603,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// Whether each signer was entitled: the consumer to ask, the basis's signer to sign it.
     fn entitlement(&self, r: &Request, b: &View<'_>, out: &mut Vec<Reason>) {
         let has = |p: PartyId, role| self.directory.party(&p).is_some_and(|p| p.has_role(role));
-        if !has(r.consumer, Role::Consumer) {
+        if !has(r.consumer(), Role::Consumer) {
             out.push(Reason::SignerNotEntitled {
                 object: Subject::Request,
-                signer: r.consumer,
+                signer: r.consumer(),
                 required: Role::Consumer,
             });
         }
@@ -659,16 +662,16 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     ) -> Authorization {
         let r = req.claims();
         Authorization {
-            request: r.id,
+            request: r.id(),
             request_digest: req.digest(),
             basis: b.id,
             basis_kind: b.kind,
             basis_digest: b.digest,
-            subject: r.subject,
-            consumer: r.consumer,
-            provider: r.provider,
-            categories: r.categories.clone(),
-            data_range: r.data_range,
+            subject: r.subject(),
+            consumer: r.consumer(),
+            provider: r.provider(),
+            categories: r.categories().to_vec(),
+            data_range: r.data_range(),
             retain_until: now.plus_secs(b.retention_secs),
             consent: b.grant.map(|g| ConsentExpression {
                 expressed_by: g.expressed_by(),
@@ -693,13 +696,13 @@ fn deny(reasons: Vec<Reason>, mut record: DecisionRecord) -> (Decision, Decision
 /// The usage period containing `now`, and the grant's pattern.
 fn usage_window(g: &Grant, now: Timestamp) -> (UsageWindow, AccessPattern) {
     let pattern = g.access();
-    let window = match pattern {
-        AccessPattern::OneTime => UsageWindow {
+    let window = match pattern.view() {
+        AccessView::OneTime => UsageWindow {
             start: g.not_before(),
             end: g.expires_at(),
             max_uses: 1,
         },
-        AccessPattern::Periodic {
+        AccessView::Periodic {
             max_uses,
             period_secs,
         } => {
@@ -720,9 +723,9 @@ fn usage_window(g: &Grant, now: Timestamp) -> (UsageWindow, AccessPattern) {
 }
 
 fn quota_reason(pattern: AccessPattern, w: UsageWindow) -> Reason {
-    match pattern {
-        AccessPattern::OneTime => Reason::OneTimeUsed,
-        AccessPattern::Periodic { .. } => Reason::FrequencyExhausted {
+    match pattern.view() {
+        AccessView::OneTime => Reason::OneTimeUsed,
+        AccessView::Periodic { .. } => Reason::FrequencyExhausted {
             next_allowed: w.end,
         },
     }

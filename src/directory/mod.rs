@@ -124,12 +124,12 @@ pub enum KeyRefusal {
 /// let mut dir = Directory::new();
 /// dir.add_party(
 ///     Party::new(id, "Mairie", Role::Consumer)
-///         .with_key(PartyKey::new(key.verifying_key(), Timestamp(100))),
+///         .with_key(PartyKey::new(key.verifying_key(), Timestamp::from_secs(100))),
 /// )
 /// .unwrap();
-/// assert!(dir.check_key(&key.key_id(), id, Timestamp(150)).is_ok());
+/// assert!(dir.check_key(&key.key_id(), id, Timestamp::from_secs(150)).is_ok());
 /// assert!(matches!(
-///     dir.check_key(&key.key_id(), id, Timestamp(50)),
+///     dir.check_key(&key.key_id(), id, Timestamp::from_secs(50)),
 ///     Err(KeyRefusal::NotYetValid { .. })
 /// ));
 /// ```

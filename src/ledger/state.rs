@@ -15,10 +15,10 @@ use crate::time::Timestamp;
 /// use consentry::ledger::{BasisState, Status, UsageWindow, UseRefusal};
 /// use consentry::Timestamp;
 ///
-/// let one_time = Some(UsageWindow { start: Timestamp(0), end: Timestamp(100), max_uses: 1 });
+/// let one_time = Some(UsageWindow { start: Timestamp::from_secs(0), end: Timestamp::from_secs(100), max_uses: 1 });
 /// let fresh = BasisState::default();
 /// let used = fresh.check_use(false, one_time).expect("first use");
-/// assert_eq!(used.uses(Timestamp(0)), 1);
+/// assert_eq!(used.uses(Timestamp::from_secs(0)), 1);
 /// assert_eq!(used.check_use(false, one_time), Err(vec![UseRefusal::QuotaExhausted]));
 /// // Stored as 31 bytes, read back exactly; anything else is refused as corrupt.
 /// assert_eq!(BasisState::from_bytes(&used.to_bytes()), Ok(used));

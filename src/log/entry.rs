@@ -307,7 +307,7 @@ impl Denial {
 /// use consentry::log::{Denial, LogEntry};
 /// use consentry::{Digest, Timestamp};
 ///
-/// let denial = Denial::new(Digest::of(b"request"), None, None, ["malformed"], Timestamp(7))?;
+/// let denial = Denial::new(Digest::of(b"request"), None, None, ["malformed"], Timestamp::from_secs(7))?;
 /// let entry = LogEntry::Denial(denial);
 /// let bytes = entry.to_bytes();
 /// assert_eq!(LogEntry::from_bytes(&bytes)?, entry);

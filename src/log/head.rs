@@ -94,7 +94,7 @@ impl SignedTreeHead {
     ///
     /// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
     /// let log = TransferLog::new();
-    /// let bytes = log.sign_head(&key, operator, Timestamp(1));
+    /// let bytes = log.sign_head(&key, operator, Timestamp::from_secs(1));
     /// let head = SignedTreeHead::verify(&bytes, operator, &key.verifying_key())?;
     /// assert_eq!(head.tree_size(), 0);
     ///
@@ -313,13 +313,13 @@ fn same_authority(a: &SignedTreeHead, b: &SignedTreeHead) -> Result<(), LogError
 /// let (key, operator) = (key_for("log-operator"), party_for("log-operator"));
 /// let public = key.verifying_key();
 /// let denial = |n: u8| LogEntry::Denial(
-///     Denial::new(Digest::of(&[n]), None, None, ["malformed"], Timestamp(1)).unwrap());
+///     Denial::new(Digest::of(&[n]), None, None, ["malformed"], Timestamp::from_secs(1)).unwrap());
 ///
 /// let mut log = TransferLog::new();
 /// log.append(&denial(1));
-/// let first = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(10)), operator, &public)?;
+/// let first = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp::from_secs(10)), operator, &public)?;
 /// log.append(&denial(2));
-/// let second = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp(20)), operator, &public)?;
+/// let second = SignedTreeHead::verify(&log.sign_head(&key, operator, Timestamp::from_secs(20)), operator, &public)?;
 ///
 /// let mut monitor = HeadMonitor::new();
 /// monitor.observe(first.clone(), None)?;

@@ -34,7 +34,7 @@ use super::proof::{ConsistencyProof, InclusionProof};
 /// let entry = LogEntry::grant_issued(grant)?;
 /// let index = log.append(&entry);
 ///
-/// let signed = log.sign_head(&key, operator, Timestamp(6));
+/// let signed = log.sign_head(&key, operator, Timestamp::from_secs(6));
 /// let head = SignedTreeHead::verify(&signed, operator, &key.verifying_key())?;
 /// let proof = log.inclusion_proof(index, head.tree_size())?;
 /// head.verify_inclusion(&entry.to_bytes(), &proof)?;

@@ -92,7 +92,7 @@ fn decide_racing(
 #[test]
 fn commit_refuses_a_one_time_grant_used_meanwhile() {
     let s = Scenario::canteen();
-    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
     let (mine, theirs) = (
         s.sign_request(&s.request(&grant)),
         s.sign_request(&s.request(&grant)),
@@ -193,7 +193,7 @@ fn a_receipt_refused_at_the_commit_point_is_never_logged() {
     use consentry::decision::Receipts;
     use consentry::log::{EntryKind, LogEntry, LogStore};
     let s = Scenario::canteen();
-    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
     let (mine, theirs) = (
         s.sign_request(&s.request(&grant)),
         s.sign_request(&s.request(&grant)),
@@ -273,7 +273,7 @@ const ROUNDS: usize = 25;
 fn one_time_grant_is_used_once() {
     for round in 0..ROUNDS {
         let s = Scenario::canteen();
-        let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+        let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
         let batches: Vec<Vec<Vec<u8>>> = (0..THREADS)
             .map(|_| vec![s.sign_request(&s.request(&grant))])
             .collect();
@@ -297,10 +297,8 @@ fn periodic_quota_holds_under_contention() {
         let s = Scenario::canteen();
         let grant = signed(
             &s,
-            s.grant().access(AccessPattern::Periodic {
-                max_uses: 2,
-                period_secs: 30 * 86_400,
-            }),
+            s.grant()
+                .access(AccessPattern::periodic(2, 30 * 86_400).unwrap()),
         );
         let batches: Vec<Vec<Vec<u8>>> = (0..THREADS)
             .map(|_| (0..4).map(|_| s.sign_request(&s.request(&grant))).collect())
@@ -346,10 +344,8 @@ fn a_revocation_racing_decisions_ends_them() {
         let s = Scenario::canteen();
         let grant = signed(
             &s,
-            s.grant().access(AccessPattern::Periodic {
-                max_uses: 2,
-                period_secs: 30 * 86_400,
-            }),
+            s.grant()
+                .access(AccessPattern::periodic(2, 30 * 86_400).unwrap()),
         );
         let revoke = s.statement(&grant, Action::Revoke, s.parent);
         let requests: Vec<Vec<u8>> = (0..THREADS - 1)

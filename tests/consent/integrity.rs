@@ -140,7 +140,11 @@ fn a_colliding_id_cannot_revoke_someone_elses_grant() {
         .unwrap();
     let request = {
         let mut r = s.request(&child_grant);
-        r.subject = s.child;
+        r = r
+            .to_builder()
+            .subject(s.child)
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     assert!(s.decide(&request, &child_grant).is_allow());
@@ -150,10 +154,10 @@ fn a_colliding_id_cannot_revoke_someone_elses_grant() {
 #[test]
 fn a_colliding_id_cannot_use_up_someone_elses_quota() {
     let s = Scenario::canteen();
-    let victim = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let victim = signed(&s, s.grant().access(AccessPattern::one_time()));
     let own = signed(
         &s,
-        grant_with(&s, id_of(&victim), s.child, s.mairie).access(AccessPattern::OneTime),
+        grant_with(&s, id_of(&victim), s.child, s.mairie).access(AccessPattern::one_time()),
     );
     assert!(decide_default(&s, &own).is_allow());
     assert!(decide_default(&s, &victim).is_allow());
@@ -252,7 +256,7 @@ fn a_statement_from_a_former_representative_is_refused() {
     let mut s = Scenario::canteen();
     let grant = default_grant(&s);
     let end = s.now.plus_secs(60);
-    with_mandate(&mut s, Timestamp(0), Some(end));
+    with_mandate(&mut s, Timestamp::from_secs(0), Some(end));
     let before_end = statement_at(
         &s,
         &grant,
@@ -299,8 +303,13 @@ fn a_habilitation_request_range_is_bounded_by_the_ceiling() {
     let s = Scenario::canteen();
     let h = s.habilitation().sign(s.key(s.authority));
     let mut r = s.request(&h);
-    let everything = DataRange::new(Timestamp(0), Timestamp(u64::MAX)).unwrap();
-    r.data_range = everything;
+    let everything =
+        DataRange::new(Timestamp::from_secs(0), Timestamp::from_secs(u64::MAX)).unwrap();
+    r = r
+        .to_builder()
+        .data_range(everything)
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &h);
     assert_eq!(
         reasons_of(&d),
@@ -310,12 +319,18 @@ fn a_habilitation_request_range_is_bounded_by_the_ceiling() {
         }]
     );
     // At the ceiling's length it is allowed.
-    let mut r = s.request(&h);
-    r.data_range = DataRange::new(
-        Timestamp(1_735_689_600),
-        Timestamp(1_735_689_600 + 366 * DAY),
-    )
-    .unwrap();
+    let r = s
+        .request(&h)
+        .to_builder()
+        .data_range(
+            DataRange::new(
+                Timestamp::from_secs(1_735_689_600),
+                Timestamp::from_secs(1_735_689_600 + 366 * DAY),
+            )
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
     assert!(s.decide(&s.sign_request(&r), &h).is_allow());
 }
 
@@ -339,7 +354,11 @@ fn a_verifier_running_ahead_does_not_forget_ids_the_other_still_accepts() {
     // The fast verifier allows another request a second past the first one's freshness.
     let fast = issued.plus_secs(301);
     let mut other = s.request(&h);
-    other.issued_at = fast;
+    other = other
+        .to_builder()
+        .issued_at(fast)
+        .build()
+        .expect("valid request");
     assert!(
         verifier
             .decide(&s.sign_request(&other), Basis::Signed(&h), fast)
@@ -363,10 +382,18 @@ fn request_ids_are_remembered_per_consumer() {
     let mairie_grant = default_grant(&s);
     let shared_id = RequestId(s.next_uuid());
     let mut burn = s.request(&to_other);
-    burn.id = shared_id;
+    burn = burn
+        .to_builder()
+        .id(shared_id)
+        .build()
+        .expect("valid request");
     assert!(s.decide(&s.sign_request(&burn), &to_other).is_allow());
     let mut own = s.request(&mairie_grant);
-    own.id = shared_id;
+    own = own
+        .to_builder()
+        .id(shared_id)
+        .build()
+        .expect("valid request");
     assert!(s.decide(&s.sign_request(&own), &mairie_grant).is_allow());
 }
 
@@ -381,14 +408,22 @@ fn one_time_quotas_count_per_provider() {
         &s,
         s.grant()
             .cover(s.cnaf, [quotient_familial()])
-            .access(AccessPattern::OneTime),
+            .access(AccessPattern::one_time()),
     );
     let cnaf_ledger = InMemoryLedger::new();
     let at_cnaf = Verifier::new(s.cnaf, &s.directory, &s.ceilings, &cnaf_ledger);
     let cnaf_request = || {
         let mut r = s.request(&grant);
-        r.provider = s.cnaf;
-        r.categories = vec![quotient_familial()];
+        r = r
+            .to_builder()
+            .provider(s.cnaf)
+            .build()
+            .expect("valid request");
+        r = r
+            .to_builder()
+            .categories(vec![quotient_familial()])
+            .build()
+            .expect("valid request");
         s.sign_request(&r)
     };
     assert!(decide_default(&s, &grant).is_allow());
@@ -440,7 +475,7 @@ fn a_grant_backdated_into_an_ended_mandate_is_refused() {
     let mut s = Scenario::canteen();
     let during = s.now;
     let end = s.now.plus_secs(DAY);
-    with_mandate(&mut s, Timestamp(0), Some(end));
+    with_mandate(&mut s, Timestamp::from_secs(0), Some(end));
     s.now = end.plus_secs(DAY);
     let backdated = signed(
         &s,
@@ -554,7 +589,11 @@ fn an_unauthenticated_request_is_attributed_to_nobody() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut naming_child = s.request(&grant);
-    naming_child.subject = s.child;
+    naming_child = naming_child
+        .to_builder()
+        .subject(s.child)
+        .build()
+        .expect("valid request");
     // Signed with a key nobody holds, and the mairie's signature over other bytes.
     let unknown = naming_child.sign(&key_for("stranger"));
     let mut forged = s.sign_request(&naming_child);
@@ -748,7 +787,11 @@ fn a_ledger_that_fails_denies_and_applies_nothing() {
     );
     // Other failed rules are still all reported.
     let mut r = s.request(&grant);
-    r.purpose = consentry::vocab::Purpose::new("social:aide_logement").unwrap();
+    r = r
+        .to_builder()
+        .purpose(consentry::vocab::Purpose::new("social:aide_logement").unwrap())
+        .build()
+        .expect("valid request");
     let d = verifier.decide(&s.sign_request(&r), Basis::Signed(&grant), s.now);
     assert_eq!(d.codes(), ["purpose_mismatch", "ledger_unavailable"]);
 }

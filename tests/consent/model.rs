@@ -393,10 +393,10 @@ impl Model {
                 let k = if self.now < b.not_before {
                     0
                 } else {
-                    (self.now.0 - b.not_before.0) / p
+                    (self.now.secs() - b.not_before.secs()) / p
                 };
-                let start = Timestamp(b.not_before.0 + k * p);
-                (start, Timestamp(start.0 + p), n)
+                let start = Timestamp::from_secs(b.not_before.secs() + k * p);
+                (start, Timestamp::from_secs(start.secs() + p), n)
             }
         }
     }
@@ -502,7 +502,8 @@ impl Model {
             });
         }
         if let Some(g) = &b.grant {
-            if !(g.data_range.from <= r.data_range.from && r.data_range.until <= g.data_range.until)
+            if !(g.data_range.from() <= r.data_range.from()
+                && r.data_range.until() <= g.data_range.until())
             {
                 out.push(Reason::DataRangeOutside {
                     requested: r.data_range,
@@ -529,12 +530,12 @@ impl Model {
         if !excesses.is_empty() {
             out.push(Reason::BeyondCeiling { excesses });
         }
-        if r.issued_at.0 > self.now.0 + SKEW {
+        if r.issued_at.secs() > self.now.secs() + SKEW {
             out.push(Reason::RequestFromFuture {
                 issued_at: r.issued_at,
             });
         }
-        if self.now.0 > r.issued_at.0 + MAX_AGE {
+        if self.now.secs() > r.issued_at.secs() + MAX_AGE {
             out.push(Reason::RequestTooOld {
                 issued_at: r.issued_at,
             });
@@ -561,7 +562,7 @@ impl Model {
         self.seen.retain(|_, forget_after| *forget_after >= now);
         self.seen.insert(
             (r.consumer, r.id),
-            Timestamp(r.issued_at.0 + MAX_AGE + SKEW),
+            Timestamp::from_secs(r.issued_at.secs() + MAX_AGE + SKEW),
         );
         if let Some(((start, _, _), _)) = window {
             *self.uses.entry((b.id, start)).or_default() += 1;
@@ -595,10 +596,10 @@ impl Model {
         if let Some(r) = self.key_reason(Subject::Statement, by, issued_at) {
             return Err(StatementRefusal::Object(r));
         }
-        if issued_at.0 > self.now.0 + SKEW {
+        if issued_at.secs() > self.now.secs() + SKEW {
             return Err(StatementRefusal::FromFuture { issued_at });
         }
-        if self.now.0 > issued_at.0 + MAX_AGE {
+        if self.now.secs() > issued_at.secs() + MAX_AGE {
             return Err(StatementRefusal::TooOld { issued_at });
         }
         if !self.may_state(b, by) {
@@ -781,11 +782,10 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                     DataRange::year(2025).unwrap()
                 };
                 let pattern = match access {
-                    None => AccessPattern::OneTime,
-                    Some((max_uses, period_secs)) => AccessPattern::Periodic {
-                        max_uses: *max_uses,
-                        period_secs: *period_secs,
-                    },
+                    None => AccessPattern::one_time(),
+                    Some((max_uses, period_secs)) => {
+                        AccessPattern::periodic(*max_uses, *period_secs).unwrap()
+                    }
                 };
                 let id = BasisId(s.next_uuid());
                 let grant = Grant::builder(id, subject, s.mairie, canteen_purpose())
@@ -869,60 +869,57 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                 let i = basis.index(bases.len());
                 let b = bases[i].clone();
                 // The request the basis calls for, built from the model's own knowledge.
-                let mut r = Request {
-                    id: RequestId(s.next_uuid()),
-                    basis: b.id,
-                    basis_digest: Digest::of(&b.bytes),
-                    consumer: s.mairie,
-                    provider: s.dgfip,
-                    subject: b.grant.as_ref().map_or(s.parent, |g| g.subject),
-                    categories: b.categories.clone(),
-                    purpose: canteen_purpose(),
-                    data_range: b
-                        .grant
-                        .as_ref()
-                        .map_or(DataRange::year(2025).unwrap(), |g| g.data_range),
-                    issued_at: s.now,
-                };
+                let subject = b.grant.as_ref().map_or(s.parent, |g| g.subject);
+                let mut categories = b.categories.clone();
+                let mut rb = Request::builder(RequestId(s.next_uuid()), s.mairie, s.dgfip, subject)
+                    .basis_id(b.id)
+                    .basis_digest(Digest::of(&b.bytes))
+                    .purpose(canteen_purpose())
+                    .data_range(
+                        b.grant
+                            .as_ref()
+                            .map_or(DataRange::year(2025).unwrap(), |g| g.data_range),
+                    )
+                    .issued_at(s.now);
                 match mutation {
                     Mutation::None => {}
-                    Mutation::WrongConsumer => r.consumer = s.other_consumer,
+                    Mutation::WrongConsumer => rb = rb.consumer(s.other_consumer),
                     Mutation::ExtraCategory => {
                         let extra = universe()
                             .into_iter()
                             .find(|c| !b.categories.contains(c))
                             .unwrap();
-                        r.categories.push(extra);
-                        r.categories.sort();
+                        categories.push(extra);
                     }
                     Mutation::WrongSubject => {
-                        r.subject = if r.subject == s.parent {
+                        rb = rb.subject(if subject == s.parent {
                             s.child
                         } else {
                             s.parent
-                        }
+                        })
                     }
                     Mutation::WrongPurpose => {
-                        r.purpose = Purpose::new("social:aide_logement").unwrap()
+                        rb = rb.purpose(Purpose::new("social:aide_logement").unwrap())
                     }
-                    Mutation::OutsideRange => r.data_range = DataRange::year(2023).unwrap(),
-                    Mutation::Stale(secs) => r.issued_at = s.now.minus_secs(*secs),
-                    Mutation::FromFuture(secs) => r.issued_at = s.now.plus_secs(*secs),
+                    Mutation::OutsideRange => rb = rb.data_range(DataRange::year(2023).unwrap()),
+                    Mutation::Stale(secs) => rb = rb.issued_at(s.now.minus_secs(*secs)),
+                    Mutation::FromFuture(secs) => rb = rb.issued_at(s.now.plus_secs(*secs)),
                     Mutation::ReplayId(i) => {
                         if !request_ids.is_empty() {
-                            r.id = request_ids[i.index(request_ids.len())];
+                            rb = rb.id(request_ids[i.index(request_ids.len())]);
                         }
                     }
                 }
-                request_ids.push(r.id);
+                let r = rb.categories(categories).build().unwrap();
+                request_ids.push(r.id());
                 let mr = MRequest {
-                    id: r.id,
-                    consumer: r.consumer,
-                    subject: r.subject,
-                    categories: r.categories.clone(),
-                    purpose: r.purpose.clone(),
-                    data_range: r.data_range,
-                    issued_at: r.issued_at,
+                    id: r.id(),
+                    consumer: r.consumer(),
+                    subject: r.subject(),
+                    categories: r.categories().to_vec(),
+                    purpose: r.purpose().clone(),
+                    data_range: r.data_range(),
+                    issued_at: r.issued_at(),
                 };
                 let signed_request = s.sign_request(&r);
                 let size_before = ledger.log_size().unwrap_or(u64::MAX);
@@ -997,7 +994,7 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                     (Who::Representative, _) => s.franceconnect,
                     (Who::Consumer, _) => s.mairie,
                 };
-                let issued_at = Timestamp(s.now.0.saturating_add_signed(*offset));
+                let issued_at = Timestamp::from_secs(s.now.secs().saturating_add_signed(*offset));
                 let bytes = Statement {
                     basis: b.id,
                     basis_digest: Digest::of(&b.bytes),

@@ -23,9 +23,9 @@ const DAY: u64 = 86_400;
 
 /// A periodic pattern within the canteen ceiling that allows two uses a month, so that one
 /// extra use does not also exhaust the quota.
-const TWICE_MONTHLY: AccessPattern = AccessPattern::Periodic {
-    max_uses: 2,
-    period_secs: 30 * DAY,
+const TWICE_MONTHLY: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
+    Ok(pattern) => pattern,
+    Err(_) => panic!("a valid pattern"),
 };
 
 fn reasons(d: &Decision) -> &[Reason] {
@@ -220,7 +220,11 @@ fn key_not_valid_not_yet_valid() {
     let mut r = s.request(&grant);
     // Before the cast's keys were valid (2025-01-01). Stage 3 (the request is also far too
     // old) is not reached.
-    r.issued_at = Timestamp(1_735_689_600 - 1);
+    r = r
+        .to_builder()
+        .issued_at(Timestamp::from_secs(1_735_689_600 - 1))
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -228,8 +232,8 @@ fn key_not_valid_not_yet_valid() {
             object: Subject::Request,
             refusal: KeyRefusal::NotYetValid {
                 kid: s.key(s.mairie).key_id(),
-                valid_from: Timestamp(1_735_689_600),
-                issued_at: r.issued_at,
+                valid_from: Timestamp::from_secs(1_735_689_600),
+                issued_at: r.issued_at(),
             }
         }]
     );
@@ -321,13 +325,17 @@ fn basis_mismatch() {
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
     // The request hashes the presented bytes but names another basis id.
-    let presented = r.basis;
-    r.basis = BasisId(uuid::Uuid::from_bytes([0x42; 16]));
+    let presented = r.basis();
+    r = r
+        .to_builder()
+        .basis_id(BasisId(uuid::Uuid::from_bytes([0x42; 16])))
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
         [Reason::BasisMismatch {
-            requested: r.basis,
+            requested: r.basis(),
             presented,
         }]
     );
@@ -338,7 +346,11 @@ fn basis_hash_mismatch() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.basis_digest = Digest::of(b"some other bytes");
+    r = r
+        .to_builder()
+        .basis_digest(Digest::of(b"some other bytes"))
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(reasons(&d), [Reason::BasisHashMismatch]);
 }
@@ -530,7 +542,11 @@ fn consumer_mismatch() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.consumer = s.other_consumer;
+    r = r
+        .to_builder()
+        .consumer(s.other_consumer)
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -546,7 +562,11 @@ fn subject_mismatch() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.subject = s.child;
+    r = r
+        .to_builder()
+        .subject(s.child)
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -564,8 +584,16 @@ fn wrong_provider() {
     // provider rule.
     let grant = signed(&s, s.grant().cover(s.cnaf, [quotient_familial()]));
     let mut r = s.request(&grant);
-    r.provider = s.cnaf;
-    r.categories = vec![quotient_familial()];
+    r = r
+        .to_builder()
+        .provider(s.cnaf)
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .categories(vec![quotient_familial()])
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(reasons(&d), [Reason::WrongProvider { addressed: s.cnaf }]);
 }
@@ -574,11 +602,15 @@ fn wrong_provider() {
 fn provider_not_covered() {
     let mut s = Scenario::canteen();
     let grant = default_grant(&s);
+    // The grant covers nothing at CNAF: the request the grant calls for at DGFiP, sent to CNAF.
+    let r = s
+        .request(&grant)
+        .to_builder()
+        .provider(s.cnaf)
+        .categories(vec![quotient_familial()])
+        .build()
+        .expect("valid request");
     s.verifier_provider = s.cnaf;
-    let mut r = s.request(&grant);
-    // The grant covers nothing at CNAF, so the helper found no category to ask for.
-    assert!(r.categories.is_empty());
-    r.categories = vec![quotient_familial()];
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -591,8 +623,11 @@ fn categories_not_covered() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.categories = vec![household(), rfr()];
-    r.categories.sort();
+    r = r
+        .to_builder()
+        .categories(vec![household(), rfr()])
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -607,7 +642,11 @@ fn purpose_mismatch() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.purpose = Purpose::new("social:aide_logement").unwrap();
+    r = r
+        .to_builder()
+        .purpose(Purpose::new("social:aide_logement").unwrap())
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -623,7 +662,11 @@ fn purpose_text_does_not_matter() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.purpose = Purpose::new("education:tarification_cantine").unwrap();
+    r = r
+        .to_builder()
+        .purpose(Purpose::new("education:tarification_cantine").unwrap())
+        .build()
+        .expect("valid request");
     assert!(s.decide(&s.sign_request(&r), &grant).is_allow());
 }
 
@@ -632,16 +675,22 @@ fn data_range_outside() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.data_range = DataRange::new(
-        Timestamp::from_date(2024, 12, 1).unwrap(),
-        Timestamp::from_date(2025, 2, 1).unwrap(),
-    )
-    .unwrap();
+    r = r
+        .to_builder()
+        .data_range(
+            DataRange::new(
+                Timestamp::from_date(2024, 12, 1).unwrap(),
+                Timestamp::from_date(2025, 2, 1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
         [Reason::DataRangeOutside {
-            requested: r.data_range,
+            requested: r.data_range(),
             granted: DataRange::year(2025).unwrap(),
         }]
     );
@@ -705,7 +754,11 @@ fn beyond_ceiling_categories() {
         .unwrap();
     let grant = s.sign_grant(&grant);
     let mut r = s.request(&grant);
-    r.categories = vec![rfr()];
+    r = r
+        .to_builder()
+        .categories(vec![rfr()])
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
@@ -724,10 +777,7 @@ fn beyond_ceiling_every_dimension() {
     let grant = s
         .grant()
         .valid(s.now, s.now.plus_secs(400 * DAY))
-        .access(AccessPattern::Periodic {
-            max_uses: 3,
-            period_secs: 30 * DAY,
-        })
+        .access(AccessPattern::periodic(3, 30 * DAY).unwrap())
         .retention_secs(500 * DAY)
         .data_range(
             DataRange::new(
@@ -815,17 +865,25 @@ fn request_from_future() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.issued_at = s.now.plus_secs(121);
+    r = r
+        .to_builder()
+        .issued_at(s.now.plus_secs(121))
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
         [Reason::RequestFromFuture {
-            issued_at: r.issued_at
+            issued_at: r.issued_at()
         }]
     );
     // Within the skew tolerance it is fine.
     let mut r = s.request(&grant);
-    r.issued_at = s.now.plus_secs(120);
+    r = r
+        .to_builder()
+        .issued_at(s.now.plus_secs(120))
+        .build()
+        .expect("valid request");
     assert!(s.decide(&s.sign_request(&r), &grant).is_allow());
 }
 
@@ -834,16 +892,24 @@ fn request_too_old() {
     let s = Scenario::canteen();
     let grant = default_grant(&s);
     let mut r = s.request(&grant);
-    r.issued_at = s.now.minus_secs(301);
+    r = r
+        .to_builder()
+        .issued_at(s.now.minus_secs(301))
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(
         reasons(&d),
         [Reason::RequestTooOld {
-            issued_at: r.issued_at
+            issued_at: r.issued_at()
         }]
     );
     let mut r = s.request(&grant);
-    r.issued_at = s.now.minus_secs(300);
+    r = r
+        .to_builder()
+        .issued_at(s.now.minus_secs(300))
+        .build()
+        .expect("valid request");
     assert!(s.decide(&s.sign_request(&r), &grant).is_allow());
 }
 
@@ -855,7 +921,7 @@ fn replayed_request() {
     let req = s.sign_request(&r);
     assert!(s.decide(&req, &grant).is_allow());
     let d = s.decide(&req, &grant);
-    assert_eq!(reasons(&d), [Reason::ReplayedRequest { id: r.id }]);
+    assert_eq!(reasons(&d), [Reason::ReplayedRequest { id: r.id() }]);
 }
 
 #[test]
@@ -866,15 +932,19 @@ fn replayed_id_on_another_basis() {
     let r = s.request(&first);
     assert!(s.decide(&s.sign_request(&r), &first).is_allow());
     let mut again = s.request(&second);
-    again.id = r.id;
+    again = again
+        .to_builder()
+        .id(r.id())
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&again), &second);
-    assert_eq!(reasons(&d), [Reason::ReplayedRequest { id: r.id }]);
+    assert_eq!(reasons(&d), [Reason::ReplayedRequest { id: r.id() }]);
 }
 
 #[test]
 fn one_time_used() {
     let s = Scenario::canteen();
-    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
     assert!(decide_default(&s, &grant).is_allow());
     let d = decide_default(&s, &grant);
     assert_eq!(reasons(&d), [Reason::OneTimeUsed]);
@@ -883,7 +953,7 @@ fn one_time_used() {
 #[test]
 fn one_time_used_even_in_a_later_month() {
     let mut s = Scenario::canteen();
-    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
     assert!(decide_default(&s, &grant).is_allow());
     s.advance_days(100);
     assert_eq!(decide_default(&s, &grant).codes(), ["one_time_used"]);
@@ -925,12 +995,36 @@ fn several_failures_listed_in_stable_order() {
     let st = s.statement(&grant, Action::Pause, s.parent);
     s.apply(&st, &grant).unwrap();
     let mut r = s.request(&grant);
-    r.consumer = s.other_consumer;
-    r.subject = s.child;
-    r.categories = vec![household(), rfr()];
-    r.purpose = Purpose::new("social:aide_logement").unwrap();
-    r.data_range = DataRange::year(2024).unwrap();
-    r.issued_at = s.now.minus_secs(1000);
+    r = r
+        .to_builder()
+        .consumer(s.other_consumer)
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .subject(s.child)
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .categories(vec![household(), rfr()])
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .purpose(Purpose::new("social:aide_logement").unwrap())
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .data_range(DataRange::year(2024).unwrap())
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .issued_at(s.now.minus_secs(1000))
+        .build()
+        .expect("valid request");
     let req = s.sign_request(&r);
     s.advance_days(1);
     let d = s.decide(&req, &grant);
@@ -985,7 +1079,11 @@ fn quota_reported_with_other_failures() {
     let grant = default_grant(&s);
     assert!(decide_default(&s, &grant).is_allow());
     let mut r = s.request(&grant);
-    r.consumer = s.other_consumer;
+    r = r
+        .to_builder()
+        .consumer(s.other_consumer)
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     assert_eq!(d.codes(), ["consumer_mismatch", "frequency_exhausted"]);
 }
@@ -997,19 +1095,29 @@ fn allow_returns_exactly_what_was_asked() {
     let s = Scenario::canteen();
     let grant = signed(&s, s.grant().cover(s.dgfip, [household()]));
     let mut r = s.request(&grant);
-    r.categories = vec![rfr()];
-    r.data_range = DataRange::new(
-        Timestamp::from_date(2025, 3, 1).unwrap(),
-        Timestamp::from_date(2025, 4, 1).unwrap(),
-    )
-    .unwrap();
+    r = r
+        .to_builder()
+        .categories(vec![rfr()])
+        .build()
+        .expect("valid request");
+    r = r
+        .to_builder()
+        .data_range(
+            DataRange::new(
+                Timestamp::from_date(2025, 3, 1).unwrap(),
+                Timestamp::from_date(2025, 4, 1).unwrap(),
+            )
+            .unwrap(),
+        )
+        .build()
+        .expect("valid request");
     let d = s.decide(&s.sign_request(&r), &grant);
     let a = d.allowed().expect("allowed");
     assert_eq!(a.categories(), [rfr()]);
-    assert_eq!(a.data_range(), r.data_range);
+    assert_eq!(a.data_range(), r.data_range());
     assert_eq!(a.retain_until(), s.now.plus_secs(365 * DAY));
-    assert_eq!(a.request(), r.id);
-    assert_eq!(a.basis(), r.basis);
+    assert_eq!(a.request(), r.id());
+    assert_eq!(a.basis(), r.basis());
     assert_eq!(a.basis_kind(), ObjectKind::Grant);
     assert_eq!(a.basis_digest(), Digest::of(&grant));
     assert_eq!(a.subject(), s.parent);
@@ -1354,7 +1462,7 @@ fn party_for_and_request_ids_are_distinct() {
     let a = RequestId(s.next_uuid());
     let b = RequestId(s.next_uuid());
     assert_ne!(a, b);
-    let _ = PartyKey::new(key_for("x").verifying_key(), Timestamp(0));
+    let _ = PartyKey::new(key_for("x").verifying_key(), Timestamp::from_secs(0));
 }
 
 #[test]

@@ -88,7 +88,7 @@ fn without_receipts_nothing_is_logged() {
 #[test]
 fn denials_and_applied_statements_are_logged_refused_statements_are_not() {
     let s = Scenario::canteen();
-    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
     let (key, ids) = (key_for("dgfip"), receipt_ids());
     let v = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &s.ledger).with_receipts(
         Receipts {
@@ -161,7 +161,7 @@ impl Ledger for FailingCommit<'_> {
 #[test]
 fn a_commit_that_fails_logs_no_receipt_and_the_use_stays_available() {
     let s = Scenario::canteen();
-    let grant = signed(&s, s.grant().access(AccessPattern::OneTime));
+    let grant = signed(&s, s.grant().access(AccessPattern::one_time()));
     let (key, ids) = (key_for("dgfip"), receipt_ids());
     let receipts = Receipts {
         key: &key,

@@ -78,7 +78,10 @@ fn eddsa_examples_reproduce_byte_for_byte() {
                 let seed: [u8; 32] = hex(key["d_hex"].as_str().unwrap()).try_into().unwrap();
                 let signer = SigningKey::from_seed(&seed);
                 let public = signer.verifying_key();
-                assert_eq!(public.0.to_vec(), hex(key["x_hex"].as_str().unwrap()));
+                assert_eq!(
+                    public.as_bytes().to_vec(),
+                    hex(key["x_hex"].as_str().unwrap())
+                );
                 // Ed25519 is deterministic: signing the ToBeSign gives their signature.
                 let signature = signer.sign(&to_be_signed);
                 assert_eq!(signature.to_vec(), parts.signature, "{name}");
@@ -282,7 +285,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
             // The algorithm changed to -999 after signing.
             "sign-fail-03.json" => {
                 let bytes = assemble(
-                    &header_with_alg(&[0x39, 0x03, 0xe6], kind, &kid.0),
+                    &header_with_alg(&[0x39, 0x03, 0xe6], kind, kid.as_bytes()),
                     &[0xa0],
                     payload,
                     &signature,
@@ -299,7 +302,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                 let mut alg = vec![0x67];
                 alg.extend_from_slice(b"unknown");
                 let bytes = assemble(
-                    &header_with_alg(&alg, kind, &kid.0),
+                    &header_with_alg(&alg, kind, kid.as_bytes()),
                     &[0xa0],
                     payload,
                     &signature,
@@ -319,7 +322,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .uint(1)
                     .int(-8)
                     .uint(4)
-                    .bytes(&kid.0)
+                    .bytes(kid.as_bytes())
                     .as_bytes()
                     .to_vec();
                 let sig = sign(&signed, payload);
@@ -343,7 +346,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .uint(3)
                     .uint(kind.content_type())
                     .uint(4)
-                    .bytes(&kid.0)
+                    .bytes(kid.as_bytes())
                     .as_bytes()
                     .to_vec();
                 let sig = sign(&signed, payload);
@@ -370,7 +373,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .uint(3)
                     .uint(kind.content_type())
                     .uint(4)
-                    .bytes(&kid.0)
+                    .bytes(kid.as_bytes())
                     .as_bytes()
                     .to_vec();
                 let sig = sign(&header, payload);

@@ -17,7 +17,7 @@ fn ed25519_vectors() {
             skipped += tests.len();
             continue;
         };
-        let key = VerifyingKey(public);
+        let key = VerifyingKey::from_bytes(public);
         for test in tests {
             let id = &test["tcId"];
             let msg = hex(test["msg"].as_str().unwrap());

@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 pub const DAY: u64 = 86_400;
 
-pub const TWICE_A_MONTH: AccessPattern = AccessPattern::Periodic {
-    max_uses: 2,
-    period_secs: 30 * DAY,
+pub const TWICE_A_MONTH: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
+    Ok(pattern) => pattern,
+    Err(_) => panic!("a valid pattern"),
 };
 
 /// Receipt ids unique across processes: (tag, counter).
@@ -92,7 +92,11 @@ pub fn key_of(s: &Scenario, grant: &[u8]) -> BasisKey {
 /// A fresh request on `basis` with a random id, signed.
 pub fn request(s: &Scenario, basis: &[u8]) -> Vec<u8> {
     let mut r = s.request(basis);
-    r.id = RequestId(Uuid::from_u128(random_u128()));
+    r = r
+        .to_builder()
+        .id(RequestId(Uuid::from_u128(random_u128())))
+        .build()
+        .expect("valid request");
     s.sign_request(&r)
 }
 
@@ -123,7 +127,7 @@ pub fn some_history<L: Ledger + LogStore + ?Sized>(s: &Scenario, store: &L) -> u
     let ids = receipt_ids(1);
     let v = verifier(s, store, &ids);
     for _ in 0..3 {
-        let g = grant(s, AccessPattern::OneTime);
+        let g = grant(s, AccessPattern::one_time());
         assert!(decide(&v, s, &request(s, &g), &g).is_allow());
     }
     let g = grant(s, AccessPattern::MONTHLY);
