@@ -77,6 +77,20 @@ pub enum CeilingExcess {
     },
 }
 
+impl CeilingExcess {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CeilingExcess::NoCeiling { .. } => "ceiling/no_ceiling",
+            CeilingExcess::Categories { .. } => "ceiling/categories",
+            CeilingExcess::Validity { .. } => "ceiling/validity",
+            CeilingExcess::Frequency { .. } => "ceiling/frequency",
+            CeilingExcess::Retention { .. } => "ceiling/retention",
+            CeilingExcess::DataRange { .. } => "ceiling/data_range",
+        }
+    }
+}
+
 /// The terms of a basis that ceilings judge.
 #[derive(Clone, Copy, Debug)]
 pub struct CeilingTerms<'a> {

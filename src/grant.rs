@@ -95,6 +95,18 @@ pub enum GrantError {
     BeyondCeiling(Vec<CeilingExcess>),
 }
 
+impl GrantError {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            GrantError::Missing(_) => "grant/missing_term",
+            GrantError::BadScope => "grant/bad_scope",
+            GrantError::EmptyWindow => "grant/empty_window",
+            GrantError::BeyondCeiling(_) => "grant/beyond_ceiling",
+        }
+    }
+}
+
 impl Grant {
     /// Starts a grant by `subject` to `consumer` for `purpose`.
     pub fn builder(

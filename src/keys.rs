@@ -22,6 +22,16 @@ pub enum KeyError {
     Randomness,
 }
 
+impl KeyError {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::InvalidPkcs8 => "key/invalid_pkcs8",
+            KeyError::Randomness => "key/randomness",
+        }
+    }
+}
+
 /// A key id: the first 16 bytes of SHA-256 over the ASCII string `consentry-kid-v1`, a zero
 /// byte, and the 32-byte Ed25519 public key.
 ///

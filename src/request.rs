@@ -83,8 +83,8 @@ impl RequestError {
     /// A stable code for matching and logs.
     pub fn code(&self) -> &'static str {
         match self {
-            RequestError::Missing(_) => "missing_claim",
-            RequestError::BadCategories => "bad_categories",
+            RequestError::Missing(_) => "request/missing_claim",
+            RequestError::BadCategories => "request/bad_categories",
         }
     }
 }

@@ -89,6 +89,47 @@ pub enum ObjectError {
     Verify(#[from] VerifyError),
 }
 
+impl ParseError {
+    /// The code of the envelope or payload refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParseError::Envelope(e) => e.code(),
+            ParseError::Payload(e) => e.code(),
+        }
+    }
+}
+
+impl VerifyError {
+    /// A stable code naming the refusal (`signature/…`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::UnknownKey(_) => "signature/unknown_key",
+            VerifyError::BadSignature => "signature/invalid",
+            VerifyError::Key(k) => k.code(),
+        }
+    }
+}
+
+impl ObjectError {
+    /// A stable code naming the refusal (`envelope/…`, `cbor/…`, `value/…`, `payload/…` or
+    /// `signature/…`), as the vectors and `docs/format.md` name it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ObjectError::Parse(e) => e.code(),
+            ObjectError::Verify(e) => e.code(),
+        }
+    }
+
+    /// The layer that refused: `envelope`, `payload` or `signature`.
+    pub fn layer(&self) -> &'static str {
+        match self {
+            ObjectError::Parse(ParseError::Envelope(_)) => "envelope",
+            ObjectError::Parse(ParseError::Payload(_)) => "payload",
+            ObjectError::Verify(_) => "signature",
+        }
+    }
+}
+
 /// A strictly parsed object whose signature has not been checked: its claims are not to be
 /// trusted, only reported.
 #[derive(Clone, Debug)]

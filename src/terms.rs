@@ -34,10 +34,10 @@ impl TermsError {
     /// A stable code for matching and logs.
     pub fn code(&self) -> &'static str {
         match self {
-            TermsError::EmptyRange => "empty_range",
-            TermsError::YearOutOfRange => "year_out_of_range",
-            TermsError::NoUses => "no_uses",
-            TermsError::EmptyPeriod => "empty_period",
+            TermsError::EmptyRange => "terms/empty_range",
+            TermsError::YearOutOfRange => "terms/year_out_of_range",
+            TermsError::NoUses => "terms/no_uses",
+            TermsError::EmptyPeriod => "terms/empty_period",
         }
     }
 }
@@ -412,7 +412,7 @@ mod tests {
     fn an_empty_access_pattern_cannot_be_made() {
         assert_eq!(AccessPattern::periodic(0, 0), Err(TermsError::NoUses));
         assert_eq!(AccessPattern::periodic(1, 0), Err(TermsError::EmptyPeriod));
-        assert_eq!(TermsError::NoUses.code(), "no_uses");
+        assert_eq!(TermsError::NoUses.code(), "terms/no_uses");
         for json in [
             r#"{"periodic":{"max_uses":0,"period_secs":10}}"#,
             r#"{"periodic":{"max_uses":1,"period_secs":0}}"#,

@@ -38,6 +38,19 @@ pub enum CodeError {
     EmptyText,
 }
 
+impl CodeError {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CodeError::NoNamespace => "code/no_namespace",
+            CodeError::BadNamespace => "code/bad_namespace",
+            CodeError::BadName => "code/bad_name",
+            CodeError::TextTooLong => "code/text_too_long",
+            CodeError::EmptyText => "code/empty_text",
+        }
+    }
+}
+
 fn check_code(code: &str) -> Result<(), CodeError> {
     let (ns, name) = code.split_once(':').ok_or(CodeError::NoNamespace)?;
     let ns_ok = (1..=32).contains(&ns.len())

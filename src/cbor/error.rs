@@ -202,3 +202,32 @@ pub enum DecodeError {
         supported: u64,
     },
 }
+
+impl DecodeError {
+    /// A stable code naming the refusal (`cbor/…` for the encoding rules, `value/invalid` and
+    /// `payload/unsupported_version` for a payload's own), as the vectors and
+    /// `docs/format.md` name it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecodeError::Truncated { .. } => "cbor/truncated",
+            DecodeError::NonShortest { .. } => "cbor/non_shortest",
+            DecodeError::Indefinite { .. } => "cbor/indefinite",
+            DecodeError::Malformed { .. } => "cbor/malformed",
+            DecodeError::DuplicateKey { .. } => "cbor/duplicate_key",
+            DecodeError::UnsortedKeys { .. } => "cbor/unsorted_keys",
+            DecodeError::UnknownKey { .. } => "cbor/unknown_key",
+            DecodeError::MissingKey { .. } => "cbor/missing_key",
+            DecodeError::WrongType { .. } => "cbor/wrong_type",
+            DecodeError::UnexpectedTag { .. } => "cbor/unexpected_tag",
+            DecodeError::Unsupported { .. } => "cbor/unsupported_simple",
+            DecodeError::InvalidUtf8 { .. } => "cbor/invalid_utf8",
+            DecodeError::TrailingBytes { .. } => "cbor/trailing_bytes",
+            DecodeError::TooDeep { .. } => "cbor/too_deep",
+            DecodeError::TooLarge { .. } => "cbor/too_large",
+            DecodeError::TooLong { .. } => "cbor/too_long",
+            DecodeError::OutOfRange { .. } => "cbor/out_of_range",
+            DecodeError::InvalidValue { .. } => "value/invalid",
+            DecodeError::UnsupportedVersion { .. } => "payload/unsupported_version",
+        }
+    }
+}

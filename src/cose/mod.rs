@@ -93,6 +93,28 @@ pub enum EnvelopeError {
     },
 }
 
+impl EnvelopeError {
+    /// A stable code naming the refusal (`envelope/…`, or the `cbor/…` code of a CBOR
+    /// refusal), as the vectors and `docs/format.md` name it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EnvelopeError::Malformed(d) => d.code(),
+            EnvelopeError::WrongTag { .. } => "envelope/wrong_tag",
+            EnvelopeError::WrongArity { .. } => "envelope/wrong_arity",
+            EnvelopeError::UnsupportedAlgorithm { .. } => "envelope/unsupported_algorithm",
+            EnvelopeError::MissingParameter("alg") => "envelope/missing_alg",
+            EnvelopeError::MissingParameter("content type") => "envelope/missing_content_type",
+            EnvelopeError::MissingParameter(_) => "envelope/missing_kid",
+            EnvelopeError::UnexpectedParameter { .. } => "envelope/unexpected_parameter",
+            EnvelopeError::UnprotectedHeaderNotEmpty => "envelope/unprotected_not_empty",
+            EnvelopeError::UnknownContentType { .. } => "envelope/unknown_content_type",
+            EnvelopeError::WrongKind { .. } => "envelope/wrong_kind",
+            EnvelopeError::DetachedPayload => "envelope/detached_payload",
+            EnvelopeError::SignatureLength { .. } => "envelope/signature_length",
+        }
+    }
+}
+
 /// A parsed envelope whose signature has not been checked yet. It borrows the received bytes,
 /// so the signature is later checked over them exactly as received.
 #[derive(Clone, Debug, PartialEq, Eq)]

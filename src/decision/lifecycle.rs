@@ -65,11 +65,7 @@ impl StatementRefusal {
             StatementRefusal::NotEntitled { .. } => "signer_not_entitled",
             StatementRefusal::FromFuture { .. } => "statement_from_future",
             StatementRefusal::TooOld { .. } => "statement_too_old",
-            StatementRefusal::Ledger(LifecycleRefusal::AlreadyRevoked { .. }) => "already_revoked",
-            StatementRefusal::Ledger(LifecycleRefusal::Duplicate) => "duplicate_statement",
-            StatementRefusal::Ledger(LifecycleRefusal::ResumePredatesPause { .. }) => {
-                "resume_predates_pause"
-            }
+            StatementRefusal::Ledger(refusal) => refusal.code(),
             StatementRefusal::LedgerUnavailable(e) => e.code(),
         }
     }

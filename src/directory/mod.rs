@@ -59,6 +59,25 @@ pub enum DirectoryError {
     NoSuchKey(KeyId),
 }
 
+impl DirectoryError {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DirectoryError::DuplicateParty(..) => "directory/duplicate_party",
+            DirectoryError::DuplicateKey(..) => "directory/duplicate_key",
+            DirectoryError::NoRole(..) => "directory/no_role",
+            DirectoryError::BadName(..) => "directory/bad_name",
+            DirectoryError::TooManyKeys(..) => "directory/too_many_keys",
+            DirectoryError::EmptyWindow(..) => "directory/empty_window",
+            DirectoryError::UnknownParty(..) => "directory/unknown_party",
+            DirectoryError::KidMismatch { .. } => "directory/kid_mismatch",
+            DirectoryError::DuplicateRole(..) => "directory/duplicate_role",
+            DirectoryError::Malformed(..) => "directory/malformed",
+            DirectoryError::NoSuchKey(..) => "directory/no_such_key",
+        }
+    }
+}
+
 /// Why a key may not sign for a party at a time. Each case is a distinct refusal reason of the
 /// transfer decision.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
@@ -112,6 +131,19 @@ pub enum KeyRefusal {
         /// The object's issue time.
         issued_at: Timestamp,
     },
+}
+
+impl KeyRefusal {
+    /// A stable code naming the refusal (`signature/…`), as the vectors name it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyRefusal::UnknownKey { .. } => "signature/unknown_key",
+            KeyRefusal::NotSignersKey { .. } => "signature/not_signers_key",
+            KeyRefusal::NotYetValid { .. } => "signature/key_not_yet_valid",
+            KeyRefusal::Expired { .. } => "signature/key_expired",
+            KeyRefusal::Compromised { .. } => "signature/key_compromised",
+        }
+    }
 }
 
 /// Parties, keys and representations, indexed for the lookups a verifier makes.

@@ -205,6 +205,18 @@ pub enum UseRefusal {
     QuotaExhausted,
 }
 
+impl UseRefusal {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            UseRefusal::Replayed => "replayed_request",
+            UseRefusal::Paused { .. } => "paused",
+            UseRefusal::Revoked { .. } => "revoked",
+            UseRefusal::QuotaExhausted => "quota_exhausted",
+        }
+    }
+}
+
 /// Why a lifecycle statement was not applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -224,6 +236,17 @@ pub enum LifecycleRefusal {
         /// Issue time of the pause in force.
         pause_issued_at: Timestamp,
     },
+}
+
+impl LifecycleRefusal {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LifecycleRefusal::AlreadyRevoked { .. } => "already_revoked",
+            LifecycleRefusal::Duplicate => "duplicate_statement",
+            LifecycleRefusal::ResumePredatesPause { .. } => "resume_predates_pause",
+        }
+    }
 }
 
 /// What was decided, as the ledger keeps it: enough to write the decision's log entry.

@@ -181,3 +181,46 @@ pub enum LogError {
         signed_size: u64,
     },
 }
+
+impl LogError {
+    /// A stable code naming the refusal (`log/…`), as the vectors and `docs/format.md` name
+    /// it; [`LogError::cause`] gives the code of the refusal it wraps, if any.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LogError::Proof(p) => p.code(),
+            LogError::MalformedEntry(_) => "log/malformed_entry",
+            LogError::MalformedObject { .. } => "log/malformed_object",
+            LogError::StatementNotAboutBasis { .. } => "log/statement_not_about_basis",
+            LogError::InvalidDenial(_) => "log/invalid_denial",
+            LogError::MalformedHead(_) => "log/malformed_head",
+            LogError::WrongKey { .. } => "log/wrong_key",
+            LogError::BadSignature => "log/bad_signature",
+            LogError::HeadKey(_) => "log/head_key",
+            LogError::WrongLog { .. } => "log/wrong_log",
+            LogError::Rollback { .. } => "log/rollback",
+            LogError::Fork { .. } => "log/fork",
+            LogError::ConsistencyProofRequired { .. } => "log/consistency_proof_required",
+            LogError::InclusionProofMismatch { .. } => "log/inclusion_proof_mismatch",
+            LogError::ConsistencyProofMismatch { .. } => "log/consistency_proof_mismatch",
+            LogError::TimeRegression { .. } => "log/time_regression",
+            LogError::NotAboutSubject { .. } => "log/not_about_subject",
+            LogError::HistoryOrder { .. } => "log/history_order",
+            LogError::IndexTooLarge(_) => "log/index_too_large",
+            LogError::InconsistentWithSignedHead { .. } => "log/inconsistent_with_signed_head",
+            LogError::Storage(_) => "log/storage",
+        }
+    }
+
+    /// The code of the decoding or signature refusal this refusal wraps, if it wraps one.
+    pub fn cause(&self) -> Option<&'static str> {
+        match self {
+            LogError::MalformedEntry(d) => Some(d.code()),
+            LogError::MalformedObject { error, .. } | LogError::MalformedHead(error) => {
+                Some(error.code())
+            }
+            LogError::HeadKey(v) => Some(v.code()),
+            LogError::Storage(e) => Some(e.code()),
+            _ => None,
+        }
+    }
+}

@@ -67,6 +67,21 @@ pub enum ProofError {
     RootMismatch,
 }
 
+impl ProofError {
+    /// A stable code naming the refusal (`log/…`), as the vectors name it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProofError::RootMismatch => "log/root_mismatch",
+            ProofError::WrongProofLength { .. } => "log/proof_length",
+            ProofError::ProofTooLong { .. } => "log/proof_too_long",
+            ProofError::IndexOutOfRange { .. } => "log/index_out_of_range",
+            ProofError::SizeOutOfRange { .. } => "log/size_out_of_range",
+            ProofError::InvalidSizes { .. } => "log/invalid_sizes",
+            ProofError::EmptyProofRequired { .. } => "log/empty_proof_required",
+        }
+    }
+}
+
 /// Proof that a leaf is included in a tree of a given size (RFC 9162 §2.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct InclusionProof {

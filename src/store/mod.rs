@@ -46,6 +46,17 @@ pub enum OpenError {
     Log(#[from] LogError),
 }
 
+impl OpenError {
+    /// A stable code naming the refusal, for matching, logs and bindings.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpenError::SchemaTooNew { .. } => "store/schema_too_new",
+            OpenError::Ledger(..) => "store/ledger",
+            OpenError::Log(..) => "store/log",
+        }
+    }
+}
+
 /// A row value with an 8-byte check bound to its table and key: `value || tag`, where `tag` is
 /// the first 8 bytes of SHA-256 over a domain label, the table, the key and the value (each
 /// length-prefixed). It detects a value damaged on disk, edited by hand or copied to another
