@@ -40,6 +40,7 @@ uuid_fmt!(BasisId, RequestId);
 /// The kind of legal basis: a consent grant or a statutory habilitation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BasisKind {
     /// A consent grant.
     Grant,

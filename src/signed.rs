@@ -133,6 +133,7 @@ impl ObjectError {
 /// A strictly parsed object whose signature has not been checked: its claims are not to be
 /// trusted, only reported.
 #[derive(Clone, Debug)]
+#[must_use]
 pub struct Unverified<'a, T> {
     bytes: &'a [u8],
     envelope: Envelope<'a>,
@@ -184,6 +185,7 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
 /// An object whose signature and signer have been checked against a directory. It can only be
 /// obtained from [`Unverified::verify`] (or [`Verified::parse_and_verify`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
 pub struct Verified<T> {
     payload: T,
     digest: Digest,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// What a statement does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Suspends the basis until resumed.
     Pause,

@@ -461,7 +461,7 @@ mod log {
                     );
                 }
                 LogEntry::GrantIssued(g) => {
-                    g.verify(dir).unwrap_or_else(|err| panic!("{name}: {err}"));
+                    let _verified = g.verify(dir).unwrap_or_else(|err| panic!("{name}: {err}"));
                 }
                 LogEntry::Statement(logged) => {
                     let v = logged

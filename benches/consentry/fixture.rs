@@ -222,7 +222,7 @@ impl Fixture {
             grant_bytes,
             request,
         };
-        f.check().expect("the grant check allows");
+        let _checked = f.check().expect("the grant check allows");
         let signed = f.s.sign_request(&f.fresh_request());
         let d = f.s.decide(&signed, &f.grant_bytes);
         assert!(

@@ -127,6 +127,7 @@ impl Serialize for Reason {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "decision")]
+#[must_use]
 pub enum Decision {
     /// The transfer may happen, exactly as described.
     Allow(Authorization),

@@ -13,6 +13,7 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[repr(u8)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Subject {
     /// The transfer request.
     Request,

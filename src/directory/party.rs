@@ -37,6 +37,7 @@ impl fmt::Display for PartyId {
 /// What a party may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Role {
     /// A person the data is about; signs grants and lifecycle statements for themself.
     Subject,
@@ -168,6 +169,7 @@ impl Party {
 /// How a representative may act for a subject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RepresentationKind {
     /// A legal representative: a parent for a minor, a guardian.
     LegalRepresentative,

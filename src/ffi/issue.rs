@@ -29,7 +29,7 @@ fn within(excesses: Vec<CeilingExcess>, what: &str) -> FfiResult<()> {
 /// out that a verifier would refuse as malformed (unsorted categories, over-long texts…).
 fn sign_checked<T: SignedPayload>(payload: &T, key: &ConsentrySigningKey) -> FfiResult<Vec<u8>> {
     let signed = payload.sign(&key.0);
-    Unverified::<T>::parse(&signed).map_err(|e| {
+    let _checked = Unverified::<T>::parse(&signed).map_err(|e| {
         Failure::invalid(format!(
             "the {} would not be well formed: {e}",
             T::KIND.name()

@@ -55,6 +55,7 @@ use thiserror::Error;
 /// A basis's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
+#[non_exhaustive]
 pub enum Status {
     /// In force (subject to its validity window).
     Active,

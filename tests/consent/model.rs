@@ -578,6 +578,7 @@ impl Model {
                 Some(RepresentationKind::Mandate) => self.has(signer, Role::ConsentManager),
                 Some(RepresentationKind::LegalRepresentative) => true,
                 None => false,
+                Some(other) => panic!("a representation the model does not know: {other:?}"),
             },
         }
     }
@@ -614,6 +615,7 @@ impl Model {
             Action::Pause => 0,
             Action::Resume => 1,
             Action::Revoke => 2,
+            other => panic!("an action the model does not know: {other:?}"),
         };
         if l.applied.contains(&(code, by, issued_at)) {
             return Err(LifecycleRefusal::Duplicate.into());
@@ -634,6 +636,7 @@ impl Model {
             ),
             (Action::Pause, _) => (MStatus::Paused(now), Some(issued_at)),
             (Action::Resume, _) => (MStatus::Active, None),
+            (other, _) => panic!("an action the model does not know: {other:?}"),
         };
         l.applied.insert((code, by, issued_at));
         l.status = Some(next);
