@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C ABI through real foreign code: the header is up to date; a C program runs the canteen
 # flow and the misuse probes against the static and the shared library, the latter under
-# valgrind; a Python ctypes test does the same against the shared library.
+# valgrind; a Python ctypes test does the same against the shared library. The libraries come
+# from the crate consentry-ffi (ffi/): the library itself must stay an rlib.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -38,8 +39,20 @@ cargo run --quiet --example ffi_fixtures -- "$work/fixtures"
 
 step "build the libraries"
 cargo build -p consentry-ffi
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+metadata=$(cargo metadata --format-version 1 --no-deps)
+target_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' <<<"$metadata")
+# Only the ABI crate builds them: the library stays an rlib, so that a crate depending on it
+# builds no shared or static library of its own.
+python3 -c '
+import json, sys
+packages = json.load(sys.stdin)["packages"]
+library_kinds = {"lib", "rlib", "dylib", "cdylib", "staticlib"}
+lib = next(t for p in packages if p["name"] == "consentry" for t in p["targets"]
+           if library_kinds & set(t["kind"]))
+kinds = lib["crate_types"]
+if kinds != ["lib"]:
+    sys.exit(f"the consentry library builds {kinds}: only an rlib is expected")
+' <<<"$metadata"
 lib="$target_dir/debug"
 for f in libconsentry_ffi.a libconsentry_ffi.so; do
     [ -f "$lib/$f" ] || { echo "missing $lib/$f" >&2; exit 1; }
