@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The C ABI through real foreign code: the header is up to date; a C program runs the canteen
 # flow and the misuse probes against the static and the shared library, the latter under
-# valgrind; a Python ctypes test does the same against the shared library.
+# valgrind; a Python ctypes test does the same against the shared library. The libraries come
+# from the crate consentry-ffi (ffi/): the library itself must stay an rlib.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -15,20 +16,20 @@ step "header is up to date"
 if ! command -v cbindgen >/dev/null; then
     cargo install --locked cbindgen --version 0.29.4
 fi
-cbindgen --quiet --config cbindgen.toml --crate consentry --output "$work/consentry.h"
+cbindgen --quiet --config cbindgen.toml --crate consentry-ffi --output "$work/consentry.h"
 if ! diff -u include/consentry.h "$work/consentry.h"; then
     echo "include/consentry.h is out of date: run" >&2
-    echo "  cbindgen --config cbindgen.toml --crate consentry --output include/consentry.h" >&2
+    echo "  cbindgen --config cbindgen.toml --crate consentry-ffi --output include/consentry.h" >&2
     exit 1
 fi
 
-step "Rust tests with the ffi feature"
-# A filter that matches no test passes as "0 passed": require that it ran some.
-cargo test --features ffi --lib ffi:: 2>&1 | tee "$work/ffi-tests.log"
+step "Rust tests of the ABI crate"
+# Tests no longer built or found pass as "0 passed": require that some ran.
+cargo test -p consentry-ffi --lib 2>&1 | tee "$work/ffi-tests.log"
 ran=$(sed -n 's/^test result: ok\. \([0-9][0-9]*\) passed.*/\1/p' "$work/ffi-tests.log" |
     awk '{ n += $1 } END { print n + 0 }')
 if [ "$ran" -eq 0 ]; then
-    echo "cargo test --features ffi --lib ffi:: ran no test (did the module move?)" >&2
+    echo "cargo test -p consentry-ffi --lib ran no test (did the tests move?)" >&2
     exit 1
 fi
 echo "ffi: $ran Rust tests of the C ABI ran"
@@ -37,26 +38,38 @@ step "fixtures"
 cargo run --quiet --example ffi_fixtures -- "$work/fixtures"
 
 step "build the libraries"
-cargo build --features ffi --lib
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+cargo build -p consentry-ffi
+metadata=$(cargo metadata --format-version 1 --no-deps)
+target_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' <<<"$metadata")
+# Only the ABI crate builds them: the library stays an rlib, so that a crate depending on it
+# builds no shared or static library of its own.
+python3 -c '
+import json, sys
+packages = json.load(sys.stdin)["packages"]
+library_kinds = {"lib", "rlib", "dylib", "cdylib", "staticlib"}
+lib = next(t for p in packages if p["name"] == "consentry" for t in p["targets"]
+           if library_kinds & set(t["kind"]))
+kinds = lib["crate_types"]
+if kinds != ["lib"]:
+    sys.exit(f"the consentry library builds {kinds}: only an rlib is expected")
+' <<<"$metadata"
 lib="$target_dir/debug"
-for f in libconsentry.a libconsentry.so; do
+for f in libconsentry_ffi.a libconsentry_ffi.so; do
     [ -f "$lib/$f" ] || { echo "missing $lib/$f" >&2; exit 1; }
 done
 
 cflags=(-std=c11 -Wall -Wextra -Werror -Iinclude)
 step "C against the static library"
-gcc "${cflags[@]}" tests/ffi/canteen.c "$lib/libconsentry.a" -lpthread -ldl -lm -o "$work/canteen_static"
+gcc "${cflags[@]}" tests/ffi/canteen.c "$lib/libconsentry_ffi.a" -lpthread -ldl -lm -o "$work/canteen_static"
 "$work/canteen_static" "$work/fixtures"
 
 step "C against the shared library"
-gcc "${cflags[@]}" tests/ffi/canteen.c -L"$lib" -lconsentry -Wl,-rpath,"$lib" -o "$work/canteen_shared"
+gcc "${cflags[@]}" tests/ffi/canteen.c -L"$lib" -lconsentry_ffi -Wl,-rpath,"$lib" -o "$work/canteen_shared"
 # Read the dynamic section into a variable first: piping into `grep -q` under pipefail fails
 # whenever grep exits before the writer has finished.
 needed=$(readelf -d "$work/canteen_shared")
-grep -q 'NEEDED.*\[libconsentry\.so\]' <<<"$needed" || {
-    echo "canteen_shared does not load libconsentry.so; its dynamic section:" >&2
+grep -q 'NEEDED.*\[libconsentry_ffi\.so\]' <<<"$needed" || {
+    echo "canteen_shared does not load libconsentry_ffi.so; its dynamic section:" >&2
     echo "$needed" >&2
     exit 1
 }
@@ -77,6 +90,6 @@ valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definit
     "$work/canteen_static" "$work/fixtures"
 
 step "Python ctypes"
-python3 tests/ffi/test_ffi.py "$lib/libconsentry.so" "$work/fixtures"
+python3 tests/ffi/test_ffi.py "$lib/libconsentry_ffi.so" "$work/fixtures"
 
 step "done"

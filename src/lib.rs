@@ -8,7 +8,8 @@
 //! decisions need behind the [`ledger::Ledger`] trait. Transfers may also rest on a statutory
 //! [`habilitation::Habilitation`].
 //!
-//! The crate is pure: no I/O, no clock (time is passed in), no global state, no `unsafe` (outside the C ABI of the `ffi` feature).
+//! The crate is pure: no I/O, no clock (time is passed in), no global state, no `unsafe`. Its C
+//! ABI is the separate crate `consentry-ffi` (`ffi/` in the repository), built on this public API.
 //!
 //! # Architecture
 //!
@@ -39,10 +40,9 @@
 //!     Decision::Deny { reasons } => panic!("denied: {reasons:?}"),
 //! }
 //! ```
-// No unsafe code anywhere, except in the C ABI, which cannot do without raw pointers: with the
-// `ffi` feature the crate denies unsafe code and only the `ffi` module allows it.
-#![cfg_attr(not(feature = "ffi"), forbid(unsafe_code))]
-#![cfg_attr(feature = "ffi", deny(unsafe_code))]
+// No unsafe code. The C ABI, which cannot do without raw pointers, is another crate
+// (consentry-ffi), which allows it only where the ABI needs it.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod cbor;
@@ -51,9 +51,6 @@ pub mod cose;
 pub mod decision;
 mod digest;
 pub mod directory;
-#[cfg(feature = "ffi")]
-#[allow(unsafe_code)]
-pub mod ffi;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod grant;

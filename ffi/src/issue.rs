@@ -5,14 +5,14 @@ use super::{
     ConsentryBuf, ConsentryStatus, Failure, FfiResult, bytes, from_json, guard, handle, out_buf,
     text, to_json,
 };
-use crate::ceiling::CeilingExcess;
-use crate::cose::{Envelope, ObjectKind};
-use crate::digest::Digest;
-use crate::grant::Grant;
-use crate::habilitation::Habilitation;
-use crate::request::Request;
-use crate::signed::{SignedPayload, Unverified};
-use crate::statement::Statement;
+use consentry::Digest;
+use consentry::ceiling::CeilingExcess;
+use consentry::cose::{Envelope, ObjectKind};
+use consentry::grant::Grant;
+use consentry::habilitation::Habilitation;
+use consentry::request::Request;
+use consentry::signed::{SignedPayload, Unverified};
+use consentry::statement::Statement;
 
 fn within(excesses: Vec<CeilingExcess>, what: &str) -> FfiResult<()> {
     if excesses.is_empty() {

@@ -4,10 +4,10 @@ use super::{
     ConsentryBuf, ConsentryStatus, Failure, FfiResult, bytes, from_json, guard, guard_free, handle,
     out_buf, out_handle, text, to_json,
 };
-use crate::ceiling::{Ceilings, PurposeCeiling};
-use crate::directory::{Directory, DirectoryError};
-use crate::keys::{KeyError, SigningKey};
-use crate::ledger::InMemoryLedger;
+use consentry::ceiling::{Ceilings, PurposeCeiling};
+use consentry::directory::{Directory, DirectoryError};
+use consentry::ledger::InMemoryLedger;
+use consentry::{KeyError, SigningKey};
 
 /// A party directory (opaque). Immutable: may be read from several threads at once.
 pub struct ConsentryDirectory(pub(super) Directory);

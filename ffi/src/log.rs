@@ -4,8 +4,8 @@ use super::{
     ConsentryBuf, ConsentryStatus, Failure, FfiResult, Out, bytes, guard, guard_free, handle,
     out_buf, out_handle,
 };
-use crate::digest::Digest;
-use crate::log::{MerkleTree, ProofError, leaf_hash, verify_consistency, verify_inclusion};
+use consentry::Digest;
+use consentry::log::{MerkleTree, ProofError, leaf_hash, verify_consistency, verify_inclusion};
 use std::sync::{Mutex, MutexGuard};
 
 /// An append-only RFC 9162 Merkle tree (opaque). Thread-safe: appends and reads are serialised

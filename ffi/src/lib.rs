@@ -1,8 +1,9 @@
-//! The C ABI (cargo feature `ffi`): opaque handles, library-owned buffers and status codes, so
-//! that any language with a C foreign-function interface can issue signed objects, decide on
-//! transfers and keep the Merkle log.
+//! The C ABI of consentry: opaque handles, library-owned buffers and status codes, so that any
+//! language with a C foreign-function interface can issue signed objects, decide on transfers
+//! and keep the Merkle log. It is built on the public API of the `consentry` crate only, as
+//! `libconsentry_ffi.so` (or `.dylib`, `.dll`) and `libconsentry_ffi.a`.
 //!
-//! The header `include/consentry.h` is generated from this module by cbindgen; `docs/bindings.md`
+//! The header `include/consentry.h` is generated from this crate by cbindgen; `docs/bindings.md`
 //! is the guide. The rules, in short:
 //!
 //! - **Status.** Every function except the `_free` functions, [`consentry_version`] and
@@ -24,9 +25,18 @@
 //! - **Panics** never cross the boundary: every body runs under `catch_unwind`, and a panic
 //!   becomes [`ConsentryStatus::Panic`] (this needs the default `panic = "unwind"` profile).
 
+// Unsafe code only where the ABI needs raw pointers (and `no_mangle`, which the lint also
+// counts): the modules of exported functions, and the items of this file marked so.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[allow(unsafe_code)]
 mod decide;
+#[allow(unsafe_code)]
 mod handles;
+#[allow(unsafe_code)]
 mod issue;
+#[allow(unsafe_code)]
 mod log;
 
 pub use decide::{consentry_apply_statement, consentry_decide};
@@ -49,7 +59,7 @@ pub use log::{
     consentry_log_verify_consistency, consentry_log_verify_inclusion,
 };
 
-use crate::digest::Digest;
+use consentry::Digest;
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -242,6 +252,7 @@ fn guard_free(body: impl FnOnce()) {
 ///
 /// # Safety
 /// `ptr` is `NULL` or valid for reads of `len` bytes, unmodified while the borrow lives.
+#[allow(unsafe_code)]
 unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
     if ptr.is_null() {
         return if len == 0 {
@@ -262,6 +273,7 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8
 ///
 /// # Safety
 /// As [`bytes`].
+#[allow(unsafe_code)]
 unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a str> {
     // SAFETY: the caller's guarantee is passed on unchanged.
     let raw = unsafe { bytes(ptr, len, what) }?;
@@ -277,6 +289,7 @@ unsafe fn text<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a str>
 ///
 /// # Safety
 /// `ptr` is `NULL` or points to a NUL-terminated string, unmodified while borrowed.
+#[allow(unsafe_code)]
 unsafe fn c_text<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
     if ptr.is_null() {
         return Err(Failure::null(what));
@@ -296,6 +309,7 @@ unsafe fn c_text<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
 ///
 /// # Safety
 /// `ptr` is `NULL` or a live handle of type `T` made by this library.
+#[allow(unsafe_code)]
 unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> FfiResult<&'a T> {
     // SAFETY: the caller guarantees `ptr` is NULL or a live handle; `as_ref` maps NULL to None.
     unsafe { ptr.as_ref() }.ok_or_else(|| Failure::null(what))
@@ -304,6 +318,7 @@ unsafe fn handle<'a, T>(ptr: *const T, what: &str) -> FfiResult<&'a T> {
 /// An out-pointer checked for `NULL` and reset to `empty` at once.
 struct Out<T>(*mut T);
 
+#[allow(unsafe_code)]
 impl<T> Out<T> {
     /// # Safety
     /// `ptr` is `NULL` or valid for writes of a `T` for the duration of the call.
@@ -328,6 +343,7 @@ impl<T> Out<T> {
 ///
 /// # Safety
 /// As [`Out::new`].
+#[allow(unsafe_code)]
 unsafe fn out_buf(ptr: *mut ConsentryBuf, what: &str) -> FfiResult<Out<ConsentryBuf>> {
     // SAFETY: the caller's guarantee is passed on unchanged.
     unsafe { Out::new(ptr, what, ConsentryBuf::EMPTY) }
@@ -337,6 +353,7 @@ unsafe fn out_buf(ptr: *mut ConsentryBuf, what: &str) -> FfiResult<Out<Consentry
 ///
 /// # Safety
 /// As [`Out::new`].
+#[allow(unsafe_code)]
 unsafe fn out_handle<T>(ptr: *mut *mut T, what: &str) -> FfiResult<Out<*mut T>> {
     // SAFETY: the caller's guarantee is passed on unchanged.
     unsafe { Out::new(ptr, what, std::ptr::null_mut()) }
@@ -347,13 +364,14 @@ fn to_json<T: serde::Serialize>(value: &T) -> FfiResult<Vec<u8>> {
         .map_err(|e| Failure::new(ConsentryStatus::Internal, format!("JSON output: {e}")))
 }
 
-fn parse_party(text: &str, what: &str) -> FfiResult<crate::directory::PartyId> {
+fn parse_party(text: &str, what: &str) -> FfiResult<consentry::directory::PartyId> {
     uuid::Uuid::parse_str(text)
-        .map(crate::directory::PartyId)
+        .map(consentry::directory::PartyId)
         .map_err(|e| Failure::invalid(format!("{what} is not a UUID: {e}")))
 }
 
 /// The library's version, a static NUL-terminated string (never freed).
+#[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub extern "C" fn consentry_version() -> *const c_char {
     const VERSION: &CStr =
@@ -366,6 +384,7 @@ pub extern "C" fn consentry_version() -> *const c_char {
 
 /// The name of a status (`"OK"`, `"DENIED"`…), a static NUL-terminated string (never freed);
 /// `"UNKNOWN"` for a value that is not a status.
+#[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub extern "C" fn consentry_status_name(status: i32) -> *const c_char {
     ConsentryStatus::ALL
@@ -381,6 +400,7 @@ pub extern "C" fn consentry_status_name(status: i32) -> *const c_char {
 ///
 /// # Safety
 /// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+#[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn consentry_last_error(out: *mut ConsentryBuf) -> ConsentryStatus {
     // Not through `guard`, which would clear the message being read.
@@ -404,6 +424,7 @@ pub unsafe extern "C" fn consentry_last_error(out: *mut ConsentryBuf) -> Consent
 /// # Safety
 /// `buf` is `NULL` or points to a [`ConsentryBuf`] that is empty or was filled by this library
 /// and not modified since.
+#[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn consentry_buf_free(buf: *mut ConsentryBuf) {
     guard_free(|| {
@@ -427,6 +448,7 @@ pub unsafe extern "C" fn consentry_buf_free(buf: *mut ConsentryBuf) {
 /// # Safety
 /// `data` is `NULL` (with `len` 0) or valid for reads of `len` bytes; `out` is `NULL` or valid
 /// for writing a [`ConsentryBuf`].
+#[allow(unsafe_code)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn consentry_digest_hex(
     data: *const u8,
@@ -456,4 +478,5 @@ const _: () = {
 };
 
 #[cfg(test)]
+#[allow(unsafe_code)]
 mod tests;

@@ -5,9 +5,9 @@ use super::{
     ConsentryBuf, ConsentryStatus, FfiResult, bytes, c_text, guard, handle, out_buf, parse_party,
     set_last_error, to_json,
 };
-use crate::decision::{Basis, StatementRefusal, Verifier};
-use crate::ledger::InMemoryLedger;
-use crate::time::Timestamp;
+use consentry::Timestamp;
+use consentry::decision::{Basis, StatementRefusal, Verifier};
+use consentry::ledger::InMemoryLedger;
 use std::ffi::c_char;
 
 /// The borrowed inputs every verifier call needs.
@@ -35,7 +35,7 @@ impl<'a> VerifierArgs<'a> {
         })
     }
 
-    fn verifier(&self, provider: crate::directory::PartyId) -> Verifier<'a, InMemoryLedger> {
+    fn verifier(&self, provider: consentry::directory::PartyId) -> Verifier<'a, InMemoryLedger> {
         Verifier::new(
             provider,
             &self.directory.0,
