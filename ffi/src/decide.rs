@@ -87,9 +87,11 @@ pub unsafe extern "C" fn consentry_decide(
         let request = unsafe { bytes(request, request_len, "request") }?;
         // SAFETY: the caller's guarantee on `basis`.
         let basis = unsafe { bytes(basis, basis_len, "basis") }?;
-        let decision =
-            args.verifier(provider)
-                .decide(request, Basis::Signed(basis), Timestamp(now));
+        let decision = args.verifier(provider).decide(
+            request,
+            Basis::Signed(basis),
+            Timestamp::from_secs(now),
+        );
         out.set(ConsentryBuf::from_vec(to_json(&decision)?));
         if decision.is_allow() {
             Ok(ConsentryStatus::Ok)
@@ -137,7 +139,7 @@ pub unsafe extern "C" fn consentry_apply_statement(
         let outcome = args.verifier(provider).apply_statement(
             statement,
             Basis::Signed(basis),
-            Timestamp(now),
+            Timestamp::from_secs(now),
         );
         let (doc, status) = match outcome {
             Ok(st) => (

@@ -273,7 +273,9 @@ pub unsafe extern "C" fn consentry_signing_key_public_key(
         let out = unsafe { out_buf(out, "out") }?;
         // SAFETY: as above.
         let key = unsafe { handle(key, "key") }?;
-        out.set(ConsentryBuf::from_vec(key.0.verifying_key().0.to_vec()));
+        out.set(ConsentryBuf::from_vec(
+            key.0.verifying_key().as_bytes().to_vec(),
+        ));
         Ok(ConsentryStatus::Ok)
     })
 }

@@ -50,7 +50,7 @@ fn one_hash(raw: &[u8], what: &str) -> FfiResult<Digest> {
 }
 
 fn concat(path: &[Digest]) -> Vec<u8> {
-    path.iter().flat_map(|d| d.0).collect()
+    path.iter().flat_map(|d| *d.as_bytes()).collect()
 }
 
 /// Creates an empty log in `*out`.
@@ -149,7 +149,7 @@ pub unsafe extern "C" fn consentry_log_root(
         // SAFETY: the caller's guarantee on `log`.
         let log = unsafe { handle(log, "log") }?;
         let root = log.tree().root_at(tree_size).map_err(proof_failure)?;
-        out.set(ConsentryBuf::from_vec(root.0.to_vec()));
+        out.set(ConsentryBuf::from_vec(root.as_bytes().to_vec()));
         Ok(ConsentryStatus::Ok)
     })
 }
