@@ -14,7 +14,7 @@ use consentry::ledger::InMemoryLedger;
 use consentry::{SigningKey, Timestamp};
 use serde_json::Value;
 
-#[path = "../examples/vectors.rs"]
+#[path = "../examples/vectors/main.rs"]
 #[allow(dead_code)]
 mod generator;
 
