@@ -15,7 +15,7 @@ use crate::wire::{self, FORMAT_VERSION};
 use std::fmt;
 
 use super::error::LogError;
-use super::merkle::leaf_hash;
+use super::hash::leaf_hash;
 use super::receipt::Receipt;
 
 /// Largest encoded entry accepted: one signed object at its own size limit, plus room for the
