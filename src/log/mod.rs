@@ -32,6 +32,7 @@ mod error;
 mod hash;
 mod head;
 mod history;
+mod kind;
 mod merkle;
 mod proof;
 mod receipt;
@@ -40,8 +41,8 @@ mod transfer_log;
 
 pub use crate::ids::BasisKind;
 pub use entry::{
-    Denial, EntryKind, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE,
-    MAX_REASON_CODE_LEN, StatementEntry,
+    Denial, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE, MAX_REASON_CODE_LEN,
+    StatementEntry,
 };
 pub use error::LogError;
 pub use hash::{empty_root, leaf_hash, node_hash};
@@ -50,6 +51,7 @@ pub use history::{
     AccessHistory, CheckedEntry, HistoryFailure, HistoryItem, HistoryReport, verify_history,
     verify_history_against,
 };
+pub use kind::EntryKind;
 pub use merkle::MerkleTree;
 pub use proof::{
     ConsistencyProof, InclusionProof, MAX_CONSISTENCY_PROOF_LEN, MAX_INCLUSION_PROOF_LEN,
