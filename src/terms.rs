@@ -7,8 +7,7 @@ use crate::vocab::Category;
 use crate::wire;
 use serde::{Deserialize, Serialize};
 
-/// Most (provider, categories) entries in a scope, and most categories per entry.
-pub const MAX_SCOPE: usize = 64;
+pub use crate::wire::MAX_SCOPE;
 
 /// A half-open range of time `[from, until)` that the data may cover (e.g. tax year 2025 is
 /// `2025-01-01 .. 2026-01-01`).
