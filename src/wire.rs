@@ -2,7 +2,7 @@
 
 use crate::cbor::{DecodeError, Decoder, Encoder, MapReader};
 use crate::digest::Digest;
-use crate::directory::PartyId;
+use crate::party_id::PartyId;
 use crate::time::Timestamp;
 use crate::vocab::{Category, Purpose};
 use uuid::Uuid;
