@@ -17,7 +17,7 @@ fi
 declare -A files=(
     [decision]="src/decision/verifier.rs src/decision/lifecycle.rs src/decision/existence.rs src/decision/reason.rs"
     [ledger]="src/ledger/mod.rs src/ledger/state.rs src/ledger/memory.rs src/ids.rs"
-    [proof]="src/log/proof.rs src/log/merkle.rs src/log/head.rs"
+    [proof]="src/log/proof.rs src/log/merkle.rs src/log/hash.rs src/log/head.rs"
     [codec]="src/cbor/decode.rs src/cbor/encode.rs src/wire.rs"
     [time]="src/time.rs src/digest.rs"
     [sqlite]="src/store/mod.rs src/store/sqlite.rs"

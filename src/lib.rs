@@ -60,6 +60,7 @@ pub mod ids;
 mod keys;
 pub mod ledger;
 pub mod log;
+mod party_id;
 pub mod request;
 pub mod signed;
 pub mod statement;

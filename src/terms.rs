@@ -8,8 +8,7 @@ use crate::wire;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// Most (provider, categories) entries in a scope, and most categories per entry.
-pub const MAX_SCOPE: usize = 64;
+pub use crate::wire::MAX_SCOPE;
 
 /// Why a term could not be made: each case is a value every decoder refuses, so the library
 /// never builds (and never signs) it.

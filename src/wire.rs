@@ -2,7 +2,7 @@
 
 use crate::cbor::{DecodeError, Decoder, Encoder, MapReader};
 use crate::digest::Digest;
-use crate::directory::PartyId;
+use crate::party_id::PartyId;
 use crate::time::Timestamp;
 use crate::vocab::{Category, Purpose};
 use uuid::Uuid;
@@ -10,7 +10,8 @@ use uuid::Uuid;
 /// Version of every payload format defined so far.
 pub const FORMAT_VERSION: u64 = 2;
 
-pub(crate) use crate::terms::MAX_SCOPE;
+/// Most (provider, categories) entries in a scope, and most categories per entry.
+pub const MAX_SCOPE: usize = 64;
 
 pub(crate) fn party_id(d: &mut Decoder<'_>) -> Result<PartyId, DecodeError> {
     d.fixed_bytes::<16>("party id").map(PartyId::from_bytes)

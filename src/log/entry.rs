@@ -12,10 +12,10 @@ use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
 use crate::statement::Statement;
 use crate::time::Timestamp;
 use crate::wire::{self, FORMAT_VERSION};
-use std::fmt;
 
 use super::error::LogError;
-use super::merkle::leaf_hash;
+use super::hash::leaf_hash;
+use super::kind::EntryKind;
 use super::receipt::Receipt;
 
 /// Largest encoded entry accepted: one signed object at its own size limit, plus room for the
@@ -33,54 +33,6 @@ const ENTRY_LIMITS: Limits = Limits {
     max_depth: 4,
     max_items: 64,
 };
-
-/// The kind of a log entry, its first item on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EntryKind {
-    /// A provider's signed transfer receipt (code 0).
-    Receipt,
-    /// A signed consent grant, logged when issued (code 1).
-    GrantIssued,
-    /// A signed lifecycle statement: pause, resume or revoke (code 2).
-    Statement,
-    /// A denied transfer, unsigned: the tree head signs over it (code 3).
-    Denial,
-}
-
-impl EntryKind {
-    /// The kind's code on the wire.
-    pub fn code(self) -> u64 {
-        match self {
-            EntryKind::Receipt => 0,
-            EntryKind::GrantIssued => 1,
-            EntryKind::Statement => 2,
-            EntryKind::Denial => 3,
-        }
-    }
-
-    /// The kind whose code is `code`.
-    pub fn from_code(code: u64) -> Option<Self> {
-        match code {
-            0 => Some(EntryKind::Receipt),
-            1 => Some(EntryKind::GrantIssued),
-            2 => Some(EntryKind::Statement),
-            3 => Some(EntryKind::Denial),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for EntryKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EntryKind::Receipt => "receipt",
-            EntryKind::GrantIssued => "grant",
-            EntryKind::Statement => "statement",
-            EntryKind::Denial => "denial",
-        })
-    }
-}
 
 /// A signed object as logged: its exact COSE bytes and its strictly decoded claims.
 ///

@@ -8,7 +8,7 @@ use crate::signed::{ParseError, VerifyError};
 use crate::time::Timestamp;
 use thiserror::Error;
 
-use super::entry::EntryKind;
+use super::kind::EntryKind;
 use super::proof::ProofError;
 
 /// Why a log entry, a tree head, a proof or a history was refused.

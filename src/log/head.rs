@@ -10,7 +10,7 @@ use crate::time::Timestamp;
 use crate::wire::{self, FORMAT_VERSION};
 
 use super::error::LogError;
-use super::merkle::{empty_root, leaf_hash};
+use super::hash::{empty_root, leaf_hash};
 use super::proof::{ConsistencyProof, InclusionProof, ProofError, verify_consistency};
 
 /// A tree head's claims, signed by the log operator: the log, its size and root, and when.

@@ -1,28 +1,9 @@
-//! RFC 9162 hashing and the append-only Merkle tree with proof generation.
+//! The append-only Merkle tree of RFC 9162, with proof generation.
 
 use crate::Digest;
 
+use super::hash::{empty_root, leaf_hash, node_hash};
 use super::proof::{ConsistencyProof, InclusionProof, ProofError};
-
-/// Domain-separation prefix of a leaf hash (RFC 9162 §2.1.1).
-const LEAF_PREFIX: u8 = 0x00;
-/// Domain-separation prefix of an interior node hash (RFC 9162 §2.1.1).
-const NODE_PREFIX: u8 = 0x01;
-
-/// The hash of a log entry as a leaf: `SHA-256(0x00 || entry)` (RFC 9162 §2.1.1).
-pub fn leaf_hash(entry: &[u8]) -> Digest {
-    Digest::of_parts(&[&[LEAF_PREFIX], entry])
-}
-
-/// The hash of an interior node: `SHA-256(0x01 || left || right)` (RFC 9162 §2.1.1).
-pub fn node_hash(left: &Digest, right: &Digest) -> Digest {
-    Digest::of_parts(&[&[NODE_PREFIX], &left.0, &right.0])
-}
-
-/// The root of the empty tree: `SHA-256("")` (RFC 9162 §2.1.1).
-pub fn empty_root() -> Digest {
-    Digest::of(&[])
-}
 
 /// The largest power of two strictly below `n`; requires `n >= 2`.
 fn split_point(n: u64) -> u64 {

@@ -29,8 +29,10 @@
 
 mod entry;
 mod error;
+mod hash;
 mod head;
 mod history;
+mod kind;
 mod merkle;
 mod proof;
 mod receipt;
@@ -39,16 +41,18 @@ mod transfer_log;
 
 pub use crate::ids::BasisKind;
 pub use entry::{
-    Denial, EntryKind, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE,
-    MAX_REASON_CODE_LEN, StatementEntry,
+    Denial, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE, MAX_REASON_CODE_LEN,
+    StatementEntry,
 };
 pub use error::LogError;
+pub use hash::{empty_root, leaf_hash, node_hash};
 pub use head::{HeadMonitor, SignedTreeHead, TreeHead, compare_heads};
 pub use history::{
     AccessHistory, CheckedEntry, HistoryFailure, HistoryItem, HistoryReport, verify_history,
     verify_history_against,
 };
-pub use merkle::{MerkleTree, empty_root, leaf_hash, node_hash};
+pub use kind::EntryKind;
+pub use merkle::MerkleTree;
 pub use proof::{
     ConsistencyProof, InclusionProof, MAX_CONSISTENCY_PROOF_LEN, MAX_INCLUSION_PROOF_LEN,
     ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion,

@@ -2,7 +2,7 @@
 
 use crate::Digest;
 
-use super::merkle::node_hash;
+use super::hash::node_hash;
 
 /// The longest inclusion proof any tree addressable with `u64` sizes can need: one sibling per
 /// level of a tree of at most 2^64 leaves. Longer proofs are refused before any hashing.

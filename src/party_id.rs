@@ -1,0 +1,35 @@
+//! The party identifier, shared by the directory and the wire readers.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// A party's identifier: a UUID, written as 16 bytes in CBOR and as the hyphenated string in
+/// JSON.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PartyId(pub Uuid);
+
+impl PartyId {
+    /// The party id with these 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        PartyId(Uuid::from_bytes(bytes))
+    }
+
+    /// The id's 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PartyId({})", self.0)
+    }
+}
+
+impl fmt::Display for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
