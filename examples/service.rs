@@ -173,7 +173,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 println!("   ALLOW: the provider may send exactly:");
                 println!("     categories      {}", codes(a.categories()));
                 let range = a.data_range();
-                println!("     data range      {} .. {}", range.from, range.until);
+                println!("     data range      {} .. {}", range.from(), range.until());
                 println!("     keep until      {}", a.retain_until());
                 println!("     basis           {} {}", a.basis_kind(), a.basis());
                 if let Some(c) = a.consent() {
@@ -202,35 +202,28 @@ fn main() -> Result<(), Box<dyn Error>> {
     let request = |grant: &[u8], id: u128, at: Timestamp| -> Result<Request, Box<dyn Error>> {
         let g = Unverified::<Grant>::parse(grant)?;
         let g = g.claims();
-        Ok(Request {
-            id: RequestId(Uuid::from_u128(REQUEST_IDS | id)),
-            basis: g.id(),
-            basis_digest: Digest::of(grant),
-            consumer: g.consumer(),
-            provider: dgfip,
-            subject: g.subject(),
-            categories: g.scope().categories_at(&dgfip).to_vec(),
-            purpose: g.purpose().clone(),
-            data_range: g.data_range(),
-            issued_at: at,
-        })
+        let id = RequestId(Uuid::from_u128(REQUEST_IDS | id));
+        Ok(Request::builder(id, g.consumer(), dgfip, g.subject())
+            .basis(g.id(), grant)
+            .categories(g.scope().categories_at(&dgfip).to_vec())
+            .purpose(g.purpose().clone())
+            .data_range(g.data_range())
+            .issued_at(at)
+            .build()?)
     };
 
     // The story. 1: Camille consents through FranceConnect, which builds the grant within the
     // provider's ceiling (or is refused) and signs it with its current key. Twice a month, so
     // that the replay below is refused as a replay and not for the quota.
     let id = BasisId(Uuid::parse_str(GRANT_ID)?);
-    let twice_a_month = AccessPattern::Periodic {
-        max_uses: 2,
-        period_secs: 30 * DAY,
-    };
+    let twice_a_month = AccessPattern::periodic(2, 30 * DAY)?;
     let grant = Grant::builder(id, camille, mairie, canteen)
         .expressed_by(franceconnect)
         .cover(dgfip, [income])
         .issued_at(now)
         .valid(now, now.plus_secs(365 * DAY))
         .access(twice_a_month)
-        .data_range(DataRange::year(2024).ok_or("a valid year")?)
+        .data_range(DataRange::year(2024)?)
         .retention_secs(365 * DAY)
         .build(&ceilings)?
         .sign(&fc_key);
@@ -252,11 +245,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     show("3. The same request, replayed", decision)?;
 
     // 4. A request beyond the grant: another category, another purpose, another year.
-    let mut greedy = request(&grant, 2, now)?;
-    greedy.categories.push(household);
-    greedy.categories.sort();
-    greedy.purpose = Purpose::new("fiscalite:controle")?;
-    greedy.data_range = DataRange::year(2023).ok_or("a valid year")?;
+    let asked = request(&grant, 2, now)?;
+    let greedy = asked
+        .to_builder()
+        .categories(asked.categories().iter().cloned().chain([household]))
+        .purpose(Purpose::new("fiscalite:controle")?)
+        .data_range(DataRange::year(2023)?)
+        .build()?;
     let decision = verifier.decide(&greedy.sign(&mairie_key), Basis::Signed(&grant), now);
     show("4. A request beyond the grant", decision)?;
 
