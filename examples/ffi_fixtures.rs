@@ -19,6 +19,7 @@
 
 use consentry::Digest;
 use consentry::ceiling::PurposeCeiling;
+use consentry::danger::UncheckedGrant;
 use consentry::signed::SignedPayload;
 use consentry::statement::{Action, Statement};
 use consentry::terms::AccessPattern;

@@ -11,8 +11,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use consentry::cbor::{Encoder, Limits, Value};
-use consentry::cose::{self, ObjectKind};
+use consentry::Limits;
+use consentry::danger;
+
+use consentry::cose::ObjectKind;
+use consentry::danger::cbor::{Encoder, Value};
 use consentry::fuzzing::{self, Fixture};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
@@ -212,7 +215,7 @@ fn main() {
             &root,
             "envelope_verify",
             &format!("{name}-by-key.cose"),
-            &cose::sign(kind, &key, &bytes),
+            &danger::sign(kind, &key, &bytes),
         );
     }
     write(&root, "envelope_verify", "request.cose", &f.grant_request);

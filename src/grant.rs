@@ -211,6 +211,7 @@ impl Grant {
 /// Builds a [`Grant`], refusing one beyond the purpose ceilings.
 ///
 /// ```
+/// use consentry::danger::UncheckedGrant; // only to skip the ceilings in this example
 /// use consentry::grant::Grant;
 /// use consentry::ids::BasisId;
 /// use consentry::terms::{AccessPattern, DataRange};
@@ -294,7 +295,7 @@ impl GrantBuilder {
 
     /// Builds the grant, refusing it if it goes beyond `ceilings`.
     pub fn build(self, ceilings: &Ceilings) -> Result<Grant, GrantError> {
-        let grant = self.build_without_ceiling_check()?;
+        let grant = self.build_unchecked()?;
         let excess = ceilings.excesses(&grant.ceiling_terms());
         if excess.is_empty() {
             Ok(grant)
@@ -303,9 +304,8 @@ impl GrantBuilder {
         }
     }
 
-    /// Builds the grant without judging it against ceilings: for test suites and vectors that
-    /// need a grant beyond its ceiling, which the verifier then refuses.
-    pub fn build_without_ceiling_check(self) -> Result<Grant, GrantError> {
+    /// Builds the grant without judging it against ceilings (`danger::UncheckedGrant`).
+    pub(crate) fn build_unchecked(self) -> Result<Grant, GrantError> {
         let (not_before, expires_at) = self.window.ok_or(GrantError::Missing("validity window"))?;
         let grant = Grant {
             id: self.id,
@@ -432,7 +432,7 @@ mod tests {
             .access(crate::terms::AccessPattern::one_time())
             .data_range(crate::terms::DataRange::year(2025).unwrap())
             .retention_secs(10)
-            .build_without_ceiling_check()
+            .build_unchecked()
             .unwrap();
             let bytes = grant.sign(s.key(s.parent));
             assert!(

@@ -133,7 +133,7 @@ impl fmt::Debug for VerifyingKey {
 /// ```
 /// use consentry::SigningKey;
 /// let key = SigningKey::from_seed(&[1; 32]);
-/// let sig = key.sign(b"hello");
+/// let sig = consentry::danger::sign_raw(&key, b"hello");
 /// assert!(key.verifying_key().verify(b"hello", &sig).is_ok());
 /// assert!(!format!("{key:?}").contains("0101"));
 /// ```
@@ -182,7 +182,7 @@ impl SigningKey {
     }
 
     /// Signs `message`.
-    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
         let mut out = [0u8; 64];
         out.copy_from_slice(self.pair.sign(message).as_ref());
         out

@@ -45,12 +45,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod cbor;
+mod cbor;
 pub mod ceiling;
 pub mod cose;
+pub mod danger;
 pub mod decision;
 mod digest;
 pub mod directory;
+#[cfg(any(test, feature = "testing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod grant;
@@ -67,6 +69,7 @@ pub mod statement;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
 pub mod terms;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod time;
 pub mod vocab;
@@ -98,6 +101,7 @@ pub use ledger::{InMemoryLedger, Ledger, LedgerError};
 // The transfer log.
 pub use log::{LogEntry, LogError, LogStore, Receipt, SignedTreeHead, TransferLog};
 // Keys, digests and time.
+pub use cbor::{DecodeError, Limits, Major};
 pub use digest::Digest;
 pub use keys::{KeyError, KeyId, SignatureError, SigningKey, VerifyingKey};
 pub use time::Timestamp;

@@ -15,12 +15,17 @@ use thiserror::Error;
 
 /// A payload type of the wire format: one object kind, a strict CBOR codec, and the two claims
 /// the key rule needs (who signed, when).
-pub trait SignedPayload: Sized {
+///
+/// Sealed: only the crate's own object types implement it, so every object a caller can sign
+/// goes through the codec and checks the format specifies.
+pub trait SignedPayload: Sized + sealed::Sealed {
     /// The object kind, hence the COSE content type.
     const KIND: ObjectKind;
     /// Writes the payload's deterministic encoding.
+    #[doc(hidden)]
     fn encode(&self, e: &mut Encoder);
     /// Reads exactly one payload item.
+    #[doc(hidden)]
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError>;
     /// The party the payload names as its signer.
     fn signer(&self) -> PartyId;
@@ -47,6 +52,17 @@ pub trait SignedPayload: Sized {
     fn sign(&self, key: &SigningKey) -> Vec<u8> {
         cose::sign(Self::KIND, key, &self.to_payload_bytes())
     }
+}
+
+mod sealed {
+    /// Implemented by the crate's object types only.
+    pub trait Sealed {}
+    impl Sealed for crate::grant::Grant {}
+    impl Sealed for crate::habilitation::Habilitation {}
+    impl Sealed for crate::request::Request {}
+    impl Sealed for crate::statement::Statement {}
+    impl Sealed for crate::log::Receipt {}
+    impl Sealed for crate::log::TreeHead {}
 }
 
 /// Why bytes are not a well-formed object of the expected kind.

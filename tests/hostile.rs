@@ -7,8 +7,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use consentry::cbor::{DecodeError, Encoder, Limits, Major, Value};
-use consentry::cose::{self, Envelope, EnvelopeError, ObjectKind};
+use consentry::danger;
+use consentry::{DecodeError, Limits, Major};
+
+use consentry::cose::{Envelope, EnvelopeError, ObjectKind};
+use consentry::danger::cbor::{Encoder, Value};
 use consentry::decision::StatementRefusal;
 use consentry::directory::{Directory, DirectoryError, KeyRefusal};
 use consentry::grant::Grant;
@@ -431,8 +434,8 @@ fn every_cross_kind_confusion_is_refused() {
     let habilitation = s.habilitation().sign(s.key(s.authority));
     let statement = s.statement(&grant, Action::Pause, s.parent);
     let request = s.sign_request(&s.request(&grant));
-    let receipt = cose::sign(ObjectKind::Receipt, s.key(s.dgfip), b"");
-    let tree_head = cose::sign(ObjectKind::TreeHead, s.key(s.dgfip), b"");
+    let receipt = danger::sign(ObjectKind::Receipt, s.key(s.dgfip), b"");
+    let tree_head = danger::sign(ObjectKind::TreeHead, s.key(s.dgfip), b"");
     let objects = [
         (ObjectKind::Grant, &grant),
         (ObjectKind::Habilitation, &habilitation),
@@ -541,7 +544,7 @@ fn signed_non_deterministic_payloads_are_refused() {
             matches!(e, DecodeError::DuplicateKey { .. })
         }),
     ] {
-        let signed = cose::sign(ObjectKind::Statement, key, &payload);
+        let signed = danger::sign(ObjectKind::Statement, key, &payload);
         // The envelope itself is well formed and its signature is good…
         let env = Envelope::parse(&signed).unwrap();
         assert!(env.verify(&key.verifying_key()).is_ok(), "{name}");

@@ -6,8 +6,9 @@
 mod reach;
 
 use consentry::Timestamp;
-use consentry::cbor::{DecodeError, Limits, Value};
 use consentry::cose::ObjectKind;
+use consentry::danger::UncheckedGrant;
+use consentry::danger::cbor::Value;
 use consentry::directory::PartyId;
 use consentry::fuzzing;
 use consentry::grant::Grant;
@@ -19,6 +20,7 @@ use consentry::statement::{Action, Statement};
 use consentry::terms::{AccessPattern, DataRange, Scope};
 use consentry::testing::Scenario;
 use consentry::vocab::{Category, Purpose};
+use consentry::{DecodeError, Limits};
 use proptest::prelude::*;
 use reach::{reaching_half, reaching_half_each};
 
@@ -281,7 +283,7 @@ fn arbitrary_bytes_never_panic() {
             3 => (field_mutated_payload(), any::<bool>()),
         ],
         |(bytes, signed)| {
-            let signed = signed.then(|| consentry::cose::sign(ObjectKind::Grant, &key, &bytes));
+            let signed = signed.then(|| consentry::danger::sign(ObjectKind::Grant, &key, &bytes));
             let outcomes = [
                 past_first_byte(&Grant::from_payload_bytes(&bytes)),
                 past_first_byte(&Habilitation::from_payload_bytes(&bytes)),

@@ -1,8 +1,12 @@
 //! What every family of cases shares: the clock, the cast, hex, grant builders and signing,
 //! and the helpers that rewrite CBOR payloads and protected headers item by item.
 
-use consentry::cbor::{Encoder, Limits, Value};
+use consentry::Limits;
+use consentry::danger;
+use consentry::danger::UncheckedGrant;
+
 use consentry::cose::{self, Envelope};
+use consentry::danger::cbor::{Encoder, Value};
 use consentry::directory::{Directory, PartyId, Representation};
 use consentry::grant::{Grant, GrantBuilder};
 use consentry::ids::BasisId;
@@ -148,8 +152,8 @@ pub fn enc(f: impl FnOnce(&mut Encoder)) -> Vec<u8> {
 
 /// A COSE_Sign1 with the given protected header bytes, validly signed by `key`.
 pub fn signed_with(key: &SigningKey, protected: &[u8], payload: &[u8]) -> Vec<u8> {
-    let sig = key.sign(&cose::sig_structure(protected, payload));
-    cose::assemble(protected, &[0xa0], payload, &sig)
+    let sig = danger::sign_raw(key, &cose::sig_structure(protected, payload));
+    danger::assemble(protected, &[0xa0], payload, &sig)
 }
 
 /// A protected header from (label, encoded value) pairs, in the order given.

@@ -8,12 +8,6 @@ enum Arg {
 
 /// A strict decoder over borrowed bytes: every read checks the rules of the deterministic
 /// encoding, and byte and text strings are borrowed from the input, never copied.
-///
-/// ```
-/// use consentry::cbor::{Decoder, DecodeError, Limits};
-/// let mut d = Decoder::new(&[0x18, 0x05], Limits::OBJECT).unwrap();
-/// assert!(matches!(d.uint(), Err(DecodeError::NonShortest { offset: 0 })));
-/// ```
 #[derive(Debug)]
 pub struct Decoder<'a> {
     buf: &'a [u8],
@@ -416,17 +410,6 @@ impl<'a> Decoder<'a> {
 /// Callers ask for keys in ascending order with [`MapReader::required`] and
 /// [`MapReader::optional`], then call [`MapReader::finish`]. A key found below the one asked for
 /// was not asked for at all, so it is unknown; a key above it means the asked key is absent.
-///
-/// ```
-/// use consentry::cbor::{Decoder, DecodeError, Limits};
-/// let bytes = [0xa2, 0x00, 0x01, 0x02, 0x61, 0x78]; // {0: 1, 2: "x"}
-/// let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
-/// let mut m = d.map_reader("example").unwrap();
-/// assert_eq!(m.required(0, "version", |d| d.uint()).unwrap(), 1);
-/// assert_eq!(m.optional(1, |d| d.uint()).unwrap(), None);
-/// assert_eq!(m.required(2, "name", |d| d.text()).unwrap(), "x");
-/// m.finish().unwrap();
-/// ```
 #[derive(Debug)]
 pub struct MapReader<'d, 'a> {
     dec: &'d mut Decoder<'a>,
@@ -522,5 +505,27 @@ impl<'a> MapReader<'_, 'a> {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod usage {
+    use super::*;
+
+    #[test]
+    fn a_non_shortest_integer_is_refused_where_it_starts() {
+        let mut d = Decoder::new(&[0x18, 0x05], Limits::OBJECT).unwrap();
+        assert!(matches!(d.uint(), Err(DecodeError::NonShortest { offset: 0 })));
+    }
+
+    #[test]
+    fn a_map_reader_reads_keys_in_order_and_tells_absent_ones() {
+        let bytes = [0xa2, 0x00, 0x01, 0x02, 0x61, 0x78]; // {0: 1, 2: "x"}
+        let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+        let mut m = d.map_reader("example").unwrap();
+        assert_eq!(m.required(0, "version", |d| d.uint()).unwrap(), 1);
+        assert_eq!(m.optional(1, |d| d.uint()).unwrap(), None);
+        assert_eq!(m.required(2, "name", |d| d.text()).unwrap(), "x");
+        m.finish().unwrap();
     }
 }

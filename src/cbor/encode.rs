@@ -8,7 +8,7 @@ use std::convert::Infallible;
 /// order, which for the small unsigned keys of the format is the deterministic order.
 ///
 /// ```
-/// use consentry::cbor::Encoder;
+/// use consentry::danger::cbor::Encoder;
 /// let mut e = Encoder::new();
 /// e.map(2);
 /// e.uint(0);

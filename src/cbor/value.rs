@@ -8,7 +8,8 @@ use super::{DecodeError, Decoder, Encoder, Limits, Major};
 /// keys must be unique and in the bytewise order of their encodings.
 ///
 /// ```
-/// use consentry::cbor::{Limits, Value};
+/// use consentry::Limits;
+/// use consentry::danger::cbor::Value;
 /// let v = Value::decode(&[0x82, 0x01, 0x20], Limits::OBJECT).unwrap();
 /// assert_eq!(v, Value::Array(vec![Value::Unsigned(1), Value::Negative(0)]));
 /// assert_eq!(v.encode(), [0x82, 0x01, 0x20]);

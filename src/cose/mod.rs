@@ -15,11 +15,13 @@
 //! [`sign`] produces the envelope; [`Envelope::parse`] and [`Envelope::verify`] take one apart.
 
 mod kind;
+pub(crate) mod raw;
 
 pub use kind::ObjectKind;
+pub(crate) use raw::sign;
 
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits, Major};
-use crate::keys::{KeyId, SignatureError, SigningKey, VerifyingKey};
+use crate::keys::{KeyId, SignatureError, VerifyingKey};
 use thiserror::Error;
 
 /// CBOR tag of a COSE_Sign1 message.
@@ -266,39 +268,6 @@ pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
         .bytes(&[])
         .bytes(payload);
     e.into_bytes()
-}
-
-/// Assembles a tagged COSE_Sign1 from its parts (the unprotected header is written as given,
-/// already encoded).
-pub fn assemble(protected: &[u8], unprotected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
-    // Tag, array header and three byte-string headers: at most 29 bytes.
-    let mut e = Encoder::with_capacity(
-        protected.len() + unprotected.len() + payload.len() + signature.len() + 29,
-    );
-    e.tag(COSE_SIGN1_TAG)
-        .array(4)
-        .bytes(protected)
-        .raw(unprotected)
-        .bytes(payload)
-        .bytes(signature);
-    e.into_bytes()
-}
-
-/// Signs `payload` as an object of `kind`, returning the tagged COSE_Sign1 bytes.
-///
-/// ```
-/// use consentry::SigningKey;
-/// use consentry::cose::{self, Envelope, ObjectKind};
-/// let key = SigningKey::from_seed(&[3; 32]);
-/// let bytes = cose::sign(ObjectKind::Grant, &key, b"payload");
-/// let env = Envelope::parse_kind(&bytes, ObjectKind::Grant).unwrap();
-/// assert_eq!(env.verify(&key.verifying_key()), Ok(&b"payload"[..]));
-/// assert!(Envelope::parse_kind(&bytes, ObjectKind::Request).is_err());
-/// ```
-pub fn sign(kind: ObjectKind, key: &SigningKey, payload: &[u8]) -> Vec<u8> {
-    let protected = protected_header(kind, &key.key_id());
-    let signature = key.sign(&sig_structure(&protected, payload));
-    assemble(&protected, &[0xa0], payload, &signature)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Tests of the COSE_Sign1 envelope: round trips for every kind, one crafted input per
 //! `EnvelopeError` variant, header-order tolerance, and tamper detection.
 
+use super::raw::assemble;
 use super::{
-    ALG_EDDSA, COSE_SIGN1_TAG, Envelope, EnvelopeError, ObjectKind, assemble, protected_header,
+    ALG_EDDSA, COSE_SIGN1_TAG, Envelope, EnvelopeError, ObjectKind, protected_header,
     sig_structure, sign,
 };
 use crate::cbor::{DecodeError, Encoder, Major};

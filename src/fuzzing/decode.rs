@@ -173,7 +173,7 @@ fn decode_checks(data: &[u8]) -> bool {
 
     if let Ok(env) = Envelope::parse(data) {
         accepted = true;
-        let again = cose::assemble(env.protected(), &[0xa0], env.payload(), sig_of(data));
+        let again = cose::raw::assemble(env.protected(), &[0xa0], env.payload(), sig_of(data));
         assert_eq!(again, data, "envelope re-assembly differs from its input");
         assert!(Value::decode(data, Limits::OBJECT).is_ok());
         for kind in ObjectKind::ALL {

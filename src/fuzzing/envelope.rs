@@ -78,7 +78,7 @@ pub fn shaped_envelope(data: &[u8]) -> Vec<u8> {
             protected.extend(p);
         }
         let signature = t.key.sign(&cose::sig_structure(&protected, &shaped));
-        let mut out = cose::assemble(&protected, &[0xa0], &shaped, &signature);
+        let mut out = cose::raw::assemble(&protected, &[0xa0], &shaped, &signature);
         if byte(11) % 4 == 0 {
             let at = usize::from(u16::from_be_bytes([byte(12), byte(13)]));
             let len = out.len();
@@ -113,7 +113,7 @@ fn envelope_verify_with(key: &SigningKey, data: &[u8]) -> bool {
             env.verify(&public),
             "verification is not deterministic"
         );
-        let again = cose::assemble(env.protected(), &[0xa0], env.payload(), sig_of(data));
+        let again = cose::raw::assemble(env.protected(), &[0xa0], env.payload(), sig_of(data));
         assert_eq!(again, data, "envelope re-assembly differs from its input");
         if let Ok(payload) = first {
             assert_eq!(payload, env.payload());

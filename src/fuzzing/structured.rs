@@ -1,6 +1,7 @@
 //! `structured`: grants and requests built from fuzz-chosen terms, decided, and checked
 //! against an independent oracle written again from the specification.
 
+use crate::danger::UncheckedGrant;
 use crate::decision::{Basis, Decision};
 use crate::digest::Digest;
 use crate::directory::PartyId;

@@ -5,6 +5,7 @@
 //! The number of sequences is `CONSENTRY_MODEL_CASES` (default 1000).
 
 use consentry::ceiling::CeilingExcess;
+use consentry::danger::UncheckedGrant;
 use consentry::decision::{Basis, Receipts, Verifier};
 use consentry::decision::{Decision, Reason, StatementRefusal, Subject};
 use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};

@@ -2,6 +2,7 @@
 
 use crate::reach::reaching_half;
 use consentry::Timestamp;
+use consentry::danger::UncheckedGrant;
 use consentry::decision::{Decision, StatementRefusal};
 use consentry::grant::Grant;
 use consentry::ids::{BasisId, RequestId};

@@ -4,6 +4,7 @@
 use super::common::{default_grant, rebuild_directory, signed};
 use consentry::ceiling::CeilingExcess;
 use consentry::cose::ObjectKind;
+use consentry::danger::UncheckedGrant;
 use consentry::decision::{Basis, ConsentExpression, Decision, Reason, StatementRefusal, Subject};
 use consentry::directory::{KeyRefusal, Party, PartyKey, RepresentationKind, Role};
 use consentry::grant::{Grant, GrantError};

@@ -6,7 +6,8 @@
 //! be refused with `UnsortedKeys`.
 
 use crate::{base64, hex, load_json};
-use consentry::cbor::{DecodeError, Limits, Value};
+use consentry::danger::cbor::Value;
+use consentry::{DecodeError, Limits};
 use serde_json::Value as Json;
 
 /// A big-endian unsigned bignum's value (tags 2 and 3), for the comparisons below.

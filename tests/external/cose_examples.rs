@@ -4,10 +4,10 @@
 //! re-signed with Ed25519 in this format, keeping its defect, and refused for that defect.
 
 use crate::{hex, load_json};
-use consentry::cbor::{DecodeError, Encoder, Limits, Major, Value};
-use consentry::cose::{
-    self, Envelope, EnvelopeError, ObjectKind, assemble, protected_header, sig_structure,
-};
+use consentry::cose::{Envelope, EnvelopeError, ObjectKind, protected_header, sig_structure};
+use consentry::danger::cbor::{Encoder, Value};
+use consentry::danger::{self, assemble};
+use consentry::{DecodeError, Limits, Major};
 use consentry::{SignatureError, SigningKey, VerifyingKey};
 
 /// The four parts of a tagged COSE_Sign1, as decoded by our generic reader.
@@ -83,7 +83,7 @@ fn eddsa_examples_reproduce_byte_for_byte() {
                     hex(key["x_hex"].as_str().unwrap())
                 );
                 // Ed25519 is deterministic: signing the ToBeSign gives their signature.
-                let signature = signer.sign(&to_be_signed);
+                let signature = danger::sign_raw(&signer, &to_be_signed);
                 assert_eq!(signature.to_vec(), parts.signature, "{name}");
                 assert_eq!(
                     assemble(
@@ -114,7 +114,7 @@ fn eddsa_examples_reproduce_byte_for_byte() {
                     .uint(ObjectKind::Grant.content_type())
                     .as_bytes()
                     .to_vec();
-                let signature = signer.sign(&sig_structure(&protected, plaintext));
+                let signature = danger::sign_raw(&signer, &sig_structure(&protected, plaintext));
                 let ours = assemble(&protected, &parts.unprotected, plaintext, &signature);
                 assert_eq!(
                     Envelope::parse(&ours),
@@ -239,7 +239,9 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
     let kid = key.key_id();
     let kind = ObjectKind::Grant;
     let protected = protected_header(kind, &kid);
-    let sign = |protected: &[u8], payload: &[u8]| key.sign(&sig_structure(protected, payload));
+    let sign = |protected: &[u8], payload: &[u8]| {
+        danger::sign_raw(&key, &sig_structure(protected, payload))
+    };
 
     let dir = crate::data_path("cose/sign1-tests");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
@@ -254,7 +256,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
         let payload = case["input"]["plaintext"].as_str().unwrap().as_bytes();
         assert_eq!(payload, b"This is the content.", "{name}");
         // The control: the same message in this format, without the defect, verifies.
-        let good = cose::sign(kind, &key, payload);
+        let good = danger::sign(kind, &key, payload);
         assert_eq!(check(&good, &public), Ok(()), "{name}");
         let signature = sign(&protected, payload);
         assert_eq!(assemble(&protected, &[0xa0], payload, &signature), good);
@@ -404,7 +406,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .bytes(payload)
                     .as_bytes()
                     .to_vec();
-                let sig = key.sign(&with_aad);
+                let sig = danger::sign_raw(&key, &with_aad);
                 assert_eq!(public.verify(&with_aad, &sig), Ok(()));
                 let bytes = assemble(&protected, &[0xa0], payload, &sig);
                 (bytes, Refusal::Signature(SignatureError))

@@ -1,7 +1,8 @@
 //! Signed tree heads: valid heads at several sizes, a fork, a backdated head, another log's
 //! head, and refused heads.
 
-use consentry::cose::{self, Envelope, ObjectKind};
+use consentry::cose::{Envelope, ObjectKind};
+use consentry::danger;
 use consentry::log::TreeHead;
 use consentry::signed::SignedPayload;
 use consentry::testing::party_for;
@@ -109,7 +110,7 @@ pub fn invalid(g: &mut LogGen<'_>, t: &Tree, logged: &[Logged]) {
         "head-modified-root",
         "the latest head with one bit of its root changed, signature kept",
         "log-operator",
-        cose::assemble(&protected, &[0xa0], &modified_root, signature),
+        danger::assemble(&protected, &[0xa0], &modified_root, signature),
         Some("log/bad_signature"),
         false,
     );
@@ -124,7 +125,7 @@ pub fn invalid(g: &mut LogGen<'_>, t: &Tree, logged: &[Logged]) {
         "head-modified-size",
         "the latest head with its tree size changed, signature kept",
         "log-operator",
-        cose::assemble(&protected, &[0xa0], &modified_size, signature),
+        danger::assemble(&protected, &[0xa0], &modified_size, signature),
         Some("log/bad_signature"),
         false,
     );
@@ -155,7 +156,7 @@ pub fn invalid(g: &mut LogGen<'_>, t: &Tree, logged: &[Logged]) {
         "head-missing-timestamp",
         "the latest head without its timestamp (key 4), signed by the operator",
         "log-operator",
-        cose::sign(ObjectKind::TreeHead, op_key, &without(&payload, 4)),
+        danger::sign(ObjectKind::TreeHead, op_key, &without(&payload, 4)),
         Some("log/malformed_head"),
         true,
     );
@@ -163,7 +164,7 @@ pub fn invalid(g: &mut LogGen<'_>, t: &Tree, logged: &[Logged]) {
         "head-short-root",
         "the latest head with a root of 31 bytes, signed by the operator",
         "log-operator",
-        cose::sign(
+        danger::sign(
             ObjectKind::TreeHead,
             op_key,
             &with(
@@ -181,7 +182,7 @@ pub fn invalid(g: &mut LogGen<'_>, t: &Tree, logged: &[Logged]) {
         "head-version-1",
         "the latest head with version 1 (the previous format), signed by the operator",
         "log-operator",
-        cose::sign(
+        danger::sign(
             ObjectKind::TreeHead,
             op_key,
             &with(

@@ -1,7 +1,8 @@
 //! Malformed entries, refused by [`LogEntry::from_bytes`].
 
-use consentry::cbor::Encoder;
-use consentry::cose::{self, ObjectKind};
+use consentry::cose::ObjectKind;
+use consentry::danger;
+use consentry::danger::cbor::Encoder;
 use consentry::log::EntryKind;
 use consentry::testing::Scenario;
 
@@ -145,7 +146,7 @@ pub fn contents(g: &mut LogGen<'_>, logged: &[Logged], s: &Scenario, grant: &[u8
         "log/malformed_object",
         true,
     );
-    let bad_receipt = cose::sign(
+    let bad_receipt = danger::sign(
         ObjectKind::Receipt,
         s.key(s.dgfip),
         &with(

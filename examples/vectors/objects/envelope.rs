@@ -1,6 +1,7 @@
 //! Envelope refusals: the COSE_Sign1 structure, its protected header, and its encoding.
 
-use consentry::cose::{self, ObjectKind};
+use consentry::cose::ObjectKind;
+use consentry::danger;
 
 use super::super::cases::Gen;
 use super::super::common::{alg, ct, enc, kid, protected, signed_with};
@@ -130,7 +131,7 @@ pub fn header(g: &mut Gen, o: &Objects) {
         "the kid repeated in the unprotected header",
         G,
         "canteen",
-        cose::assemble(
+        danger::assemble(
             prot,
             &enc(|e| {
                 e.map(1).uint(4).bytes(pk.key_id().as_bytes());
@@ -182,7 +183,7 @@ pub fn items(g: &mut Gen, o: &Objects) {
         "a grant payload validly signed under the request content type, read as a grant",
         G,
         "canteen",
-        cose::sign(R, pk, grant_payload),
+        danger::sign(R, pk, grant_payload),
         "envelope/wrong_kind",
         true,
     );
@@ -202,7 +203,7 @@ pub fn items(g: &mut Gen, o: &Objects) {
         "a 63-byte signature",
         G,
         "canteen",
-        cose::assemble(prot, &[0xa0], grant_payload, &sig[..63]),
+        danger::assemble(prot, &[0xa0], grant_payload, &sig[..63]),
         "envelope/signature_length",
         true,
     );
@@ -331,7 +332,7 @@ pub fn encoding(g: &mut Gen, o: &Objects) {
         "a 70 000-byte payload: the object exceeds 65 536 bytes",
         G,
         "canteen",
-        cose::sign(G, pk, &vec![0u8; 70_000]),
+        danger::sign(G, pk, &vec![0u8; 70_000]),
         "cbor/too_large",
         true,
     );

@@ -1,6 +1,7 @@
 //! Payload refusals: each payload is validly signed, so the payload decoder is reached.
 
-use consentry::cose::{self, ObjectKind};
+use consentry::cose::ObjectKind;
+use consentry::danger;
 
 use super::super::cases::Gen;
 use super::super::common::{NOW, enc, entries, map_of, uint, with, without};
@@ -17,7 +18,7 @@ pub fn map(g: &mut Gen, o: &Objects) {
         ..
     } = o;
     let p = grant_payload;
-    let sg = |payload: &[u8]| cose::sign(G, pk, payload);
+    let sg = |payload: &[u8]| danger::sign(G, pk, payload);
     g.invalid(
         "payload-unsupported-version",
         "grant with version 1, the previous format (readers accept exactly one version)",
@@ -107,7 +108,7 @@ pub fn map(g: &mut Gen, o: &Objects) {
         "an extra key 11 in a request",
         R,
         "canteen",
-        cose::sign(R, mk, &with(request_payload, 11, uint(0))),
+        danger::sign(R, mk, &with(request_payload, 11, uint(0))),
         "cbor/unknown_key",
         true,
     );
@@ -149,7 +150,7 @@ pub fn types(g: &mut Gen, o: &Objects) {
         pk, grant_payload, ..
     } = o;
     let p = grant_payload;
-    let sg = |payload: &[u8]| cose::sign(G, pk, payload);
+    let sg = |payload: &[u8]| danger::sign(G, pk, payload);
     g.invalid(
         "payload-wrong-type-subject",
         "subject (key 2) as a text string",

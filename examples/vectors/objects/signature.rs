@@ -2,6 +2,7 @@
 
 use consentry::Timestamp;
 use consentry::cose::{self, ObjectKind};
+use consentry::danger;
 use consentry::testing::{Scenario, key_for};
 
 use super::super::cases::Gen;
@@ -39,7 +40,7 @@ pub fn refusals(g: &mut Gen, s: &Scenario, o: &Objects) {
         "the grant's payload with retention changed, the signature left as it was",
         G,
         "canteen",
-        cose::assemble(prot, &[0xa0], &with(p, 13, uint(400 * DAY)), sig),
+        danger::assemble(prot, &[0xa0], &with(p, 13, uint(400 * DAY)), sig),
         "signature/invalid",
         false,
     );
@@ -48,7 +49,7 @@ pub fn refusals(g: &mut Gen, s: &Scenario, o: &Objects) {
         "the parent's signature under a protected header naming the city hall's kid",
         G,
         "canteen",
-        cose::assemble(
+        danger::assemble(
             &cose::protected_header(G, &mk.key_id()),
             &[0xa0],
             grant_payload,
@@ -62,7 +63,7 @@ pub fn refusals(g: &mut Gen, s: &Scenario, o: &Objects) {
         "the grant signed with a key no party holds",
         G,
         "canteen",
-        cose::sign(G, &key_for("stranger"), grant_payload),
+        danger::sign(G, &key_for("stranger"), grant_payload),
         "signature/unknown_key",
         false,
     );
@@ -71,7 +72,7 @@ pub fn refusals(g: &mut Gen, s: &Scenario, o: &Objects) {
         "the parent's grant signed with the city hall's key",
         G,
         "canteen",
-        cose::sign(G, mk, grant_payload),
+        danger::sign(G, mk, grant_payload),
         "signature/not_signers_key",
         false,
     );

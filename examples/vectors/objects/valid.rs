@@ -2,6 +2,7 @@
 
 use consentry::Timestamp;
 use consentry::cose::{self, ObjectKind};
+use consentry::danger;
 use consentry::grant::Grant;
 use consentry::ids::BasisId;
 use consentry::signed::SignedPayload;
@@ -86,9 +87,7 @@ pub fn fixtures(s: &Scenario) -> Objects {
     let hab_payload = payload_of(&hab);
     let mk = key_for("mairie");
     let prot = cose::protected_header(ObjectKind::Grant, &pk.key_id());
-    let sig = pk
-        .sign(&cose::sig_structure(&prot, &grant_payload))
-        .to_vec();
+    let sig = danger::sign_raw(&pk, &cose::sig_structure(&prot, &grant_payload)).to_vec();
     Objects {
         pk,
         mk,

@@ -1,6 +1,7 @@
 //! Value refusals: well-typed items whose values break a rule of the format.
 
-use consentry::cose::{self, ObjectKind};
+use consentry::cose::ObjectKind;
+use consentry::danger;
 use consentry::testing::{Scenario, key_for};
 
 use super::super::cases::Gen;
@@ -14,7 +15,7 @@ pub fn grant(g: &mut Gen, s: &Scenario, o: &Objects) {
         pk, grant_payload, ..
     } = o;
     let p = grant_payload;
-    let sg = |payload: &[u8]| cose::sign(G, pk, payload);
+    let sg = |payload: &[u8]| danger::sign(G, pk, payload);
     let big_scope = enc(|e| {
         e.array(65);
         for i in 0..65u8 {
@@ -141,7 +142,7 @@ pub fn grant_fields(g: &mut Gen, o: &Objects) {
         pk, grant_payload, ..
     } = o;
     let p = grant_payload;
-    let sg = |payload: &[u8]| cose::sign(G, pk, payload);
+    let sg = |payload: &[u8]| danger::sign(G, pk, payload);
     g.invalid(
         "value-id-length",
         "a 15-byte grant id",
@@ -215,7 +216,7 @@ pub fn others(g: &mut Gen, o: &Objects) {
         "a habilitation whose legal reference (key 7) is empty",
         H,
         "canteen",
-        cose::sign(
+        danger::sign(
             H,
             &ak,
             &with(
@@ -234,7 +235,7 @@ pub fn others(g: &mut Gen, o: &Objects) {
         "a statement with action 3",
         S,
         "canteen",
-        cose::sign(S, pk, &with(statement_payload, 3, uint(3))),
+        danger::sign(S, pk, &with(statement_payload, 3, uint(3))),
         "value/invalid",
         true,
     );
@@ -243,7 +244,7 @@ pub fn others(g: &mut Gen, o: &Objects) {
         "a request with an empty category list",
         R,
         "canteen",
-        cose::sign(
+        danger::sign(
             R,
             mk,
             &with(
@@ -262,7 +263,7 @@ pub fn others(g: &mut Gen, o: &Objects) {
         "a statement whose basis hash (key 2) is 31 bytes",
         S,
         "canteen",
-        cose::sign(
+        danger::sign(
             S,
             pk,
             &with(

@@ -289,7 +289,7 @@ fn signed_head_verifies_with_the_operator_key_only() {
         let protected = cose::protected_header(ObjectKind::TreeHead, &key.key_id());
         let payload = h.to_payload_bytes();
         let signature = other.sign(&cose::sig_structure(&protected, &payload));
-        cose::assemble(&protected, &[0xa0], &payload, &signature)
+        crate::cose::raw::assemble(&protected, &[0xa0], &payload, &signature)
     };
     assert_eq!(
         SignedTreeHead::verify(&forged, operator, &key.verifying_key()),
