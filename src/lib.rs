@@ -1,35 +1,44 @@
 //! consentry: consent-centric personal-data exchange between public bodies.
 //!
 //! A subject consents that a consumer may obtain some categories of their data from a provider,
-//! for one purpose, for a while, at most so often. consentry signs that consent as a
-//! [`grant::Grant`], lets the provider's [`decision::Verifier`] decide on every transfer
-//! [`request::Request`] — [`decision::Decision::Allow`] with exactly what may be sent, or
-//! [`decision::Decision::Deny`] with every rule that failed — and keeps the state those
-//! decisions need behind the [`ledger::Ledger`] trait. Transfers may also rest on a statutory
-//! [`habilitation::Habilitation`].
+//! for one purpose, for a while, at most so often. consentry signs that consent as a [`Grant`],
+//! lets the provider's [`Verifier`] decide on every transfer [`Request`] —
+//! [`Decision::Allow`] with exactly what may be sent, or [`Decision::Deny`] with every rule
+//! that failed — and keeps the state those decisions need behind the [`Ledger`] trait, with a
+//! tamper-evident [`TransferLog`] a citizen or an auditor can check. Transfers may also rest
+//! on a statutory [`Habilitation`].
 //!
 //! The crate is pure: no I/O, no clock (time is passed in), no global state, no `unsafe`. Its C
 //! ABI is the separate crate `consentry-ffi` (`ffi/` in the repository), built on this public API.
 //!
-//! # Architecture
+//! # The main job, in the order a service meets it
 //!
-//! Data flows one way, and the modules follow it:
-//!
-//! | step | module |
+//! | step | types |
 //! |---|---|
-//! | untrusted bytes → strict deterministic CBOR | [`cbor`] |
-//! | → COSE_Sign1 envelope, signature over the bytes as received | [`cose`], [`Digest`], [`SigningKey`] |
-//! | → typed objects, parse → verify → use | [`signed`], [`grant`], [`habilitation`], [`statement`], [`request`] |
-//! | parties, keys, representation; categories, purposes; ceilings | [`directory`], [`vocab`], [`terms`], [`ceiling`] |
-//! | → the decision | [`decision`] |
-//! | → the state it keeps | [`ledger`] |
-//! | → the tamper-evident transfer log | [`log`] |
-//! | the auditor's kit | [`testing`] |
+//! | who is who: parties, their keys and roles, who acts for whom | [`Directory`], [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
+//! | what may be asked, and the most a provider allows per purpose | [`Category`], [`Purpose`], [`PurposeCeiling`], [`Ceilings`] |
+//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`] |
+//! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation`] |
+//! | the consumer's ask | [`Request::builder`] → [`RequestBuilder`] → [`Request`] |
+//! | pausing, resuming, revoking | [`Statement`], [`Action`] |
+//! | reading signed bytes: parse, verify, use | [`Unverified`] → [`Verified`], refused with [`ParseError`] or [`VerifyError`] (codes: `code()`) |
+//! | the decision | [`Verifier`] with its [`Policy`] and [`Receipts`], given a [`Basis`]; gives a [`Decision`]: an [`Authorization`] or [`Reason`]s |
+//! | the state it keeps | [`Ledger`], [`InMemoryLedger`] (durable stores in `store`, behind the `sqlite` and `postgres` features) |
+//! | the transfer log | [`LogEntry`], [`Receipt`], [`TransferLog`], [`LogStore`], [`SignedTreeHead`]; refusals [`LogError`] |
+//!
+//! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
+//! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
+//! [`directory`], [`vocab`], [`ids`]. Escape hatches that can sign what a verifier refuses are
+//! in [`danger`]; the auditor's kit (`consentry::testing`: a cast with fixed keys and clock)
+//! is behind the `testing` feature.
 //!
 //! # Example
 //!
+//! A service sets these up itself (see `examples/service.rs`); the auditor's kit gives a ready
+//! cast:
+//!
 //! ```
-//! use consentry::decision::Decision;
+//! use consentry::Decision;
 //! use consentry::testing::Scenario;
 //!
 //! let s = Scenario::canteen();
