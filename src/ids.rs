@@ -186,3 +186,29 @@ impl ReplayKey {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The storage encoding of a basis key is its kind's code, then the accountable party, then
+    /// the id, so two keys share a row only if they are the same key (the durable stores key
+    /// their rows by these bytes; the in-memory ledger does not use them).
+    #[test]
+    fn a_basis_key_is_stored_as_kind_party_and_id() {
+        let party = PartyId::from_bytes([7; 16]);
+        let id = BasisId::from_bytes([9; 16]);
+        let grant = BasisKey::new(BasisKind::Grant, party, id).to_bytes();
+        let habilitation = BasisKey::new(BasisKind::Habilitation, party, id).to_bytes();
+        assert_eq!(grant[0], BasisKind::Grant.code());
+        assert_eq!(habilitation[0], BasisKind::Habilitation.code());
+        assert_ne!(grant[0], habilitation[0]);
+        assert_eq!(grant[1..17], [7; 16]);
+        assert_eq!(grant[17..], [9; 16]);
+        let other = BasisKey::new(BasisKind::Grant, PartyId::from_bytes([8; 16]), id);
+        assert_ne!(other.to_bytes(), grant);
+        let key = ReplayKey::unverified_for_benchmarks(party, RequestId::from_bytes([3; 16]));
+        assert_eq!(key.to_bytes()[..16], [7; 16]);
+        assert_eq!(key.to_bytes()[16..], [3; 16]);
+    }
+}
