@@ -515,7 +515,10 @@ mod usage {
     #[test]
     fn a_non_shortest_integer_is_refused_where_it_starts() {
         let mut d = Decoder::new(&[0x18, 0x05], Limits::OBJECT).unwrap();
-        assert!(matches!(d.uint(), Err(DecodeError::NonShortest { offset: 0 })));
+        assert!(matches!(
+            d.uint(),
+            Err(DecodeError::NonShortest { offset: 0 })
+        ));
     }
 
     #[test]
