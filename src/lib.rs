@@ -18,7 +18,7 @@
 //! | step | module |
 //! |---|---|
 //! | untrusted bytes → strict deterministic CBOR | [`cbor`] |
-//! | → COSE_Sign1 envelope, signature over the bytes as received | [`cose`], [`Digest`], [`SigningKey`] |
+//! | → `COSE_Sign1` envelope, signature over the bytes as received | [`cose`], [`Digest`], [`SigningKey`] |
 //! | → typed objects, parse → verify → use | [`signed`], [`grant`], [`habilitation`], [`statement`], [`request`] |
 //! | parties, keys, representation; categories, purposes; ceilings | [`directory`], [`vocab`], [`terms`], [`ceiling`] |
 //! | → the decision | [`decision`] |
@@ -44,6 +44,13 @@
 // (consentry-ffi), which allows it only where the ABI needs it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Pedantic lints on the library's own code; its unit tests, like the tests, benches and examples,
+// keep the default set.
+#![cfg_attr(not(test), warn(clippy::pedantic))]
+#![allow(
+    clippy::similar_names,
+    reason = "`kid` beside `kind`, `head` beside `held`: the format's and the domain's own names"
+)]
 
 pub mod cbor;
 pub mod ceiling;

@@ -59,7 +59,8 @@ pub enum ExistenceRefusal {
 }
 
 impl ExistenceRefusal {
-    /// A stable snake_case code.
+    /// A stable `snake_case` code.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             ExistenceRefusal::Object(reason) => reason.code(),

@@ -55,8 +55,9 @@ pub enum StatementRefusal {
 }
 
 impl StatementRefusal {
-    /// A stable snake_case code for logs, JSON and bindings (for a refused object, the code of
+    /// A stable `snake_case` code for logs, JSON and bindings (for a refused object, the code of
     /// its [`Reason`]).
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             StatementRefusal::Object(reason) => reason.code(),

@@ -228,6 +228,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     }
 
     /// The time tolerances in force.
+    #[must_use]
     pub fn policy(&self) -> Policy {
         self.policy
     }
@@ -493,6 +494,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     }
 
     /// Every stateless rule, in [`Reason`] order.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the rules read top to bottom in `Reason` order; split, they would lose it"
+    )]
     fn rules(&self, req: &Verified<Request>, b: &View<'_>, now: Timestamp) -> Vec<Reason> {
         let r = req.claims();
         let mut out = Vec::new();
@@ -632,7 +637,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                         object: Subject::Basis,
                         signer: g.expressed_by(),
                         required: Role::ConsentManager,
-                    })
+                    });
                 }
                 Some(_) => {}
             },

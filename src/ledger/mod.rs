@@ -96,7 +96,8 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    /// A stable snake_case code.
+    /// A stable `snake_case` code.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::Unavailable(_) => "ledger_unavailable",
@@ -208,6 +209,7 @@ pub enum UseRefusal {
 
 impl UseRefusal {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             UseRefusal::Replayed => "replayed_request",
@@ -241,6 +243,7 @@ pub enum LifecycleRefusal {
 
 impl LifecycleRefusal {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             LifecycleRefusal::AlreadyRevoked { .. } => "already_revoked",
@@ -267,31 +270,38 @@ pub struct DecisionRecord {
 
 impl DecisionRecord {
     /// SHA-256 of the request bytes received.
+    #[must_use]
     pub fn request_digest(&self) -> Digest {
         self.request_digest
     }
     /// The request id, if the request verified.
+    #[must_use]
     pub fn request(&self) -> Option<RequestId> {
         self.request
     }
     /// The basis, if it verified.
+    #[must_use]
     pub fn basis(&self) -> Option<BasisId> {
         self.basis
     }
     /// The person the decision concerns, only from verified data: the verified request's
     /// subject, else the verified grant's subject; `None` when neither verified.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         self.subject
     }
     /// Whether it was allowed.
+    #[must_use]
     pub fn allowed(&self) -> bool {
         self.allowed
     }
     /// The reason codes of a denial, in order.
+    #[must_use]
     pub fn reasons(&self) -> &[&'static str] {
         &self.reasons
     }
     /// When.
+    #[must_use]
     pub fn at(&self) -> Timestamp {
         self.at
     }

@@ -69,6 +69,7 @@ impl BasisState {
     }
 
     /// The lifecycle status ([`Status::Active`] for a basis never stated about).
+    #[must_use]
     pub fn status(&self) -> Status {
         self.status
     }
@@ -77,6 +78,7 @@ impl BasisState {
     /// an earlier one (a decision whose clock lags behind one already recorded) had its count
     /// forgotten, so it counts as used up (`u32::MAX`) rather than as unused, which would let
     /// both periods exceed their quota.
+    #[must_use]
     pub fn uses(&self, window_start: Timestamp) -> u32 {
         match self.usage {
             Some((start, n)) if start == window_start => n,
@@ -153,6 +155,7 @@ impl BasisState {
 
     /// A fixed 31-byte encoding for stores: status (tag, time), usage (flag, period start,
     /// count), pause issue time (flag, time); integers big-endian, absent values zero.
+    #[must_use]
     pub fn to_bytes(&self) -> [u8; BASIS_STATE_LEN] {
         let mut out = [0u8; BASIS_STATE_LEN];
         let (tag, time) = match self.status {

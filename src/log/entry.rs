@@ -158,6 +158,7 @@ impl Denial {
     /// The denial a verifier recorded, attributed to the subject the verifier took from
     /// verified objects (the authenticated request's subject, else the verified grant's), if
     /// any. `None` if the record is of an *allow*.
+    #[must_use]
     pub fn from_record(record: &DecisionRecord) -> Option<Result<Self, LogError>> {
         (!record.allowed).then(|| {
             Denial::attributed(
@@ -172,26 +173,32 @@ impl Denial {
     }
 
     /// SHA-256 of the request bytes received.
+    #[must_use]
     pub fn request_digest(&self) -> Digest {
         self.request_digest
     }
     /// The request id, if the request could be read.
+    #[must_use]
     pub fn request(&self) -> Option<RequestId> {
         self.request
     }
     /// The basis id, if it could be read.
+    #[must_use]
     pub fn basis(&self) -> Option<BasisId> {
         self.basis
     }
     /// The person the data is about, if known.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         self.subject
     }
     /// The reason codes, in the decision's order.
+    #[must_use]
     pub fn reasons(&self) -> &[String] {
         &self.reasons
     }
     /// When the decision was made.
+    #[must_use]
     pub fn at(&self) -> Timestamp {
         self.at
     }
@@ -291,11 +298,13 @@ pub struct StatementEntry {
 
 impl StatementEntry {
     /// The statement.
+    #[must_use]
     pub fn statement(&self) -> &LoggedObject<Statement> {
         &self.statement
     }
 
     /// The subject of the basis the statement is about, if the basis has one.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         self.subject
     }
@@ -384,6 +393,7 @@ impl LogEntry {
     }
 
     /// The entry's kind.
+    #[must_use]
     pub fn kind(&self) -> EntryKind {
         match self {
             LogEntry::Receipt(_) => EntryKind::Receipt,
@@ -395,6 +405,7 @@ impl LogEntry {
 
     /// The person the entry concerns, if it concerns one: the receipt's or grant's subject, the
     /// subject recorded with a statement, the denial's subject if known.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         match self {
             LogEntry::Receipt(r) => Some(r.claims().subject()),
@@ -405,6 +416,7 @@ impl LogEntry {
     }
 
     /// The time the entry states: the signed object's issue time, or the denial's time.
+    #[must_use]
     pub fn time(&self) -> Timestamp {
         match self {
             LogEntry::Receipt(r) => r.claims().issued_at(),
@@ -415,6 +427,7 @@ impl LogEntry {
     }
 
     /// The signed object's bytes, if the entry carries one.
+    #[must_use]
     pub fn signed_bytes(&self) -> Option<&[u8]> {
         match self {
             LogEntry::Receipt(r) => Some(r.bytes()),
@@ -425,6 +438,7 @@ impl LogEntry {
     }
 
     /// The entry's deterministic encoding, the bytes its leaf hashes.
+    #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         match self {
@@ -475,21 +489,20 @@ impl LogEntry {
             Ok((kind, arity))
         })()
         .map_err(LogError::MalformedEntry)?;
-        let entry = match kind {
-            EntryKind::Denial => LogEntry::Denial(Denial::decode(&mut d)?),
-            _ => {
-                let object_bytes = d.bytes().map_err(LogError::MalformedEntry)?.to_vec();
-                match kind {
-                    EntryKind::Receipt => LogEntry::receipt(object_bytes)?,
-                    EntryKind::GrantIssued => LogEntry::grant_issued(object_bytes)?,
-                    _ => {
-                        let subject = if arity == 3 {
-                            Some(wire::party_id(&mut d).map_err(LogError::MalformedEntry)?)
-                        } else {
-                            None
-                        };
-                        LogEntry::statement(object_bytes, subject)?
-                    }
+        let entry = if kind == EntryKind::Denial {
+            LogEntry::Denial(Denial::decode(&mut d)?)
+        } else {
+            let object_bytes = d.bytes().map_err(LogError::MalformedEntry)?.to_vec();
+            match kind {
+                EntryKind::Receipt => LogEntry::receipt(object_bytes)?,
+                EntryKind::GrantIssued => LogEntry::grant_issued(object_bytes)?,
+                _ => {
+                    let subject = if arity == 3 {
+                        Some(wire::party_id(&mut d).map_err(LogError::MalformedEntry)?)
+                    } else {
+                        None
+                    };
+                    LogEntry::statement(object_bytes, subject)?
                 }
             }
         };
@@ -498,6 +511,7 @@ impl LogEntry {
     }
 
     /// The entry's leaf hash: [`leaf_hash`] of [`LogEntry::to_bytes`].
+    #[must_use]
     pub fn leaf_hash(&self) -> Digest {
         leaf_hash(&self.to_bytes())
     }

@@ -46,7 +46,7 @@ impl SignedPayload for TreeHead {
         m.version(FORMAT_VERSION)?;
         let head = TreeHead {
             log_id: m.required(1, "log id", wire::party_id)?,
-            tree_size: m.required(2, "tree size", |d| d.uint())?,
+            tree_size: m.required(2, "tree size", Decoder::uint)?,
             root_hash: m.required(3, "root hash", wire::digest)?,
             timestamp: m.required(4, "timestamp", wire::timestamp)?,
         };
@@ -159,30 +159,37 @@ impl SignedTreeHead {
     }
 
     /// The authenticated claims.
+    #[must_use]
     pub fn head(&self) -> &TreeHead {
         &self.head
     }
     /// The log (its operator's party id).
+    #[must_use]
     pub fn log_id(&self) -> PartyId {
         self.head.log_id
     }
     /// Number of entries.
+    #[must_use]
     pub fn tree_size(&self) -> u64 {
         self.head.tree_size
     }
     /// Root hash.
+    #[must_use]
     pub fn root_hash(&self) -> Digest {
         self.head.root_hash
     }
     /// When it was signed.
+    #[must_use]
     pub fn timestamp(&self) -> Timestamp {
         self.head.timestamp
     }
     /// The key that signed it.
+    #[must_use]
     pub fn kid(&self) -> KeyId {
         self.kid
     }
     /// The exact signed bytes.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -335,16 +342,19 @@ pub struct HeadMonitor {
 
 impl HeadMonitor {
     /// A monitor that has seen nothing yet.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A monitor that starts from a head already trusted.
+    #[must_use]
     pub fn starting_at(head: SignedTreeHead) -> Self {
         HeadMonitor { latest: Some(head) }
     }
 
     /// The latest (largest) head accepted.
+    #[must_use]
     pub fn latest(&self) -> Option<&SignedTreeHead> {
         self.latest.as_ref()
     }

@@ -20,6 +20,7 @@ pub struct HistoryItem {
 
 impl HistoryItem {
     /// The entry's index in the log, as the proof states it.
+    #[must_use]
     pub fn index(&self) -> u64 {
         self.proof.leaf_index
     }
@@ -73,6 +74,7 @@ pub struct HistoryReport {
 
 impl HistoryReport {
     /// Whether every entry passed.
+    #[must_use]
     pub fn is_clean(&self) -> bool {
         self.failures.is_empty()
     }
@@ -102,6 +104,7 @@ pub fn verify_history(
 /// [`verify_history`] against a head already verified (for instance with
 /// [`SignedTreeHead::verify_with_directory`], or the latest head of a
 /// [`HeadMonitor`](super::HeadMonitor)).
+#[must_use]
 pub fn verify_history_against(history: &AccessHistory, head: SignedTreeHead) -> HistoryReport {
     let mut verified = Vec::new();
     let mut failures = Vec::new();

@@ -25,6 +25,7 @@ pub struct MerkleTree {
 
 impl MerkleTree {
     /// An empty tree.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -47,12 +48,14 @@ impl MerkleTree {
     }
 
     /// Number of leaves.
+    #[must_use]
     pub fn len(&self) -> u64 {
         // Lossless: `usize` is at most 64 bits wide on every supported target.
         self.leaf_hashes().len() as u64
     }
 
     /// Whether the tree has no leaves.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.leaf_hashes().is_empty()
     }

@@ -69,6 +69,7 @@ pub enum ProofError {
 
 impl ProofError {
     /// A stable code naming the refusal (`log/…`), as the vectors name it.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             ProofError::RootMismatch => "log/root_mismatch",

@@ -54,6 +54,7 @@ pub struct TransferLog {
 
 impl TransferLog {
     /// An empty log.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -84,16 +85,19 @@ impl TransferLog {
     }
 
     /// Number of entries.
+    #[must_use]
     pub fn len(&self) -> u64 {
         self.tree.len()
     }
 
     /// Whether the log is empty.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.tree.is_empty()
     }
 
     /// Every entry's exact bytes, in order: everything needed to rebuild the log.
+    #[must_use]
     pub fn entries(&self) -> &[Vec<u8>] {
         &self.entries
     }
@@ -110,6 +114,7 @@ impl TransferLog {
     }
 
     /// The current root hash.
+    #[must_use]
     pub fn root(&self) -> Digest {
         self.tree.root()
     }
@@ -120,6 +125,7 @@ impl TransferLog {
     }
 
     /// The tree head of the log as it is now, not yet signed.
+    #[must_use]
     pub fn tree_head(&self, operator: PartyId, at: Timestamp) -> TreeHead {
         TreeHead {
             log_id: operator,
@@ -130,6 +136,7 @@ impl TransferLog {
     }
 
     /// Signs the current tree head with the operator's key, giving the COSE bytes.
+    #[must_use]
     pub fn sign_head(&self, key: &SigningKey, operator: PartyId, at: Timestamp) -> Vec<u8> {
         self.tree_head(operator, at).sign(key)
     }

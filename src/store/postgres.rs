@@ -29,6 +29,11 @@
 //!   [`LedgerError::Corrupt`]. A connection that failed is dropped and a new one is made on
 //!   next use, so service resumes by itself when the database is back.
 
+#![allow(
+    clippy::doc_markdown,
+    reason = "PostgreSQL is a product's name, not code"
+)]
+
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::digest::Digest;
 use crate::directory::PartyId;
@@ -42,8 +47,8 @@ use crate::log::{ConsistencyProof, InclusionProof, LogEntry, LogError, LogStore,
 use crate::time::Timestamp;
 use postgres::{Client, Config, NoTls, Statement};
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::fmt::{self, Write as _};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// Table name bound into the check of each basis row ([`seal`]).
@@ -282,22 +287,22 @@ impl<R> From<LedgerError> for Fail<R> {
 
 /// A driver error as the ledger reports it, with the server's message and SQLSTATE if any.
 fn unavailable(e: &postgres::Error) -> LedgerError {
-    let message = match e.as_db_error() {
-        Some(db) => format!(
+    let message = if let Some(db) = e.as_db_error() {
+        format!(
             "PostgreSQL: {}: {} (SQLSTATE {})",
             db.severity(),
             db.message(),
             db.code().code()
-        ),
-        None => {
-            let mut m = format!("PostgreSQL: {e}");
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                m.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            m
+        )
+    } else {
+        let mut m = format!("PostgreSQL: {e}");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            // Writing to a `String` cannot fail.
+            let _ = write!(m, ": {s}");
+            source = s.source();
         }
+        m
     };
     LedgerError::Unavailable(message)
 }
@@ -478,12 +483,13 @@ impl PgStore {
                 .into());
             }
             create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\";");
-            session.push_str(&format!("SET search_path TO \"{schema}\";"));
+            let _ = write!(session, "SET search_path TO \"{schema}\";");
         }
-        session.push_str(&format!(
+        let _ = write!(
+            session,
             "SET lock_timeout = {};",
             options.lock_timeout.as_millis().clamp(1, i32::MAX as u128)
-        ));
+        );
         let lock_key = Digest::of_parts(&[
             b"consentry/log-lock/",
             options.schema.as_deref().unwrap_or("").as_bytes(),
@@ -561,11 +567,11 @@ impl PgStore {
     fn log_view(&self) -> MutexGuard<'_, LogView> {
         // The view is changed only by appending checked rows; a panic in between leaves a
         // tree that is still a prefix of the log.
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn pool(&self) -> MutexGuard<'_, Pool> {
-        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A connection: an idle one, or a new one if fewer than `max` are out, else waits.
@@ -584,7 +590,10 @@ impl PgStore {
                     unavailable(&e)
                 });
             }
-            pool = self.available.wait(pool).unwrap_or_else(|p| p.into_inner());
+            pool = self
+                .available
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 

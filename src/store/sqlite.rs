@@ -31,6 +31,8 @@
 //! and hands every caller its own result; the other callers wait. See [`SqliteStore`] for why
 //! this is exactly as safe as one transaction per call.
 
+#![allow(clippy::doc_markdown, reason = "SQLite is a product's name, not code")]
+
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::Digest;
 use crate::directory::PartyId;
@@ -48,7 +50,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::time::Duration;
 
 /// How long a connection waits for a lock held by another connection before failing.
@@ -301,7 +305,7 @@ impl SqliteStore {
                 return outcome;
             }
             if q.leading {
-                q = self.posted.wait(q).unwrap_or_else(|p| p.into_inner());
+                q = self.posted.wait(q).unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
             // No commit running: lead one with everything queued (our own request included,
@@ -738,6 +742,10 @@ fn corrupt(what: &str) -> LedgerError {
 /// An SQLite failure as a ledger error: corruption codes and values of the wrong type are
 /// [`LedgerError::Corrupt`], everything else (a lock not obtained, a full disk, a read-only
 /// file, an I/O error) [`LedgerError::Unavailable`].
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "a `map_err` adapter: it takes the error as `map_err` hands it over"
+)]
 fn db(e: rusqlite::Error) -> LedgerError {
     match &e {
         rusqlite::Error::SqliteFailure(f, _)
@@ -870,15 +878,15 @@ fn load_rows(conn: &Connection, log: &mut LogCache, from: u64) -> Result<(), Ope
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every update under these locks is complete or not made (a connection, a queue updated
     // by single assignments), so a lock poisoned by a panic is safe to reuse.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn read(l: &RwLock<LogCache>) -> RwLockReadGuard<'_, LogCache> {
-    l.read().unwrap_or_else(|p| p.into_inner())
+    l.read().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn write(l: &RwLock<LogCache>) -> RwLockWriteGuard<'_, LogCache> {
-    l.write().unwrap_or_else(|p| p.into_inner())
+    l.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A result of a kind the job cannot give (never happens): reported as a failed write.
