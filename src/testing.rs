@@ -373,6 +373,10 @@ impl Scenario {
     }
 
     /// Applies a lifecycle statement, now.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`Verifier::apply_statement`].
     pub fn apply(&self, statement: &[u8], basis: &[u8]) -> Result<Status, StatementRefusal> {
         self.verifier()
             .apply_statement(statement, Basis::Signed(basis), self.now)

@@ -234,11 +234,21 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     }
 
     /// Parses and verifies a grant for caching (then pass it as [`Basis::Grant`]).
+    ///
+    /// # Errors
+    ///
+    /// The [`Reason`] the basis is refused for: [`Reason::Malformed`] or [`Reason::WrongKind`] if
+    /// the bytes do not parse as a grant, [`Reason::UnknownKey`], [`Reason::BadSignature`] or
+    /// [`Reason::KeyNotValid`] if they do not verify against the directory.
     pub fn verify_grant(&self, bytes: &[u8]) -> Result<Verified<Grant>, Reason> {
         verified(bytes, Subject::Basis, self.directory)
     }
 
     /// Parses and verifies a habilitation for caching.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_grant`], for a habilitation.
     pub fn verify_habilitation(&self, bytes: &[u8]) -> Result<Verified<Habilitation>, Reason> {
         verified(bytes, Subject::Basis, self.directory)
     }

@@ -89,6 +89,12 @@ impl BasisState {
 
     /// The commit-point rule of an *allow*: given whether the request id was already seen,
     /// either the state with the use counted, or every reason the use is refused.
+    ///
+    /// # Errors
+    ///
+    /// Every [`UseRefusal`] that applies, in this order: [`UseRefusal::Paused`] or
+    /// [`UseRefusal::Revoked`] unless the basis is active, [`UseRefusal::Replayed`] if `replayed`,
+    /// [`UseRefusal::QuotaExhausted`] if the window's uses are all taken.
     pub fn check_use(
         &self,
         replayed: bool,
@@ -119,6 +125,12 @@ impl BasisState {
     /// The rule of a lifecycle statement: given whether this very statement (by digest) was
     /// already applied, either the new state or why it is not applied. A revocation is final;
     /// a resume issued before the pause in force is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`LifecycleRefusal::AlreadyRevoked`] if the basis is revoked,
+    /// [`LifecycleRefusal::Duplicate`] if `already_applied`,
+    /// [`LifecycleRefusal::ResumePredatesPause`] for a resume issued before the pause in force.
     pub fn apply(
         &self,
         record: &StatementRecord<'_>,
@@ -179,6 +191,10 @@ impl BasisState {
 
     /// Reads [`BasisState::to_bytes`] back, refusing any other bytes as corrupt (a wrong
     /// length, an unknown tag or flag, or a value where the encoding has zeros).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Corrupt`] for any bytes [`BasisState::to_bytes`] does not write.
     pub fn from_bytes(bytes: &[u8]) -> Result<BasisState, LedgerError> {
         let corrupt = |what: &str| LedgerError::Corrupt(format!("basis state: {what}"));
         let b: &[u8; BASIS_STATE_LEN] = bytes

@@ -47,6 +47,12 @@ pub struct LoggedObject<T> {
 impl<T: SignedPayload> LoggedObject<T> {
     /// Parses the envelope (of kind `T::KIND`) and decodes the payload strictly; the signature
     /// is not checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`Unverified::parse`](crate::signed::Unverified::parse): [`ParseError::Envelope`] if the
+    /// envelope is malformed or of another kind, [`ParseError::Payload`] if the payload does not
+    /// decode strictly as `T`.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, ParseError> {
         let envelope = Envelope::parse_kind(&bytes, T::KIND)?;
         let claims = T::from_payload_bytes(envelope.payload())?;
@@ -74,6 +80,10 @@ impl<T: SignedPayload> LoggedObject<T> {
     }
 
     /// Checks the signature and the key rule against `directory`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verified::parse_and_verify`]: [`ObjectError::Parse`] or [`ObjectError::Verify`].
     pub fn verify(&self, directory: &Directory) -> Result<Verified<T>, ObjectError> {
         Verified::parse_and_verify(&self.bytes, directory)
     }
@@ -115,6 +125,11 @@ impl Denial {
     /// Only [`Denial::from_record`] attributes a denial to a subject, from what the verifier
     /// authenticated: a caller cannot put a denial into someone's access history on the word of
     /// an unauthenticated request.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InvalidDenial`] if there is no reason, more than [`MAX_DENIAL_REASONS`], or a
+    /// reason that is not such a code.
     pub fn new<S: Into<String>>(
         request_digest: Digest,
         request: Option<RequestId>,
@@ -316,18 +331,31 @@ fn object<T: SignedPayload>(kind: EntryKind, bytes: Vec<u8>) -> Result<LoggedObj
 
 impl LogEntry {
     /// A receipt entry from the receipt's signed bytes (parsed strictly; signature not checked).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `bytes` is not a well-formed receipt.
     pub fn receipt(bytes: Vec<u8>) -> Result<Self, LogError> {
         object(EntryKind::Receipt, bytes).map(LogEntry::Receipt)
     }
 
     /// A "grant issued" entry from the grant's signed bytes (parsed strictly; signature not
     /// checked).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `bytes` is not a well-formed grant.
     pub fn grant_issued(bytes: Vec<u8>) -> Result<Self, LogError> {
         object(EntryKind::GrantIssued, bytes).map(LogEntry::GrantIssued)
     }
 
     /// A statement entry about a grant: the subject is taken from the grant, after checking
     /// that the statement names the grant's exact bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `statement` or `grant` is not a well-formed object of its
+    /// kind, [`LogError::StatementNotAboutBasis`] if the statement names other bytes than `grant`.
     pub fn statement_about_grant(statement: Vec<u8>, grant: &[u8]) -> Result<Self, LogError> {
         let statement = object::<Statement>(EntryKind::Statement, statement)?;
         let grant = LoggedObject::<Grant>::parse(grant.to_vec()).map_err(|error| {
@@ -350,6 +378,12 @@ impl LogEntry {
 
     /// A statement entry about a habilitation, which has no single subject: attributed to
     /// nobody, after checking that the statement names the habilitation's exact bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `statement` or `habilitation` is not a well-formed object
+    /// of its kind, [`LogError::StatementNotAboutBasis`] if the statement names other bytes than
+    /// `habilitation`.
     pub fn statement_about_habilitation(
         statement: Vec<u8>,
         habilitation: &[u8],
@@ -468,6 +502,13 @@ impl LogEntry {
 
     /// Decodes an entry strictly (at most [`MAX_ENTRY_SIZE`] bytes, one item, no trailing bytes,
     /// signed objects well formed as their kind).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedEntry`] if the bytes are not a strict entry (too large, an unknown
+    /// kind, a wrong number of items, trailing bytes), [`LogError::MalformedObject`] if the signed
+    /// object it carries is not well formed as its kind, [`LogError::InvalidDenial`] if a denial's
+    /// reasons are not valid codes (see [`Denial::new`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LogError> {
         let mut d = Decoder::new(bytes, ENTRY_LIMITS).map_err(LogError::MalformedEntry)?;
         let (kind, arity) = (|| {

@@ -109,6 +109,13 @@ impl SignedTreeHead {
     /// ));
     /// # Ok::<(), LogError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedHead`] if the bytes are not a well-formed signed tree head,
+    /// [`LogError::WrongLog`] if it is of another log than `log_id`, [`LogError::WrongKey`] if it
+    /// names another key than `operator_key`, [`LogError::BadSignature`] if the signature does not
+    /// verify.
     pub fn verify(
         bytes: &[u8],
         log_id: PartyId,
@@ -144,6 +151,12 @@ impl SignedTreeHead {
 
     /// Parses the head and checks it against a directory: the signature, and that the key may
     /// sign for the log id (the operator's party) at the head's timestamp.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedHead`] if the bytes are not a well-formed signed tree head,
+    /// [`LogError::HeadKey`] with the [`VerifyError`](crate::signed::VerifyError) if the signature
+    /// or the key rule fails.
     pub fn verify_with_directory(bytes: &[u8], directory: &Directory) -> Result<Self, LogError> {
         let verified =
             Verified::<TreeHead>::parse_and_verify(bytes, directory).map_err(|e| match e {
@@ -196,6 +209,12 @@ impl SignedTreeHead {
 
     /// Checks that the entry with these exact bytes is in this tree at the proof's index.
     /// The proof must be for this head's size.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InclusionProofMismatch`] if the proof is for another tree size,
+    /// [`LogError::Proof`] if it does not lead from the entry to this head's root (see
+    /// [`verify_inclusion`](crate::log::verify_inclusion)).
     pub fn verify_inclusion(
         &self,
         entry_bytes: &[u8],
@@ -222,7 +241,9 @@ impl SignedTreeHead {
 /// Two heads are only evidence against each other if the same authority vouches for both
 /// keys: the same key, or keys a directory shows belong to the log's operator (a rotation).
 ///
-/// Refusals: [`LogError::WrongLog`] for heads of two logs; [`LogError::WrongKey`] for heads
+/// # Errors
+///
+/// [`LogError::WrongLog`] for heads of two logs; [`LogError::WrongKey`] for heads
 /// signed with two keys not both vouched for by a directory; [`LogError::Fork`] for equal sizes
 /// with different roots, or a proof that does not link the two roots;
 /// [`LogError::TimeRegression`] when the larger tree is dated before the smaller one;
@@ -365,6 +386,13 @@ impl HeadMonitor {
     ///
     /// On a refusal the monitor is unchanged; the refused head and [`HeadMonitor::latest`] are
     /// both signed by the operator, the evidence of a fork or rollback.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Rollback`] if `head` is smaller than the latest head; otherwise the refusals of
+    /// [`compare_heads`] ([`LogError::WrongLog`], [`LogError::WrongKey`], [`LogError::Fork`],
+    /// [`LogError::TimeRegression`], [`LogError::ConsistencyProofRequired`],
+    /// [`LogError::ConsistencyProofMismatch`], [`LogError::Proof`]).
     pub fn observe(
         &mut self,
         head: SignedTreeHead,

@@ -91,6 +91,11 @@ impl HistoryReport {
 ///
 /// What this does not show: that the history is complete. The log keeper could leave an entry
 /// out of the list; see `docs/log.md` for how auditors holding all entries close that gap.
+///
+/// # Errors
+///
+/// The errors of [`SignedTreeHead::verify`] on `head_bytes`; a failing entry is reported in the
+/// [`HistoryReport`], not as an error.
 pub fn verify_history(
     history: &AccessHistory,
     head_bytes: &[u8],

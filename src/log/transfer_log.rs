@@ -61,6 +61,10 @@ impl TransferLog {
 
     /// Rebuilds a log from its exported entry bytes, in order. Each entry is decoded strictly;
     /// the rebuilt log has the same roots and proofs as the original.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`LogEntry::from_bytes`] on an entry.
     pub fn from_entries<I: IntoIterator<Item = Vec<u8>>>(entries: I) -> Result<Self, LogError> {
         let mut log = Self::new();
         for bytes in entries {
@@ -120,6 +124,11 @@ impl TransferLog {
     }
 
     /// The root hash at a past size.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `size` is beyond the log's length (see
+    /// [`MerkleTree::root_at`](super::MerkleTree::root_at)).
     pub fn root_at(&self, size: u64) -> Result<Digest, LogError> {
         Ok(self.tree.root_at(size)?)
     }
@@ -142,11 +151,21 @@ impl TransferLog {
     }
 
     /// The inclusion proof of entry `index` in the log as it was at `tree_size` entries.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `tree_size` is beyond the log's length or `index` not below it (see
+    /// [`MerkleTree::inclusion_proof`](super::MerkleTree::inclusion_proof)).
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof, LogError> {
         Ok(self.tree.inclusion_proof(index, tree_size)?)
     }
 
     /// The consistency proof between the log at `old_size` and at `new_size` entries.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `new_size` is beyond the log's length or `old_size > new_size` (see
+    /// [`MerkleTree::consistency_proof`](super::MerkleTree::consistency_proof)).
     pub fn consistency_proof(
         &self,
         old_size: u64,
@@ -157,6 +176,11 @@ impl TransferLog {
 
     /// Every entry concerning `subject` among the first `tree_size` entries, each with its
     /// inclusion proof at `tree_size` (the size of the signed head it will be checked against).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `tree_size` is beyond the log's length, [`LogError::IndexTooLarge`]
+    /// if an entry's index does not fit this platform's memory addressing.
     pub fn access_history(
         &self,
         subject: PartyId,

@@ -451,11 +451,22 @@ impl PgStore {
     /// Opens the store at `params`, a libpq-style connection string (`host=… port=… user=…
     /// password=… dbname=…`; TLS is not supported: use a local socket or a trusted network),
     /// with at most `connections` connections (at least 1), in the default schema.
+    ///
+    /// # Errors
+    ///
+    /// As [`PgStore::connect_with`].
     pub fn connect(params: &str, connections: usize) -> Result<Self, OpenError> {
         Self::connect_with(params, connections, &PgOptions::default())
     }
 
     /// Opens the store with [`PgOptions`] (a schema of its own, a lock timeout).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Ledger`] if the connection string or the schema name is invalid, the server
+    /// cannot be reached, or the stored state fails a check; [`OpenError::SchemaTooNew`] if a newer
+    /// version of this library wrote the schema; [`OpenError::Log`] if the stored log fails a
+    /// check.
     pub fn connect_with(
         params: &str,
         connections: usize,
@@ -627,6 +638,10 @@ impl PgStore {
     /// them their indices, in one transaction under the log's advisory lock; returns how many
     /// were moved. Log reads and [`LogStore::sign_head`] do it first; a service may also call
     /// it on a timer so that receipts get their index soon after their allow.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed (the entries then stay queued).
     pub fn integrate(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             let mut tx = conn.client.transaction()?;
@@ -682,6 +697,11 @@ impl PgStore {
     }
 
     /// The lifecycle status of a basis ([`Status::Active`] if the store never saw it).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed, [`LedgerError::Corrupt`] if the stored
+    /// state does not decode.
     pub fn status(&self, basis: &BasisKey) -> Result<Status, LedgerError> {
         let key = basis.to_bytes();
         self.run(|conn| -> Result<Status, Fail<()>> {
@@ -698,6 +718,11 @@ impl PgStore {
     }
 
     /// When the basis bytes with this digest were first seen, if ever.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed, [`LedgerError::Corrupt`] if the stored
+    /// time is negative.
     pub fn first_seen(&self, basis_digest: &Digest) -> Result<Option<Timestamp>, LedgerError> {
         self.run(|conn| -> Result<Option<Timestamp>, Fail<()>> {
             let row = conn.client.query_opt(
@@ -713,6 +738,10 @@ impl PgStore {
     }
 
     /// Number of decisions kept for the audit trail.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed.
     pub fn decision_count(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             let n: i64 = conn
@@ -725,6 +754,10 @@ impl PgStore {
     }
 
     /// Number of request ids currently remembered.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed.
     pub fn remembered_requests(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             let n: i64 = conn
@@ -738,6 +771,10 @@ impl PgStore {
 
     /// Deletes the request ids whose `forget_after` is before `now`, through the index on
     /// `forget_after`; returns how many. Every allow already prunes up to 1000 of them.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed.
     pub fn prune(&self, now: Timestamp) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             Ok(conn.client.execute(

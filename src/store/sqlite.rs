@@ -167,6 +167,13 @@ impl SqliteStore {
     /// # }
     /// # Ok::<(), consentry::store::OpenError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Ledger`] if the file cannot be opened or created, does not keep WAL mode, or
+    /// holds state that fails a check ([`LedgerError::Unavailable`] for SQLite failures,
+    /// [`LedgerError::Corrupt`] for corruption); [`OpenError::SchemaTooNew`] if a newer version of
+    /// this library wrote it; [`OpenError::Log`] if the stored log fails a check.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = connect(&path, OpenFlags::default())?;
@@ -193,6 +200,12 @@ impl SqliteStore {
     /// checks everything [`SqliteStore::open`] does, and every write fails as the ledger being
     /// unavailable, so a verifier on it denies every request with `ledger_unavailable` and
     /// records nothing. The tree is the log as it was when opened.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Ledger`] if the file cannot be opened, holds no store, holds an older schema
+    /// (it is not migrated read-only) or state that fails a check; [`OpenError::SchemaTooNew`] if a
+    /// newer version of this library wrote it; [`OpenError::Log`] if the stored log fails a check.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref().to_path_buf();
         let writer = connect(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
@@ -232,6 +245,11 @@ impl SqliteStore {
     }
 
     /// The lifecycle state of a basis ([`Status::Active`] for one never stated about).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if the stored state
+    /// does not decode.
     pub fn status(&self, basis: &BasisKey) -> Result<Status, LedgerError> {
         let conn = lock(&self.reader);
         Ok(read_basis(&conn, basis)
@@ -240,6 +258,11 @@ impl SqliteStore {
     }
 
     /// When these exact basis bytes were first seen, if ever.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if the stored value
+    /// does not decode.
     pub fn first_seen(&self, basis_digest: &Digest) -> Result<Option<Timestamp>, LedgerError> {
         if let Some((t, _)) = lock(&self.queue).sightings.get(basis_digest) {
             return Ok(Some(*t));
@@ -250,6 +273,11 @@ impl SqliteStore {
 
     /// Number of request ids currently remembered (those not yet pruned: a use prunes the ids
     /// whose `forget_after` is before its time, as the in-memory ledger does).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if the count is
+    /// negative.
     pub fn remembered_requests(&self) -> Result<u64, LedgerError> {
         let conn = lock(&self.reader);
         let n: i64 = conn
@@ -261,6 +289,10 @@ impl SqliteStore {
     /// Writes a consistent copy of the whole store to a new file at `to` (`VACUUM INTO`),
     /// while the store keeps serving: the copy is one snapshot, so it passes
     /// [`SqliteStore::open`]'s checks. Refused if `to` exists.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if `to` is not UTF-8, already exists, or the copy fails.
     pub fn backup(&self, to: impl AsRef<Path>) -> Result<(), LedgerError> {
         let to = to.as_ref();
         let target = to.to_str().ok_or_else(|| {
@@ -276,6 +308,11 @@ impl SqliteStore {
     /// it cannot go below the current size) and returns the cap in force. Writes that would
     /// grow the file beyond it fail as on a full disk ([`LedgerError::Unavailable`]): for a
     /// size quota, and for fault drills. `u32::MAX` lifts the cap. Not kept across reopening.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if it reports a
+    /// negative cap.
     pub fn set_max_pages(&self, pages: u32) -> Result<u64, LedgerError> {
         let conn = lock(&self.writer);
         conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get::<_, i64>(0))
