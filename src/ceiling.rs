@@ -79,6 +79,7 @@ pub enum CeilingExcess {
 
 impl CeilingExcess {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             CeilingExcess::NoCeiling { .. } => "ceiling/no_ceiling",
@@ -134,6 +135,7 @@ pub struct Ceilings {
 
 impl Ceilings {
     /// No ceilings (so no purpose is open anywhere).
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -147,6 +149,7 @@ impl Ceilings {
     }
 
     /// The ceiling of `publisher` for the purpose `code`.
+    #[must_use]
     pub fn get(&self, publisher: &PartyId, code: &str) -> Option<&PurposeCeiling> {
         self.by_publisher.get(publisher)?.get(code)
     }
@@ -158,6 +161,7 @@ impl Ceilings {
 
     /// Every way `terms` go beyond the ceilings of the providers in their scope, in scope
     /// order then dimension order; empty if within.
+    #[must_use]
     pub fn excesses(&self, terms: &CeilingTerms<'_>) -> Vec<CeilingExcess> {
         let mut out = Vec::new();
         for entry in terms.scope.entries() {

@@ -52,6 +52,7 @@ impl UncheckedGrant for GrantBuilder {
 /// An Ed25519 signature of `message` (RFC 8032) with `key`, over bytes the library did not
 /// build: a signed object is made with [`crate::SignedPayload::sign`] instead, which signs
 /// the COSE structure of a payload it encoded itself.
+#[must_use]
 pub fn sign_raw(key: &SigningKey, message: &[u8]) -> [u8; 64] {
     key.sign(message)
 }

@@ -18,11 +18,13 @@ impl Digest {
     pub const LEN: usize = 32;
 
     /// SHA-256 of `data`.
+    #[must_use]
     pub fn of(data: &[u8]) -> Self {
         Self::of_parts(&[data])
     }
 
     /// SHA-256 of the concatenation of `parts`, without copying them together.
+    #[must_use]
     pub fn of_parts(parts: &[&[u8]]) -> Self {
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
         for part in parts {
@@ -34,6 +36,7 @@ impl Digest {
     }
 
     /// A digest from its 32 bytes (e.g. one read back from storage).
+    #[must_use]
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         Digest(bytes)
     }
@@ -44,11 +47,13 @@ impl Digest {
     }
 
     /// The digest's bytes.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
     /// Lower-case hexadecimal form.
+    #[must_use]
     pub fn to_hex(&self) -> String {
         crate::hex::encode(&self.0)
     }

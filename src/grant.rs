@@ -97,6 +97,7 @@ pub enum GrantError {
 
 impl GrantError {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             GrantError::Missing(_) => "grant/missing_term",
@@ -132,54 +133,67 @@ impl Grant {
     }
 
     /// The grant's id.
+    #[must_use]
     pub fn id(&self) -> BasisId {
         self.id
     }
     /// The person the data is about.
+    #[must_use]
     pub fn subject(&self) -> PartyId {
         self.subject
     }
     /// Who expressed the consent (and signed): the subject or a representative.
+    #[must_use]
     pub fn expressed_by(&self) -> PartyId {
         self.expressed_by
     }
     /// Who may ask for the data.
+    #[must_use]
     pub fn consumer(&self) -> PartyId {
         self.consumer
     }
     /// Which categories from which providers.
+    #[must_use]
     pub fn scope(&self) -> &Scope {
         &self.scope
     }
     /// For what purpose.
+    #[must_use]
     pub fn purpose(&self) -> &Purpose {
         &self.purpose
     }
     /// When it was signed.
+    #[must_use]
     pub fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
     /// First second of validity.
+    #[must_use]
     pub fn not_before(&self) -> Timestamp {
         self.not_before
     }
     /// First second after validity.
+    #[must_use]
     pub fn expires_at(&self) -> Timestamp {
         self.expires_at
     }
     /// How often data may be fetched.
+    #[must_use]
     pub fn access(&self) -> AccessPattern {
         self.access
     }
     /// The period the data may cover.
+    #[must_use]
     pub fn data_range(&self) -> DataRange {
         self.data_range
     }
     /// How long the consumer may keep the data, in seconds from the transfer.
+    #[must_use]
     pub fn retention_secs(&self) -> u64 {
         self.retention_secs
     }
     /// Whether the consumer may pass the data on (never unless stated).
+    #[must_use]
     pub fn onward_transfer(&self) -> bool {
         self.onward_transfer
     }
@@ -196,6 +210,7 @@ impl Grant {
     }
 
     /// The terms ceilings judge.
+    #[must_use]
     pub fn ceiling_terms(&self) -> CeilingTerms<'_> {
         CeilingTerms {
             scope: &self.scope,
@@ -294,6 +309,13 @@ impl GrantBuilder {
     }
 
     /// Builds the grant, refusing it if it goes beyond `ceilings`.
+    ///
+    /// # Errors
+    ///
+    /// [`GrantError::Missing`] if the validity window, issue time, access pattern, data range or
+    /// retention was not set; [`GrantError::EmptyWindow`] if the window ends at or before its
+    /// start; [`GrantError::BadScope`] if the scope is empty or malformed;
+    /// [`GrantError::BeyondCeiling`] (with every excess) if the grant goes beyond `ceilings`.
     pub fn build(self, ceilings: &Ceilings) -> Result<Grant, GrantError> {
         let grant = self.build_unchecked()?;
         let excess = ceilings.excesses(&grant.ceiling_terms());
@@ -370,7 +392,7 @@ impl SignedPayload for Grant {
         let expires_at = m.required(10, "expires at", wire::timestamp)?;
         let access = m.required(11, "access", AccessPattern::read)?;
         let data_range = m.required(12, "data range", DataRange::read)?;
-        let retention_secs = m.required(13, "retention", |d| d.uint())?;
+        let retention_secs = m.required(13, "retention", Decoder::uint)?;
         let onward_transfer = m.optional(14, wire::true_flag)?.is_some();
         m.finish()?;
         let grant = Grant {

@@ -125,47 +125,58 @@ impl Habilitation {
     }
 
     /// Its id.
+    #[must_use]
     pub fn id(&self) -> BasisId {
         self.id
     }
     /// The authority that signed it.
+    #[must_use]
     pub fn authority(&self) -> PartyId {
         self.authority
     }
     /// The consumer it empowers.
+    #[must_use]
     pub fn consumer(&self) -> PartyId {
         self.consumer
     }
     /// Which categories from which providers.
+    #[must_use]
     pub fn scope(&self) -> &Scope {
         &self.scope
     }
     /// For what purpose.
+    #[must_use]
     pub fn purpose(&self) -> &Purpose {
         &self.purpose
     }
     /// The legal text it rests on.
+    #[must_use]
     pub fn legal_reference(&self) -> &str {
         &self.legal_reference
     }
     /// When it was signed.
+    #[must_use]
     pub fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
     /// First second of validity.
+    #[must_use]
     pub fn not_before(&self) -> Timestamp {
         self.not_before
     }
     /// First second after validity.
+    #[must_use]
     pub fn expires_at(&self) -> Timestamp {
         self.expires_at
     }
     /// How long the consumer may keep the data, in seconds.
+    #[must_use]
     pub fn retention_secs(&self) -> u64 {
         self.retention_secs
     }
 
     /// The terms ceilings judge.
+    #[must_use]
     pub fn ceiling_terms(&self) -> CeilingTerms<'_> {
         CeilingTerms {
             scope: &self.scope,
@@ -211,7 +222,7 @@ impl SignedPayload for Habilitation {
         let issued_at = m.required(8, "issued at", wire::timestamp)?;
         let not_before = m.required(9, "not before", wire::timestamp)?;
         let expires_at = m.required(10, "expires at", wire::timestamp)?;
-        let retention = m.required(11, "retention", |d| d.uint())?;
+        let retention = m.required(11, "retention", Decoder::uint)?;
         m.finish()?;
         Habilitation::new(
             id,

@@ -50,6 +50,7 @@ pub enum BasisKind {
 
 impl BasisKind {
     /// The kind's code on the wire (receipts) and in ledger keys.
+    #[must_use]
     pub fn code(self) -> u8 {
         match self {
             BasisKind::Grant => 0,
@@ -58,6 +59,7 @@ impl BasisKind {
     }
 
     /// The kind with this code.
+    #[must_use]
     pub fn from_code(code: u64) -> Option<Self> {
         match code {
             0 => Some(BasisKind::Grant),
@@ -67,6 +69,7 @@ impl BasisKind {
     }
 
     /// The object kind of such a basis.
+    #[must_use]
     pub fn object_kind(self) -> crate::cose::ObjectKind {
         match self {
             BasisKind::Grant => crate::cose::ObjectKind::Grant,
@@ -107,27 +110,32 @@ impl BasisKey {
     /// A key that no verified basis vouches for, for the ledger-scale benchmark only.
     /// Not part of the API.
     #[doc(hidden)]
+    #[must_use]
     pub fn unverified_for_benchmarks(kind: BasisKind, accountable: PartyId, id: BasisId) -> Self {
         BasisKey::new(kind, accountable, id)
     }
 
     /// Grant or habilitation.
+    #[must_use]
     pub fn kind(&self) -> BasisKind {
         self.kind
     }
 
     /// The grant's subject, or the habilitation's authority.
+    #[must_use]
     pub fn accountable(&self) -> PartyId {
         self.accountable
     }
 
     /// The basis's id, as its signer chose it.
+    #[must_use]
     pub fn id(&self) -> BasisId {
         self.id
     }
 
     /// A fixed-size encoding for storage: the kind's code, the accountable party's 16 bytes,
     /// the id's 16 bytes.
+    #[must_use]
     pub fn to_bytes(&self) -> [u8; 33] {
         let mut out = [0; 33];
         out[0] = self.kind.code();
@@ -164,21 +172,25 @@ impl ReplayKey {
     /// A key that no verified request vouches for, for the ledger-scale benchmark only.
     /// Not part of the API.
     #[doc(hidden)]
+    #[must_use]
     pub fn unverified_for_benchmarks(consumer: PartyId, request: RequestId) -> Self {
         ReplayKey::new(consumer, request)
     }
 
     /// The consumer that signed the request.
+    #[must_use]
     pub fn consumer(&self) -> PartyId {
         self.consumer
     }
 
     /// The request id.
+    #[must_use]
     pub fn request(&self) -> RequestId {
         self.request
     }
 
     /// A fixed-size encoding for storage: the consumer's 16 bytes, then the id's 16 bytes.
+    #[must_use]
     pub fn to_bytes(&self) -> [u8; 32] {
         let mut out = [0; 32];
         out[..16].copy_from_slice(self.consumer.as_bytes());

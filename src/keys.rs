@@ -24,6 +24,7 @@ pub enum KeyError {
 
 impl KeyError {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             KeyError::InvalidPkcs8 => "key/invalid_pkcs8",
@@ -52,6 +53,7 @@ impl KeyId {
     pub const DERIVATION_PREFIX: &'static [u8] = b"consentry-kid-v1\0";
 
     /// The key id of a public key.
+    #[must_use]
     pub fn of(key: &VerifyingKey) -> KeyId {
         let d = Digest::of_parts(&[Self::DERIVATION_PREFIX, &key.0]);
         let mut id = [0u8; 16];
@@ -60,16 +62,19 @@ impl KeyId {
     }
 
     /// A key id from its 16 bytes (as carried in a COSE `kid` header).
+    #[must_use]
     pub const fn from_bytes(bytes: [u8; 16]) -> Self {
         KeyId(bytes)
     }
 
     /// The key id's bytes.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
 
     /// Lower-case hexadecimal form.
+    #[must_use]
     pub fn to_hex(&self) -> String {
         crate::hex::encode(&self.0)
     }
@@ -94,17 +99,23 @@ pub struct VerifyingKey(pub(crate) [u8; 32]);
 impl VerifyingKey {
     /// A public key from its 32 bytes (RFC 8032 encoding). Any 32 bytes are accepted here; a
     /// key that is not a valid point fails every verification.
+    #[must_use]
     pub const fn from_bytes(bytes: [u8; 32]) -> Self {
         VerifyingKey(bytes)
     }
 
     /// The key's 32 bytes.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
     /// Verifies an Ed25519 signature of `message` (RFC 8032, as implemented by `ring`: the
     /// signature's `S` must be canonical).
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError`] if `signature` is not a valid signature of `message` by this key.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         signature::UnparsedPublicKey::new(&signature::ED25519, &self.0)
             .verify(message, signature)
@@ -112,11 +123,13 @@ impl VerifyingKey {
     }
 
     /// This key's id.
+    #[must_use]
     pub fn key_id(&self) -> KeyId {
         KeyId::of(self)
     }
 
     /// Lower-case hexadecimal form.
+    #[must_use]
     pub fn to_hex(&self) -> String {
         crate::hex::encode(&self.0)
     }
@@ -146,6 +159,11 @@ pub struct SigningKey {
 
 impl SigningKey {
     /// Loads a key from a PKCS#8 (v1 or v2) document, as produced by [`SigningKey::generate`].
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidPkcs8`] if `pkcs8` is not an Ed25519 PKCS#8 v1 or v2 document with a
+    /// consistent public key.
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
         Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
             .map(Self::from_pair)
@@ -154,6 +172,7 @@ impl SigningKey {
 
     /// Derives a key from a 32-byte seed (RFC 8032 private key). Meant for tests and published
     /// vectors, where keys must be reproducible; services generate keys instead.
+    #[must_use]
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         // A 32-byte seed is always a valid Ed25519 private key; ring only rejects other lengths.
         match Ed25519KeyPair::from_seed_unchecked(seed) {
@@ -164,6 +183,10 @@ impl SigningKey {
 
     /// Generates a new key with the caller's random source (for instance
     /// `ring::rand::SystemRandom::new()`), returning its PKCS#8 v2 document for storage.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::Randomness`] if `rng` fails.
     pub fn generate(rng: &dyn ring::rand::SecureRandom) -> Result<Vec<u8>, KeyError> {
         Ed25519KeyPair::generate_pkcs8(rng)
             .map(|doc| doc.as_ref().to_vec())
@@ -189,11 +212,13 @@ impl SigningKey {
     }
 
     /// The public half.
+    #[must_use]
     pub fn verifying_key(&self) -> VerifyingKey {
         self.public
     }
 
     /// The key id of the public half.
+    #[must_use]
     pub fn key_id(&self) -> KeyId {
         self.kid
     }

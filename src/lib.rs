@@ -53,6 +53,13 @@
 // (consentry-ffi), which allows it only where the ABI needs it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Pedantic lints on the library's own code; its unit tests, like the tests, benches and examples,
+// keep the default set.
+#![cfg_attr(not(test), warn(clippy::pedantic))]
+#![allow(
+    clippy::similar_names,
+    reason = "`kid` beside `kind`, `head` beside `held`: the format's and the domain's own names"
+)]
 
 mod cbor;
 pub mod ceiling;

@@ -12,11 +12,13 @@ pub struct PartyId(pub Uuid);
 
 impl PartyId {
     /// The party id with these 16 bytes.
+    #[must_use]
     pub fn from_bytes(bytes: [u8; 16]) -> Self {
         PartyId(Uuid::from_bytes(bytes))
     }
 
     /// The id's 16 bytes.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8; 16] {
         self.0.as_bytes()
     }

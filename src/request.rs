@@ -81,6 +81,7 @@ pub enum RequestError {
 
 impl RequestError {
     /// A stable code for matching and logs.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             RequestError::Missing(_) => "request/missing_claim",
@@ -144,42 +145,52 @@ impl Request {
     }
 
     /// Unique id, never reused.
+    #[must_use]
     pub fn id(&self) -> RequestId {
         self.id
     }
     /// The grant or habilitation it relies on.
+    #[must_use]
     pub fn basis(&self) -> BasisId {
         self.basis
     }
     /// SHA-256 of that basis's exact signed bytes.
+    #[must_use]
     pub fn basis_digest(&self) -> Digest {
         self.basis_digest
     }
     /// The consumer asking (and signing).
+    #[must_use]
     pub fn consumer(&self) -> PartyId {
         self.consumer
     }
     /// The provider asked.
+    #[must_use]
     pub fn provider(&self) -> PartyId {
         self.provider
     }
     /// The person (or legal person) the data is about.
+    #[must_use]
     pub fn subject(&self) -> PartyId {
         self.subject
     }
     /// The categories asked for: sorted, without repetition, at least one.
+    #[must_use]
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
     /// The purpose claimed.
+    #[must_use]
     pub fn purpose(&self) -> &Purpose {
         &self.purpose
     }
     /// The period the data should cover.
+    #[must_use]
     pub fn data_range(&self) -> DataRange {
         self.data_range
     }
     /// When it was signed.
+    #[must_use]
     pub fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
@@ -272,6 +283,12 @@ impl RequestBuilder {
 
     /// Builds the request, refusing it if a claim is missing or it asks for no category or
     /// more than [`MAX_SCOPE`].
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::Missing`] if the basis, basis digest, purpose, data range or issue time was
+    /// not set; [`RequestError::BadCategories`] if it asks for no category or more than
+    /// [`MAX_SCOPE`].
     pub fn build(self) -> Result<Request, RequestError> {
         let request = Request {
             id: self.id,

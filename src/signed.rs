@@ -41,6 +41,11 @@ pub trait SignedPayload: Sized + sealed::Sealed {
     }
 
     /// Decodes payload bytes strictly (one item, no trailing bytes, object limits).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`SignedPayload::decode`], [`DecodeError::TooLarge`] beyond the object limits,
+    /// and [`DecodeError::TrailingBytes`] if anything follows the payload.
     fn from_payload_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut d = Decoder::new(bytes, Limits::OBJECT)?;
         let out = Self::decode(&mut d)?;
@@ -48,7 +53,7 @@ pub trait SignedPayload: Sized + sealed::Sealed {
         Ok(out)
     }
 
-    /// Signs the payload with `key`, giving the tagged COSE_Sign1 bytes.
+    /// Signs the payload with `key`, giving the tagged `COSE_Sign1` bytes.
     fn sign(&self, key: &SigningKey) -> Vec<u8> {
         cose::sign(Self::KIND, key, &self.to_payload_bytes())
     }
@@ -107,6 +112,7 @@ pub enum ObjectError {
 
 impl ParseError {
     /// The code of the envelope or payload refusal.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             ParseError::Envelope(e) => e.code(),
@@ -117,6 +123,7 @@ impl ParseError {
 
 impl VerifyError {
     /// A stable code naming the refusal (`signature/…`).
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             VerifyError::UnknownKey(_) => "signature/unknown_key",
@@ -129,6 +136,7 @@ impl VerifyError {
 impl ObjectError {
     /// A stable code naming the refusal (`envelope/…`, `cbor/…`, `value/…`, `payload/…` or
     /// `signature/…`), as the vectors and `docs/format.md` name it.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             ObjectError::Parse(e) => e.code(),
@@ -137,6 +145,7 @@ impl ObjectError {
     }
 
     /// The layer that refused: `envelope`, `payload` or `signature`.
+    #[must_use]
     pub fn layer(&self) -> &'static str {
         match self {
             ObjectError::Parse(ParseError::Envelope(_)) => "envelope",
@@ -158,6 +167,12 @@ pub struct Unverified<'a, T> {
 
 impl<'a, T: SignedPayload> Unverified<'a, T> {
     /// Parses the envelope (which must declare `T::KIND`) and decodes the payload strictly.
+    ///
+    /// # Errors
+    ///
+    /// [`ParseError::Envelope`] if the envelope is malformed or declares another kind (see
+    /// [`Envelope::parse_kind`]), [`ParseError::Payload`] if the payload does not decode strictly
+    /// as `T`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
         let envelope = Envelope::parse_kind(bytes, T::KIND)?;
         let payload = T::from_payload_bytes(envelope.payload())?;
@@ -180,6 +195,13 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
 
     /// Checks the signature over the received bytes, then the directory's key rule against the
     /// now-authenticated signer and issue time.
+    ///
+    /// # Errors
+    ///
+    /// [`VerifyError::UnknownKey`] if no party in `directory` holds the envelope's key,
+    /// [`VerifyError::BadSignature`] if the signature does not verify with it, [`VerifyError::Key`]
+    /// if the key may not sign for the payload's signer at its issue time (see
+    /// [`Directory::check_key`]).
     pub fn verify(self, directory: &Directory) -> Result<Verified<T>, VerifyError> {
         let kid = self.envelope.kid();
         let (_, key) = directory.key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
@@ -211,6 +233,11 @@ pub struct Verified<T> {
 
 impl<T: SignedPayload> Verified<T> {
     /// Parses and verifies in one step.
+    ///
+    /// # Errors
+    ///
+    /// [`ObjectError::Parse`] with the error of [`Unverified::parse`], [`ObjectError::Verify`] with
+    /// that of [`Unverified::verify`].
     pub fn parse_and_verify(bytes: &[u8], directory: &Directory) -> Result<Self, ObjectError> {
         Ok(Unverified::<T>::parse(bytes)?.verify(directory)?)
     }
@@ -239,6 +266,7 @@ impl<T: SignedPayload> Verified<T> {
 impl Verified<crate::grant::Grant> {
     /// Where a ledger keeps this grant's state: (grant, its subject, its id). See
     /// [`BasisKey`](crate::ids::BasisKey) for why the id alone is not enough.
+    #[must_use]
     pub fn ledger_key(&self) -> crate::ids::BasisKey {
         let g = &self.payload;
         crate::ids::BasisKey::new(crate::ids::BasisKind::Grant, g.subject(), g.id())
@@ -247,6 +275,7 @@ impl Verified<crate::grant::Grant> {
 
 impl Verified<crate::habilitation::Habilitation> {
     /// Where a ledger keeps this habilitation's state: (habilitation, its authority, its id).
+    #[must_use]
     pub fn ledger_key(&self) -> crate::ids::BasisKey {
         let h = &self.payload;
         crate::ids::BasisKey::new(crate::ids::BasisKind::Habilitation, h.authority(), h.id())
@@ -255,6 +284,7 @@ impl Verified<crate::habilitation::Habilitation> {
 
 impl Verified<crate::request::Request> {
     /// Where a ledger remembers this request's id: (its consumer, its id).
+    #[must_use]
     pub fn replay_key(&self) -> crate::ids::ReplayKey {
         crate::ids::ReplayKey::new(self.payload.consumer(), self.payload.id())
     }

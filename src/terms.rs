@@ -31,6 +31,7 @@ pub enum TermsError {
 
 impl TermsError {
     /// A stable code for matching and logs.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             TermsError::EmptyRange => "terms/empty_range",
@@ -73,6 +74,10 @@ impl DataRange {
     /// assert_eq!(DataRange::new(t, t).unwrap_err(), TermsError::EmptyRange);
     /// assert_eq!(DataRange::new(t, t.plus_secs(1)).unwrap().len_secs(), 1);
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TermsError::EmptyRange`] if `until` is not after `from`.
     pub fn new(from: Timestamp, until: Timestamp) -> Result<Self, TermsError> {
         if from < until {
             Ok(DataRange { from, until })
@@ -82,11 +87,13 @@ impl DataRange {
     }
 
     /// First instant covered.
+    #[must_use]
     pub fn from(&self) -> Timestamp {
         self.from
     }
 
     /// First instant no longer covered.
+    #[must_use]
     pub fn until(&self) -> Timestamp {
         self.until
     }
@@ -100,6 +107,11 @@ impl DataRange {
     /// assert!(!y.contains(&DataRange::year(2024).unwrap()));
     /// assert!(DataRange::year(1969).is_err());
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`TermsError::YearOutOfRange`] if `year` is before 1970 or is `u32::MAX` (whose next year
+    /// has no number).
     pub fn year(year: u32) -> Result<Self, TermsError> {
         let start = |y: u32| Timestamp::from_date(y, 1, 1).ok_or(TermsError::YearOutOfRange);
         DataRange::new(
@@ -109,11 +121,13 @@ impl DataRange {
     }
 
     /// Whether `other` lies entirely inside this range.
+    #[must_use]
     pub fn contains(&self, other: &DataRange) -> bool {
         self.from <= other.from && other.until <= self.until
     }
 
     /// Length in seconds.
+    #[must_use]
     pub fn len_secs(&self) -> u64 {
         self.until.0.saturating_sub(self.from.0)
     }
@@ -200,12 +214,18 @@ impl AccessPattern {
     });
 
     /// One transfer at each provider covered.
+    #[must_use]
     pub const fn one_time() -> Self {
         AccessPattern(AccessView::OneTime)
     }
 
     /// At most `max_uses` transfers in each period of `period_secs` seconds; refused if either
     /// is zero.
+    ///
+    /// # Errors
+    ///
+    /// [`TermsError::NoUses`] if `max_uses` is zero, [`TermsError::EmptyPeriod`] if `period_secs`
+    /// is.
     pub const fn periodic(max_uses: u32, period_secs: u64) -> Result<Self, TermsError> {
         if max_uses == 0 {
             Err(TermsError::NoUses)
@@ -220,6 +240,7 @@ impl AccessPattern {
     }
 
     /// What the pattern allows.
+    #[must_use]
     pub fn view(&self) -> AccessView {
         self.0
     }
@@ -258,6 +279,7 @@ impl AccessPattern {
 
     /// Whether this pattern allows no more transfers per second than `ceiling` (a one-time
     /// pattern is within every pattern).
+    #[must_use]
     pub fn within(&self, ceiling: &AccessPattern) -> bool {
         match (self.0, ceiling.0) {
             (AccessView::OneTime, _) => true,
@@ -316,6 +338,7 @@ pub struct ScopeEntry {
 
 impl Scope {
     /// An empty scope.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -342,11 +365,13 @@ impl Scope {
     }
 
     /// The entries.
+    #[must_use]
     pub fn entries(&self) -> &[ScopeEntry] {
         &self.0
     }
 
     /// The categories covered at `provider` (empty if none).
+    #[must_use]
     pub fn categories_at(&self, provider: &PartyId) -> &[Category] {
         self.0
             .binary_search_by(|e| e.provider.cmp(provider))
@@ -356,6 +381,7 @@ impl Scope {
 
     /// Whether the scope is well formed: non-empty, no empty entry, within [`MAX_SCOPE`],
     /// sorted, unique.
+    #[must_use]
     pub fn is_well_formed(&self) -> bool {
         !self.0.is_empty()
             && self.0.len() <= MAX_SCOPE

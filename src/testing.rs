@@ -17,6 +17,11 @@
 //! Everything here is deterministic: keys come from fixed seeds, ids from a counter, time from
 //! [`Scenario::now`]. Never use these keys outside tests.
 
+#![allow(
+    clippy::doc_markdown,
+    reason = "the cast's names (DGFiP, FranceConnect) are names of bodies, not code"
+)]
+
 use crate::ceiling::{Ceilings, PurposeCeiling};
 use crate::decision::{Basis, Decision, StatementRefusal, Verifier};
 use crate::digest::Digest;
@@ -38,12 +43,14 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 /// A key derived from a name: SHA-256 of `consentry-testing:` followed by the name.
+#[must_use]
 pub fn key_for(name: &str) -> SigningKey {
     SigningKey::from_seed(&Digest::of_parts(&[b"consentry-testing:", name.as_bytes()]).0)
 }
 
 /// A party id derived from a name (the first 16 bytes of SHA-256 of `party:` and the name,
 /// stamped as a version-8 UUID).
+#[must_use]
 pub fn party_for(name: &str) -> PartyId {
     let d = Digest::of_parts(&[b"party:", name.as_bytes()]);
     let mut b = [0u8; 16];
@@ -52,21 +59,25 @@ pub fn party_for(name: &str) -> PartyId {
 }
 
 /// The reference tax income category.
+#[must_use]
 pub fn rfr() -> Category {
     Category::new("dgfip:revenu_fiscal_reference").unwrap_or_else(|_| unreachable!())
 }
 
 /// The family quotient category.
+#[must_use]
 pub fn quotient_familial() -> Category {
     Category::new("cnaf:quotient_familial").unwrap_or_else(|_| unreachable!())
 }
 
 /// The tax household composition category.
+#[must_use]
 pub fn household() -> Category {
     Category::new("dgfip:composition_foyer").unwrap_or_else(|_| unreachable!())
 }
 
 /// The canteen pricing purpose.
+#[must_use]
 pub fn canteen_purpose() -> Purpose {
     Purpose::new("education:tarification_cantine")
         .and_then(|p| p.with_text("Tarification de la cantine scolaire"))
@@ -122,6 +133,7 @@ pub struct Scenario {
 
 impl Scenario {
     /// The canteen scenario.
+    #[must_use]
     pub fn canteen() -> Self {
         let start = Timestamp(1_735_689_600); // 2025-01-01
         let mut directory = Directory::new();
@@ -361,6 +373,10 @@ impl Scenario {
     }
 
     /// Applies a lifecycle statement, now.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`Verifier::apply_statement`].
     pub fn apply(&self, statement: &[u8], basis: &[u8]) -> Result<Status, StatementRefusal> {
         self.verifier()
             .apply_statement(statement, Basis::Signed(basis), self.now)

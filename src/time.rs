@@ -16,21 +16,25 @@ impl Timestamp {
     /// use consentry::Timestamp;
     /// assert_eq!(Timestamp::from_secs(86_400).date(), (1970, 1, 2));
     /// ```
+    #[must_use]
     pub const fn from_secs(secs: u64) -> Self {
         Timestamp(secs)
     }
 
     /// The timestamp `secs` seconds later, saturating at the end of time.
+    #[must_use]
     pub fn plus_secs(self, secs: u64) -> Timestamp {
         Timestamp(self.0.saturating_add(secs))
     }
 
     /// The timestamp `secs` seconds earlier, saturating at the epoch.
+    #[must_use]
     pub fn minus_secs(self, secs: u64) -> Timestamp {
         Timestamp(self.0.saturating_sub(secs))
     }
 
     /// Seconds since the epoch.
+    #[must_use]
     pub fn secs(self) -> u64 {
         self.0
     }
@@ -43,6 +47,7 @@ impl Timestamp {
     /// assert_eq!(Timestamp::from_date(2025, 1, 1), Some(Timestamp::from_secs(1_735_689_600)));
     /// assert_eq!(Timestamp::from_date(2025, 2, 29), None);
     /// ```
+    #[must_use]
     pub fn from_date(year: u32, month: u32, day: u32) -> Option<Timestamp> {
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
         let month_days = [
@@ -88,6 +93,11 @@ impl fmt::Debug for Timestamp {
 
 impl Timestamp {
     /// The (year, month, day) of this timestamp's UTC date.
+    #[must_use]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "a day is at most 31 and a month at most 12"
+    )]
     pub fn date(self) -> (u64, u32, u32) {
         // Civil from days (H. Hinnant's algorithm) on non-negative day numbers.
         let z = self.0 / 86_400 + 719_468;

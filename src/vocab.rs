@@ -40,6 +40,7 @@ pub enum CodeError {
 
 impl CodeError {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             CodeError::NoNamespace => "code/no_namespace",
@@ -88,6 +89,12 @@ impl Category {
     pub const MAX_LEN: usize = 97;
 
     /// Checks and wraps a code.
+    ///
+    /// # Errors
+    ///
+    /// [`CodeError::NoNamespace`] if the code has no `:`, [`CodeError::BadNamespace`] or
+    /// [`CodeError::BadName`] if the namespace or the name is empty, too long or has a character
+    /// not allowed (a namespace must also start with a letter).
     pub fn new(code: impl Into<String>) -> Result<Self, CodeError> {
         let code = code.into();
         check_code(&code)?;
@@ -95,6 +102,7 @@ impl Category {
     }
 
     /// The code.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -168,6 +176,12 @@ impl Purpose {
     pub const MAX_TEXT: usize = 512;
 
     /// Checks and wraps a purpose code.
+    ///
+    /// # Errors
+    ///
+    /// [`CodeError::NoNamespace`] if the code has no `:`, [`CodeError::BadNamespace`] or
+    /// [`CodeError::BadName`] if the namespace or the name is empty, too long or has a character
+    /// not allowed (a namespace must also start with a letter).
     pub fn new(code: impl Into<String>) -> Result<Self, CodeError> {
         let code = code.into();
         check_code(&code)?;
@@ -175,6 +189,11 @@ impl Purpose {
     }
 
     /// Adds the human-readable text (1 to [`Purpose::MAX_TEXT`] bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`CodeError::EmptyText`] if `text` is empty, [`CodeError::TextTooLong`] if it is longer
+    /// than [`Purpose::MAX_TEXT`].
     pub fn with_text(mut self, text: impl Into<String>) -> Result<Self, CodeError> {
         let text = text.into();
         if text.is_empty() {
@@ -188,11 +207,13 @@ impl Purpose {
     }
 
     /// The code.
+    #[must_use]
     pub fn code(&self) -> &str {
         &self.code
     }
 
     /// The text, if any.
+    #[must_use]
     pub fn text(&self) -> Option<&str> {
         self.text.as_deref()
     }

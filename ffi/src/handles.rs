@@ -37,6 +37,10 @@ unsafe fn free<T>(ptr: *mut T) {
     });
 }
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "a `map_err` adapter: it takes the error as `map_err` hands it over"
+)]
 fn directory_failure(e: DirectoryError) -> Failure {
     Failure::invalid(format!("directory: {e}"))
 }

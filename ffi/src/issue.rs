@@ -14,11 +14,11 @@ use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified};
 use consentry::statement::Statement;
 
-fn within(excesses: Vec<CeilingExcess>, what: &str) -> FfiResult<()> {
+fn within(excesses: &[CeilingExcess], what: &str) -> FfiResult<()> {
     if excesses.is_empty() {
         return Ok(());
     }
-    let detail = serde_json::to_string(&excesses).unwrap_or_default();
+    let detail = serde_json::to_string(excesses).unwrap_or_default();
     Err(Failure::new(
         ConsentryStatus::BeyondCeiling,
         format!("the {what} goes beyond the purpose ceilings: {detail}"),
@@ -83,7 +83,7 @@ pub unsafe extern "C" fn consentry_issue_grant(
         // SAFETY: the caller's guarantee on `ceilings`.
         let ceilings = &unsafe { handle(ceilings, "ceilings") }?.0;
         let grant: Grant = from_json(json, "grant")?;
-        within(ceilings.excesses(&grant.ceiling_terms()), "grant")?;
+        within(&ceilings.excesses(&grant.ceiling_terms()), "grant")?;
         Ok(grant)
     };
     // SAFETY: the caller's guarantees on `json`, `key` and `out`, passed on unchanged.
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn consentry_issue_habilitation(
         // SAFETY: the caller's guarantee on `ceilings`.
         let ceilings = &unsafe { handle(ceilings, "ceilings") }?.0;
         let h: Habilitation = from_json(json, "habilitation")?;
-        within(ceilings.excesses(&h.ceiling_terms()), "habilitation")?;
+        within(&ceilings.excesses(&h.ceiling_terms()), "habilitation")?;
         Ok(h)
     };
     // SAFETY: the caller's guarantees on `json`, `key` and `out`, passed on unchanged.
@@ -175,16 +175,16 @@ pub unsafe extern "C" fn consentry_object_inspect(
     out: *mut ConsentryBuf,
 ) -> ConsentryStatus {
     guard(|| {
-        // SAFETY: the caller's guarantees on `out` and `object`.
-        let out = unsafe { out_buf(out, "out") }?;
-        // SAFETY: as above.
-        let object = unsafe { bytes(object, len, "object") }?;
-        let env = Envelope::parse(object).map_err(|e| Failure::invalid(e.to_string()))?;
         fn claims<T: SignedPayload + serde::Serialize>(b: &[u8]) -> FfiResult<serde_json::Value> {
             let u = Unverified::<T>::parse(b).map_err(|e| Failure::invalid(e.to_string()))?;
             serde_json::to_value(u.claims())
                 .map_err(|e| Failure::new(ConsentryStatus::Internal, e.to_string()))
         }
+        // SAFETY: the caller's guarantees on `out` and `object`.
+        let out = unsafe { out_buf(out, "out") }?;
+        // SAFETY: as above.
+        let object = unsafe { bytes(object, len, "object") }?;
+        let env = Envelope::parse(object).map_err(|e| Failure::invalid(e.to_string()))?;
         let claims = match env.kind() {
             ObjectKind::Grant => claims::<Grant>(object)?,
             ObjectKind::Habilitation => claims::<Habilitation>(object)?,

@@ -29,6 +29,12 @@
 // counts): the modules of exported functions, and the items of this file marked so.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// Pedantic lints on the ABI's own code, not on its unit tests.
+#![cfg_attr(not(test), warn(clippy::pedantic))]
+#![allow(
+    clippy::doc_markdown,
+    reason = "cbindgen copies these comments into include/consentry.h, which CI checks is up to date: they change with the header"
+)]
 
 #[allow(unsafe_code)]
 mod decide;

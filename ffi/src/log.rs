@@ -6,7 +6,7 @@ use super::{
 };
 use consentry::Digest;
 use consentry::log::{MerkleTree, ProofError, leaf_hash, verify_consistency, verify_inclusion};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// An append-only RFC 9162 Merkle tree (opaque). Thread-safe: appends and reads are serialised
 /// by an internal lock.
@@ -16,10 +16,14 @@ impl ConsentryLog {
     fn tree(&self) -> MutexGuard<'_, MerkleTree> {
         // Every operation on the tree either completes or panics before changing it, so a
         // poisoned lock holds a consistent tree.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "a `map_err` adapter: it takes the error as `map_err` hands it over"
+)]
 fn proof_failure(e: ProofError) -> Failure {
     let status = match e {
         ProofError::RootMismatch

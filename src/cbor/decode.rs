@@ -18,6 +18,10 @@ pub struct Decoder<'a> {
 
 impl<'a> Decoder<'a> {
     /// A decoder over `buf`, refused at once if `buf` is larger than `limits.max_size`.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::TooLarge`] if `buf` is longer than `limits.max_size`.
     pub fn new(buf: &'a [u8], limits: Limits) -> Result<Self, DecodeError> {
         if buf.len() > limits.max_size {
             return Err(DecodeError::TooLarge {
@@ -34,21 +38,28 @@ impl<'a> Decoder<'a> {
     }
 
     /// Offset of the next byte to read.
+    #[must_use]
     pub fn position(&self) -> usize {
         self.pos
     }
 
     /// The limits in force.
+    #[must_use]
     pub fn limits(&self) -> Limits {
         self.limits
     }
 
     /// Bytes not yet read.
+    #[must_use]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
     /// Succeeds only if every byte has been read.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::TrailingBytes`] if some input is left unread.
     pub fn finish(&self) -> Result<(), DecodeError> {
         if self.pos == self.buf.len() {
             Ok(())
@@ -61,6 +72,10 @@ impl<'a> Decoder<'a> {
     }
 
     /// The major type of the next item, without consuming it.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::Truncated`] at the end of the input.
     pub fn peek_major(&self) -> Result<Major, DecodeError> {
         self.buf
             .get(self.pos)
@@ -130,11 +145,22 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads an unsigned integer.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not an unsigned integer;
+    /// [`DecodeError::Truncated`], [`DecodeError::NonShortest`] or [`DecodeError::Malformed`] if
+    /// its header is cut short, not in shortest form or reserved.
     pub fn uint(&mut self) -> Result<u64, DecodeError> {
         self.expect(0, "unsigned integer")
     }
 
     /// Reads a negative integer's raw argument `n` (the value is `-1 - n`).
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not a negative integer; header errors as for
+    /// [`Decoder::uint`].
     pub fn negative(&mut self) -> Result<u64, DecodeError> {
         self.expect(1, "negative integer")
     }
@@ -145,6 +171,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a signed integer that fits an `i64`.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not an integer, [`DecodeError::OutOfRange`]
+    /// if it does not fit an `i64`; header errors as for [`Decoder::uint`].
     pub fn int(&mut self) -> Result<i64, DecodeError> {
         let start = self.pos;
         match self.peek_major()? {
@@ -179,11 +210,18 @@ impl<'a> Decoder<'a> {
         if len > limit {
             return Err(DecodeError::TooLong { offset, len, limit });
         }
-        // `len <= limit <= max`, a `usize`.
-        Ok(len as usize)
+        // `len <= limit <= max`, a `usize`: the conversion does not fail.
+        usize::try_from(len).map_err(|_| DecodeError::TooLong { offset, len, limit })
     }
 
     /// Reads a byte string, borrowed from the input.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not a byte string,
+    /// [`DecodeError::Indefinite`] if its length is indefinite, [`DecodeError::TooLong`] if it is
+    /// longer than `max_size` or the remaining input, [`DecodeError::Truncated`] if the input ends;
+    /// header errors as for [`Decoder::uint`].
     pub fn bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let start = self.pos;
         let len = self.expect(2, "byte string")?;
@@ -192,6 +230,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a byte string of exactly `N` bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::bytes`], and [`DecodeError::InvalidValue`] (for `field`) if the string is not
+    /// exactly `N` bytes long.
     pub fn fixed_bytes<const N: usize>(
         &mut self,
         field: &'static str,
@@ -203,6 +246,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a text string, borrowed from the input, checking UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::bytes`] for a text string, and [`DecodeError::InvalidUtf8`] if it is not valid
+    /// UTF-8.
     pub fn text(&mut self) -> Result<&'a str, DecodeError> {
         let start = self.pos;
         let len = self.expect(3, "text string")?;
@@ -211,6 +259,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads `true` or `false`.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not `true` or `false`,
+    /// [`DecodeError::Truncated`] at the end of the input.
     pub fn bool(&mut self) -> Result<bool, DecodeError> {
         let start = self.pos;
         match self.buf.get(start) {
@@ -233,6 +286,12 @@ impl<'a> Decoder<'a> {
 
     /// Reads an array header; returns its length, already checked against the limits and the
     /// remaining input.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not an array, [`DecodeError::Indefinite`] if
+    /// its length is indefinite, [`DecodeError::TooLong`] if it has more items than `max_items` or
+    /// than the remaining input could hold; header errors as for [`Decoder::uint`].
     pub fn array(&mut self) -> Result<usize, DecodeError> {
         let start = self.pos;
         let len = self.expect(4, "array")?;
@@ -240,6 +299,10 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a map header; returns its number of entries, checked like [`Decoder::array`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::array`], for a map (each entry needs at least two bytes).
     pub fn map(&mut self) -> Result<usize, DecodeError> {
         let start = self.pos;
         let len = self.expect(5, "map")?;
@@ -247,11 +310,20 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads a tag number; the tagged item follows.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::WrongType`] if the next item is not a tag; header errors as for
+    /// [`Decoder::uint`].
     pub fn tag(&mut self) -> Result<u64, DecodeError> {
         self.expect(6, "tag")
     }
 
     /// Reads the tag `tag` and fails with [`DecodeError::UnexpectedTag`] on any other.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::UnexpectedTag`] if the tag is another one; errors of [`Decoder::tag`].
     pub fn expect_tag(&mut self, tag: u64) -> Result<(), DecodeError> {
         let start = self.pos;
         match self.tag()? {
@@ -281,6 +353,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Runs `f` one nesting level deeper, failing with [`DecodeError::TooDeep`] past the limit.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::TooDeep`] if the depth limit is already reached; otherwise whatever `f`
+    /// returns.
     pub fn nested<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
@@ -298,6 +375,11 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads an array of `T`, at least `min` long, one level deeper.
+    ///
+    /// # Errors
+    ///
+    /// Errors of [`Decoder::nested`] and [`Decoder::array`], [`DecodeError::InvalidValue`] (for
+    /// `field`) if the array has fewer than `min` items, and the first error of `item`.
     pub fn array_of<T>(
         &mut self,
         field: &'static str,
@@ -325,6 +407,13 @@ impl<'a> Decoder<'a> {
     /// Skips one well-formed item, checking the encoding rules (shortest forms, definite
     /// lengths, UTF-8, depth) but not its meaning: a float or simple value is skipped, and left
     /// for a typed reader to refuse as the wrong type. Never allocates.
+    ///
+    /// # Errors
+    ///
+    /// The first encoding error in the item: those of the typed readers
+    /// ([`DecodeError::Truncated`], [`DecodeError::NonShortest`], [`DecodeError::Indefinite`],
+    /// [`DecodeError::TooLong`], [`DecodeError::InvalidUtf8`], [`DecodeError::Malformed`]) and
+    /// [`DecodeError::TooDeep`].
     pub fn skip(&mut self) -> Result<(), DecodeError> {
         match self.peek_major()? {
             Major::Unsigned => self.uint().map(drop),
@@ -382,6 +471,13 @@ impl<'a> Decoder<'a> {
     }
 
     /// Starts reading a payload map with unsigned integer keys (see [`MapReader`]).
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::TooDeep`] at the depth limit; errors of [`Decoder::map`]; for the map's keys,
+    /// [`DecodeError::WrongType`] if one is not an unsigned integer, [`DecodeError::DuplicateKey`]
+    /// or [`DecodeError::UnsortedKeys`] if they are not strictly ascending, and any encoding error
+    /// of an entry (see [`Decoder::skip`]).
     pub fn map_reader<'d>(
         &'d mut self,
         object: &'static str,
@@ -447,6 +543,11 @@ impl<'a> MapReader<'_, 'a> {
     }
 
     /// Reads the value of `key` with `f`, or `None` if the map has no such key.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::UnknownKey`] if the map holds a key below `key` that was not read; errors in
+    /// reading the next key (see [`Decoder::map_reader`]); the error of `f`.
     pub fn optional<T>(
         &mut self,
         key: u64,
@@ -466,6 +567,10 @@ impl<'a> MapReader<'_, 'a> {
     }
 
     /// Reads the value of `key` with `f`; fails with [`DecodeError::MissingKey`] if absent.
+    ///
+    /// # Errors
+    ///
+    /// As [`MapReader::optional`], and [`DecodeError::MissingKey`] if `key` is absent.
     pub fn required<T>(
         &mut self,
         key: u64,
@@ -480,8 +585,13 @@ impl<'a> MapReader<'_, 'a> {
     }
 
     /// Checks the format version under key 0.
+    ///
+    /// # Errors
+    ///
+    /// As [`MapReader::required`] for key 0, and [`DecodeError::UnsupportedVersion`] if the version
+    /// is not `supported`.
     pub fn version(&mut self, supported: u64) -> Result<(), DecodeError> {
-        let found = self.required(0, "version", |d| d.uint())?;
+        let found = self.required(0, "version", Decoder::uint)?;
         if found == supported {
             Ok(())
         } else {
@@ -494,16 +604,20 @@ impl<'a> MapReader<'_, 'a> {
     }
 
     /// Fails with [`DecodeError::UnknownKey`] if any entry was not read.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError::UnknownKey`] if an entry was left unread; errors in reading that key (see
+    /// [`Decoder::map_reader`]).
     pub fn finish(mut self) -> Result<(), DecodeError> {
-        match self.peek_key()? {
-            Some(key) => Err(DecodeError::UnknownKey {
+        if let Some(key) = self.peek_key()? {
+            Err(DecodeError::UnknownKey {
                 object: self.object,
                 key,
-            }),
-            None => {
-                self.dec.depth -= 1;
-                Ok(())
-            }
+            })
+        } else {
+            self.dec.depth -= 1;
+            Ok(())
         }
     }
 }

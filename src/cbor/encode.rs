@@ -34,24 +34,24 @@ impl enc::Write for Sink {
 }
 
 /// Writing to a `Vec` cannot fail; this unwraps the `Infallible` error without a panic path.
-fn done(result: Result<(), enc::Error<Infallible>>) {
-    match result {
-        Ok(()) => {}
-        Err(enc::Error::Write(never)) => match never {},
-        // cbor4ii only reports length overflows (impossible for `usize` lengths) besides writer
-        // errors; nothing to do for either.
-        Err(_) => {}
+fn done(result: &Result<(), enc::Error<Infallible>>) {
+    // cbor4ii only reports length overflows (impossible for `usize` lengths) besides writer
+    // errors; nothing to do for either.
+    if let Err(enc::Error::Write(never)) = result {
+        match *never {}
     }
 }
 
 impl Encoder {
     /// An empty encoder.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// An empty encoder with room for `capacity` bytes, for callers that know the size of
     /// what they write (saves the buffer's regrowth).
+    #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
         Encoder {
             buf: Sink(Vec::with_capacity(capacity)),
@@ -60,61 +60,61 @@ impl Encoder {
 
     /// Appends an unsigned integer.
     pub fn uint(&mut self, value: u64) -> &mut Self {
-        done(value.encode(&mut self.buf));
+        done(&value.encode(&mut self.buf));
         self
     }
 
     /// Appends a signed integer (major type 0 or 1).
     pub fn int(&mut self, value: i64) -> &mut Self {
-        done(value.encode(&mut self.buf));
+        done(&value.encode(&mut self.buf));
         self
     }
 
     /// Appends the negative integer `-1 - n`.
     pub fn negative(&mut self, n: u64) -> &mut Self {
-        done(types::Negative(n).encode(&mut self.buf));
+        done(&types::Negative(n).encode(&mut self.buf));
         self
     }
 
     /// Appends a byte string.
     pub fn bytes(&mut self, value: &[u8]) -> &mut Self {
-        done(types::Bytes(value).encode(&mut self.buf));
+        done(&types::Bytes(value).encode(&mut self.buf));
         self
     }
 
     /// Appends a text string.
     pub fn text(&mut self, value: &str) -> &mut Self {
-        done(value.encode(&mut self.buf));
+        done(&value.encode(&mut self.buf));
         self
     }
 
     /// Appends `true` or `false`.
     pub fn bool(&mut self, value: bool) -> &mut Self {
-        done(value.encode(&mut self.buf));
+        done(&value.encode(&mut self.buf));
         self
     }
 
     /// Appends `null`.
     pub fn null(&mut self) -> &mut Self {
-        done(types::Null.encode(&mut self.buf));
+        done(&types::Null.encode(&mut self.buf));
         self
     }
 
     /// Appends the header of an array of `len` items.
     pub fn array(&mut self, len: usize) -> &mut Self {
-        done(types::Array::bounded(len, &mut self.buf));
+        done(&types::Array::bounded(len, &mut self.buf));
         self
     }
 
     /// Appends the header of a map of `len` entries.
     pub fn map(&mut self, len: usize) -> &mut Self {
-        done(types::Map::bounded(len, &mut self.buf));
+        done(&types::Map::bounded(len, &mut self.buf));
         self
     }
 
     /// Appends a tag number; the tagged item follows.
     pub fn tag(&mut self, tag: u64) -> &mut Self {
-        done(types::Tag(tag, types::Nothing).encode(&mut self.buf));
+        done(&types::Tag(tag, types::Nothing).encode(&mut self.buf));
         self
     }
 
@@ -125,11 +125,13 @@ impl Encoder {
     }
 
     /// The bytes written so far.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf.0
     }
 
     /// The encoding.
+    #[must_use]
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf.0
     }

@@ -207,6 +207,7 @@ impl DecodeError {
     /// A stable code naming the refusal (`cbor/…` for the encoding rules, `value/invalid` and
     /// `payload/unsupported_version` for a payload's own), as the vectors and
     /// `docs/format.md` name it.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             DecodeError::Truncated { .. } => "cbor/truncated",

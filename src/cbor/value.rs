@@ -38,6 +38,11 @@ pub enum Value {
 
 impl Value {
     /// Decodes exactly one item filling `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// Any [`DecodeError`] of [`Value::read`], [`DecodeError::TooLarge`] if `bytes` exceeds
+    /// `limits`, and [`DecodeError::TrailingBytes`] if anything follows the item.
     pub fn decode(bytes: &[u8], limits: Limits) -> Result<Value, DecodeError> {
         let mut d = Decoder::new(bytes, limits)?;
         let v = Value::read(&mut d)?;
@@ -46,6 +51,13 @@ impl Value {
     }
 
     /// Reads one item from a decoder.
+    ///
+    /// # Errors
+    ///
+    /// The first encoding error in the item (as the strict decoder reports it), [`DecodeError::DuplicateKey`]
+    /// or [`DecodeError::UnsortedKeys`] if a map's keys are not strictly ascending in bytewise
+    /// order, and [`DecodeError::Unsupported`] for a float or a simple value other than `false`,
+    /// `true` and `null`.
     pub fn read(d: &mut Decoder<'_>) -> Result<Value, DecodeError> {
         let offset = d.position();
         Ok(match d.peek_major()? {
@@ -101,6 +113,7 @@ impl Value {
     }
 
     /// The deterministic encoding of this value (map entries are written in the order held).
+    #[must_use]
     pub fn encode(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         self.write(&mut e);
@@ -124,7 +137,9 @@ impl Value {
             }
             Value::Array(items) => {
                 e.array(items.len());
-                items.iter().for_each(|v| v.write(e));
+                for v in items {
+                    v.write(e);
+                }
             }
             Value::Map(entries) => {
                 e.map(entries.len());

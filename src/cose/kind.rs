@@ -36,6 +36,7 @@ impl ObjectKind {
     ];
 
     /// The COSE content type of this kind.
+    #[must_use]
     pub fn content_type(self) -> u64 {
         match self {
             ObjectKind::Grant => 65_001,
@@ -48,11 +49,13 @@ impl ObjectKind {
     }
 
     /// The kind whose content type is `ct`.
+    #[must_use]
     pub fn from_content_type(ct: u64) -> Option<ObjectKind> {
         Self::ALL.into_iter().find(|k| k.content_type() == ct)
     }
 
     /// The kind's name in the specification.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             ObjectKind::Grant => "grant",

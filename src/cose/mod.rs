@@ -1,4 +1,4 @@
-//! The COSE_Sign1 envelope (RFC 9052 §4.2) around every signed object.
+//! The `COSE_Sign1` envelope (RFC 9052 §4.2) around every signed object.
 //!
 //! Wire form: tag 18 around `[protected, unprotected, payload, signature]` where
 //! - `protected` is a byte string holding the map `{1: -8, 3: content type, 4: kid}` (EdDSA,
@@ -14,6 +14,11 @@
 //!
 //! [`sign`] produces the envelope; [`Envelope::parse`] and [`Envelope::verify`] take one apart.
 
+#![allow(
+    clippy::doc_markdown,
+    reason = "EdDSA is an algorithm's name, not code"
+)]
+
 mod kind;
 pub(crate) mod raw;
 
@@ -24,7 +29,7 @@ use crate::cbor::{DecodeError, Decoder, Encoder, Limits, Major};
 use crate::keys::{KeyId, SignatureError, VerifyingKey};
 use thiserror::Error;
 
-/// CBOR tag of a COSE_Sign1 message.
+/// CBOR tag of a `COSE_Sign1` message.
 pub const COSE_SIGN1_TAG: u64 = 18;
 /// COSE algorithm identifier of EdDSA.
 pub const ALG_EDDSA: i64 = -8;
@@ -40,13 +45,13 @@ pub enum EnvelopeError {
     /// The bytes are not strict CBOR of the envelope's shape.
     #[error("malformed envelope: {0}")]
     Malformed(#[from] DecodeError),
-    /// The top-level item is not tagged 18 (COSE_Sign1).
+    /// The top-level item is not tagged 18 (`COSE_Sign1`).
     #[error("not a COSE_Sign1 message: expected tag 18, found {found:?}")]
     WrongTag {
         /// The tag found, if any.
         found: Option<u64>,
     },
-    /// The COSE_Sign1 array does not have exactly four items.
+    /// The `COSE_Sign1` array does not have exactly four items.
     #[error("a COSE_Sign1 array has 4 items, found {found}")]
     WrongArity {
         /// The number of items found.
@@ -98,6 +103,7 @@ pub enum EnvelopeError {
 impl EnvelopeError {
     /// A stable code naming the refusal (`envelope/…`, or the `cbor/…` code of a CBOR
     /// refusal), as the vectors and `docs/format.md` name it.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             EnvelopeError::Malformed(d) => d.code(),
@@ -130,6 +136,17 @@ pub struct Envelope<'a> {
 
 impl<'a> Envelope<'a> {
     /// Parses an envelope of any kind.
+    ///
+    /// # Errors
+    ///
+    /// [`EnvelopeError::WrongTag`], [`EnvelopeError::WrongArity`],
+    /// [`EnvelopeError::UnprotectedHeaderNotEmpty`], [`EnvelopeError::DetachedPayload`] or
+    /// [`EnvelopeError::SignatureLength`] if the bytes are not a tagged four-item `COSE_Sign1`
+    /// with an empty unprotected header, an attached payload and a 64-byte signature;
+    /// [`EnvelopeError::UnexpectedParameter`], [`EnvelopeError::UnsupportedAlgorithm`],
+    /// [`EnvelopeError::MissingParameter`] or [`EnvelopeError::UnknownContentType`] for a
+    /// protected header other than `{1: -8, 3: content type, 4: kid}`;
+    /// [`EnvelopeError::Malformed`] if the bytes or the protected header are not strict CBOR.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, EnvelopeError> {
         let mut d = Decoder::new(bytes, Limits::OBJECT)?;
         let tag_offset = d.position();
@@ -171,6 +188,11 @@ impl<'a> Envelope<'a> {
     }
 
     /// Parses an envelope and checks that it declares the `expected` kind.
+    ///
+    /// # Errors
+    ///
+    /// As [`Envelope::parse`], and [`EnvelopeError::WrongKind`] if the envelope holds another kind
+    /// of object.
     pub fn parse_kind(bytes: &'a [u8], expected: ObjectKind) -> Result<Self, EnvelopeError> {
         let env = Self::parse(bytes)?;
         if env.kind != expected {
@@ -183,26 +205,34 @@ impl<'a> Envelope<'a> {
     }
 
     /// The kind named by the content type.
+    #[must_use]
     pub fn kind(&self) -> ObjectKind {
         self.kind
     }
 
     /// The key id of the signing key.
+    #[must_use]
     pub fn kid(&self) -> KeyId {
         self.kid
     }
 
     /// The payload bytes, not yet authenticated.
+    #[must_use]
     pub fn payload(&self) -> &'a [u8] {
         self.payload
     }
 
     /// The protected header bytes as received.
+    #[must_use]
     pub fn protected(&self) -> &'a [u8] {
         self.protected
     }
 
     /// Checks the signature with `key` over the bytes as received; returns the payload.
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError`] if the signature is not `key`'s over the protected header and payload.
     pub fn verify(&self, key: &VerifyingKey) -> Result<&'a [u8], SignatureError> {
         key.verify(&sig_structure(self.protected, self.payload), self.signature)?;
         Ok(self.payload)
@@ -244,6 +274,7 @@ fn parse_protected(bytes: &[u8]) -> Result<(ObjectKind, KeyId), EnvelopeError> {
 
 /// The protected header this implementation writes: `{1: -8, 3: content type, 4: kid}` in
 /// deterministic order.
+#[must_use]
 pub fn protected_header(kind: ObjectKind, kid: &KeyId) -> Vec<u8> {
     // a3 01 27 03 19xxxx 04 50 <16 bytes>: 26 bytes.
     let mut e = Encoder::with_capacity(26);
@@ -257,8 +288,9 @@ pub fn protected_header(kind: ObjectKind, kid: &KeyId) -> Vec<u8> {
     e.into_bytes()
 }
 
-/// The COSE `Sig_structure` for COSE_Sign1 with empty external AAD:
+/// The COSE `Sig_structure` for `COSE_Sign1` with empty external AAD:
 /// `["Signature1", protected, h'', payload]`.
+#[must_use]
 pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     // Array header, "Signature1", empty AAD and the two byte-string headers: at most 29 bytes.
     let mut e = Encoder::with_capacity(protected.len() + payload.len() + 29);

@@ -5,8 +5,9 @@ use super::{COSE_SIGN1_TAG, ObjectKind, protected_header, sig_structure};
 use crate::cbor::Encoder;
 use crate::keys::SigningKey;
 
-/// Assembles a tagged COSE_Sign1 from its parts (the unprotected header is written as given,
+/// Assembles a tagged `COSE_Sign1` from its parts (the unprotected header is written as given,
 /// already encoded).
+#[must_use]
 pub fn assemble(protected: &[u8], unprotected: &[u8], payload: &[u8], signature: &[u8]) -> Vec<u8> {
     // Tag, array header and three byte-string headers: at most 29 bytes.
     let mut e = Encoder::with_capacity(
@@ -21,7 +22,7 @@ pub fn assemble(protected: &[u8], unprotected: &[u8], payload: &[u8], signature:
     e.into_bytes()
 }
 
-/// Signs `payload` as an object of `kind`, returning the tagged COSE_Sign1 bytes.
+/// Signs `payload` as an object of `kind`, returning the tagged `COSE_Sign1` bytes.
 ///
 /// ```
 /// use consentry::SigningKey;
@@ -33,6 +34,7 @@ pub fn assemble(protected: &[u8], unprotected: &[u8], payload: &[u8], signature:
 /// assert_eq!(env.verify(&key.verifying_key()), Ok(&b"payload"[..]));
 /// assert!(Envelope::parse_kind(&bytes, ObjectKind::Request).is_err());
 /// ```
+#[must_use]
 pub fn sign(kind: ObjectKind, key: &SigningKey, payload: &[u8]) -> Vec<u8> {
     let protected = protected_header(kind, &key.key_id());
     let signature = key.sign(&sig_structure(&protected, payload));

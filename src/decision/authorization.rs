@@ -44,62 +44,77 @@ pub struct Authorization {
 
 impl Authorization {
     /// The request allowed.
+    #[must_use]
     pub fn request(&self) -> RequestId {
         self.request
     }
     /// SHA-256 of the request's exact bytes.
+    #[must_use]
     pub fn request_digest(&self) -> Digest {
         self.request_digest
     }
     /// The basis relied on.
+    #[must_use]
     pub fn basis(&self) -> BasisId {
         self.basis
     }
     /// Grant or habilitation.
+    #[must_use]
     pub fn basis_kind(&self) -> ObjectKind {
         self.basis_kind
     }
     /// SHA-256 of the basis's exact bytes.
+    #[must_use]
     pub fn basis_digest(&self) -> Digest {
         self.basis_digest
     }
     /// The person the data is about.
+    #[must_use]
     pub fn subject(&self) -> PartyId {
         self.subject
     }
     /// Who receives it.
+    #[must_use]
     pub fn consumer(&self) -> PartyId {
         self.consumer
     }
     /// Who sends it.
+    #[must_use]
     pub fn provider(&self) -> PartyId {
         self.provider
     }
     /// Exactly the categories that may be sent.
+    #[must_use]
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
     /// Exactly the period the data sent may cover.
+    #[must_use]
     pub fn data_range(&self) -> DataRange {
         self.data_range
     }
     /// When the consumer must have deleted the data.
+    #[must_use]
     pub fn retain_until(&self) -> Timestamp {
         self.retain_until
     }
     /// Who expressed consent for whom (grants only).
+    #[must_use]
     pub fn consent(&self) -> Option<&ConsentExpression> {
         self.consent.as_ref()
     }
     /// The legal text (habilitations only).
+    #[must_use]
     pub fn legal_reference(&self) -> Option<&str> {
         self.legal_reference.as_deref()
     }
     /// Whether the consumer may pass the data on.
+    #[must_use]
     pub fn onward_transfer(&self) -> bool {
         self.onward_transfer
     }
     /// When the decision was made.
+    #[must_use]
     pub fn decided_at(&self) -> Timestamp {
         self.decided_at
     }
@@ -107,6 +122,7 @@ impl Authorization {
     /// the use: present when the verifier signs receipts
     /// ([`Verifier::with_receipts`](super::Verifier::with_receipts)). Hand it to the consumer
     /// with the data.
+    #[must_use]
     pub fn receipt(&self) -> Option<&[u8]> {
         self.receipt.as_deref()
     }
@@ -140,6 +156,7 @@ pub enum Decision {
 
 impl Decision {
     /// The authorization, if allowed.
+    #[must_use]
     pub fn allowed(&self) -> Option<&Authorization> {
         match self {
             Decision::Allow(a) => Some(a),
@@ -148,6 +165,7 @@ impl Decision {
     }
 
     /// The reasons, empty if allowed.
+    #[must_use]
     pub fn reasons(&self) -> &[Reason] {
         match self {
             Decision::Allow(_) => &[],
@@ -161,6 +179,7 @@ impl Decision {
     }
 
     /// Whether allowed.
+    #[must_use]
     pub fn is_allow(&self) -> bool {
         matches!(self, Decision::Allow(_))
     }

@@ -59,7 +59,8 @@ pub enum ExistenceRefusal {
 }
 
 impl ExistenceRefusal {
-    /// A stable snake_case code.
+    /// A stable `snake_case` code.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             ExistenceRefusal::Object(reason) => reason.code(),
@@ -81,6 +82,16 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
     /// The head is verified against the directory (its log id must be a party whose key signed
     /// it at its time), the entry must be the `GrantIssued` entry of the grant's exact bytes,
     /// and its inclusion proof must lead to the head's root.
+    ///
+    /// # Errors
+    ///
+    /// [`ExistenceRefusal::Object`] if `basis` does not parse or verify,
+    /// [`ExistenceRefusal::NotAGrant`] for a habilitation, [`ExistenceRefusal::Log`] if the head,
+    /// the inclusion proof or the entry does not verify or parse,
+    /// [`ExistenceRefusal::UntrustedLog`] if the head's log is not in `trusted_logs`,
+    /// [`ExistenceRefusal::HeadFromFuture`] if its time is beyond the skew tolerance,
+    /// [`ExistenceRefusal::OtherObject`] if the entry is not this grant's `GrantIssued` entry,
+    /// [`ExistenceRefusal::LedgerUnavailable`] if the ledger could not be written.
     pub fn record_existence(
         &self,
         basis: Basis<'_>,

@@ -55,8 +55,9 @@ pub enum StatementRefusal {
 }
 
 impl StatementRefusal {
-    /// A stable snake_case code for logs, JSON and bindings (for a refused object, the code of
+    /// A stable `snake_case` code for logs, JSON and bindings (for a refused object, the code of
     /// its [`Reason`]).
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             StatementRefusal::Object(reason) => reason.code(),
@@ -89,6 +90,16 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
     /// its authority. The statement must be fresh: issued within the freshness window and not
     /// beyond the clock-skew tolerance. Statements take effect in the order they are applied;
     /// a revocation is final, and a resume issued before the pause in force is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`StatementRefusal::Object`] if the statement or its basis does not parse or verify, or the
+    /// basis is dated beyond the skew tolerance; [`StatementRefusal::BasisMismatch`] or
+    /// [`StatementRefusal::BasisHashMismatch`] if the statement names another basis or other bytes;
+    /// [`StatementRefusal::FromFuture`] or [`StatementRefusal::TooOld`] if it is not fresh;
+    /// [`StatementRefusal::NotEntitled`] if its signer may not make it;
+    /// [`StatementRefusal::Ledger`] if the ledger refuses the transition;
+    /// [`StatementRefusal::LedgerUnavailable`] if the ledger could not be read or written.
     pub fn apply_statement(
         &self,
         statement: &[u8],

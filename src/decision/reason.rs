@@ -389,7 +389,8 @@ impl Reason {
         (self.rank(), object)
     }
 
-    /// A stable snake_case code for logs, JSON and bindings.
+    /// A stable `snake_case` code for logs, JSON and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Reason::Malformed { .. } => "malformed",
@@ -430,6 +431,10 @@ impl Reason {
 }
 
 impl fmt::Display for Reason {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one flat arm per reason, in `Reason` order"
+    )]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Malformed { object, error } => write!(f, "the {object} is malformed: {error}"),
@@ -565,7 +570,7 @@ mod tests {
 
     /// One sample per variant, in order (`rank` and `code` are exhaustive matches, so a new
     /// variant is a compile error there, and its rank then has no sample here until one is
-    /// added); codes are distinct, snake_case, and within a denial entry's code limit; messages
+    /// added); codes are distinct, `snake_case`, and within a denial entry's code limit; messages
     /// are not empty.
     #[test]
     fn every_reason_has_a_distinct_code() {

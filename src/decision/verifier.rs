@@ -228,16 +228,27 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     }
 
     /// The time tolerances in force.
+    #[must_use]
     pub fn policy(&self) -> Policy {
         self.policy
     }
 
     /// Parses and verifies a grant for caching (then pass it as [`Basis::Grant`]).
+    ///
+    /// # Errors
+    ///
+    /// The [`Reason`] the basis is refused for: [`Reason::Malformed`] or [`Reason::WrongKind`] if
+    /// the bytes do not parse as a grant, [`Reason::UnknownKey`], [`Reason::BadSignature`] or
+    /// [`Reason::KeyNotValid`] if they do not verify against the directory.
     pub fn verify_grant(&self, bytes: &[u8]) -> Result<Verified<Grant>, Reason> {
         verified(bytes, Subject::Basis, self.directory)
     }
 
     /// Parses and verifies a habilitation for caching.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify_grant`], for a habilitation.
     pub fn verify_habilitation(&self, bytes: &[u8]) -> Result<Verified<Habilitation>, Reason> {
         verified(bytes, Subject::Basis, self.directory)
     }
@@ -493,6 +504,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     }
 
     /// Every stateless rule, in [`Reason`] order.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the rules read top to bottom in `Reason` order; split, they would lose it"
+    )]
     fn rules(&self, req: &Verified<Request>, b: &View<'_>, now: Timestamp) -> Vec<Reason> {
         let r = req.claims();
         let mut out = Vec::new();
@@ -632,7 +647,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                         object: Subject::Basis,
                         signer: g.expressed_by(),
                         required: Role::ConsentManager,
-                    })
+                    });
                 }
                 Some(_) => {}
             },

@@ -61,6 +61,7 @@ pub enum DirectoryError {
 
 impl DirectoryError {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             DirectoryError::DuplicateParty(..) => "directory/duplicate_party",
@@ -135,6 +136,7 @@ pub enum KeyRefusal {
 
 impl KeyRefusal {
     /// A stable code naming the refusal (`signature/…`), as the vectors name it.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             KeyRefusal::UnknownKey { .. } => "signature/unknown_key",
@@ -176,12 +178,22 @@ pub struct Directory {
 
 impl Directory {
     /// An empty directory.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Adds a party after checking it (unique id and key ids, a role, no role twice, a name,
     /// sane windows). Its roles are stored sorted, as the CBOR form requires.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::DuplicateParty`] if the id is already present, [`DirectoryError::NoRole`],
+    /// [`DirectoryError::DuplicateRole`], [`DirectoryError::BadName`] or
+    /// [`DirectoryError::TooManyKeys`] for a party without a role, with a role twice, without a
+    /// name or with one too long, or with too many keys; [`DirectoryError::DuplicateKey`] if a key
+    /// id is already present, [`DirectoryError::EmptyWindow`] if a key's window ends before it
+    /// starts.
     pub fn add_party(&mut self, mut party: Party) -> Result<(), DirectoryError> {
         if self.by_id.contains_key(&party.id) {
             return Err(DirectoryError::DuplicateParty(party.id));
@@ -220,6 +232,11 @@ impl Directory {
     }
 
     /// Records that `representative` may act for `subject` (both must be in the directory).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::UnknownParty`] if the representative or the subject is not in the
+    /// directory.
     pub fn add_representation(&mut self, rep: Representation) -> Result<(), DirectoryError> {
         for id in [rep.representative, rep.subject] {
             if !self.by_id.contains_key(&id) {
@@ -236,6 +253,10 @@ impl Directory {
 
     /// Records that the key `kid` was compromised at `at`: nothing it signs from then on counts.
     /// An earlier report stands if there is one.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::NoSuchKey`] if no party holds the key `kid`.
     pub fn report_compromise(&mut self, kid: &KeyId, at: Timestamp) -> Result<(), DirectoryError> {
         let (p, k) = *self
             .by_kid
@@ -247,21 +268,25 @@ impl Directory {
     }
 
     /// The party with this id.
+    #[must_use]
     pub fn party(&self, id: &PartyId) -> Option<&Party> {
         self.by_id.get(id).map(|&i| &self.parties[i])
     }
 
     /// Every party, in the order added.
+    #[must_use]
     pub fn parties(&self) -> &[Party] {
         &self.parties
     }
 
     /// Every representation record.
+    #[must_use]
     pub fn representations(&self) -> &[Representation] {
         &self.representations
     }
 
     /// The party and key this key id names.
+    #[must_use]
     pub fn key(&self, kid: &KeyId) -> Option<(&Party, &PartyKey)> {
         self.by_kid.get(kid).map(|&(p, k)| {
             let party = &self.parties[p];
@@ -271,6 +296,13 @@ impl Directory {
 
     /// Applies the signature rule: the key `kid` may sign for `signer` an object issued at
     /// `issued_at`. Returns the public key to verify with.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyRefusal::UnknownKey`] if no party holds `kid`, [`KeyRefusal::NotSignersKey`] if another
+    /// party than `signer` does, [`KeyRefusal::NotYetValid`], [`KeyRefusal::Expired`] or
+    /// [`KeyRefusal::Compromised`] if `issued_at` is before the key's window, at or after its end,
+    /// or at or after its reported compromise.
     pub fn check_key(
         &self,
         kid: &KeyId,
@@ -323,6 +355,7 @@ impl Directory {
     }
 
     /// The representation under which `representative` may act for `subject` at `at`, if any.
+    #[must_use]
     pub fn representation(
         &self,
         representative: PartyId,

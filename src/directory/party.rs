@@ -32,6 +32,7 @@ impl Role {
     ];
 
     /// The role's code on the wire.
+    #[must_use]
     pub fn code(self) -> u64 {
         match self {
             Role::Subject => 0,
@@ -43,6 +44,7 @@ impl Role {
     }
 
     /// The role with this code.
+    #[must_use]
     pub fn from_code(code: u64) -> Option<Role> {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
@@ -63,6 +65,7 @@ pub struct PartyKey {
 
 impl PartyKey {
     /// A key valid from `valid_from` with no planned end.
+    #[must_use]
     pub fn new(public: VerifyingKey, valid_from: Timestamp) -> Self {
         PartyKey {
             public,
@@ -80,6 +83,7 @@ impl PartyKey {
     }
 
     /// The key's id (derived from the public key).
+    #[must_use]
     pub fn kid(&self) -> KeyId {
         self.public.key_id()
     }
@@ -131,6 +135,7 @@ impl Party {
     }
 
     /// Whether the party has `role`.
+    #[must_use]
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -149,6 +154,7 @@ pub enum RepresentationKind {
 
 impl RepresentationKind {
     /// The kind's code on the wire.
+    #[must_use]
     pub fn code(self) -> u64 {
         match self {
             RepresentationKind::LegalRepresentative => 0,
@@ -157,6 +163,7 @@ impl RepresentationKind {
     }
 
     /// The kind with this code.
+    #[must_use]
     pub fn from_code(code: u64) -> Option<Self> {
         match code {
             0 => Some(RepresentationKind::LegalRepresentative),
@@ -183,6 +190,7 @@ pub struct Representation {
 
 impl Representation {
     /// Whether the representation holds at `at`.
+    #[must_use]
     pub fn holds_at(&self, at: Timestamp) -> bool {
         self.valid_from <= at && self.valid_until.is_none_or(|end| at < end)
     }

@@ -15,6 +15,7 @@ pub const DIRECTORY_VERSION: u64 = 1;
 impl Directory {
     /// The CBOR form (see `docs/format.md`):
     /// `{0: 1, 1: [+ party], ? 2: [+ representation]}`.
+    #[must_use]
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         let reps = self.representations();
@@ -63,6 +64,11 @@ impl Directory {
 
     /// Reads the CBOR form strictly (deterministic encoding, no unknown keys, limits of
     /// [`Limits::DIRECTORY`]), then checks it like [`Directory::add_party`].
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Malformed`] if the bytes are not the strict CBOR form; otherwise the first
+    /// error of [`Directory::add_party`] or [`Directory::add_representation`].
     pub fn from_cbor(bytes: &[u8]) -> Result<Directory, DirectoryError> {
         let parsed = decode(bytes).map_err(|e| DirectoryError::Malformed(e.to_string()))?;
         let (parties, reps) = parsed;
@@ -77,12 +83,21 @@ impl Directory {
     }
 
     /// The JSON form (see [`DirectoryJson`]).
+    #[must_use]
     pub fn to_json(&self) -> String {
         // Serialising plain strings and numbers into a String cannot fail.
         serde_json::to_string_pretty(&DirectoryJson::from(self)).unwrap_or_default()
     }
 
     /// Reads the JSON form, refusing unknown fields, then checks it like the CBOR form.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::Malformed`] if the document is too large, is not the JSON form, has an
+    /// unsupported version or a public key that is not 64 hex digits;
+    /// [`DirectoryError::DuplicateRole`] if a party lists a role twice;
+    /// [`DirectoryError::KidMismatch`] if a given key id is not its key's; otherwise the first
+    /// error of [`Directory::add_party`] or [`Directory::add_representation`].
     pub fn from_json(json: &str) -> Result<Directory, DirectoryError> {
         if json.len() > Limits::DIRECTORY.max_size {
             return Err(DirectoryError::Malformed("document too large".into()));
@@ -113,7 +128,7 @@ fn decode(bytes: &[u8]) -> Result<Parsed, DecodeError> {
 fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
     let mut m = d.map_reader("party")?;
     let id = m.required(1, "id", party_id)?;
-    let name = m.required(2, "name", |d| d.text())?.to_owned();
+    let name = m.required(2, "name", Decoder::text)?.to_owned();
     let roles = m.required(3, "roles", |d| {
         d.array_of("roles", 1, |d| {
             Role::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {

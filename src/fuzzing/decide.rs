@@ -29,6 +29,7 @@ impl Default for Fixture {
 
 impl Fixture {
     /// Builds the fixture (deterministic: every call gives the same bytes).
+    #[must_use]
     pub fn new() -> Self {
         let scenario = Scenario::canteen();
         let built = scenario.grant().build(&scenario.ceilings);
@@ -56,6 +57,7 @@ impl Fixture {
     }
 
     /// Encodes a (request, basis) pair as a [`decide`] input.
+    #[must_use]
     pub fn decide_input(request: &[u8], basis: &[u8]) -> Vec<u8> {
         let n = u16::try_from(request.len()).unwrap_or(u16::MAX);
         let mut out = n.to_be_bytes().to_vec();

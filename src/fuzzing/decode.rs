@@ -22,6 +22,10 @@ pub fn decode_object(data: &[u8]) {
 /// Runs [`decode_object`]'s checks on `data`, then on the *shaped* input derived from it (see
 /// [`shaped_object`]); whether any decoder accepted either, so that an assertion on what it
 /// accepted was reached. Raw bytes almost never decode; the shaped input mostly does.
+#[allow(
+    clippy::must_use_candidate,
+    reason = "run for its assertions; the reach report is for the tests that want it"
+)]
 pub fn decode_object_reach(data: &[u8]) -> bool {
     let raw = decode_checks(data);
     let shaped = decode_checks(&shaped_object(data));
@@ -32,6 +36,7 @@ pub fn decode_object_reach(data: &[u8]) -> bool {
 /// by the first byte) with one item changed as the next eight bytes say (see `change_one`),
 /// re-encoded deterministically, and signed as its kind with [`envelope_key`] when the ninth
 /// byte is odd. The decoders thus see well-formed, deterministic bytes and judge the fields.
+#[must_use]
 pub fn shaped_object(data: &[u8]) -> Vec<u8> {
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
     let kind = usize::from(byte(0) % 4);
@@ -113,7 +118,7 @@ pub fn change_one(v: &mut Value, choice: u64) {
         }
         Value::Negative(n) => *n ^= 1 << bit,
         Value::Bytes(b) => match how {
-            0 => b.push(choice as u8),
+            0 => b.push(choice.to_le_bytes()[0]),
             1 => {
                 b.pop();
             }

@@ -17,6 +17,7 @@ use crate::testing::{self};
 
 /// The key [`envelope_verify`] checks signatures with (the city hall's key of
 /// [`Scenario::canteen`](crate::testing::Scenario::canteen)).
+#[must_use]
 pub fn envelope_key() -> SigningKey {
     testing::key_for("mairie")
 }
@@ -32,6 +33,10 @@ pub fn envelope_verify(data: &[u8]) {
 /// Runs [`envelope_verify`]'s checks on `data`, then on the *shaped* envelope derived from it
 /// (see [`shaped_envelope`]); whether either parsed, so that verification and its assertions
 /// were reached. Raw bytes almost never parse; the shaped envelope mostly does.
+#[allow(
+    clippy::must_use_candidate,
+    reason = "run for its assertions; the reach report is for the tests that want it"
+)]
 pub fn envelope_verify_reach(data: &[u8]) -> bool {
     let raw = envelope_checks(data);
     let shaped = envelope_checks(&shaped_envelope(data));
@@ -41,6 +46,7 @@ pub fn envelope_verify_reach(data: &[u8]) -> bool {
 /// A payload of [`shaped_object`] signed with [`envelope_key`] under a protected header whose
 /// three parameters are written in the order the tenth byte picks (of the six), then, when the
 /// eleventh byte is a multiple of four, with one bit flipped where the next two bytes say.
+#[must_use]
 pub fn shaped_envelope(data: &[u8]) -> Vec<u8> {
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
     let mut shaped = shaped_object(data);

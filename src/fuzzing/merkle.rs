@@ -55,6 +55,7 @@ thread_local! {
 }
 
 /// Index into the hash pool of [`merkle_proofs`] of `hash`, for building inputs.
+#[must_use]
 pub fn merkle_pool_index(hash: &Digest) -> Option<u16> {
     MERKLE.with(|m| {
         m.pool
@@ -65,6 +66,7 @@ pub fn merkle_pool_index(hash: &Digest) -> Option<u16> {
 }
 
 /// The genuine inclusion proof of `index` in the fixed tree at `size` leaves.
+#[must_use]
 pub fn merkle_inclusion(index: u64, size: u64) -> Vec<Digest> {
     MERKLE.with(|m| {
         m.tree
@@ -75,6 +77,7 @@ pub fn merkle_inclusion(index: u64, size: u64) -> Vec<Digest> {
 }
 
 /// The genuine consistency proof between `old` and `new` leaves of the fixed tree.
+#[must_use]
 pub fn merkle_consistency(old: u64, new: u64) -> Vec<Digest> {
     MERKLE.with(|m| {
         m.tree
@@ -128,6 +131,10 @@ pub fn merkle_proofs(data: &[u8]) {
 /// Whether `data`, given to [`merkle_proofs`], reaches the proof's hash chain: the verifier
 /// accepts, or refuses only because the computed root differs (not for the index, the sizes or
 /// the path's length).
+#[allow(
+    clippy::must_use_candidate,
+    reason = "run for its assertions; the reach report is for the tests that want it"
+)]
 pub fn merkle_proofs_reach(data: &[u8]) -> bool {
     merkle_check(data)
 }
@@ -139,15 +146,15 @@ fn chain_reached(result: &Result<(), ProofError>) -> bool {
 
 /// The path length the verifier asks for, read from its refusal of an empty path (0 when it
 /// refuses for another reason or accepts).
-fn expected_len(result: Result<(), ProofError>) -> usize {
+fn expected_len(result: &Result<(), ProofError>) -> usize {
     match result {
-        Err(ProofError::WrongProofLength { expected, .. }) => expected,
+        Err(ProofError::WrongProofLength { expected, .. }) => *expected,
         _ => 0,
     }
 }
 
 /// `given` repeated or cut to `len` hashes (zero hashes if none is given).
-fn fit(given: Vec<Digest>, len: usize) -> Vec<Digest> {
+fn fit(given: &[Digest], len: usize) -> Vec<Digest> {
     if given.is_empty() {
         return vec![Digest([0; 32]); len];
     }
@@ -188,7 +195,10 @@ fn merkle_check(data: &[u8]) -> bool {
                 if shaped {
                     path = over_genuine(path, merkle_inclusion(index, size));
                 }
-                let leaf = m.tree.leaf_hashes().get(index as usize).copied();
+                let leaf = usize::try_from(index)
+                    .ok()
+                    .and_then(|i| m.tree.leaf_hashes().get(i))
+                    .copied();
                 let leaf = leaf.unwrap_or(Digest([0; 32]));
                 let root = m.root(size);
                 let result = verify_inclusion(&leaf, index, size, &path, &root);
@@ -223,8 +233,8 @@ fn merkle_check(data: &[u8]) -> bool {
             if shaped {
                 size = size.max(1);
                 index %= size;
-                let len = expected_len(verify_inclusion(&leaf, index, size, &[], &root));
-                path = fit(path, len);
+                let len = expected_len(&verify_inclusion(&leaf, index, size, &[], &root));
+                path = fit(&path, len);
             }
             let result = verify_inclusion(&leaf, index, size, &path, &root);
             assert_eq!(
@@ -239,8 +249,8 @@ fn merkle_check(data: &[u8]) -> bool {
             let mut path = raw_path(rest.get(80..).unwrap_or_default());
             if shaped {
                 old %= new.saturating_add(1).max(1);
-                let len = expected_len(verify_consistency(old, new, &[], &r1, &r2));
-                path = fit(path, len);
+                let len = expected_len(&verify_consistency(old, new, &[], &r1, &r2));
+                path = fit(&path, len);
             }
             let result = verify_consistency(old, new, &path, &r1, &r2);
             assert_eq!(
@@ -334,6 +344,7 @@ fn reference_consistency(
 }
 
 /// Leaf hash of the fixed tree (for seeds).
+#[must_use]
 pub fn merkle_leaf(index: u64) -> Digest {
     leaf_hash(format!("leaf {index}").as_bytes())
 }

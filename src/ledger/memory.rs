@@ -11,7 +11,7 @@ use crate::log::{
 };
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// What the ledger keeps about every basis it has met, packed to 37 bytes with no padding (the
 /// per-basis cost that bounds its memory): the first bytes seen under its key and when, and its
@@ -87,7 +87,7 @@ struct State {
     /// Digests of the statements applied (a statement's digest names it, whatever its basis).
     statements: HashSet<Digest>,
     seen: HashMap<ReplayKey, Timestamp>,
-    /// (forget_after, key), to prune `seen` in time order.
+    /// (`forget_after`, key), to prune `seen` in time order.
     expiry: BTreeSet<(Timestamp, ReplayKey)>,
     decisions: Vec<DecisionRecord>,
     log: TransferLog,
@@ -223,6 +223,7 @@ pub struct InMemoryLedger {
 
 impl InMemoryLedger {
     /// An empty ledger.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -231,7 +232,7 @@ impl InMemoryLedger {
         // A panic while holding the lock cannot leave the state half-updated (every update is
         // made after all its checks, by plain inserts and assignments), so a poisoned lock is
         // safe to reuse.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Removes and returns the decisions kept so far.

@@ -96,7 +96,8 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    /// A stable snake_case code.
+    /// A stable `snake_case` code.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::Unavailable(_) => "ledger_unavailable",
@@ -208,6 +209,7 @@ pub enum UseRefusal {
 
 impl UseRefusal {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             UseRefusal::Replayed => "replayed_request",
@@ -241,6 +243,7 @@ pub enum LifecycleRefusal {
 
 impl LifecycleRefusal {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             LifecycleRefusal::AlreadyRevoked { .. } => "already_revoked",
@@ -267,31 +270,38 @@ pub struct DecisionRecord {
 
 impl DecisionRecord {
     /// SHA-256 of the request bytes received.
+    #[must_use]
     pub fn request_digest(&self) -> Digest {
         self.request_digest
     }
     /// The request id, if the request verified.
+    #[must_use]
     pub fn request(&self) -> Option<RequestId> {
         self.request
     }
     /// The basis, if it verified.
+    #[must_use]
     pub fn basis(&self) -> Option<BasisId> {
         self.basis
     }
     /// The person the decision concerns, only from verified data: the verified request's
     /// subject, else the verified grant's subject; `None` when neither verified.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         self.subject
     }
     /// Whether it was allowed.
+    #[must_use]
     pub fn allowed(&self) -> bool {
         self.allowed
     }
     /// The reason codes of a denial, in order.
+    #[must_use]
     pub fn reasons(&self) -> &[&'static str] {
         &self.reasons
     }
     /// When.
+    #[must_use]
     pub fn at(&self) -> Timestamp {
         self.at
     }
@@ -303,12 +313,27 @@ pub trait Ledger: Send + Sync {
     /// The one read of a decision or statement: the basis's status, the uses in the period
     /// asked for, whether the request id was seen, and the basis bytes' first sighting —
     /// recording `observation.at` as that first sighting if there is none yet.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the store could not be read or written,
+    /// [`LedgerError::Corrupt`] if what it holds does not decode.
     fn observe(&self, observation: &Observation) -> Result<Snapshot, LedgerError>;
     /// The commit point of an *allow*: atomically checks and records a use, and appends its
     /// receipt's log entry if it has one. On any error nothing is recorded nor appended.
+    ///
+    /// # Errors
+    ///
+    /// [`CommitError::Refused`] with every [`UseRefusal`] of [`BasisState::check_use`];
+    /// [`CommitError::Storage`] with the [`LedgerError`] if the store failed.
     fn record_use(&self, record: &UseRecord<'_>) -> Result<(), CommitError<Vec<UseRefusal>>>;
     /// Applies a verified, entitled lifecycle statement, appending its log entry if it has one;
     /// returns the new status. On any error nothing is recorded nor appended.
+    ///
+    /// # Errors
+    ///
+    /// [`CommitError::Refused`] with the [`LifecycleRefusal`] of [`BasisState::apply`];
+    /// [`CommitError::Storage`] with the [`LedgerError`] if the store failed.
     fn record_statement(
         &self,
         record: &StatementRecord<'_>,
@@ -316,6 +341,10 @@ pub trait Ledger: Send + Sync {
     /// Records proof that the bytes with digest `basis_digest` of the basis `basis` existed at
     /// `at` (from a transfer log): their first sighting becomes the earlier of the one kept and
     /// `at`. Returns it.
+    ///
+    /// # Errors
+    ///
+    /// A [`LedgerError`] if the store failed, as for [`Ledger::observe`].
     fn record_existence(
         &self,
         basis: BasisKey,
@@ -324,6 +353,10 @@ pub trait Ledger: Send + Sync {
     ) -> Result<Timestamp, LedgerError>;
     /// Keeps a decision for the audit trail, appending `log_entry` (a denial's entry, when the
     /// verifier keeps a log) in the same transaction.
+    ///
+    /// # Errors
+    ///
+    /// A [`LedgerError`] if the store failed, as for [`Ledger::observe`]; nothing is then kept.
     fn record_decision(
         &self,
         record: DecisionRecord,

@@ -69,6 +69,7 @@ impl BasisState {
     }
 
     /// The lifecycle status ([`Status::Active`] for a basis never stated about).
+    #[must_use]
     pub fn status(&self) -> Status {
         self.status
     }
@@ -77,6 +78,7 @@ impl BasisState {
     /// an earlier one (a decision whose clock lags behind one already recorded) had its count
     /// forgotten, so it counts as used up (`u32::MAX`) rather than as unused, which would let
     /// both periods exceed their quota.
+    #[must_use]
     pub fn uses(&self, window_start: Timestamp) -> u32 {
         match self.usage {
             Some((start, n)) if start == window_start => n,
@@ -87,6 +89,12 @@ impl BasisState {
 
     /// The commit-point rule of an *allow*: given whether the request id was already seen,
     /// either the state with the use counted, or every reason the use is refused.
+    ///
+    /// # Errors
+    ///
+    /// Every [`UseRefusal`] that applies, in this order: [`UseRefusal::Paused`] or
+    /// [`UseRefusal::Revoked`] unless the basis is active, [`UseRefusal::Replayed`] if `replayed`,
+    /// [`UseRefusal::QuotaExhausted`] if the window's uses are all taken.
     pub fn check_use(
         &self,
         replayed: bool,
@@ -117,6 +125,12 @@ impl BasisState {
     /// The rule of a lifecycle statement: given whether this very statement (by digest) was
     /// already applied, either the new state or why it is not applied. A revocation is final;
     /// a resume issued before the pause in force is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`LifecycleRefusal::AlreadyRevoked`] if the basis is revoked,
+    /// [`LifecycleRefusal::Duplicate`] if `already_applied`,
+    /// [`LifecycleRefusal::ResumePredatesPause`] for a resume issued before the pause in force.
     pub fn apply(
         &self,
         record: &StatementRecord<'_>,
@@ -153,6 +167,7 @@ impl BasisState {
 
     /// A fixed 31-byte encoding for stores: status (tag, time), usage (flag, period start,
     /// count), pause issue time (flag, time); integers big-endian, absent values zero.
+    #[must_use]
     pub fn to_bytes(&self) -> [u8; BASIS_STATE_LEN] {
         let mut out = [0u8; BASIS_STATE_LEN];
         let (tag, time) = match self.status {
@@ -176,6 +191,10 @@ impl BasisState {
 
     /// Reads [`BasisState::to_bytes`] back, refusing any other bytes as corrupt (a wrong
     /// length, an unknown tag or flag, or a value where the encoding has zeros).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Corrupt`] for any bytes [`BasisState::to_bytes`] does not write.
     pub fn from_bytes(bytes: &[u8]) -> Result<BasisState, LedgerError> {
         let corrupt = |what: &str| LedgerError::Corrupt(format!("basis state: {what}"));
         let b: &[u8; BASIS_STATE_LEN] = bytes

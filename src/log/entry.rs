@@ -47,6 +47,12 @@ pub struct LoggedObject<T> {
 impl<T: SignedPayload> LoggedObject<T> {
     /// Parses the envelope (of kind `T::KIND`) and decodes the payload strictly; the signature
     /// is not checked.
+    ///
+    /// # Errors
+    ///
+    /// As [`Unverified::parse`](crate::signed::Unverified::parse): [`ParseError::Envelope`] if the
+    /// envelope is malformed or of another kind, [`ParseError::Payload`] if the payload does not
+    /// decode strictly as `T`.
     pub fn parse(bytes: Vec<u8>) -> Result<Self, ParseError> {
         let envelope = Envelope::parse_kind(&bytes, T::KIND)?;
         let claims = T::from_payload_bytes(envelope.payload())?;
@@ -74,6 +80,10 @@ impl<T: SignedPayload> LoggedObject<T> {
     }
 
     /// Checks the signature and the key rule against `directory`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verified::parse_and_verify`]: [`ObjectError::Parse`] or [`ObjectError::Verify`].
     pub fn verify(&self, directory: &Directory) -> Result<Verified<T>, ObjectError> {
         Verified::parse_and_verify(&self.bytes, directory)
     }
@@ -115,6 +125,11 @@ impl Denial {
     /// Only [`Denial::from_record`] attributes a denial to a subject, from what the verifier
     /// authenticated: a caller cannot put a denial into someone's access history on the word of
     /// an unauthenticated request.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InvalidDenial`] if there is no reason, more than [`MAX_DENIAL_REASONS`], or a
+    /// reason that is not such a code.
     pub fn new<S: Into<String>>(
         request_digest: Digest,
         request: Option<RequestId>,
@@ -158,6 +173,7 @@ impl Denial {
     /// The denial a verifier recorded, attributed to the subject the verifier took from
     /// verified objects (the authenticated request's subject, else the verified grant's), if
     /// any. `None` if the record is of an *allow*.
+    #[must_use]
     pub fn from_record(record: &DecisionRecord) -> Option<Result<Self, LogError>> {
         (!record.allowed).then(|| {
             Denial::attributed(
@@ -172,26 +188,32 @@ impl Denial {
     }
 
     /// SHA-256 of the request bytes received.
+    #[must_use]
     pub fn request_digest(&self) -> Digest {
         self.request_digest
     }
     /// The request id, if the request could be read.
+    #[must_use]
     pub fn request(&self) -> Option<RequestId> {
         self.request
     }
     /// The basis id, if it could be read.
+    #[must_use]
     pub fn basis(&self) -> Option<BasisId> {
         self.basis
     }
     /// The person the data is about, if known.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         self.subject
     }
     /// The reason codes, in the decision's order.
+    #[must_use]
     pub fn reasons(&self) -> &[String] {
         &self.reasons
     }
     /// When the decision was made.
+    #[must_use]
     pub fn at(&self) -> Timestamp {
         self.at
     }
@@ -291,11 +313,13 @@ pub struct StatementEntry {
 
 impl StatementEntry {
     /// The statement.
+    #[must_use]
     pub fn statement(&self) -> &LoggedObject<Statement> {
         &self.statement
     }
 
     /// The subject of the basis the statement is about, if the basis has one.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         self.subject
     }
@@ -307,18 +331,31 @@ fn object<T: SignedPayload>(kind: EntryKind, bytes: Vec<u8>) -> Result<LoggedObj
 
 impl LogEntry {
     /// A receipt entry from the receipt's signed bytes (parsed strictly; signature not checked).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `bytes` is not a well-formed receipt.
     pub fn receipt(bytes: Vec<u8>) -> Result<Self, LogError> {
         object(EntryKind::Receipt, bytes).map(LogEntry::Receipt)
     }
 
     /// A "grant issued" entry from the grant's signed bytes (parsed strictly; signature not
     /// checked).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `bytes` is not a well-formed grant.
     pub fn grant_issued(bytes: Vec<u8>) -> Result<Self, LogError> {
         object(EntryKind::GrantIssued, bytes).map(LogEntry::GrantIssued)
     }
 
     /// A statement entry about a grant: the subject is taken from the grant, after checking
     /// that the statement names the grant's exact bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `statement` or `grant` is not a well-formed object of its
+    /// kind, [`LogError::StatementNotAboutBasis`] if the statement names other bytes than `grant`.
     pub fn statement_about_grant(statement: Vec<u8>, grant: &[u8]) -> Result<Self, LogError> {
         let statement = object::<Statement>(EntryKind::Statement, statement)?;
         let grant = LoggedObject::<Grant>::parse(grant.to_vec()).map_err(|error| {
@@ -341,6 +378,12 @@ impl LogEntry {
 
     /// A statement entry about a habilitation, which has no single subject: attributed to
     /// nobody, after checking that the statement names the habilitation's exact bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `statement` or `habilitation` is not a well-formed object
+    /// of its kind, [`LogError::StatementNotAboutBasis`] if the statement names other bytes than
+    /// `habilitation`.
     pub fn statement_about_habilitation(
         statement: Vec<u8>,
         habilitation: &[u8],
@@ -384,6 +427,7 @@ impl LogEntry {
     }
 
     /// The entry's kind.
+    #[must_use]
     pub fn kind(&self) -> EntryKind {
         match self {
             LogEntry::Receipt(_) => EntryKind::Receipt,
@@ -395,6 +439,7 @@ impl LogEntry {
 
     /// The person the entry concerns, if it concerns one: the receipt's or grant's subject, the
     /// subject recorded with a statement, the denial's subject if known.
+    #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         match self {
             LogEntry::Receipt(r) => Some(r.claims().subject()),
@@ -405,6 +450,7 @@ impl LogEntry {
     }
 
     /// The time the entry states: the signed object's issue time, or the denial's time.
+    #[must_use]
     pub fn time(&self) -> Timestamp {
         match self {
             LogEntry::Receipt(r) => r.claims().issued_at(),
@@ -415,6 +461,7 @@ impl LogEntry {
     }
 
     /// The signed object's bytes, if the entry carries one.
+    #[must_use]
     pub fn signed_bytes(&self) -> Option<&[u8]> {
         match self {
             LogEntry::Receipt(r) => Some(r.bytes()),
@@ -425,6 +472,7 @@ impl LogEntry {
     }
 
     /// The entry's deterministic encoding, the bytes its leaf hashes.
+    #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         match self {
@@ -454,6 +502,13 @@ impl LogEntry {
 
     /// Decodes an entry strictly (at most [`MAX_ENTRY_SIZE`] bytes, one item, no trailing bytes,
     /// signed objects well formed as their kind).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedEntry`] if the bytes are not a strict entry (too large, an unknown
+    /// kind, a wrong number of items, trailing bytes), [`LogError::MalformedObject`] if the signed
+    /// object it carries is not well formed as its kind, [`LogError::InvalidDenial`] if a denial's
+    /// reasons are not valid codes (see [`Denial::new`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, LogError> {
         let mut d = Decoder::new(bytes, ENTRY_LIMITS).map_err(LogError::MalformedEntry)?;
         let (kind, arity) = (|| {
@@ -475,21 +530,20 @@ impl LogEntry {
             Ok((kind, arity))
         })()
         .map_err(LogError::MalformedEntry)?;
-        let entry = match kind {
-            EntryKind::Denial => LogEntry::Denial(Denial::decode(&mut d)?),
-            _ => {
-                let object_bytes = d.bytes().map_err(LogError::MalformedEntry)?.to_vec();
-                match kind {
-                    EntryKind::Receipt => LogEntry::receipt(object_bytes)?,
-                    EntryKind::GrantIssued => LogEntry::grant_issued(object_bytes)?,
-                    _ => {
-                        let subject = if arity == 3 {
-                            Some(wire::party_id(&mut d).map_err(LogError::MalformedEntry)?)
-                        } else {
-                            None
-                        };
-                        LogEntry::statement(object_bytes, subject)?
-                    }
+        let entry = if kind == EntryKind::Denial {
+            LogEntry::Denial(Denial::decode(&mut d)?)
+        } else {
+            let object_bytes = d.bytes().map_err(LogError::MalformedEntry)?.to_vec();
+            match kind {
+                EntryKind::Receipt => LogEntry::receipt(object_bytes)?,
+                EntryKind::GrantIssued => LogEntry::grant_issued(object_bytes)?,
+                _ => {
+                    let subject = if arity == 3 {
+                        Some(wire::party_id(&mut d).map_err(LogError::MalformedEntry)?)
+                    } else {
+                        None
+                    };
+                    LogEntry::statement(object_bytes, subject)?
                 }
             }
         };
@@ -498,6 +552,7 @@ impl LogEntry {
     }
 
     /// The entry's leaf hash: [`leaf_hash`] of [`LogEntry::to_bytes`].
+    #[must_use]
     pub fn leaf_hash(&self) -> Digest {
         leaf_hash(&self.to_bytes())
     }

@@ -185,6 +185,7 @@ pub enum LogError {
 impl LogError {
     /// A stable code naming the refusal (`log/…`), as the vectors and `docs/format.md` name
     /// it; [`LogError::cause`] gives the code of the refusal it wraps, if any.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             LogError::Proof(p) => p.code(),
@@ -212,6 +213,7 @@ impl LogError {
     }
 
     /// The code of the decoding or signature refusal this refusal wraps, if it wraps one.
+    #[must_use]
     pub fn cause(&self) -> Option<&'static str> {
         match self {
             LogError::MalformedEntry(d) => Some(d.code()),

@@ -46,7 +46,7 @@ impl SignedPayload for TreeHead {
         m.version(FORMAT_VERSION)?;
         let head = TreeHead {
             log_id: m.required(1, "log id", wire::party_id)?,
-            tree_size: m.required(2, "tree size", |d| d.uint())?,
+            tree_size: m.required(2, "tree size", Decoder::uint)?,
             root_hash: m.required(3, "root hash", wire::digest)?,
             timestamp: m.required(4, "timestamp", wire::timestamp)?,
         };
@@ -109,6 +109,13 @@ impl SignedTreeHead {
     /// ));
     /// # Ok::<(), LogError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedHead`] if the bytes are not a well-formed signed tree head,
+    /// [`LogError::WrongLog`] if it is of another log than `log_id`, [`LogError::WrongKey`] if it
+    /// names another key than `operator_key`, [`LogError::BadSignature`] if the signature does not
+    /// verify.
     pub fn verify(
         bytes: &[u8],
         log_id: PartyId,
@@ -144,6 +151,12 @@ impl SignedTreeHead {
 
     /// Parses the head and checks it against a directory: the signature, and that the key may
     /// sign for the log id (the operator's party) at the head's timestamp.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedHead`] if the bytes are not a well-formed signed tree head,
+    /// [`LogError::HeadKey`] with the [`VerifyError`](crate::signed::VerifyError) if the signature
+    /// or the key rule fails.
     pub fn verify_with_directory(bytes: &[u8], directory: &Directory) -> Result<Self, LogError> {
         let verified =
             Verified::<TreeHead>::parse_and_verify(bytes, directory).map_err(|e| match e {
@@ -159,36 +172,49 @@ impl SignedTreeHead {
     }
 
     /// The authenticated claims.
+    #[must_use]
     pub fn head(&self) -> &TreeHead {
         &self.head
     }
     /// The log (its operator's party id).
+    #[must_use]
     pub fn log_id(&self) -> PartyId {
         self.head.log_id
     }
     /// Number of entries.
+    #[must_use]
     pub fn tree_size(&self) -> u64 {
         self.head.tree_size
     }
     /// Root hash.
+    #[must_use]
     pub fn root_hash(&self) -> Digest {
         self.head.root_hash
     }
     /// When it was signed.
+    #[must_use]
     pub fn timestamp(&self) -> Timestamp {
         self.head.timestamp
     }
     /// The key that signed it.
+    #[must_use]
     pub fn kid(&self) -> KeyId {
         self.kid
     }
     /// The exact signed bytes.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
     /// Checks that the entry with these exact bytes is in this tree at the proof's index.
     /// The proof must be for this head's size.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::InclusionProofMismatch`] if the proof is for another tree size,
+    /// [`LogError::Proof`] if it does not lead from the entry to this head's root (see
+    /// [`verify_inclusion`](crate::log::verify_inclusion)).
     pub fn verify_inclusion(
         &self,
         entry_bytes: &[u8],
@@ -215,7 +241,9 @@ impl SignedTreeHead {
 /// Two heads are only evidence against each other if the same authority vouches for both
 /// keys: the same key, or keys a directory shows belong to the log's operator (a rotation).
 ///
-/// Refusals: [`LogError::WrongLog`] for heads of two logs; [`LogError::WrongKey`] for heads
+/// # Errors
+///
+/// [`LogError::WrongLog`] for heads of two logs; [`LogError::WrongKey`] for heads
 /// signed with two keys not both vouched for by a directory; [`LogError::Fork`] for equal sizes
 /// with different roots, or a proof that does not link the two roots;
 /// [`LogError::TimeRegression`] when the larger tree is dated before the smaller one;
@@ -335,16 +363,19 @@ pub struct HeadMonitor {
 
 impl HeadMonitor {
     /// A monitor that has seen nothing yet.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// A monitor that starts from a head already trusted.
+    #[must_use]
     pub fn starting_at(head: SignedTreeHead) -> Self {
         HeadMonitor { latest: Some(head) }
     }
 
     /// The latest (largest) head accepted.
+    #[must_use]
     pub fn latest(&self) -> Option<&SignedTreeHead> {
         self.latest.as_ref()
     }
@@ -355,6 +386,13 @@ impl HeadMonitor {
     ///
     /// On a refusal the monitor is unchanged; the refused head and [`HeadMonitor::latest`] are
     /// both signed by the operator, the evidence of a fork or rollback.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Rollback`] if `head` is smaller than the latest head; otherwise the refusals of
+    /// [`compare_heads`] ([`LogError::WrongLog`], [`LogError::WrongKey`], [`LogError::Fork`],
+    /// [`LogError::TimeRegression`], [`LogError::ConsistencyProofRequired`],
+    /// [`LogError::ConsistencyProofMismatch`], [`LogError::Proof`]).
     pub fn observe(
         &mut self,
         head: SignedTreeHead,

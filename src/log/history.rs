@@ -20,6 +20,7 @@ pub struct HistoryItem {
 
 impl HistoryItem {
     /// The entry's index in the log, as the proof states it.
+    #[must_use]
     pub fn index(&self) -> u64 {
         self.proof.leaf_index
     }
@@ -73,6 +74,7 @@ pub struct HistoryReport {
 
 impl HistoryReport {
     /// Whether every entry passed.
+    #[must_use]
     pub fn is_clean(&self) -> bool {
         self.failures.is_empty()
     }
@@ -89,6 +91,11 @@ impl HistoryReport {
 ///
 /// What this does not show: that the history is complete. The log keeper could leave an entry
 /// out of the list; see `docs/log.md` for how auditors holding all entries close that gap.
+///
+/// # Errors
+///
+/// The errors of [`SignedTreeHead::verify`] on `head_bytes`; a failing entry is reported in the
+/// [`HistoryReport`], not as an error.
 pub fn verify_history(
     history: &AccessHistory,
     head_bytes: &[u8],
@@ -102,6 +109,7 @@ pub fn verify_history(
 /// [`verify_history`] against a head already verified (for instance with
 /// [`SignedTreeHead::verify_with_directory`], or the latest head of a
 /// [`HeadMonitor`](super::HeadMonitor)).
+#[must_use]
 pub fn verify_history_against(history: &AccessHistory, head: SignedTreeHead) -> HistoryReport {
     let mut verified = Vec::new();
     let mut failures = Vec::new();

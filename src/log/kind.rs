@@ -18,6 +18,7 @@ pub enum EntryKind {
 
 impl EntryKind {
     /// The kind's code on the wire.
+    #[must_use]
     pub fn code(self) -> u64 {
         match self {
             EntryKind::Receipt => 0,
@@ -28,6 +29,7 @@ impl EntryKind {
     }
 
     /// The kind whose code is `code`.
+    #[must_use]
     pub fn from_code(code: u64) -> Option<Self> {
         match code {
             0 => Some(EntryKind::Receipt),

@@ -25,6 +25,7 @@ pub struct MerkleTree {
 
 impl MerkleTree {
     /// An empty tree.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -47,12 +48,14 @@ impl MerkleTree {
     }
 
     /// Number of leaves.
+    #[must_use]
     pub fn len(&self) -> u64 {
         // Lossless: `usize` is at most 64 bits wide on every supported target.
         self.leaf_hashes().len() as u64
     }
 
     /// Whether the tree has no leaves.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.leaf_hashes().is_empty()
     }
@@ -89,6 +92,10 @@ impl MerkleTree {
     }
 
     /// The root hash the tree had when it held `size` leaves.
+    ///
+    /// # Errors
+    ///
+    /// [`ProofError::SizeOutOfRange`] if `size` is beyond the tree's length.
     pub fn root_at(&self, size: u64) -> Result<Digest, ProofError> {
         self.check_size(size)?;
         if size == 0 {
@@ -103,6 +110,11 @@ impl MerkleTree {
 
     /// The inclusion proof of leaf `index` in the tree as it was at `tree_size` leaves
     /// (RFC 9162 §2.1.3.1).
+    ///
+    /// # Errors
+    ///
+    /// [`ProofError::SizeOutOfRange`] if `tree_size` is beyond the tree's length,
+    /// [`ProofError::IndexOutOfRange`] if `index` is not below `tree_size`.
     pub fn inclusion_proof(
         &self,
         index: u64,
@@ -138,6 +150,11 @@ impl MerkleTree {
 
     /// The consistency proof between the tree as it was at `old_size` leaves and at `new_size`
     /// leaves (RFC 9162 §2.1.4.1). The proof is empty when the sizes are equal or `old_size` is 0.
+    ///
+    /// # Errors
+    ///
+    /// [`ProofError::SizeOutOfRange`] if `new_size` is beyond the tree's length,
+    /// [`ProofError::InvalidSizes`] if `old_size > new_size`.
     pub fn consistency_proof(
         &self,
         old_size: u64,

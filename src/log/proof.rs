@@ -69,6 +69,7 @@ pub enum ProofError {
 
 impl ProofError {
     /// A stable code naming the refusal (`log/…`), as the vectors name it.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             ProofError::RootMismatch => "log/root_mismatch",
@@ -95,12 +96,20 @@ pub struct InclusionProof {
 
 impl InclusionProof {
     /// The root this proof leads to from `leaf_hash`; see [`root_from_inclusion_proof`].
+    ///
+    /// # Errors
+    ///
+    /// As [`root_from_inclusion_proof`].
     pub fn root_from(&self, leaf_hash: &Digest) -> Result<Digest, ProofError> {
         root_from_inclusion_proof(leaf_hash, self.leaf_index, self.tree_size, &self.path)
     }
 
     /// Checks that `leaf_hash` is at this proof's index in the tree with root `root`; see
     /// [`verify_inclusion`].
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_inclusion`].
     pub fn verify(&self, leaf_hash: &Digest, root: &Digest) -> Result<(), ProofError> {
         verify_inclusion(leaf_hash, self.leaf_index, self.tree_size, &self.path, root)
     }
@@ -121,6 +130,10 @@ pub struct ConsistencyProof {
 impl ConsistencyProof {
     /// Checks that the tree with root `old_root` is a prefix of the tree with root `new_root`;
     /// see [`verify_consistency`].
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_consistency`].
     pub fn verify(&self, old_root: &Digest, new_root: &Digest) -> Result<(), ProofError> {
         verify_consistency(self.old_size, self.new_size, &self.path, old_root, new_root)
     }
@@ -149,8 +162,13 @@ fn shift_to_set_lsb(fn_: &mut u64, sn: &mut u64) {
 }
 
 /// Recomputes the root of a tree of `tree_size` leaves from leaf `index`'s hash and its inclusion
-/// path, following RFC 9162 §2.1.3.2. Fails if the index is out of range or the path does not
-/// have the length the index and size call for.
+/// path, following RFC 9162 §2.1.3.2.
+///
+/// # Errors
+///
+/// [`ProofError::IndexOutOfRange`] if `index` is not below `tree_size`,
+/// [`ProofError::ProofTooLong`] or [`ProofError::WrongProofLength`] if the path does not have the
+/// length the index and size call for.
 pub fn root_from_inclusion_proof(
     leaf_hash: &Digest,
     index: u64,
@@ -207,6 +225,11 @@ pub fn root_from_inclusion_proof(
 /// source as `root` (the signed tree head): the path's shape depends only on the index and the
 /// size, and some sizes share a shape (leaf 0 of 3 or of 4 leaves), so a proof does not by itself
 /// pin the size down.
+///
+/// # Errors
+///
+/// The errors of [`root_from_inclusion_proof`], and [`ProofError::RootMismatch`] if the path leads
+/// to another root than `root`.
 pub fn verify_inclusion(
     leaf_hash: &Digest,
     index: u64,
@@ -229,6 +252,14 @@ pub fn verify_inclusion(
 /// proof and equal roots; an empty old tree (`size1 == 0`) is consistent with every tree and needs
 /// an empty proof. As with [`verify_inclusion`], take the sizes from the same trusted source as
 /// the roots.
+///
+/// # Errors
+///
+/// [`ProofError::InvalidSizes`] if `size1 > size2`; [`ProofError::EmptyProofRequired`] if the sizes
+/// are equal or `size1` is 0 and `path` is not empty; [`ProofError::ProofTooLong`] or
+/// [`ProofError::WrongProofLength`] if the path does not have the length the sizes call for;
+/// [`ProofError::RootMismatch`] if it does not lead to both roots (or, for equal sizes, the roots
+/// differ).
 pub fn verify_consistency(
     size1: u64,
     size2: u64,

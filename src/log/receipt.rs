@@ -69,6 +69,7 @@ impl Receipt {
     ///
     /// Everything is copied from the authorization: the receipt states exactly what the
     /// verifier allowed, no more.
+    #[must_use]
     pub fn for_authorization(authorization: &Authorization, id: Uuid, at: Timestamp) -> Receipt {
         Receipt {
             id,
@@ -96,63 +97,78 @@ impl Receipt {
     }
 
     /// The receipt's own id.
+    #[must_use]
     pub fn id(&self) -> Uuid {
         self.id
     }
     /// The request the transfer answered.
+    #[must_use]
     pub fn request(&self) -> RequestId {
         self.request
     }
     /// SHA-256 of the request's exact signed bytes.
+    #[must_use]
     pub fn request_digest(&self) -> Digest {
         self.request_digest
     }
     /// The legal basis relied on.
+    #[must_use]
     pub fn basis(&self) -> BasisId {
         self.basis
     }
     /// Grant or habilitation.
+    #[must_use]
     pub fn basis_kind(&self) -> BasisKind {
         self.basis_kind
     }
     /// SHA-256 of the basis's exact signed bytes.
+    #[must_use]
     pub fn basis_digest(&self) -> Digest {
         self.basis_digest
     }
     /// The person the data is about.
+    #[must_use]
     pub fn subject(&self) -> PartyId {
         self.subject
     }
     /// Who received the data.
+    #[must_use]
     pub fn consumer(&self) -> PartyId {
         self.consumer
     }
     /// Who sent it (and signs the receipt).
+    #[must_use]
     pub fn provider(&self) -> PartyId {
         self.provider
     }
     /// The categories delivered.
+    #[must_use]
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
     /// The period the data delivered covers.
+    #[must_use]
     pub fn data_range(&self) -> DataRange {
         self.data_range
     }
     /// When the consumer must have deleted the data.
+    #[must_use]
     pub fn retain_until(&self) -> Timestamp {
         self.retain_until
     }
     /// When the receipt was issued.
+    #[must_use]
     pub fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
     /// Whether the consumer may pass the data on (the grant's term; never for a habilitation).
+    #[must_use]
     pub fn onward_transfer(&self) -> bool {
         self.onward_transfer
     }
     /// Who expressed the consent for the subject, and on what footing, when it was not the
     /// subject themself (grants only).
+    #[must_use]
     pub fn representative(&self) -> Option<(PartyId, RepresentationKind)> {
         self.representative
     }

@@ -54,12 +54,17 @@ pub struct TransferLog {
 
 impl TransferLog {
     /// An empty log.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Rebuilds a log from its exported entry bytes, in order. Each entry is decoded strictly;
     /// the rebuilt log has the same roots and proofs as the original.
+    ///
+    /// # Errors
+    ///
+    /// The first error of [`LogEntry::from_bytes`] on an entry.
     pub fn from_entries<I: IntoIterator<Item = Vec<u8>>>(entries: I) -> Result<Self, LogError> {
         let mut log = Self::new();
         for bytes in entries {
@@ -84,16 +89,19 @@ impl TransferLog {
     }
 
     /// Number of entries.
+    #[must_use]
     pub fn len(&self) -> u64 {
         self.tree.len()
     }
 
     /// Whether the log is empty.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.tree.is_empty()
     }
 
     /// Every entry's exact bytes, in order: everything needed to rebuild the log.
+    #[must_use]
     pub fn entries(&self) -> &[Vec<u8>] {
         &self.entries
     }
@@ -110,16 +118,23 @@ impl TransferLog {
     }
 
     /// The current root hash.
+    #[must_use]
     pub fn root(&self) -> Digest {
         self.tree.root()
     }
 
     /// The root hash at a past size.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `size` is beyond the log's length (see
+    /// [`MerkleTree::root_at`](super::MerkleTree::root_at)).
     pub fn root_at(&self, size: u64) -> Result<Digest, LogError> {
         Ok(self.tree.root_at(size)?)
     }
 
     /// The tree head of the log as it is now, not yet signed.
+    #[must_use]
     pub fn tree_head(&self, operator: PartyId, at: Timestamp) -> TreeHead {
         TreeHead {
             log_id: operator,
@@ -130,16 +145,27 @@ impl TransferLog {
     }
 
     /// Signs the current tree head with the operator's key, giving the COSE bytes.
+    #[must_use]
     pub fn sign_head(&self, key: &SigningKey, operator: PartyId, at: Timestamp) -> Vec<u8> {
         self.tree_head(operator, at).sign(key)
     }
 
     /// The inclusion proof of entry `index` in the log as it was at `tree_size` entries.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `tree_size` is beyond the log's length or `index` not below it (see
+    /// [`MerkleTree::inclusion_proof`](super::MerkleTree::inclusion_proof)).
     pub fn inclusion_proof(&self, index: u64, tree_size: u64) -> Result<InclusionProof, LogError> {
         Ok(self.tree.inclusion_proof(index, tree_size)?)
     }
 
     /// The consistency proof between the log at `old_size` and at `new_size` entries.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `new_size` is beyond the log's length or `old_size > new_size` (see
+    /// [`MerkleTree::consistency_proof`](super::MerkleTree::consistency_proof)).
     pub fn consistency_proof(
         &self,
         old_size: u64,
@@ -150,6 +176,11 @@ impl TransferLog {
 
     /// Every entry concerning `subject` among the first `tree_size` entries, each with its
     /// inclusion proof at `tree_size` (the size of the signed head it will be checked against).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::Proof`] if `tree_size` is beyond the log's length, [`LogError::IndexTooLarge`]
+    /// if an entry's index does not fit this platform's memory addressing.
     pub fn access_history(
         &self,
         subject: PartyId,

@@ -48,6 +48,7 @@ pub enum OpenError {
 
 impl OpenError {
     /// A stable code naming the refusal, for matching, logs and bindings.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             OpenError::SchemaTooNew { .. } => "store/schema_too_new",

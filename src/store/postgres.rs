@@ -29,6 +29,11 @@
 //!   [`LedgerError::Corrupt`]. A connection that failed is dropped and a new one is made on
 //!   next use, so service resumes by itself when the database is back.
 
+#![allow(
+    clippy::doc_markdown,
+    reason = "PostgreSQL is a product's name, not code"
+)]
+
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::digest::Digest;
 use crate::directory::PartyId;
@@ -42,8 +47,8 @@ use crate::log::{ConsistencyProof, InclusionProof, LogEntry, LogError, LogStore,
 use crate::time::Timestamp;
 use postgres::{Client, Config, NoTls, Statement};
 use std::collections::BTreeMap;
-use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::fmt::{self, Write as _};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 /// Table name bound into the check of each basis row ([`seal`]).
@@ -282,22 +287,22 @@ impl<R> From<LedgerError> for Fail<R> {
 
 /// A driver error as the ledger reports it, with the server's message and SQLSTATE if any.
 fn unavailable(e: &postgres::Error) -> LedgerError {
-    let message = match e.as_db_error() {
-        Some(db) => format!(
+    let message = if let Some(db) = e.as_db_error() {
+        format!(
             "PostgreSQL: {}: {} (SQLSTATE {})",
             db.severity(),
             db.message(),
             db.code().code()
-        ),
-        None => {
-            let mut m = format!("PostgreSQL: {e}");
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                m.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            m
+        )
+    } else {
+        let mut m = format!("PostgreSQL: {e}");
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            // Writing to a `String` cannot fail.
+            let _ = write!(m, ": {s}");
+            source = s.source();
         }
+        m
     };
     LedgerError::Unavailable(message)
 }
@@ -446,11 +451,22 @@ impl PgStore {
     /// Opens the store at `params`, a libpq-style connection string (`host=… port=… user=…
     /// password=… dbname=…`; TLS is not supported: use a local socket or a trusted network),
     /// with at most `connections` connections (at least 1), in the default schema.
+    ///
+    /// # Errors
+    ///
+    /// As [`PgStore::connect_with`].
     pub fn connect(params: &str, connections: usize) -> Result<Self, OpenError> {
         Self::connect_with(params, connections, &PgOptions::default())
     }
 
     /// Opens the store with [`PgOptions`] (a schema of its own, a lock timeout).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Ledger`] if the connection string or the schema name is invalid, the server
+    /// cannot be reached, or the stored state fails a check; [`OpenError::SchemaTooNew`] if a newer
+    /// version of this library wrote the schema; [`OpenError::Log`] if the stored log fails a
+    /// check.
     pub fn connect_with(
         params: &str,
         connections: usize,
@@ -478,12 +494,13 @@ impl PgStore {
                 .into());
             }
             create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\";");
-            session.push_str(&format!("SET search_path TO \"{schema}\";"));
+            let _ = write!(session, "SET search_path TO \"{schema}\";");
         }
-        session.push_str(&format!(
+        let _ = write!(
+            session,
             "SET lock_timeout = {};",
             options.lock_timeout.as_millis().clamp(1, i32::MAX as u128)
-        ));
+        );
         let lock_key = Digest::of_parts(&[
             b"consentry/log-lock/",
             options.schema.as_deref().unwrap_or("").as_bytes(),
@@ -561,11 +578,11 @@ impl PgStore {
     fn log_view(&self) -> MutexGuard<'_, LogView> {
         // The view is changed only by appending checked rows; a panic in between leaves a
         // tree that is still a prefix of the log.
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn pool(&self) -> MutexGuard<'_, Pool> {
-        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A connection: an idle one, or a new one if fewer than `max` are out, else waits.
@@ -584,7 +601,10 @@ impl PgStore {
                     unavailable(&e)
                 });
             }
-            pool = self.available.wait(pool).unwrap_or_else(|p| p.into_inner());
+            pool = self
+                .available
+                .wait(pool)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -618,6 +638,10 @@ impl PgStore {
     /// them their indices, in one transaction under the log's advisory lock; returns how many
     /// were moved. Log reads and [`LogStore::sign_head`] do it first; a service may also call
     /// it on a timer so that receipts get their index soon after their allow.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed (the entries then stay queued).
     pub fn integrate(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             let mut tx = conn.client.transaction()?;
@@ -673,6 +697,11 @@ impl PgStore {
     }
 
     /// The lifecycle status of a basis ([`Status::Active`] if the store never saw it).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed, [`LedgerError::Corrupt`] if the stored
+    /// state does not decode.
     pub fn status(&self, basis: &BasisKey) -> Result<Status, LedgerError> {
         let key = basis.to_bytes();
         self.run(|conn| -> Result<Status, Fail<()>> {
@@ -689,6 +718,11 @@ impl PgStore {
     }
 
     /// When the basis bytes with this digest were first seen, if ever.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed, [`LedgerError::Corrupt`] if the stored
+    /// time is negative.
     pub fn first_seen(&self, basis_digest: &Digest) -> Result<Option<Timestamp>, LedgerError> {
         self.run(|conn| -> Result<Option<Timestamp>, Fail<()>> {
             let row = conn.client.query_opt(
@@ -704,6 +738,10 @@ impl PgStore {
     }
 
     /// Number of decisions kept for the audit trail.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed.
     pub fn decision_count(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             let n: i64 = conn
@@ -716,6 +754,10 @@ impl PgStore {
     }
 
     /// Number of request ids currently remembered.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed.
     pub fn remembered_requests(&self) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             let n: i64 = conn
@@ -729,6 +771,10 @@ impl PgStore {
 
     /// Deletes the request ids whose `forget_after` is before `now`, through the index on
     /// `forget_after`; returns how many. Every allow already prunes up to 1000 of them.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if the database failed.
     pub fn prune(&self, now: Timestamp) -> Result<u64, LedgerError> {
         self.run(|conn| -> Result<u64, Fail<()>> {
             Ok(conn.client.execute(

@@ -31,6 +31,8 @@
 //! and hands every caller its own result; the other callers wait. See [`SqliteStore`] for why
 //! this is exactly as safe as one transaction per call.
 
+#![allow(clippy::doc_markdown, reason = "SQLite is a product's name, not code")]
+
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::Digest;
 use crate::directory::PartyId;
@@ -48,7 +50,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Condvar, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 use std::time::Duration;
 
 /// How long a connection waits for a lock held by another connection before failing.
@@ -163,6 +167,13 @@ impl SqliteStore {
     /// # }
     /// # Ok::<(), consentry::store::OpenError>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Ledger`] if the file cannot be opened or created, does not keep WAL mode, or
+    /// holds state that fails a check ([`LedgerError::Unavailable`] for SQLite failures,
+    /// [`LedgerError::Corrupt`] for corruption); [`OpenError::SchemaTooNew`] if a newer version of
+    /// this library wrote it; [`OpenError::Log`] if the stored log fails a check.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref().to_path_buf();
         let mut writer = connect(&path, OpenFlags::default())?;
@@ -189,6 +200,12 @@ impl SqliteStore {
     /// checks everything [`SqliteStore::open`] does, and every write fails as the ledger being
     /// unavailable, so a verifier on it denies every request with `ledger_unavailable` and
     /// records nothing. The tree is the log as it was when opened.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Ledger`] if the file cannot be opened, holds no store, holds an older schema
+    /// (it is not migrated read-only) or state that fails a check; [`OpenError::SchemaTooNew`] if a
+    /// newer version of this library wrote it; [`OpenError::Log`] if the stored log fails a check.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref().to_path_buf();
         let writer = connect(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
@@ -228,6 +245,11 @@ impl SqliteStore {
     }
 
     /// The lifecycle state of a basis ([`Status::Active`] for one never stated about).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if the stored state
+    /// does not decode.
     pub fn status(&self, basis: &BasisKey) -> Result<Status, LedgerError> {
         let conn = lock(&self.reader);
         Ok(read_basis(&conn, basis)
@@ -236,6 +258,11 @@ impl SqliteStore {
     }
 
     /// When these exact basis bytes were first seen, if ever.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if the stored value
+    /// does not decode.
     pub fn first_seen(&self, basis_digest: &Digest) -> Result<Option<Timestamp>, LedgerError> {
         if let Some((t, _)) = lock(&self.queue).sightings.get(basis_digest) {
             return Ok(Some(*t));
@@ -246,6 +273,11 @@ impl SqliteStore {
 
     /// Number of request ids currently remembered (those not yet pruned: a use prunes the ids
     /// whose `forget_after` is before its time, as the in-memory ledger does).
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if the count is
+    /// negative.
     pub fn remembered_requests(&self) -> Result<u64, LedgerError> {
         let conn = lock(&self.reader);
         let n: i64 = conn
@@ -257,6 +289,10 @@ impl SqliteStore {
     /// Writes a consistent copy of the whole store to a new file at `to` (`VACUUM INTO`),
     /// while the store keeps serving: the copy is one snapshot, so it passes
     /// [`SqliteStore::open`]'s checks. Refused if `to` exists.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if `to` is not UTF-8, already exists, or the copy fails.
     pub fn backup(&self, to: impl AsRef<Path>) -> Result<(), LedgerError> {
         let to = to.as_ref();
         let target = to.to_str().ok_or_else(|| {
@@ -272,6 +308,11 @@ impl SqliteStore {
     /// it cannot go below the current size) and returns the cap in force. Writes that would
     /// grow the file beyond it fail as on a full disk ([`LedgerError::Unavailable`]): for a
     /// size quota, and for fault drills. `u32::MAX` lifts the cap. Not kept across reopening.
+    ///
+    /// # Errors
+    ///
+    /// [`LedgerError::Unavailable`] if SQLite failed, [`LedgerError::Corrupt`] if it reports a
+    /// negative cap.
     pub fn set_max_pages(&self, pages: u32) -> Result<u64, LedgerError> {
         let conn = lock(&self.writer);
         conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get::<_, i64>(0))
@@ -301,7 +342,7 @@ impl SqliteStore {
                 return outcome;
             }
             if q.leading {
-                q = self.posted.wait(q).unwrap_or_else(|p| p.into_inner());
+                q = self.posted.wait(q).unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
             // No commit running: lead one with everything queued (our own request included,
@@ -738,6 +779,10 @@ fn corrupt(what: &str) -> LedgerError {
 /// An SQLite failure as a ledger error: corruption codes and values of the wrong type are
 /// [`LedgerError::Corrupt`], everything else (a lock not obtained, a full disk, a read-only
 /// file, an I/O error) [`LedgerError::Unavailable`].
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "a `map_err` adapter: it takes the error as `map_err` hands it over"
+)]
 fn db(e: rusqlite::Error) -> LedgerError {
     match &e {
         rusqlite::Error::SqliteFailure(f, _)
@@ -870,15 +915,15 @@ fn load_rows(conn: &Connection, log: &mut LogCache, from: u64) -> Result<(), Ope
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every update under these locks is complete or not made (a connection, a queue updated
     // by single assignments), so a lock poisoned by a panic is safe to reuse.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn read(l: &RwLock<LogCache>) -> RwLockReadGuard<'_, LogCache> {
-    l.read().unwrap_or_else(|p| p.into_inner())
+    l.read().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn write(l: &RwLock<LogCache>) -> RwLockWriteGuard<'_, LogCache> {
-    l.write().unwrap_or_else(|p| p.into_inner())
+    l.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A result of a kind the job cannot give (never happens): reported as a failed write.
