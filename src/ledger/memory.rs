@@ -417,6 +417,35 @@ mod tests {
         }
     }
 
+    /// Records live in chunks of `CHUNK`: the record past a chunk's end starts the next chunk,
+    /// and every index stays readable (a chunk overfilled would hide the records after it).
+    #[test]
+    fn records_cross_chunk_boundaries() {
+        let mut records = Records::default();
+        for n in 0..=CHUNK + 1 {
+            let mut record = Record::default();
+            record.usage_count = u32::try_from(n).unwrap().to_be_bytes();
+            assert_eq!(records.push(record), u32::try_from(n).ok());
+        }
+        assert_eq!(records.len(), u32::try_from(CHUNK + 2).ok());
+        assert!(records.0.iter().all(|chunk| chunk.len() <= CHUNK));
+        for n in [0, CHUNK - 1, CHUNK, CHUNK + 1] {
+            let index = u32::try_from(n).unwrap();
+            let record = records.get(index).expect("readable");
+            assert_eq!(u32::from_be_bytes(record.usage_count), index);
+        }
+        assert!(records.get(u32::try_from(CHUNK + 2).unwrap()).is_none());
+    }
+
+    /// A basis the ledger holds (sighted, paused…) but never used has no usage period: its
+    /// state is the default one, as a store reads it back.
+    #[test]
+    fn a_basis_never_used_has_no_usage_period() {
+        let mut state = State::default();
+        state.index_or_insert(basis()).expect("room");
+        assert_eq!(state.basis(&basis()), crate::ledger::BasisState::default());
+    }
+
     fn seen(ledger: &InMemoryLedger, request: u8) -> bool {
         let o = Observation {
             basis: basis(),

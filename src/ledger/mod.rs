@@ -363,3 +363,36 @@ pub trait Ledger: Send + Sync {
         log_entry: Option<&[u8]>,
     ) -> Result<(), LedgerError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::Reason;
+    use crate::ids::RequestId;
+
+    /// A refusal at the commit point speaks the decision's vocabulary: the code a binding reads
+    /// from the ledger is the code of the reason the verifier then gives (a quota refusal becomes
+    /// `one_time_used` or `frequency_exhausted`, by the grant's pattern, so it has its own).
+    #[test]
+    fn commit_refusals_use_the_reason_codes() {
+        let t = Timestamp(5);
+        let id = RequestId::from_bytes([1; 16]);
+        assert_eq!(
+            UseRefusal::Replayed.code(),
+            Reason::ReplayedRequest { id }.code()
+        );
+        assert_eq!(
+            UseRefusal::Paused { since: t }.code(),
+            Reason::Paused { since: t }.code()
+        );
+        assert_eq!(
+            UseRefusal::Revoked { at: t }.code(),
+            Reason::Revoked { at: t }.code()
+        );
+        assert_eq!(UseRefusal::QuotaExhausted.code(), "quota_exhausted");
+        assert_eq!(
+            LifecycleRefusal::Duplicate.code(),
+            crate::decision::StatementRefusal::Ledger(LifecycleRefusal::Duplicate).code()
+        );
+    }
+}
