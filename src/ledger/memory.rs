@@ -423,8 +423,10 @@ mod tests {
     fn records_cross_chunk_boundaries() {
         let mut records = Records::default();
         for n in 0..=CHUNK + 1 {
-            let mut record = Record::default();
-            record.usage_count = u32::try_from(n).unwrap().to_be_bytes();
+            let record = Record {
+                usage_count: u32::try_from(n).unwrap().to_be_bytes(),
+                ..Record::default()
+            };
             assert_eq!(records.push(record), u32::try_from(n).ok());
         }
         assert_eq!(records.len(), u32::try_from(CHUNK + 2).ok());
