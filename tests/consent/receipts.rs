@@ -76,6 +76,33 @@ fn an_allow_carries_its_signed_receipt_and_the_log_holds_it() {
     head.verify_inclusion(&entry, &proof).expect("included");
 }
 
+/// The in-memory ledger's log answers a subject's history as a store's does: the indices of
+/// the entries about the subject, up to a tree size, and a copy of the whole log.
+#[test]
+fn the_in_memory_log_finds_a_subjects_entries_up_to_a_size() {
+    let s = Scenario::canteen();
+    let grant = default_grant(&s);
+    let request = s.sign_request(&s.request(&grant));
+    let (key, ids) = (key_for("dgfip"), receipt_ids());
+    let v = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &s.ledger).with_receipts(
+        Receipts {
+            key: &key,
+            ids: &ids,
+        },
+    );
+    assert!(v.decide(&request, Basis::Signed(&grant), s.now).is_allow());
+    // The same request again: a replay, denied and logged, about the same subject.
+    assert!(!v.decide(&request, Basis::Signed(&grant), s.now).is_allow());
+    assert_eq!(kinds(&s.ledger), [EntryKind::Receipt, EntryKind::Denial]);
+    assert_eq!(s.ledger.indices_about(&s.parent, 2), Ok(vec![0, 1]));
+    assert_eq!(s.ledger.indices_about(&s.parent, 1), Ok(vec![0]));
+    assert_eq!(s.ledger.indices_about(&s.parent, 0), Ok(vec![]));
+    assert_eq!(s.ledger.indices_about(&s.child, 2), Ok(vec![]));
+    let log = s.ledger.transfer_log();
+    assert_eq!(log.len(), 2);
+    assert_eq!(Ok(log.root()), s.ledger.log_root_at(2));
+}
+
 #[test]
 fn without_receipts_nothing_is_logged() {
     let s = Scenario::canteen();
