@@ -122,3 +122,129 @@ pub use digest::Digest;
 pub use keys::{KeyError, KeyId, SignatureError, SigningKey, VerifyingKey};
 pub use time::Timestamp;
 pub use wire::FORMAT_VERSION;
+
+/// Every refusal type's `code()` names each of its variants apart, under its layer's prefix:
+/// a binding or a log that matches on codes can tell every refusal from every other.
+#[cfg(test)]
+mod refusal_codes {
+    use crate::ceiling::CeilingExcess;
+    use crate::directory::{DirectoryError, PartyId};
+    use crate::ledger::{LifecycleRefusal, UseRefusal};
+    use crate::vocab::CodeError;
+    use crate::{GrantError, KeyError, KeyId, RequestError, TermsError, Timestamp};
+    use std::collections::HashSet;
+
+    fn distinct(prefix: &str, codes: &[&str]) {
+        let unique: HashSet<_> = codes.iter().collect();
+        assert_eq!(unique.len(), codes.len(), "{codes:?}");
+        for code in codes {
+            assert!(
+                code.starts_with(prefix) && code.len() > prefix.len(),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_refusal_type_names_its_variants_apart() {
+        let (p, k, t) = (
+            PartyId::from_bytes([1; 16]),
+            KeyId::from_bytes([2; 16]),
+            Timestamp(3),
+        );
+        distinct(
+            "grant/",
+            &[
+                GrantError::Missing("x").code(),
+                GrantError::BadScope.code(),
+                GrantError::EmptyWindow.code(),
+                GrantError::BeyondCeiling(Vec::new()).code(),
+            ],
+        );
+        distinct(
+            "terms/",
+            &[
+                TermsError::EmptyRange.code(),
+                TermsError::YearOutOfRange.code(),
+                TermsError::NoUses.code(),
+                TermsError::EmptyPeriod.code(),
+            ],
+        );
+        distinct(
+            "request/",
+            &[
+                RequestError::Missing("x").code(),
+                RequestError::BadCategories.code(),
+            ],
+        );
+        distinct(
+            "code/",
+            &[
+                CodeError::NoNamespace.code(),
+                CodeError::BadNamespace.code(),
+                CodeError::BadName.code(),
+                CodeError::TextTooLong.code(),
+                CodeError::EmptyText.code(),
+            ],
+        );
+        distinct(
+            "key/",
+            &[KeyError::InvalidPkcs8.code(), KeyError::Randomness.code()],
+        );
+        distinct(
+            "directory/",
+            &[
+                DirectoryError::DuplicateParty(p).code(),
+                DirectoryError::DuplicateKey(k).code(),
+                DirectoryError::NoRole(p).code(),
+                DirectoryError::BadName(p).code(),
+                DirectoryError::TooManyKeys(p).code(),
+                DirectoryError::EmptyWindow(k).code(),
+                DirectoryError::UnknownParty(p).code(),
+                DirectoryError::KidMismatch { expected: k }.code(),
+                DirectoryError::DuplicateRole(p).code(),
+                DirectoryError::Malformed(String::new()).code(),
+                DirectoryError::NoSuchKey(k).code(),
+            ],
+        );
+        distinct(
+            "ceiling/",
+            &[
+                CeilingExcess::NoCeiling { provider: p }.code(),
+                CeilingExcess::Categories {
+                    provider: p,
+                    categories: Vec::new(),
+                }
+                .code(),
+                CeilingExcess::Validity {
+                    provider: p,
+                    max_secs: 1,
+                }
+                .code(),
+                CeilingExcess::Frequency { provider: p }.code(),
+                CeilingExcess::Retention {
+                    provider: p,
+                    max_secs: 1,
+                }
+                .code(),
+                CeilingExcess::DataRange {
+                    provider: p,
+                    max_secs: 1,
+                }
+                .code(),
+            ],
+        );
+        distinct(
+            "",
+            &[
+                UseRefusal::Replayed.code(),
+                UseRefusal::Paused { since: t }.code(),
+                UseRefusal::Revoked { at: t }.code(),
+                UseRefusal::QuotaExhausted.code(),
+                LifecycleRefusal::AlreadyRevoked { at: t }.code(),
+                LifecycleRefusal::Duplicate.code(),
+                LifecycleRefusal::ResumePredatesPause { pause_issued_at: t }.code(),
+            ],
+        );
+    }
+}

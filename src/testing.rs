@@ -87,7 +87,7 @@ pub fn canteen_purpose() -> Purpose {
 const DAY: u64 = 86_400;
 
 /// The canteen ceiling's access pattern: at most twice in 30 days.
-const TWICE_A_MONTH: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
+pub const TWICE_A_MONTH: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
     Ok(pattern) => pattern,
     Err(_) => panic!("two uses in 30 days is a valid pattern"),
 };

@@ -12,6 +12,7 @@
 #[path = "support/store.rs"]
 mod support;
 
+use consentry::testing::TWICE_A_MONTH;
 use support::*;
 
 use consentry::Digest;

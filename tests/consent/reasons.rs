@@ -24,10 +24,7 @@ const DAY: u64 = 86_400;
 
 /// A periodic pattern within the canteen ceiling that allows two uses a month, so that one
 /// extra use does not also exhaust the quota.
-const TWICE_MONTHLY: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
-    Ok(pattern) => pattern,
-    Err(_) => panic!("a valid pattern"),
-};
+use consentry::testing::TWICE_A_MONTH as TWICE_MONTHLY;
 
 fn reasons(d: &Decision) -> &[Reason] {
     d.reasons()

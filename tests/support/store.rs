@@ -19,11 +19,6 @@ use uuid::Uuid;
 
 pub const DAY: u64 = 86_400;
 
-pub const TWICE_A_MONTH: AccessPattern = match AccessPattern::periodic(2, 30 * DAY) {
-    Ok(pattern) => pattern,
-    Err(_) => panic!("a valid pattern"),
-};
-
 /// Receipt ids unique across processes: (tag, counter).
 pub fn receipt_ids(tag: u64) -> impl Fn() -> Uuid + Sync {
     let next = AtomicU64::new(1);
