@@ -64,23 +64,16 @@ impl Provider {
                 let entry = LogEntry::receipt(receipt).expect("our own receipt");
                 println!("     receipt logged  entry #{}", self.log.append(&entry));
             }
-            Decision::Deny { reasons } => {
+            Decision::Deny(refusal) => {
                 println!("   DENY, for every reason below:");
-                for r in reasons {
+                for r in refusal.reasons() {
                     println!("     [{}] {r}", r.code());
                 }
-                let record = self
-                    .s
-                    .ledger
-                    .take_decisions()
-                    .pop()
-                    .expect("the decision was kept");
-                if let Some(Ok(denial)) = Denial::from_record(&record) {
-                    println!(
-                        "     denial logged   entry #{}",
-                        self.log.append(&LogEntry::Denial(denial))
-                    );
-                }
+                let denial = Denial::for_decision(&decision).expect("a deny");
+                println!(
+                    "     denial logged   entry #{}",
+                    self.log.append(&LogEntry::Denial(denial))
+                );
             }
         }
     }

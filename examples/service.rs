@@ -186,9 +186,9 @@ fn main() -> Result<(), Box<dyn Error>> {
                 let (size, signer) = (bytes.len(), name(receipt.claims().provider()));
                 println!("     receipt         {size} bytes, signed by {signer}");
             }
-            Decision::Deny { reasons } => {
+            Decision::Deny(refusal) => {
                 println!("   DENY, for every reason below:");
-                for r in reasons {
+                for r in refusal.reasons() {
                     println!("     [{}] {r}", r.code());
                 }
             }

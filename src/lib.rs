@@ -15,14 +15,14 @@
 //!
 //! | step | types |
 //! |---|---|
-//! | who is who: parties, their keys and roles, who acts for whom | [`Directory`], [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
+//! | who is who: parties, their keys and roles, who acts for whom | [`Trust`] (the lookups a verifier makes), [`Directory`] (its in-memory registry), [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
 //! | what may be asked, and the most a provider allows per purpose | [`Category`], [`Purpose`], [`PurposeCeiling`], [`Ceilings`] |
 //! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`] |
 //! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation`] |
 //! | the consumer's ask | [`Request::builder`] → [`RequestBuilder`] → [`Request`] |
 //! | pausing, resuming, revoking | [`Statement`], [`Action`] |
 //! | reading signed bytes: parse, verify, use | [`Unverified`] → [`Verified`], refused with [`ParseError`] or [`VerifyError`] (codes: `code()`) |
-//! | the decision | [`Verifier`] with its [`Policy`] and [`Receipts`], given a [`Basis`]; gives a [`Decision`]: an [`Authorization`] or [`Reason`]s |
+//! | the decision | [`Verifier`] with its [`Policy`] and [`Receipts`], given a [`Basis`]; gives a [`Decision`]: an [`Authorization`], or a [`Refusal`] with its [`Reason`]s |
 //! | the state it keeps | [`Ledger`], [`InMemoryLedger`] (durable stores in `store`, behind the `sqlite` and `postgres` features) |
 //! | the transfer log | [`LogEntry`], [`Receipt`], [`TransferLog`], [`LogStore`], [`SignedTreeHead`]; refusals [`LogError`] |
 //!
@@ -46,7 +46,7 @@
 //! let request = s.sign_request(&s.request(&grant));
 //! match s.decide(&request, &grant) {
 //!     Decision::Allow(auth) => assert_eq!(auth.categories()[0].as_str(), "dgfip:revenu_fiscal_reference"),
-//!     Decision::Deny { reasons } => panic!("denied: {reasons:?}"),
+//!     Decision::Deny(refusal) => panic!("denied: {:?}", refusal.reasons()),
 //! }
 //! ```
 // No unsafe code. The C ABI, which cannot do without raw pointers, is another crate
@@ -100,7 +100,7 @@ mod reach;
 // Parties, vocabulary and the rules published about them.
 pub use ceiling::{CeilingExcess, Ceilings, PurposeCeiling};
 pub use directory::{
-    Directory, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
+    Directory, Party, PartyId, PartyKey, Representation, RepresentationKind, Role, Trust,
 };
 pub use vocab::{Category, Purpose};
 // The signed objects and how they are read: parse, then verify, then use.
@@ -112,7 +112,7 @@ pub use signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
 pub use statement::{Action, Statement};
 pub use terms::{AccessPattern, AccessView, DataRange, Scope, TermsError};
 // The decision and the state it keeps.
-pub use decision::{Authorization, Basis, Decision, Policy, Reason, Receipts, Verifier};
+pub use decision::{Authorization, Basis, Decision, Policy, Reason, Receipts, Refusal, Verifier};
 pub use ledger::{InMemoryLedger, Ledger, LedgerError};
 // The transfer log.
 pub use log::{LogEntry, LogError, LogStore, Receipt, SignedTreeHead, TransferLog};

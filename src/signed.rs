@@ -8,7 +8,7 @@
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::cose::{self, Envelope, EnvelopeError, ObjectKind};
 use crate::digest::Digest;
-use crate::directory::{Directory, KeyRefusal, PartyId};
+use crate::directory::{KeyRefusal, PartyId, Trust};
 use crate::keys::{KeyId, SigningKey};
 use crate::time::Timestamp;
 use thiserror::Error;
@@ -198,17 +198,17 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
     ///
     /// # Errors
     ///
-    /// [`VerifyError::UnknownKey`] if no party in `directory` holds the envelope's key,
+    /// [`VerifyError::UnknownKey`] if no party in `trust` holds the envelope's key,
     /// [`VerifyError::BadSignature`] if the signature does not verify with it, [`VerifyError::Key`]
     /// if the key may not sign for the payload's signer at its issue time (see
-    /// [`Directory::check_key`]).
-    pub fn verify(self, directory: &Directory) -> Result<Verified<T>, VerifyError> {
+    /// [`Trust::check_key`](crate::directory::Trust#method.check_key)).
+    pub fn verify(self, trust: &dyn Trust) -> Result<Verified<T>, VerifyError> {
         let kid = self.envelope.kid();
-        let (_, key) = directory.key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
+        let (_, key) = trust.find_key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
         self.envelope
             .verify(&key.public)
             .map_err(|_| VerifyError::BadSignature)?;
-        directory
+        trust
             .check_key(&kid, self.payload.signer(), self.payload.issued_at())
             .map_err(VerifyError::Key)?;
         Ok(Verified {
@@ -238,8 +238,8 @@ impl<T: SignedPayload> Verified<T> {
     ///
     /// [`ObjectError::Parse`] with the error of [`Unverified::parse`], [`ObjectError::Verify`] with
     /// that of [`Unverified::verify`].
-    pub fn parse_and_verify(bytes: &[u8], directory: &Directory) -> Result<Self, ObjectError> {
-        Ok(Unverified::<T>::parse(bytes)?.verify(directory)?)
+    pub fn parse_and_verify(bytes: &[u8], trust: &dyn Trust) -> Result<Self, ObjectError> {
+        Ok(Unverified::<T>::parse(bytes)?.verify(trust)?)
     }
 
     /// The authenticated claims.

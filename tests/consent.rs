@@ -14,4 +14,5 @@ mod consent {
     mod reasons;
     mod receipts;
     mod statements;
+    mod trust;
 }

@@ -60,6 +60,6 @@ pub fn decision_json(d: &Decision) -> Json {
             "decision": "allow",
             "authorization": serde_json::to_value(a).unwrap_or(Json::Null),
         }),
-        Decision::Deny { .. } => json!({"decision": "deny", "reasons": d.codes()}),
+        Decision::Deny(_) => json!({"decision": "deny", "reasons": d.codes()}),
     }
 }

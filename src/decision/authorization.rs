@@ -137,6 +137,53 @@ impl Serialize for Reason {
     }
 }
 
+/// What a *deny* says: every failed rule, and what the log's denial entry needs
+/// ([`Denial::for_decision`](crate::log::Denial::for_decision)). Only the verifier creates one;
+/// every party and id in it comes from verified objects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub(super) reasons: Vec<Reason>,
+    pub(super) request_digest: Digest,
+    pub(super) request: Option<RequestId>,
+    pub(super) basis: Option<BasisId>,
+    pub(super) subject: Option<PartyId>,
+    pub(super) decided_at: Timestamp,
+}
+
+impl Refusal {
+    /// Every failed rule, in [`Reason`] order; never empty.
+    #[must_use]
+    pub fn reasons(&self) -> &[Reason] {
+        &self.reasons
+    }
+    /// SHA-256 of the request bytes received.
+    #[must_use]
+    pub fn request_digest(&self) -> Digest {
+        self.request_digest
+    }
+    /// The request id, if the request verified.
+    #[must_use]
+    pub fn request(&self) -> Option<RequestId> {
+        self.request
+    }
+    /// The basis id, if the basis verified.
+    #[must_use]
+    pub fn basis(&self) -> Option<BasisId> {
+        self.basis
+    }
+    /// The person the request concerned, from verified data only: the verified request's
+    /// subject, else the verified grant's; `None` when neither verified.
+    #[must_use]
+    pub fn subject(&self) -> Option<PartyId> {
+        self.subject
+    }
+    /// When the decision was made.
+    #[must_use]
+    pub fn decided_at(&self) -> Timestamp {
+        self.decided_at
+    }
+}
+
 /// The outcome of a transfer decision.
 // Returned once per decision and usually matched at once: boxing the authorization would add
 // an allocation to every allow for no gain.
@@ -147,11 +194,8 @@ impl Serialize for Reason {
 pub enum Decision {
     /// The transfer may happen, exactly as described.
     Allow(Authorization),
-    /// The transfer must not happen.
-    Deny {
-        /// Every failed rule.
-        reasons: Vec<Reason>,
-    },
+    /// The transfer must not happen: every failed rule, and the facts a denial entry logs.
+    Deny(Refusal),
 }
 
 impl Decision {
@@ -160,17 +204,23 @@ impl Decision {
     pub fn allowed(&self) -> Option<&Authorization> {
         match self {
             Decision::Allow(a) => Some(a),
-            Decision::Deny { .. } => None,
+            Decision::Deny(_) => None,
+        }
+    }
+
+    /// The refusal, if denied.
+    #[must_use]
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Decision::Allow(_) => None,
+            Decision::Deny(r) => Some(r),
         }
     }
 
     /// The reasons, empty if allowed.
     #[must_use]
     pub fn reasons(&self) -> &[Reason] {
-        match self {
-            Decision::Allow(_) => &[],
-            Decision::Deny { reasons } => reasons,
-        }
+        self.refusal().map_or(&[], Refusal::reasons)
     }
 
     /// The reason codes, empty if allowed.

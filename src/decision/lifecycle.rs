@@ -163,11 +163,7 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
     }
 
     fn may_state(&self, held: &Held<'_>, signer: PartyId, at: Timestamp) -> bool {
-        let has = |role| {
-            self.directory
-                .party(&signer)
-                .is_some_and(|p| p.has_role(role))
-        };
+        let has = |role| self.directory.has_role(signer, role, at);
         match held {
             Held::Habilitation(h) => signer == h.claims().authority() && has(Role::Authority),
             Held::Grant(g) => {

@@ -21,7 +21,7 @@ mod lifecycle;
 mod reason;
 mod verifier;
 
-pub use authorization::{Authorization, ConsentExpression, Decision};
+pub use authorization::{Authorization, ConsentExpression, Decision, Refusal};
 pub use existence::{ExistenceEvidence, ExistenceRefusal};
 pub use lifecycle::StatementRefusal;
 pub use reason::{Reason, Subject};

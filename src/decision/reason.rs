@@ -580,6 +580,8 @@ mod tests {
         let codes: Vec<&str> = Reason::all_codes().collect();
         let distinct: std::collections::BTreeSet<&str> = codes.iter().copied().collect();
         assert_eq!(distinct.len(), all.len(), "{codes:?}");
+        // A denial entry holds each code once: every kind of reason fits in one.
+        assert!(all.len() <= crate::log::MAX_DENIAL_REASONS);
         for (r, code) in all.iter().zip(&codes) {
             assert!(
                 !code.is_empty()

@@ -1,8 +1,8 @@
-use super::{Authorization, ConsentExpression, Decision, Reason, Subject};
+use super::{Authorization, ConsentExpression, Decision, Reason, Refusal, Subject};
 use crate::ceiling::{CeilingTerms, Ceilings};
 use crate::cose::{Envelope, EnvelopeError, ObjectKind};
 use crate::digest::Digest;
-use crate::directory::{Directory, PartyId, RepresentationKind, Role};
+use crate::directory::{PartyId, RepresentationKind, Role, Trust};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, BasisKey, RequestId};
@@ -83,7 +83,7 @@ impl fmt::Debug for Receipts<'_> {
 #[derive(Debug)]
 pub struct Verifier<'a, L: Ledger + ?Sized> {
     provider: PartyId,
-    pub(super) directory: &'a Directory,
+    pub(super) directory: &'a dyn Trust,
     ceilings: &'a Ceilings,
     pub(super) ledger: &'a L,
     pub(super) policy: Policy,
@@ -186,7 +186,7 @@ fn verify_reason(object: Subject, error: VerifyError) -> Reason {
 pub(super) fn verified<T: SignedPayload>(
     bytes: &[u8],
     object: Subject,
-    directory: &Directory,
+    directory: &dyn Trust,
 ) -> Result<Verified<T>, Reason> {
     let unverified = Unverified::<T>::parse(bytes).map_err(|e| parse_reason(object, e))?;
     unverified
@@ -198,7 +198,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// The verifier of `provider`, with the default [`Policy`].
     pub fn new(
         provider: PartyId,
-        directory: &'a Directory,
+        directory: &'a dyn Trust,
         ceilings: &'a Ceilings,
         ledger: &'a L,
     ) -> Self {
@@ -260,25 +260,32 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         // An allow's receipt was logged with its use; a denial is logged with its record.
         let denial = self
             .receipts
-            .and_then(|_| Denial::from_record(&record))
-            .and_then(Result::ok)
+            .and_then(|_| Denial::for_decision(&decision))
             .map(|d| LogEntry::Denial(d).to_bytes());
         match self.ledger.record_decision(record, denial.as_deref()) {
             Ok(()) => decision,
             // Fail closed: a decision the audit trail could not keep is not acted on. An allow
             // already committed its use, which stays counted: the quota errs on the safe side.
             Err(error) => {
-                let mut reasons = match decision {
-                    Decision::Allow(_) => Vec::new(),
-                    Decision::Deny { reasons } => reasons,
+                let mut refusal = match decision {
+                    Decision::Allow(a) => Refusal {
+                        reasons: Vec::new(),
+                        request_digest: a.request_digest,
+                        request: Some(a.request),
+                        basis: Some(a.basis),
+                        subject: Some(a.subject),
+                        decided_at: a.decided_at,
+                    },
+                    Decision::Deny(refusal) => refusal,
                 };
-                if !reasons
+                if !refusal
+                    .reasons
                     .iter()
                     .any(|r| matches!(r, Reason::LedgerUnavailable { .. }))
                 {
-                    reasons.push(Reason::LedgerUnavailable { error });
+                    refusal.reasons.push(Reason::LedgerUnavailable { error });
                 }
-                Decision::Deny { reasons }
+                Decision::Deny(refusal)
             }
         }
     }
@@ -465,7 +472,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         let first_seen = snapshot.first_seen;
         if let Some(compromised_at) = self
             .directory
-            .key(&b.kid)
+            .find_key(&b.kid)
             .and_then(|(_, key)| key.compromised_at)
             .filter(|c| *c <= first_seen)
         {
@@ -491,16 +498,8 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// the representations holding at its issue time (`None` if one of them has no end, or if
     /// none holds, which the entitlement rule refuses).
     fn representation_end(&self, g: &Grant) -> Option<Timestamp> {
-        let mut end: Option<Timestamp> = None;
-        for r in self
-            .directory
-            .representations_between(g.expressed_by(), g.subject())
-            .filter(|r| r.holds_at(g.issued_at()))
-        {
-            let until = r.valid_until?;
-            end = Some(end.map_or(until, |e| e.max(until)));
-        }
-        end
+        self.directory
+            .representation_end(g.expressed_by(), g.subject(), g.issued_at())
     }
 
     /// Every stateless rule, in [`Reason`] order.
@@ -615,10 +614,11 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         out
     }
 
-    /// Whether each signer was entitled: the consumer to ask, the basis's signer to sign it.
+    /// Whether each signer was entitled, at the issue time of what it signed: the consumer to
+    /// ask, the basis's signer to sign it.
     fn entitlement(&self, r: &Request, b: &View<'_>, out: &mut Vec<Reason>) {
-        let has = |p: PartyId, role| self.directory.party(&p).is_some_and(|p| p.has_role(role));
-        if !has(r.consumer(), Role::Consumer) {
+        let has = |p: PartyId, role, at| self.directory.has_role(p, role, at);
+        if !has(r.consumer(), Role::Consumer, r.issued_at()) {
             out.push(Reason::SignerNotEntitled {
                 object: Subject::Request,
                 signer: r.consumer(),
@@ -627,7 +627,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         }
         match b.grant {
             Some(g) if g.expressed_by() == g.subject() => {
-                if !has(g.subject(), Role::Subject) {
+                if !has(g.subject(), Role::Subject, b.issued_at) {
                     out.push(Reason::SignerNotEntitled {
                         object: Subject::Basis,
                         signer: g.expressed_by(),
@@ -641,7 +641,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                     subject: g.subject(),
                 }),
                 Some(RepresentationKind::Mandate)
-                    if !has(g.expressed_by(), Role::ConsentManager) =>
+                    if !has(g.expressed_by(), Role::ConsentManager, b.issued_at) =>
                 {
                     out.push(Reason::SignerNotEntitled {
                         object: Subject::Basis,
@@ -652,7 +652,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 Some(_) => {}
             },
             None => {
-                if !has(b.signer, Role::Authority) {
+                if !has(b.signer, Role::Authority, b.issued_at) {
                     out.push(Reason::SignerNotEntitled {
                         object: Subject::Basis,
                         signer: b.signer,
@@ -705,7 +705,15 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
 
 fn deny(reasons: Vec<Reason>, mut record: DecisionRecord) -> (Decision, DecisionRecord) {
     record.reasons = reasons.iter().map(Reason::code).collect();
-    (Decision::Deny { reasons }, record)
+    let refusal = Refusal {
+        reasons,
+        request_digest: record.request_digest,
+        request: record.request,
+        basis: record.basis,
+        subject: record.subject,
+        decided_at: record.at,
+    };
+    (Decision::Deny(refusal), record)
 }
 
 /// The usage period containing `now`, and the grant's pattern.

@@ -7,9 +7,11 @@
 //! compromised at that time (`issued_at < compromised_at`). See `docs/model.md`.
 
 mod party;
+mod trust;
 mod wire;
 
 pub use party::{Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
+pub use trust::Trust;
 pub use wire::DirectoryJson;
 
 use crate::keys::{KeyId, VerifyingKey};
@@ -173,7 +175,8 @@ pub struct Directory {
     by_id: HashMap<PartyId, usize>,
     by_kid: HashMap<KeyId, (usize, usize)>,
     representations: Vec<Representation>,
-    reps_by_pair: HashMap<(PartyId, PartyId), Vec<usize>>,
+    // The same records grouped by pair, for the verifier's lookups.
+    reps_by_pair: HashMap<(PartyId, PartyId), Vec<Representation>>,
 }
 
 impl Directory {
@@ -246,7 +249,7 @@ impl Directory {
         self.reps_by_pair
             .entry((rep.representative, rep.subject))
             .or_default()
-            .push(self.representations.len());
+            .push(rep.clone());
         self.representations.push(rep);
         Ok(())
     }
@@ -294,67 +297,22 @@ impl Directory {
         })
     }
 
-    /// Applies the signature rule: the key `kid` may sign for `signer` an object issued at
-    /// `issued_at`. Returns the public key to verify with.
+    /// Applies the signature rule: see [`Trust::check_key`](trait.Trust.html#method.check_key).
     ///
     /// # Errors
     ///
-    /// [`KeyRefusal::UnknownKey`] if no party holds `kid`, [`KeyRefusal::NotSignersKey`] if another
-    /// party than `signer` does, [`KeyRefusal::NotYetValid`], [`KeyRefusal::Expired`] or
-    /// [`KeyRefusal::Compromised`] if `issued_at` is before the key's window, at or after its end,
-    /// or at or after its reported compromise.
+    /// As [`Trust::check_key`](trait.Trust.html#method.check_key).
     pub fn check_key(
         &self,
         kid: &KeyId,
         signer: PartyId,
         issued_at: Timestamp,
     ) -> Result<&VerifyingKey, KeyRefusal> {
-        let (party, key) = self.key(kid).ok_or(KeyRefusal::UnknownKey { kid: *kid })?;
-        if party.id != signer {
-            return Err(KeyRefusal::NotSignersKey {
-                kid: *kid,
-                owner: party.id,
-                claimed: signer,
-            });
-        }
-        if issued_at < key.valid_from {
-            return Err(KeyRefusal::NotYetValid {
-                kid: *kid,
-                valid_from: key.valid_from,
-                issued_at,
-            });
-        }
-        if let Some(valid_until) = key.valid_until.filter(|end| issued_at >= *end) {
-            return Err(KeyRefusal::Expired {
-                kid: *kid,
-                valid_until,
-                issued_at,
-            });
-        }
-        if let Some(compromised_at) = key.compromised_at.filter(|c| issued_at >= *c) {
-            return Err(KeyRefusal::Compromised {
-                kid: *kid,
-                compromised_at,
-                issued_at,
-            });
-        }
-        Ok(&key.public)
+        <dyn Trust>::check_key(self, kid, signer, issued_at)
     }
 
-    /// Every representation record of `representative` for `subject`, in the order added.
-    pub fn representations_between(
-        &self,
-        representative: PartyId,
-        subject: PartyId,
-    ) -> impl Iterator<Item = &Representation> {
-        self.reps_by_pair
-            .get(&(representative, subject))
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.representations[i])
-    }
-
-    /// The representation under which `representative` may act for `subject` at `at`, if any.
+    /// The representation under which `representative` may act for `subject` at `at`, if any:
+    /// see [`Trust::representation`](trait.Trust.html#method.representation).
     #[must_use]
     pub fn representation(
         &self,
@@ -362,11 +320,29 @@ impl Directory {
         subject: PartyId,
         at: Timestamp,
     ) -> Option<&Representation> {
+        <dyn Trust>::representation(self, representative, subject, at)
+    }
+}
+
+impl Trust for Directory {
+    fn find_key(&self, kid: &KeyId) -> Option<(PartyId, &PartyKey)> {
+        self.key(kid).map(|(party, key)| (party.id, key))
+    }
+
+    /// Roles carry no window in this directory: a party holds its roles for as long as it is
+    /// listed.
+    fn has_role(&self, party: PartyId, role: Role, _at: Timestamp) -> bool {
+        self.party(&party).is_some_and(|p| p.has_role(role))
+    }
+
+    fn representations_between(
+        &self,
+        representative: PartyId,
+        subject: PartyId,
+    ) -> &[Representation] {
         self.reps_by_pair
-            .get(&(representative, subject))?
-            .iter()
-            .map(|&i| &self.representations[i])
-            .find(|r| r.holds_at(at))
+            .get(&(representative, subject))
+            .map_or(&[], Vec::as_slice)
     }
 }
 

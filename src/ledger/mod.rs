@@ -254,9 +254,9 @@ impl LifecycleRefusal {
 }
 
 /// What was decided, as the ledger keeps it: enough to write the decision's log entry.
-/// Only the verifier makes one, and every party and id in it comes from verified objects, so
-/// a denial entry made from it ([`Denial::from_record`](crate::log::Denial::from_record)) is
-/// attributed to a subject only on authenticated grounds.
+/// Only the verifier makes one, and every party and id in it comes from verified objects, as in
+/// the decision's [`Refusal`](crate::decision::Refusal), from which the denial entry is made
+/// ([`Denial::for_decision`](crate::log::Denial::for_decision)).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DecisionRecord {
     pub(crate) request_digest: Digest,

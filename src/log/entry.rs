@@ -3,11 +3,11 @@
 use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::cose::Envelope;
-use crate::directory::{Directory, PartyId};
+use crate::decision::{Decision, Reason};
+use crate::directory::{PartyId, Trust};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, RequestId};
-use crate::ledger::DecisionRecord;
 use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
 use crate::statement::Statement;
 use crate::time::Timestamp;
@@ -79,13 +79,14 @@ impl<T: SignedPayload> LoggedObject<T> {
         Digest::of(&self.bytes)
     }
 
-    /// Checks the signature and the key rule against `directory`.
+    /// Checks the signature and the key rule against `trust` (a [`Directory`](crate::Directory)
+    /// or another registry).
     ///
     /// # Errors
     ///
     /// As [`Verified::parse_and_verify`]: [`ObjectError::Parse`] or [`ObjectError::Verify`].
-    pub fn verify(&self, directory: &Directory) -> Result<Verified<T>, ObjectError> {
-        Verified::parse_and_verify(&self.bytes, directory)
+    pub fn verify(&self, trust: &dyn Trust) -> Result<Verified<T>, ObjectError> {
+        Verified::parse_and_verify(&self.bytes, trust)
     }
 }
 
@@ -122,7 +123,7 @@ impl Denial {
     /// [`MAX_DENIAL_REASONS`], each 1 to [`MAX_REASON_CODE_LEN`] characters from `a-z`, `0-9`
     /// and `_`).
     ///
-    /// Only [`Denial::from_record`] attributes a denial to a subject, from what the verifier
+    /// Only [`Denial::for_decision`] attributes a denial to a subject, from what the verifier
     /// authenticated: a caller cannot put a denial into someone's access history on the word of
     /// an unauthenticated request.
     ///
@@ -170,20 +171,42 @@ impl Denial {
         })
     }
 
-    /// The denial a verifier recorded, attributed to the subject the verifier took from
-    /// verified objects (the authenticated request's subject, else the verified grant's), if
-    /// any. `None` if the record is of an *allow*.
+    /// The log's entry for a decision, as [`Receipt::for_authorization`] is for an *allow*:
+    /// `None` for an *allow*; for a *deny*, its request hash and ids, attributed to the subject
+    /// the verifier took from verified objects (the authenticated request's subject, else the
+    /// verified grant's), with the refusal's distinct reason codes in the decision's order.
+    ///
+    /// ```
+    /// use consentry::log::Denial;
+    /// use consentry::testing::Scenario;
+    ///
+    /// let s = Scenario::canteen();
+    /// let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    /// let decision = s.decide(b"not a request", &grant);
+    /// let denial = Denial::for_decision(&decision).expect("a deny");
+    /// assert_eq!(denial.reasons(), ["malformed"]);
+    /// // Attributed to the verified grant's subject, not to anything the request claims.
+    /// assert_eq!(denial.subject(), Some(s.parent));
+    /// ```
     #[must_use]
-    pub fn from_record(record: &DecisionRecord) -> Option<Result<Self, LogError>> {
-        (!record.allowed).then(|| {
-            Denial::attributed(
-                record.request_digest,
-                record.request,
-                record.basis,
-                record.subject,
-                record.reasons.iter().copied(),
-                record.at,
-            )
+    pub fn for_decision(decision: &Decision) -> Option<Self> {
+        let refusal = decision.refusal()?;
+        let mut codes: Vec<String> = Vec::with_capacity(refusal.reasons().len());
+        for code in refusal.reasons().iter().map(Reason::code) {
+            if !codes.iter().any(|c| c == code) {
+                codes.push(code.to_owned());
+            }
+        }
+        // A refusal holds at least one reason; its distinct codes are valid log codes and no more
+        // than there are kinds of reason, which is at most `MAX_DENIAL_REASONS` (both checked by
+        // the unit tests of `Reason`).
+        Some(Denial {
+            request_digest: refusal.request_digest(),
+            request: refusal.request(),
+            basis: refusal.basis(),
+            subject: refusal.subject(),
+            reasons: codes,
+            at: refusal.decided_at(),
         })
     }
 

@@ -3,7 +3,7 @@
 use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::{Envelope, ObjectKind};
-use crate::directory::{Directory, PartyId};
+use crate::directory::{PartyId, Trust};
 use crate::keys::{KeyId, VerifyingKey};
 use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
 use crate::time::Timestamp;
@@ -157,9 +157,9 @@ impl SignedTreeHead {
     /// [`LogError::MalformedHead`] if the bytes are not a well-formed signed tree head,
     /// [`LogError::HeadKey`] with the [`VerifyError`](crate::signed::VerifyError) if the signature
     /// or the key rule fails.
-    pub fn verify_with_directory(bytes: &[u8], directory: &Directory) -> Result<Self, LogError> {
+    pub fn verify_with_directory(bytes: &[u8], trust: &dyn Trust) -> Result<Self, LogError> {
         let verified =
-            Verified::<TreeHead>::parse_and_verify(bytes, directory).map_err(|e| match e {
+            Verified::<TreeHead>::parse_and_verify(bytes, trust).map_err(|e| match e {
                 ObjectError::Parse(e) => LogError::MalformedHead(e),
                 ObjectError::Verify(e) => LogError::HeadKey(e),
             })?;

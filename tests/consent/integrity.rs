@@ -605,10 +605,11 @@ fn an_unauthenticated_request_is_attributed_to_nobody() {
         (&forged, &grant[..], Some(s.parent)),
         (&forged, &b"not a grant"[..], None),
     ] {
-        assert!(!s.decide(request, basis).is_allow());
+        let decision = s.decide(request, basis);
         let record = s.ledger.take_decisions().pop().unwrap();
         assert_eq!(record.subject(), subject);
-        let denial = Denial::from_record(&record).unwrap().unwrap();
+        let denial = Denial::for_decision(&decision).expect("a denial");
+        assert_eq!(denial.subject(), subject);
         log.append(&LogEntry::Denial(denial));
     }
     assert!(log.indices_about(&s.child).is_empty());

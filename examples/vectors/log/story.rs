@@ -23,19 +23,11 @@ pub fn receipt(s: &Scenario, request: &[u8], basis: &[u8]) -> Vec<u8> {
     Receipt::for_authorization(allow, s.next_uuid(), s.now).sign(s.key(s.dgfip))
 }
 
-/// Denies a request and returns the denial the log keeps, made from the verifier's record (so
+/// Denies a request and returns the denial the log keeps, made from the decision (so
 /// attributed to a subject only on verified grounds).
 pub fn denial(s: &Scenario, request: &[u8], basis: &[u8]) -> Denial {
     let decision = s.decide(request, basis);
-    assert!(!decision.is_allow(), "expected a denial");
-    let record = s
-        .ledger
-        .take_decisions()
-        .pop()
-        .unwrap_or_else(|| panic!("the verifier keeps every decision"));
-    Denial::from_record(&record)
-        .unwrap_or_else(|| panic!("a denial"))
-        .unwrap_or_else(|e| panic!("{e}"))
+    Denial::for_decision(&decision).unwrap_or_else(|| panic!("expected a denial"))
 }
 
 pub fn minutes(s: &mut Scenario, n: u64) {

@@ -552,21 +552,42 @@ fn denials_are_checked() {
 }
 
 #[test]
-fn denial_from_a_ledger_record() {
+fn denial_for_a_decision() {
     let s = scenario();
     let grant = s.sign_grant(&s.grant().build(&s.ceilings).expect("grant"));
     let request = s.sign_request(&s.request(&grant));
-    assert!(s.decide(&request, &grant).is_allow());
+    let allow = s.decide(&request, &grant);
+    assert!(allow.is_allow());
+    assert!(Denial::for_decision(&allow).is_none());
     let again = s.sign_request(&s.request(&grant));
-    assert!(!s.decide(&again, &grant).is_allow());
-    let records = s.ledger.take_decisions();
-    assert!(Denial::from_record(&records[0]).is_none());
-    let denial = Denial::from_record(&records[1])
-        .expect("a denial")
-        .expect("valid");
+    let deny = s.decide(&again, &grant);
+    let denial = Denial::for_decision(&deny).expect("a denial");
     assert_eq!(denial.reasons(), ["frequency_exhausted"]);
     assert_eq!(denial.request_digest(), Digest::of(&again));
     assert_eq!(denial.subject(), Some(s.parent));
     assert_eq!(denial.at(), s.now);
+    // The same facts as the ledger's record of the decision.
+    let record = s.ledger.take_decisions().pop().expect("kept");
+    assert_eq!(denial.request(), record.request());
     assert!(denial.request().is_some());
+    assert_eq!(denial.basis(), record.basis());
+    assert_eq!(denial.subject(), record.subject());
+    assert_eq!(denial.reasons(), record.reasons());
+    // And it is a valid entry: it encodes and decodes back.
+    let entry = LogEntry::Denial(denial);
+    assert_eq!(
+        LogEntry::from_bytes(&entry.to_bytes()).expect("valid"),
+        entry
+    );
+}
+
+#[test]
+fn a_denial_keeps_each_code_once() {
+    let s = scenario();
+    // The request and the basis are both malformed: two reasons with one code.
+    let deny = s.decide(b"not a request", b"not a grant");
+    assert_eq!(deny.codes(), ["malformed", "malformed"]);
+    let denial = Denial::for_decision(&deny).expect("a denial");
+    assert_eq!(denial.reasons(), ["malformed"]);
+    assert_eq!(denial.subject(), None, "nothing verified names a subject");
 }
