@@ -24,6 +24,7 @@
 //! ```
 
 use crate::grant::{Grant, GrantBuilder, GrantError};
+use crate::habilitation::{Habilitation, HabilitationBuilder, HabilitationError};
 use crate::keys::SigningKey;
 
 pub use crate::cose::raw::{assemble, sign};
@@ -45,6 +46,22 @@ pub trait UncheckedGrant {
 
 impl UncheckedGrant for GrantBuilder {
     fn build_without_ceiling_check(self) -> Result<Grant, GrantError> {
+        self.build_unchecked()
+    }
+}
+
+/// Builds a habilitation without judging it against the purpose ceilings (its own invariants
+/// are still checked): for suites that need a habilitation beyond its ceiling.
+pub trait UncheckedHabilitation {
+    /// Builds the habilitation, skipping the ceiling check only.
+    ///
+    /// # Errors
+    /// As [`HabilitationBuilder::build`], except [`HabilitationError::BeyondCeiling`].
+    fn build_without_ceiling_check(self) -> Result<Habilitation, HabilitationError>;
+}
+
+impl UncheckedHabilitation for HabilitationBuilder {
+    fn build_without_ceiling_check(self) -> Result<Habilitation, HabilitationError> {
         self.build_unchecked()
     }
 }

@@ -410,9 +410,12 @@ impl SignedPayload for Grant {
             retention_secs,
             onward_transfer,
         };
-        grant.check().map_err(|_| DecodeError::InvalidValue {
-            field: "validity",
-            reason: "expires_at must be after not_before",
+        grant.check().map_err(|e| DecodeError::InvalidValue {
+            field: "grant",
+            reason: match e {
+                GrantError::BadScope => "the scope is empty or malformed",
+                _ => "expires_at must be after not_before",
+            },
         })?;
         Ok(grant)
     }

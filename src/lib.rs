@@ -18,7 +18,7 @@
 //! | who is who: parties, their keys and roles, who acts for whom | [`Trust`] (the lookups a verifier makes), [`Directory`] (its in-memory registry), [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
 //! | what may be asked, and the most a provider allows per purpose | [`Category`], [`Purpose`], [`PurposeCeiling`], [`Ceilings`] |
 //! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`] |
-//! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation`] |
+//! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation::builder`] → [`HabilitationBuilder`] → [`Habilitation`] |
 //! | the consumer's ask | [`Request::builder`] → [`RequestBuilder`] → [`Request`] |
 //! | pausing, resuming, revoking | [`Statement`], [`Action`] |
 //! | reading signed bytes: parse, verify, use | [`Unverified`] → [`Verified`], refused with [`ParseError`] or [`VerifyError`] (codes: `code()`) |
@@ -105,7 +105,7 @@ pub use directory::{
 pub use vocab::{Category, Purpose};
 // The signed objects and how they are read: parse, then verify, then use.
 pub use grant::{Grant, GrantBuilder, GrantError};
-pub use habilitation::Habilitation;
+pub use habilitation::{Habilitation, HabilitationBuilder, HabilitationError};
 pub use ids::{BasisId, RequestId};
 pub use request::{Request, RequestBuilder, RequestError};
 pub use signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
@@ -131,7 +131,9 @@ mod refusal_codes {
     use crate::directory::{DirectoryError, PartyId};
     use crate::ledger::{LifecycleRefusal, UseRefusal};
     use crate::vocab::CodeError;
-    use crate::{GrantError, KeyError, KeyId, RequestError, TermsError, Timestamp};
+    use crate::{
+        GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError, Timestamp,
+    };
     use std::collections::HashSet;
 
     fn distinct(prefix: &str, codes: &[&str]) {
@@ -159,6 +161,16 @@ mod refusal_codes {
                 GrantError::BadScope.code(),
                 GrantError::EmptyWindow.code(),
                 GrantError::BeyondCeiling(Vec::new()).code(),
+            ],
+        );
+        distinct(
+            "habilitation/",
+            &[
+                HabilitationError::Missing("x").code(),
+                HabilitationError::BadScope.code(),
+                HabilitationError::EmptyWindow.code(),
+                HabilitationError::BadLegalReference.code(),
+                HabilitationError::BeyondCeiling(Vec::new()).code(),
             ],
         );
         distinct(

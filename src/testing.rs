@@ -29,14 +29,14 @@ use crate::directory::{
     Directory, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
 };
 use crate::grant::{Grant, GrantBuilder};
-use crate::habilitation::Habilitation;
+use crate::habilitation::{Habilitation, HabilitationBuilder};
 use crate::ids::{BasisId, RequestId};
 use crate::keys::SigningKey;
 use crate::ledger::{InMemoryLedger, Status};
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified};
 use crate::statement::{Action, Statement};
-use crate::terms::{AccessPattern, DataRange, Scope};
+use crate::terms::{AccessPattern, DataRange};
 use crate::time::Timestamp;
 use crate::vocab::{Category, Purpose};
 use std::cell::Cell;
@@ -273,21 +273,25 @@ impl Scenario {
     /// A habilitation from the authority for the city hall: the family quotient at CNAF and
     /// the reference tax income at DGFiP, for canteen pricing, one year.
     pub fn habilitation(&self) -> Habilitation {
-        let mut scope = Scope::new();
-        scope.add(self.cnaf, [quotient_familial()]);
-        scope.add(self.dgfip, [rfr()]);
-        Habilitation::new(
+        self.habilitation_builder()
+            .build(&self.ceilings)
+            .unwrap_or_else(|e| unreachable!("the kit's habilitation is within its ceilings: {e}"))
+    }
+
+    /// The builder of [`Scenario::habilitation`], to change a term before building.
+    pub fn habilitation_builder(&self) -> HabilitationBuilder {
+        Habilitation::builder(
             BasisId(self.next_uuid()),
             self.authority,
             self.mairie,
-            scope,
             canteen_purpose(),
-            "CRPA art. L114-8 ; décret n° 2025-0000",
-            self.now,
-            (self.now, self.now.plus_secs(365 * DAY)),
-            365 * DAY,
         )
-        .unwrap_or_else(|| unreachable!())
+        .legal_reference("CRPA art. L114-8 ; décret n° 2025-0000")
+        .cover(self.cnaf, [quotient_familial()])
+        .cover(self.dgfip, [rfr()])
+        .issued_at(self.now)
+        .valid(self.now, self.now.plus_secs(365 * DAY))
+        .retention_secs(365 * DAY)
     }
 
     /// A request from the basis's consumer to the verifier's provider, for every category the

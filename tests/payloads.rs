@@ -7,8 +7,8 @@ mod reach;
 
 use consentry::Timestamp;
 use consentry::cose::ObjectKind;
-use consentry::danger::UncheckedGrant;
 use consentry::danger::cbor::Value;
+use consentry::danger::{UncheckedGrant, UncheckedHabilitation};
 use consentry::directory::PartyId;
 use consentry::fuzzing;
 use consentry::grant::Grant;
@@ -101,8 +101,15 @@ prop_compose! {
                       scope in scope(), purpose in purpose(), legal in "[ -~]{1,80}",
                       issued in any::<u64>(), nb in 0u64..1 << 40, len in 1u64..1 << 30,
                       retention in any::<u64>()) -> Habilitation {
-        Habilitation::new(BasisId::from_bytes(id), authority, consumer, scope, purpose, legal,
-            Timestamp::from_secs(issued), (Timestamp::from_secs(nb), Timestamp::from_secs(nb + len)), retention).unwrap()
+        let mut b = Habilitation::builder(BasisId::from_bytes(id), authority, consumer, purpose)
+            .legal_reference(legal)
+            .issued_at(Timestamp::from_secs(issued))
+            .valid(Timestamp::from_secs(nb), Timestamp::from_secs(nb + len))
+            .retention_secs(retention);
+        for entry in scope.entries() {
+            b = b.cover(entry.provider, entry.categories.iter().cloned());
+        }
+        b.build_without_ceiling_check().unwrap()
     }
 }
 
@@ -398,14 +405,15 @@ fn whatever_the_builders_accept_parses_back() {
         ),
         prop_oneof![1 => Just(Vec::new()), 7 => proptest::collection::vec(category(), 1..4)],
         (party(), party(), party(), purpose(), any::<u64>()),
+        prop_oneof![1 => Just(0usize), 6 => 1usize..=512, 1 => Just(513usize)],
     );
     let s = Scenario::canteen();
     reaching_half_each(
         "whatever_the_builders_accept_parses_back",
         512,
         inputs,
-        ["grant built", "request built"],
-        |((uses, period, from, span), cats, (a, b, c, purpose, at))| {
+        ["grant built", "request built", "habilitation built"],
+        |((uses, period, from, span), cats, (a, b, c, purpose, at), legal_len)| {
             let access = AccessPattern::periodic(uses, period);
             match (uses, period) {
                 (0, _) => prop_assert_eq!(access, Err(consentry::TermsError::NoUses)),
@@ -462,7 +470,40 @@ fn whatever_the_builders_accept_parses_back() {
                     false
                 }
             };
-            Ok([grant_built, request_built])
+            let start = Timestamp::from_secs(at);
+            let habilitation = Habilitation::builder(BasisId::from_bytes([4; 16]), a, b, purpose)
+                .legal_reference("L".repeat(legal_len))
+                .cover(c, cats.clone())
+                .issued_at(start)
+                .valid(start, start.plus_secs(span))
+                .retention_secs(span)
+                .build_without_ceiling_check();
+            let expected = if start.plus_secs(span) <= start {
+                Some(consentry::HabilitationError::EmptyWindow)
+            } else if cats.is_empty() {
+                Some(consentry::HabilitationError::BadScope)
+            } else if legal_len == 0 || legal_len > 512 {
+                Some(consentry::HabilitationError::BadLegalReference)
+            } else {
+                None
+            };
+            let habilitation_built = match (habilitation, expected) {
+                (Ok(h), None) => {
+                    let signed = h.sign(s.key(s.authority));
+                    let back = Unverified::<Habilitation>::parse(&signed);
+                    prop_assert_eq!(back.map(|h| h.claims().clone()).ok(), Some(h));
+                    true
+                }
+                (Err(e), Some(expected)) => {
+                    prop_assert_eq!(e, expected);
+                    false
+                }
+                (built, expected) => {
+                    prop_assert!(false, "built {:?}, expected {:?}", built, expected);
+                    false
+                }
+            };
+            Ok([grant_built, request_built, habilitation_built])
         },
     );
 }

@@ -17,7 +17,7 @@ use consentry::log::{EntryKind, LogEntry, LogStore};
 use consentry::request::Request;
 use consentry::signed::{SignedPayload, Verified};
 use consentry::statement::{Action, Statement};
-use consentry::terms::{AccessPattern, DataRange, Scope};
+use consentry::terms::{AccessPattern, DataRange};
 use consentry::testing::{Scenario, canteen_purpose, household, quotient_familial, rfr};
 use consentry::vocab::{Category, Purpose};
 use consentry::{Digest, KeyId, Timestamp};
@@ -828,20 +828,14 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                     s.franceconnect
                 };
                 let id = BasisId(s.next_uuid());
-                let mut scope = Scope::new();
-                scope.add(s.dgfip, [rfr()]);
-                let h = Habilitation::new(
-                    id,
-                    signer,
-                    s.mairie,
-                    scope,
-                    canteen_purpose(),
-                    "CRPA art. L114-8",
-                    s.now,
-                    (s.now, s.now.plus_secs(365 * DAY)),
-                    365 * DAY,
-                )
-                .unwrap();
+                let h = Habilitation::builder(id, signer, s.mairie, canteen_purpose())
+                    .legal_reference("CRPA art. L114-8")
+                    .cover(s.dgfip, [rfr()])
+                    .issued_at(s.now)
+                    .valid(s.now, s.now.plus_secs(365 * DAY))
+                    .retention_secs(365 * DAY)
+                    .build(&s.ceilings)
+                    .unwrap();
                 bases.push(MBasis {
                     bytes: h.sign(s.key(signer)),
                     id,

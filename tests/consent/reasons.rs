@@ -13,7 +13,7 @@ use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{LifecycleRefusal, Status};
 use consentry::signed::SignedPayload;
 use consentry::statement::{Action, Statement};
-use consentry::terms::{AccessPattern, DataRange, Scope};
+use consentry::terms::{AccessPattern, DataRange};
 use consentry::testing::{
     Scenario, canteen_purpose, household, key_for, party_for, quotient_familial, rfr,
 };
@@ -424,19 +424,18 @@ fn signer_not_entitled_grant_by_a_subject_without_the_subject_role() {
 #[test]
 fn signer_not_entitled_habilitation_by_a_non_authority() {
     let s = Scenario::canteen();
-    let mut scope = Scope::new();
-    scope.add(s.dgfip, [rfr()]);
-    let h = Habilitation::new(
+    let h = Habilitation::builder(
         BasisId(s.next_uuid()),
         s.franceconnect,
         s.mairie,
-        scope,
         canteen_purpose(),
-        "CRPA art. L114-8",
-        s.now,
-        (s.now, s.now.plus_secs(365 * DAY)),
-        365 * DAY,
     )
+    .legal_reference("CRPA art. L114-8")
+    .cover(s.dgfip, [rfr()])
+    .issued_at(s.now)
+    .valid(s.now, s.now.plus_secs(365 * DAY))
+    .retention_secs(365 * DAY)
+    .build(&s.ceilings)
     .unwrap();
     let bytes = h.sign(s.key(s.franceconnect));
     let d = decide_default(&s, &bytes);

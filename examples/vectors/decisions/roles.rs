@@ -93,18 +93,15 @@ pub fn roles(s: &mut Scenario, cases: &mut Cases, b: &Bases) {
     ));
     let fake_hab = {
         let h = s.habilitation();
-        let h = Habilitation::new(
-            h.id(),
-            s.mairie,
-            s.mairie,
-            h.scope().clone(),
-            h.purpose().clone(),
-            h.legal_reference(),
-            h.issued_at(),
-            (h.not_before(), h.expires_at()),
-            h.retention_secs(),
-        )
-        .unwrap_or_else(|| unreachable!());
+        let mut b = Habilitation::builder(h.id(), s.mairie, s.mairie, h.purpose().clone())
+            .legal_reference(h.legal_reference())
+            .issued_at(h.issued_at())
+            .valid(h.not_before(), h.expires_at())
+            .retention_secs(h.retention_secs());
+        for entry in h.scope().entries() {
+            b = b.cover(entry.provider, entry.categories.iter().cloned());
+        }
+        let h = b.build(&s.ceilings).unwrap_or_else(|e| unreachable!("{e}"));
         h.sign(s.key(s.mairie))
     };
     cases.push((
