@@ -43,7 +43,7 @@ fn spread(i: u64) -> [u8; 16] {
 
 /// Grant `i`, of subject `i`.
 fn basis(i: u64) -> BasisKey {
-    BasisKey::unverified_for_benchmarks(
+    consentry::danger::basis_key(
         BasisKind::Grant,
         PartyId::from_bytes(spread(!i)),
         BasisId::from_bytes(spread(i)),
@@ -58,7 +58,7 @@ fn digest(i: u64) -> Digest {
 fn request(i: u64) -> ReplayKey {
     let mut b = [0xffu8; 16];
     b[8..].copy_from_slice(&i.to_be_bytes());
-    ReplayKey::unverified_for_benchmarks(PartyId::from_bytes([1; 16]), RequestId::from_bytes(b))
+    consentry::danger::replay_key(PartyId::from_bytes([1; 16]), RequestId::from_bytes(b))
 }
 
 fn observation(i: u64, at: u64) -> Observation {

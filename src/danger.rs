@@ -23,8 +23,10 @@
 //! # let _ = grant;
 //! ```
 
+use crate::directory::PartyId;
 use crate::grant::{Grant, GrantBuilder, GrantError};
 use crate::habilitation::{Habilitation, HabilitationBuilder, HabilitationError};
+use crate::ids::{BasisId, BasisKey, BasisKind, ReplayKey, RequestId};
 use crate::keys::SigningKey;
 
 pub use crate::cose::raw::{assemble, sign};
@@ -64,6 +66,20 @@ impl UncheckedHabilitation for HabilitationBuilder {
     fn build_without_ceiling_check(self) -> Result<Habilitation, HabilitationError> {
         self.build_unchecked()
     }
+}
+
+/// A ledger key for a basis no verified object vouches for. The verifier makes these only from
+/// verified bases; a benchmark or the tests of a caller's own [`Ledger`](crate::Ledger)
+/// implementation need them without signing anything.
+#[must_use]
+pub fn basis_key(kind: BasisKind, accountable: PartyId, id: BasisId) -> BasisKey {
+    BasisKey::new(kind, accountable, id)
+}
+
+/// A replay key for a request no verified object vouches for (see [`basis_key`]).
+#[must_use]
+pub fn replay_key(consumer: PartyId, request: RequestId) -> ReplayKey {
+    ReplayKey::new(consumer, request)
 }
 
 /// An Ed25519 signature of `message` (RFC 8032) with `key`, over bytes the library did not

@@ -107,14 +107,6 @@ impl BasisKey {
         }
     }
 
-    /// A key that no verified basis vouches for, for the ledger-scale benchmark only.
-    /// Not part of the API.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn unverified_for_benchmarks(kind: BasisKind, accountable: PartyId, id: BasisId) -> Self {
-        BasisKey::new(kind, accountable, id)
-    }
-
     /// Grant or habilitation.
     #[must_use]
     pub fn kind(&self) -> BasisKind {
@@ -169,14 +161,6 @@ impl ReplayKey {
         ReplayKey { consumer, request }
     }
 
-    /// A key that no verified request vouches for, for the ledger-scale benchmark only.
-    /// Not part of the API.
-    #[doc(hidden)]
-    #[must_use]
-    pub fn unverified_for_benchmarks(consumer: PartyId, request: RequestId) -> Self {
-        ReplayKey::new(consumer, request)
-    }
-
     /// The consumer that signed the request.
     #[must_use]
     pub fn consumer(&self) -> PartyId {
@@ -219,7 +203,7 @@ mod tests {
         assert_eq!(grant[17..], [9; 16]);
         let other = BasisKey::new(BasisKind::Grant, PartyId::from_bytes([8; 16]), id);
         assert_ne!(other.to_bytes(), grant);
-        let key = ReplayKey::unverified_for_benchmarks(party, RequestId::from_bytes([3; 16]));
+        let key = ReplayKey::new(party, RequestId::from_bytes([3; 16]));
         assert_eq!(key.to_bytes()[..16], [7; 16]);
         assert_eq!(key.to_bytes()[16..], [3; 16]);
     }

@@ -11,7 +11,7 @@ use consentry::ceiling::PurposeCeiling;
 use consentry::decision::Basis;
 use consentry::directory::Role;
 use consentry::grant::Grant;
-use consentry::ids::{BasisId, ReplayKey};
+use consentry::ids::BasisId;
 use consentry::ledger::{Ledger, Observation, Status};
 use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified, Verified};
@@ -171,7 +171,7 @@ pub fn check_rules<L: Ledger>(
         .observe(&Observation {
             basis: g.ledger_key(),
             basis_digest: g.digest(),
-            request: Some(ReplayKey::unverified_for_benchmarks(r.consumer(), r.id())),
+            request: Some(consentry::danger::replay_key(r.consumer(), r.id())),
             window_start,
             at: now,
         })
