@@ -70,3 +70,16 @@ impl fmt::Display for Digest {
         f.write_str(&self.to_hex())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Digest;
+
+    #[test]
+    fn debug_and_display_show_the_hex() {
+        let d = Digest::of(b"abc");
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(d.to_string(), hex);
+        assert_eq!(format!("{d:?}"), format!("Digest({hex})"));
+    }
+}

@@ -132,6 +132,25 @@ impl fmt::Display for Timestamp {
 mod tests {
     use super::Timestamp;
 
+    /// The Gregorian rule, restated: every fourth year, except centuries, except every fourth
+    /// century. Each year's length in seconds must follow it, and so must 29 February.
+    #[test]
+    fn leap_years_follow_the_gregorian_rule() {
+        for (year, leap) in [
+            (1972, true),
+            (2000, true),
+            (2023, false),
+            (2024, true),
+            (2100, false),
+            (2400, true),
+        ] {
+            assert_eq!(Timestamp::from_date(year, 2, 29).is_some(), leap, "{year}");
+            let start = |y| Timestamp::from_date(y, 1, 1).unwrap().0;
+            let days = if leap { 366 } else { 365 };
+            assert_eq!(start(year + 1) - start(year), days * 86_400, "{year}");
+        }
+    }
+
     #[test]
     fn dates() {
         assert_eq!(Timestamp::from_date(1970, 1, 1), Some(Timestamp(0)));

@@ -140,6 +140,47 @@ fn decision(c: &mut Criterion) {
     g.finish();
 }
 
+/// Throughput: a queue of 64 fresh requests with the grant's bytes, decided by
+/// `Verifier::decide_batch` on one thread and on two. Read per decision (the time divided by
+/// 64) against `ref_verify`; decisions per second per core are 64 / (time × threads).
+fn batch(c: &mut Criterion) {
+    const QUEUE: usize = 64;
+    let f = Fixture::new();
+    let reference = RawReference::of(&f);
+    let mut g = configure(c, "batch");
+    add_references(&reference, &mut g);
+    let counter = std::cell::Cell::new(0u32);
+    let setup = || {
+        let n = counter.get().wrapping_add(1);
+        counter.set(n);
+        if n % 64 == 0 {
+            drop(f.s.ledger.take_decisions());
+        }
+        (0..QUEUE)
+            .map(|_| f.s.sign_request(&f.fresh_request()))
+            .collect::<Vec<_>>()
+    };
+    for threads in [1, 2] {
+        let n = std::num::NonZeroUsize::new(threads).expect("not zero");
+        g.bench_function(format!("queue_of_64_on_{threads}_threads"), |b| {
+            b.iter_batched(
+                setup,
+                |requests| {
+                    let queue: Vec<(&[u8], Basis<'_>)> = requests
+                        .iter()
+                        .map(|r| (&r[..], Basis::Signed(&f.grant_bytes)))
+                        .collect();
+                    let decisions = f.s.verifier().decide_batch(&queue, f.s.now, n);
+                    debug_assert!(decisions.iter().all(consentry::Decision::is_allow));
+                    decisions
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
 /// Lifecycle statements: a pause by the subject, applied with a cached grant (one signature
 /// check: the statement's).
 fn statement(c: &mut Criterion) {
@@ -244,5 +285,5 @@ fn log(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, grant, decision, statement, log);
+criterion_group!(benches, grant, decision, batch, statement, log);
 criterion_main!(benches);

@@ -16,6 +16,7 @@
 //! *allow* returned.
 
 mod authorization;
+mod batch;
 mod existence;
 mod lifecycle;
 mod reason;

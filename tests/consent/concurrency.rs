@@ -13,7 +13,7 @@ use consentry::ledger::{
 };
 use consentry::statement::Action;
 use consentry::terms::AccessPattern;
-use consentry::testing::Scenario;
+use consentry::testing::{Scenario, TWICE_A_MONTH};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::time::Instant;
@@ -383,5 +383,102 @@ fn a_revocation_racing_decisions_ends_them() {
                 .first(),
             Some(&"revoked")
         );
+    }
+}
+
+// ------------------------------------------------------------ batches
+
+/// A queue mixing allows and denials: four fresh grants used once each, a request presented
+/// with a fifth grant it does not name, a malformed request, and a second request on the first
+/// grant (its month's use taken).
+fn queue(s: &Scenario) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let grants: Vec<Vec<u8>> = (0..5).map(|_| default_grant(s)).collect();
+    let mut queue: Vec<(Vec<u8>, Vec<u8>)> = grants[..4]
+        .iter()
+        .map(|g| (s.sign_request(&s.request(g)), g.clone()))
+        .collect();
+    queue.push((s.sign_request(&s.request(&grants[1])), grants[4].clone()));
+    queue.push((b"not a request".to_vec(), grants[4].clone()));
+    queue.push((s.sign_request(&s.request(&grants[0])), grants[0].clone()));
+    queue
+}
+
+fn as_queue(items: &[(Vec<u8>, Vec<u8>)]) -> Vec<(&[u8], Basis<'_>)> {
+    items
+        .iter()
+        .map(|(r, g)| (&r[..], Basis::Signed(g)))
+        .collect()
+}
+
+#[test]
+fn a_batch_gives_the_decisions_of_decide_in_queue_order() {
+    // Two identical casts: one decides one by one, the other in a batch on three threads.
+    let (one, batch) = (Scenario::canteen(), Scenario::canteen());
+    let (q1, q2) = (queue(&one), queue(&batch));
+    assert_eq!(q1, q2, "the kit is deterministic");
+    let sequential: Vec<Decision> = q1.iter().map(|(r, g)| one.decide(r, g)).collect();
+    let three = std::num::NonZeroUsize::new(3).unwrap();
+    let batched = batch
+        .verifier()
+        .decide_batch(&as_queue(&q2), batch.now, three);
+    // The last request competes with the first for one monthly use: whichever thread commits
+    // first wins, so only the other six are compared exactly.
+    assert_eq!(batched[1..6], sequential[1..6]);
+    assert_eq!(
+        sequential.iter().map(Decision::codes).collect::<Vec<_>>(),
+        [
+            vec![],
+            vec![],
+            vec![],
+            vec![],
+            vec!["basis_mismatch", "basis_hash_mismatch"],
+            vec!["malformed"],
+            vec!["frequency_exhausted"],
+        ]
+    );
+    let first_and_last = [&batched[0], &batched[6]];
+    assert_eq!(first_and_last.iter().filter(|d| d.is_allow()).count(), 1);
+    assert!(
+        first_and_last
+            .iter()
+            .all(|d| d.is_allow() || d.codes() == ["frequency_exhausted"])
+    );
+    // Every decision was recorded, as `decide` records it.
+    assert_eq!(batch.ledger.take_decisions().len(), 7);
+}
+
+#[test]
+fn a_batch_on_one_grant_allows_exactly_its_quota() {
+    let threads = std::num::NonZeroUsize::new(THREADS).unwrap();
+    for round in 0..20 {
+        let s = Scenario::canteen();
+        // At most twice in 30 days: the canteen ceiling's own pattern.
+        let grant = signed(&s, s.grant().access(TWICE_A_MONTH));
+        let requests: Vec<Vec<u8>> = (0..32)
+            .map(|_| s.sign_request(&s.request(&grant)))
+            .collect();
+        let queue: Vec<(&[u8], Basis<'_>)> = requests
+            .iter()
+            .map(|r| (&r[..], Basis::Signed(&grant)))
+            .collect();
+        let decisions = s.verifier().decide_batch(&queue, s.now, threads);
+        assert_eq!(decisions.len(), 32);
+        assert_eq!(
+            decisions.iter().filter(|d| d.is_allow()).count(),
+            2,
+            "round {round}"
+        );
+        assert!(
+            decisions
+                .iter()
+                .all(|d| d.is_allow() || d.codes() == ["frequency_exhausted"]),
+            "round {round}"
+        );
+        // In queue order: each allow is the request at its position.
+        for (d, r) in decisions.iter().zip(&requests) {
+            if let Some(a) = d.allowed() {
+                assert_eq!(a.request_digest(), Digest::of(r));
+            }
+        }
     }
 }
