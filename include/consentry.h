@@ -111,8 +111,10 @@ consentry_status consentry_digest_hex(const uint8_t *data, size_t len, consentry
 // - `OK` when allowed: `{"decision":"allow", "request", "basis", "basis_kind", "subject",
 //   "consumer", "provider", "categories", "data_range", "retain_until", "consent",
 //   "legal_reference", "onward_transfer", "decided_at", …}`: exactly what may be sent;
-// - `DENIED` when denied: `{"decision":"deny","reasons":[{"code","message"}, …]}` with every
-//   rule that failed. The buffer must be freed all the same.
+// - `DENIED` when denied: `{"decision":"deny","reasons":[{"code","message"}, …],
+//   "request_digest", "request", "basis", "subject", "decided_at"}` with every rule that
+//   failed, and what a denial log entry holds (ids and subject `null` when not verified). The
+//   buffer must be freed all the same.
 //
 // Malformed or badly signed objects are a denial with reasons, not an error; errors are only
 // for unusable arguments (`NULL` handles, a provider that is not a UUID…).
