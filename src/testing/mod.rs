@@ -14,6 +14,27 @@
 //! assert_eq!(s.decide(&again, &grant).codes(), ["frequency_exhausted"]);
 //! ```
 //!
+//! An audit of the log reads as short: decisions logged as the provider logs them, a head
+//! signed by the log operator, and a subject's history proved against it.
+//!
+//! ```
+//! use consentry::testing::Scenario;
+//! let mut s = Scenario::canteen();
+//! let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+//! let req = s.sign_request(&s.request(&grant));
+//! assert!(s.decide_and_log(&req, &grant).is_allow()); // entry 0, a receipt
+//! assert!(!s.decide_and_log(&req, &grant).is_allow()); // entry 1, a denial (a replay)
+//! let head = s.sign_head();
+//! let history = s.proven_history(s.parent, &head)?;
+//! assert!(history.is_clean());
+//! assert_eq!(history.verified.iter().map(|e| e.index).collect::<Vec<_>>(), [0, 1]);
+//! assert!(s.proven_history(s.child, &head)?.verified.is_empty());
+//! # Ok::<(), consentry::log::LogError>(())
+//! ```
+//!
+//! [`Scenario::builder`] makes a cast other than the canteen, with the same fixed keys and
+//! clock.
+//!
 //! Everything here is deterministic: keys come from fixed seeds, ids from a counter, time from
 //! [`Scenario::now`]. Never use these keys outside tests.
 
@@ -41,6 +62,7 @@ use crate::vocab::{Category, Purpose};
 use std::cell::Cell;
 use std::collections::HashMap;
 
+mod audit;
 mod builder;
 #[cfg(test)]
 mod tests;
@@ -141,7 +163,8 @@ pub struct Scenario {
     pub franceconnect: PartyId,
     /// The ministry that issues habilitations (an authority).
     pub authority: PartyId,
-    /// A transfer log, empty at first.
+    /// The transfer log the log helpers ([`Scenario::log_decision`], …) append to, empty at
+    /// first.
     pub log: TransferLog,
     /// The log operator ([`LOG_OPERATOR`]), whose id names the log and whose key signs its
     /// heads. It is in the directory only if the cast adds it.
