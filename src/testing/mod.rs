@@ -14,6 +14,27 @@
 //! assert_eq!(s.decide(&again, &grant).codes(), ["frequency_exhausted"]);
 //! ```
 //!
+//! An audit of the log reads as short: decisions logged as the provider logs them, a head
+//! signed by the log operator, and a subject's history proved against it.
+//!
+//! ```
+//! use consentry::testing::Scenario;
+//! let mut s = Scenario::canteen();
+//! let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+//! let req = s.sign_request(&s.request(&grant));
+//! assert!(s.decide_and_log(&req, &grant).is_allow()); // entry 0, a receipt
+//! assert!(!s.decide_and_log(&req, &grant).is_allow()); // entry 1, a denial (a replay)
+//! let head = s.sign_head();
+//! let history = s.proven_history(s.parent, &head)?;
+//! assert!(history.is_clean());
+//! assert_eq!(history.verified.iter().map(|e| e.index).collect::<Vec<_>>(), [0, 1]);
+//! assert!(s.proven_history(s.child, &head)?.verified.is_empty());
+//! # Ok::<(), consentry::log::LogError>(())
+//! ```
+//!
+//! [`Scenario::builder`] makes a cast other than the canteen, with the same fixed keys and
+//! clock.
+//!
 //! Everything here is deterministic: keys come from fixed seeds, ids from a counter, time from
 //! [`Scenario::now`]. Never use these keys outside tests.
 
@@ -22,17 +43,16 @@
     reason = "the cast's names (DGFiP, FranceConnect) are names of bodies, not code"
 )]
 
-use crate::ceiling::{Ceilings, PurposeCeiling};
+use crate::ceiling::Ceilings;
 use crate::decision::{Basis, Decision, StatementRefusal, Verifier};
 use crate::digest::Digest;
-use crate::directory::{
-    Directory, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
-};
+use crate::directory::{Directory, PartyId, RepresentationKind, Role};
 use crate::grant::{Grant, GrantBuilder};
 use crate::habilitation::{Habilitation, HabilitationBuilder};
 use crate::ids::{BasisId, RequestId};
 use crate::keys::SigningKey;
 use crate::ledger::{InMemoryLedger, Status};
+use crate::log::TransferLog;
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified};
 use crate::statement::{Action, Statement};
@@ -41,6 +61,13 @@ use crate::time::Timestamp;
 use crate::vocab::{Category, Purpose};
 use std::cell::Cell;
 use std::collections::HashMap;
+
+mod audit;
+mod builder;
+#[cfg(test)]
+mod tests;
+
+pub use builder::{ScenarioBuilder, ScenarioError, kit_ceiling};
 
 /// A key derived from a name: SHA-256 of `consentry-testing:` followed by the name.
 #[must_use]
@@ -97,19 +124,28 @@ fn tax_year_2025() -> DataRange {
     DataRange::year(2025).unwrap_or_else(|_| unreachable!("2025 is in the calendar"))
 }
 
+/// The name of the log operator: its party id is [`party_for`]`(LOG_OPERATOR)` and it signs
+/// tree heads with [`key_for`]`(LOG_OPERATOR)`.
+pub const LOG_OPERATOR: &str = "log-operator";
+
+/// A scenario: a cast in a directory, ceilings, the deciding provider's ledger, a transfer log
+/// and a clock. [`Scenario::canteen`] is the ready cast; [`Scenario::builder`] makes others.
+///
 /// The canteen cast: a parent, a child, the tax administration (DGFiP), the family allowance
 /// fund (CNAF), a city hall, FranceConnect as consent manager, and a ministry as authority;
 /// every key valid from 2025-01-01; the clock at 2025-09-01 (the start of the school year).
+/// The fields naming these parties hold the same ids in any scenario (`party_for("parent")`,
+/// …), whether or not its cast has them.
 pub struct Scenario {
     /// The directory.
     pub directory: Directory,
-    /// Purpose ceilings of DGFiP and CNAF for canteen pricing.
+    /// Purpose ceilings (for the canteen, of DGFiP and CNAF for canteen pricing).
     pub ceilings: Ceilings,
     /// The ledger of the provider whose verifier [`Scenario::decide`] uses.
     pub ledger: InMemoryLedger,
     /// The current time.
     pub now: Timestamp,
-    /// Whose verifier decides (DGFiP by default).
+    /// Whose verifier decides (DGFiP in the canteen).
     pub verifier_provider: PartyId,
     /// The parent (a subject).
     pub parent: PartyId,
@@ -127,111 +163,114 @@ pub struct Scenario {
     pub franceconnect: PartyId,
     /// The ministry that issues habilitations (an authority).
     pub authority: PartyId,
-    keys: HashMap<PartyId, SigningKey>,
+    /// The transfer log the log helpers ([`Scenario::log_decision`], …) append to, empty at
+    /// first.
+    pub log: TransferLog,
+    /// The log operator ([`LOG_OPERATOR`]), whose id names the log and whose key signs its
+    /// heads. It is in the directory only if the cast adds it.
+    pub log_operator: PartyId,
+    /// Each party's keys with the start of their windows, in the order given.
+    keys: HashMap<PartyId, Vec<(Timestamp, SigningKey)>>,
+    /// Each party's id by its name in the test.
+    names: HashMap<String, PartyId>,
     counter: Cell<u64>,
 }
 
 impl Scenario {
-    /// The canteen scenario.
-    #[must_use]
-    pub fn canteen() -> Self {
-        let start = Timestamp(1_735_689_600); // 2025-01-01
-        let mut directory = Directory::new();
-        let mut keys = HashMap::new();
-        let cast: [(&str, &str, &[Role]); 8] = [
-            ("parent", "Camille Martin", &[Role::Subject]),
-            ("child", "Léa Martin", &[Role::Subject]),
+    /// 2025-01-01: where every key of the kit starts, unless rotated in later.
+    pub const EPOCH: Timestamp = Timestamp::from_secs(1_735_689_600);
+
+    /// 2025-09-01 (the start of the school year): the clock of a new scenario.
+    pub const CLOCK: Timestamp = Timestamp::from_secs(1_756_684_800);
+
+    /// A builder starting from no party: see [`ScenarioBuilder`].
+    pub fn builder() -> ScenarioBuilder {
+        ScenarioBuilder::new()
+    }
+
+    /// The canteen builder: the canteen's parties, representations and ceilings, to which a
+    /// test may add (a rotated key, another party, another ceiling).
+    pub fn canteen_builder() -> ScenarioBuilder {
+        let cast: [(&str, &str, Role); 8] = [
+            ("parent", "Camille Martin", Role::Subject),
+            ("child", "Léa Martin", Role::Subject),
             (
                 "dgfip",
                 "Direction générale des Finances publiques",
-                &[Role::Provider],
+                Role::Provider,
             ),
             (
                 "cnaf",
                 "Caisse nationale des allocations familiales",
-                &[Role::Provider],
+                Role::Provider,
             ),
-            ("mairie", "Mairie de Lyon", &[Role::Consumer]),
-            ("other", "Mairie de Villeurbanne", &[Role::Consumer]),
-            ("franceconnect", "FranceConnect", &[Role::ConsentManager]),
+            ("mairie", "Mairie de Lyon", Role::Consumer),
+            ("other", "Mairie de Villeurbanne", Role::Consumer),
+            ("franceconnect", "FranceConnect", Role::ConsentManager),
             (
                 "authority",
                 "Ministère de l'Éducation nationale",
-                &[Role::Authority],
+                Role::Authority,
             ),
         ];
-        let mut ids = HashMap::new();
-        for (name, display, roles) in cast {
-            let id = party_for(name);
-            let key = key_for(name);
-            let mut party = Party::new(id, display, roles[0])
-                .with_key(PartyKey::new(key.verifying_key(), start));
-            for r in &roles[1..] {
-                party = party.with_role(*r);
-            }
-            // Every party in the cast is new and valid, so adding cannot fail.
-            let _ = directory.add_party(party);
-            keys.insert(id, key);
-            ids.insert(name, id);
+        let mut builder = Scenario::builder();
+        for (name, display, role) in cast {
+            builder = builder.party_named(name, display, &[role]);
         }
-        let id = |n: &str| ids[n];
-        for (rep, kind) in [
-            ("franceconnect", RepresentationKind::Mandate),
-            ("parent", RepresentationKind::LegalRepresentative),
-        ] {
-            let subject = if rep == "parent" {
-                id("child")
-            } else {
-                id("parent")
-            };
-            let _ = directory.add_representation(Representation {
-                representative: id(rep),
-                subject,
-                kind,
-                valid_from: start,
-                valid_until: None,
-            });
-        }
-        let mut ceilings = Ceilings::new();
-        for (provider, cats) in [
-            (id("dgfip"), vec![rfr(), household()]),
-            (id("cnaf"), vec![quotient_familial()]),
-        ] {
-            ceilings.publish(PurposeCeiling {
-                publisher: provider,
-                purpose: canteen_purpose(),
-                categories: cats,
-                max_validity_secs: 366 * DAY,
-                max_access: TWICE_A_MONTH,
-                max_retention_secs: 400 * DAY,
-                max_data_range_secs: 366 * DAY,
-            });
-        }
-        Scenario {
-            directory,
-            ceilings,
-            ledger: InMemoryLedger::new(),
-            now: Timestamp(1_756_684_800), // 2025-09-01
-            verifier_provider: id("dgfip"),
-            parent: id("parent"),
-            child: id("child"),
-            dgfip: id("dgfip"),
-            cnaf: id("cnaf"),
-            mairie: id("mairie"),
-            other_consumer: id("other"),
-            franceconnect: id("franceconnect"),
-            authority: id("authority"),
-            keys,
-            counter: Cell::new(0),
-        }
+        builder
+            .representation("franceconnect", "parent", RepresentationKind::Mandate)
+            .representation("parent", "child", RepresentationKind::LegalRepresentative)
+            .ceiling(kit_ceiling(
+                party_for("dgfip"),
+                canteen_purpose(),
+                [rfr(), household()],
+            ))
+            .ceiling(kit_ceiling(
+                party_for("cnaf"),
+                canteen_purpose(),
+                [quotient_familial()],
+            ))
+            .verifier("dgfip")
     }
 
-    /// The signing key of a party of the cast.
+    /// The canteen scenario.
+    #[must_use]
+    pub fn canteen() -> Self {
+        Scenario::canteen_builder()
+            .build()
+            .unwrap_or_else(|e| unreachable!("the canteen cast is valid: {e}"))
+    }
+
+    /// The signing key of a party of the cast (or of the log operator): of its keys whose
+    /// window has started at the clock, the one that started last (the last given, among
+    /// several that started together); the first if none has.
     ///
     /// # Panics
     /// If `party` is not in the cast (a mistake in the test).
     pub fn key(&self, party: PartyId) -> &SigningKey {
-        &self.keys[&party]
+        let keys = self
+            .keys
+            .get(&party)
+            .unwrap_or_else(|| panic!("party {party} is not in the cast"));
+        let (_, key) = keys
+            .iter()
+            .filter(|(from, _)| *from <= self.now)
+            .max_by_key(|(from, _)| *from)
+            .or_else(|| keys.first())
+            .unwrap_or_else(|| unreachable!("every party of the cast has a key"));
+        key
+    }
+
+    /// The id of the party named `name` in the cast.
+    ///
+    /// # Panics
+    /// If the cast has no party by that name (a mistake in the test).
+    #[must_use]
+    pub fn party(&self, name: &str) -> PartyId {
+        *self
+            .names
+            .get(name)
+            .unwrap_or_else(|| panic!("no party named {name} in the cast"))
     }
 
     /// A fresh deterministic UUID.

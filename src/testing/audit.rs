@@ -1,0 +1,114 @@
+//! Log helpers: the scenario's transfer log, written as a provider's log keeps it and read back
+//! as a subject or an auditor checks it.
+
+use super::Scenario;
+use crate::decision::{Decision, StatementRefusal};
+use crate::directory::PartyId;
+use crate::habilitation::Habilitation;
+use crate::ledger::Status;
+use crate::log::{
+    Denial, HistoryReport, LogEntry, LogError, LoggedObject, Receipt, SignedTreeHead,
+    verify_history_against,
+};
+use crate::signed::{SignedPayload, Unverified};
+
+impl Scenario {
+    /// Logs a decision as the deciding provider's log keeps it, and returns the entry's index:
+    /// for an *allow*, its receipt ([`Receipt::for_authorization`], with a fresh id, issued at
+    /// the clock) signed with the provider's key; for a *deny*, its denial
+    /// ([`Denial::for_decision`]).
+    pub fn log_decision(&mut self, decision: &Decision) -> u64 {
+        let entry = match decision {
+            Decision::Allow(allow) => {
+                let receipt = Receipt::for_authorization(allow, self.next_uuid(), self.now);
+                let bytes = receipt.sign(self.key(allow.provider()));
+                LogEntry::Receipt(LoggedObject::from_parts(bytes, receipt))
+            }
+            Decision::Deny(_) => LogEntry::Denial(
+                Denial::for_decision(decision).unwrap_or_else(|| unreachable!("a deny")),
+            ),
+        };
+        self.log.append(&entry)
+    }
+
+    /// Decides on a request with its basis bytes, now ([`Scenario::decide`]), and logs the
+    /// decision ([`Scenario::log_decision`]).
+    pub fn decide_and_log(&mut self, request: &[u8], basis: &[u8]) -> Decision {
+        let decision = self.decide(request, basis);
+        self.log_decision(&decision);
+        decision
+    }
+
+    /// Logs a grant as issued ([`LogEntry::grant_issued`]) and returns the entry's index.
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `grant` is not a well-formed grant.
+    pub fn log_grant(&mut self, grant: &[u8]) -> Result<u64, LogError> {
+        let entry = LogEntry::grant_issued(grant.to_vec())?;
+        Ok(self.log.append(&entry))
+    }
+
+    /// Logs a lifecycle statement about `basis` and returns the entry's index: about a grant,
+    /// attributed to its subject ([`LogEntry::statement_about_grant`]); about a habilitation, to
+    /// nobody ([`LogEntry::statement_about_habilitation`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `statement` is not a well-formed statement or `basis`
+    /// neither a well-formed grant nor a habilitation, [`LogError::StatementNotAboutBasis`] if
+    /// the statement names other bytes than `basis`.
+    pub fn log_statement(&mut self, statement: &[u8], basis: &[u8]) -> Result<u64, LogError> {
+        let statement = statement.to_vec();
+        let entry = if Unverified::<Habilitation>::parse(basis).is_ok() {
+            LogEntry::statement_about_habilitation(statement, basis)?
+        } else {
+            LogEntry::statement_about_grant(statement, basis)?
+        };
+        Ok(self.log.append(&entry))
+    }
+
+    /// Applies a lifecycle statement now ([`Scenario::apply`]) and, if it was applied, logs it
+    /// ([`Scenario::log_statement`]), as a verifier keeping a log does: a refused statement is
+    /// not logged.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`Scenario::apply`]; nothing is logged then.
+    pub fn apply_and_log(
+        &mut self,
+        statement: &[u8],
+        basis: &[u8],
+    ) -> Result<Status, StatementRefusal> {
+        let status = self.apply(statement, basis)?;
+        self.log_statement(statement, basis)
+            .unwrap_or_else(|e| unreachable!("an applied statement is about its basis: {e}"));
+        Ok(status)
+    }
+
+    /// The log's current tree head, signed at the clock with the log operator's key
+    /// ([`Scenario::key`] of [`Scenario::log_operator`]).
+    #[must_use]
+    pub fn sign_head(&self) -> Vec<u8> {
+        let operator = self.log_operator;
+        self.log.sign_head(self.key(operator), operator, self.now)
+    }
+
+    /// `subject`'s history as the log keeper hands it for the signed head `head` (every entry
+    /// about the subject within the head's size, each with its inclusion proof), checked as the
+    /// subject would check it: the head against the log operator's key, then each entry against
+    /// the head ([`verify_history_against`]). An entry that fails is listed in the report's
+    /// failures.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`SignedTreeHead::verify`] for `head` (a head of another log, or signed
+    /// with another key than the operator's at the clock); [`LogError::Proof`] if the head is
+    /// larger than the log.
+    pub fn proven_history(&self, subject: PartyId, head: &[u8]) -> Result<HistoryReport, LogError> {
+        let operator = self.log_operator;
+        let head = SignedTreeHead::verify(head, operator, &self.key(operator).verifying_key())?;
+        let history = self.log.access_history(subject, head.tree_size())?;
+        Ok(verify_history_against(&history, head))
+    }
+}
