@@ -5,6 +5,7 @@ use crate::ceiling::{CeilingExcess, CeilingTerms, Ceilings};
 use crate::cose::ObjectKind;
 use crate::directory::PartyId;
 use crate::ids::BasisId;
+use crate::labels::grant;
 use crate::signed::SignedPayload;
 use crate::terms::{AccessPattern, DataRange, Scope};
 use crate::time::Timestamp;
@@ -357,43 +358,46 @@ impl SignedPayload for Grant {
     fn encode(&self, e: &mut Encoder) {
         let n = 13 + usize::from(self.purpose.text().is_some()) + usize::from(self.onward_transfer);
         e.map(n);
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(self.id.0.as_bytes());
-        e.uint(2).bytes(self.subject.as_bytes());
-        e.uint(3).bytes(self.expressed_by.as_bytes());
-        e.uint(4).bytes(self.consumer.as_bytes());
-        e.uint(5);
+        e.uint(grant::VERSION).uint(FORMAT_VERSION);
+        e.uint(grant::ID).bytes(self.id.0.as_bytes());
+        e.uint(grant::SUBJECT).bytes(self.subject.as_bytes());
+        e.uint(grant::EXPRESSED_BY)
+            .bytes(self.expressed_by.as_bytes());
+        e.uint(grant::CONSUMER).bytes(self.consumer.as_bytes());
+        e.uint(grant::SCOPE);
         self.scope.write(e);
-        wire::write_purpose(e, &self.purpose, 6);
-        e.uint(8).uint(self.issued_at.0);
-        e.uint(9).uint(self.not_before.0);
-        e.uint(10).uint(self.expires_at.0);
-        e.uint(11);
+        wire::write_purpose(e, &self.purpose, grant::PURPOSE, grant::PURPOSE_TEXT);
+        e.uint(grant::ISSUED_AT).uint(self.issued_at.0);
+        e.uint(grant::NOT_BEFORE).uint(self.not_before.0);
+        e.uint(grant::EXPIRES_AT).uint(self.expires_at.0);
+        e.uint(grant::ACCESS);
         self.access.write(e);
-        e.uint(12);
+        e.uint(grant::DATA_RANGE);
         self.data_range.write(e);
-        e.uint(13).uint(self.retention_secs);
+        e.uint(grant::RETENTION).uint(self.retention_secs);
         if self.onward_transfer {
-            e.uint(14).bool(true);
+            e.uint(grant::ONWARD_TRANSFER).bool(true);
         }
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("grant")?;
-        m.version(FORMAT_VERSION)?;
-        let id = BasisId(m.required(1, "id", wire::uuid)?);
-        let subject = m.required(2, "subject", wire::party_id)?;
-        let expressed_by = m.required(3, "expressed by", wire::party_id)?;
-        let consumer = m.required(4, "consumer", wire::party_id)?;
-        let scope = m.required(5, "scope", Scope::read)?;
-        let purpose = wire::purpose(&mut m, 6)?;
-        let issued_at = m.required(8, "issued at", wire::timestamp)?;
-        let not_before = m.required(9, "not before", wire::timestamp)?;
-        let expires_at = m.required(10, "expires at", wire::timestamp)?;
-        let access = m.required(11, "access", AccessPattern::read)?;
-        let data_range = m.required(12, "data range", DataRange::read)?;
-        let retention_secs = m.required(13, "retention", Decoder::uint)?;
-        let onward_transfer = m.optional(14, wire::true_flag)?.is_some();
+        m.version(grant::VERSION, FORMAT_VERSION)?;
+        let id = BasisId(m.required(grant::ID, "id", wire::uuid)?);
+        let subject = m.required(grant::SUBJECT, "subject", wire::party_id)?;
+        let expressed_by = m.required(grant::EXPRESSED_BY, "expressed by", wire::party_id)?;
+        let consumer = m.required(grant::CONSUMER, "consumer", wire::party_id)?;
+        let scope = m.required(grant::SCOPE, "scope", Scope::read)?;
+        let purpose = wire::purpose(&mut m, grant::PURPOSE, grant::PURPOSE_TEXT)?;
+        let issued_at = m.required(grant::ISSUED_AT, "issued at", wire::timestamp)?;
+        let not_before = m.required(grant::NOT_BEFORE, "not before", wire::timestamp)?;
+        let expires_at = m.required(grant::EXPIRES_AT, "expires at", wire::timestamp)?;
+        let access = m.required(grant::ACCESS, "access", AccessPattern::read)?;
+        let data_range = m.required(grant::DATA_RANGE, "data range", DataRange::read)?;
+        let retention_secs = m.required(grant::RETENTION, "retention", Decoder::uint)?;
+        let onward_transfer = m
+            .optional(grant::ONWARD_TRANSFER, wire::true_flag)?
+            .is_some();
         m.finish()?;
         let grant = Grant {
             id,

@@ -6,6 +6,7 @@ use crate::ceiling::{CeilingExcess, CeilingTerms, Ceilings};
 use crate::cose::ObjectKind;
 use crate::directory::PartyId;
 use crate::ids::BasisId;
+use crate::labels::habilitation;
 use crate::signed::SignedPayload;
 use crate::terms::Scope;
 use crate::time::Timestamp;
@@ -326,35 +327,43 @@ impl SignedPayload for Habilitation {
 
     fn encode(&self, e: &mut Encoder) {
         e.map(11 + usize::from(self.purpose.text().is_some()));
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(self.id.0.as_bytes());
-        e.uint(2).bytes(self.authority.as_bytes());
-        e.uint(3).bytes(self.consumer.as_bytes());
-        e.uint(4);
+        e.uint(habilitation::VERSION).uint(FORMAT_VERSION);
+        e.uint(habilitation::ID).bytes(self.id.0.as_bytes());
+        e.uint(habilitation::AUTHORITY)
+            .bytes(self.authority.as_bytes());
+        e.uint(habilitation::CONSUMER)
+            .bytes(self.consumer.as_bytes());
+        e.uint(habilitation::SCOPE);
         self.scope.write(e);
-        wire::write_purpose(e, &self.purpose, 5);
-        e.uint(7).text(&self.legal_reference);
-        e.uint(8).uint(self.issued_at.0);
-        e.uint(9).uint(self.not_before.0);
-        e.uint(10).uint(self.expires_at.0);
-        e.uint(11).uint(self.retention_secs);
+        wire::write_purpose(
+            e,
+            &self.purpose,
+            habilitation::PURPOSE,
+            habilitation::PURPOSE_TEXT,
+        );
+        e.uint(habilitation::LEGAL_REFERENCE)
+            .text(&self.legal_reference);
+        e.uint(habilitation::ISSUED_AT).uint(self.issued_at.0);
+        e.uint(habilitation::NOT_BEFORE).uint(self.not_before.0);
+        e.uint(habilitation::EXPIRES_AT).uint(self.expires_at.0);
+        e.uint(habilitation::RETENTION).uint(self.retention_secs);
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("habilitation")?;
-        m.version(FORMAT_VERSION)?;
-        let id = BasisId(m.required(1, "id", wire::uuid)?);
-        let authority = m.required(2, "authority", wire::party_id)?;
-        let consumer = m.required(3, "consumer", wire::party_id)?;
-        let scope = m.required(4, "scope", Scope::read)?;
-        let purpose = wire::purpose(&mut m, 5)?;
-        let legal = m.required(7, "legal reference", |d| {
+        m.version(habilitation::VERSION, FORMAT_VERSION)?;
+        let id = BasisId(m.required(habilitation::ID, "id", wire::uuid)?);
+        let authority = m.required(habilitation::AUTHORITY, "authority", wire::party_id)?;
+        let consumer = m.required(habilitation::CONSUMER, "consumer", wire::party_id)?;
+        let scope = m.required(habilitation::SCOPE, "scope", Scope::read)?;
+        let purpose = wire::purpose(&mut m, habilitation::PURPOSE, habilitation::PURPOSE_TEXT)?;
+        let legal = m.required(habilitation::LEGAL_REFERENCE, "legal reference", |d| {
             wire::text(d, "legal reference", MAX_LEGAL_REFERENCE)
         })?;
-        let issued_at = m.required(8, "issued at", wire::timestamp)?;
-        let not_before = m.required(9, "not before", wire::timestamp)?;
-        let expires_at = m.required(10, "expires at", wire::timestamp)?;
-        let retention = m.required(11, "retention", Decoder::uint)?;
+        let issued_at = m.required(habilitation::ISSUED_AT, "issued at", wire::timestamp)?;
+        let not_before = m.required(habilitation::NOT_BEFORE, "not before", wire::timestamp)?;
+        let expires_at = m.required(habilitation::EXPIRES_AT, "expires at", wire::timestamp)?;
+        let retention = m.required(habilitation::RETENTION, "retention", Decoder::uint)?;
         m.finish()?;
         let h = Habilitation {
             id,

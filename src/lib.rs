@@ -28,9 +28,9 @@
 //!
 //! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
-//! [`directory`], [`vocab`], [`ids`]. Escape hatches that can sign what a verifier refuses are
-//! in [`danger`]; the auditor's kit (`consentry::testing`: a cast with fixed keys and clock)
-//! is behind the `testing` feature.
+//! [`directory`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once).
+//! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
+//! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
 //! # Example
 //!
@@ -76,6 +76,7 @@ pub mod habilitation;
 mod hex;
 pub mod ids;
 mod keys;
+pub mod labels;
 pub mod ledger;
 pub mod log;
 mod party_id;

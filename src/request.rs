@@ -5,6 +5,7 @@ use crate::cose::ObjectKind;
 use crate::digest::Digest;
 use crate::directory::PartyId;
 use crate::ids::{BasisId, RequestId};
+use crate::labels::request;
 use crate::signed::SignedPayload;
 use crate::terms::{DataRange, MAX_SCOPE};
 use crate::time::Timestamp;
@@ -314,35 +315,35 @@ impl SignedPayload for Request {
 
     fn encode(&self, e: &mut Encoder) {
         e.map(11);
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(self.id.0.as_bytes());
-        e.uint(2).bytes(self.basis.0.as_bytes());
-        e.uint(3).bytes(&self.basis_digest.0);
-        e.uint(4).bytes(self.consumer.as_bytes());
-        e.uint(5).bytes(self.provider.as_bytes());
-        e.uint(6).bytes(self.subject.as_bytes());
-        e.uint(7);
+        e.uint(request::VERSION).uint(FORMAT_VERSION);
+        e.uint(request::ID).bytes(self.id.0.as_bytes());
+        e.uint(request::BASIS).bytes(self.basis.0.as_bytes());
+        e.uint(request::BASIS_HASH).bytes(&self.basis_digest.0);
+        e.uint(request::CONSUMER).bytes(self.consumer.as_bytes());
+        e.uint(request::PROVIDER).bytes(self.provider.as_bytes());
+        e.uint(request::SUBJECT).bytes(self.subject.as_bytes());
+        e.uint(request::CATEGORIES);
         wire::write_categories(e, &self.categories);
-        e.uint(8).text(self.purpose.code());
-        e.uint(9);
+        e.uint(request::PURPOSE).text(self.purpose.code());
+        e.uint(request::DATA_RANGE);
         self.data_range.write(e);
-        e.uint(10).uint(self.issued_at.0);
+        e.uint(request::ISSUED_AT).uint(self.issued_at.0);
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("request")?;
-        m.version(FORMAT_VERSION)?;
+        m.version(request::VERSION, FORMAT_VERSION)?;
         let req = Request {
-            id: RequestId(m.required(1, "id", wire::uuid)?),
-            basis: BasisId(m.required(2, "basis", wire::uuid)?),
-            basis_digest: m.required(3, "basis hash", wire::digest)?,
-            consumer: m.required(4, "consumer", wire::party_id)?,
-            provider: m.required(5, "provider", wire::party_id)?,
-            subject: m.required(6, "subject", wire::party_id)?,
-            categories: m.required(7, "categories", wire::categories)?,
-            purpose: m.required(8, "purpose", wire::purpose_code)?,
-            data_range: m.required(9, "data range", DataRange::read)?,
-            issued_at: m.required(10, "issued at", wire::timestamp)?,
+            id: RequestId(m.required(request::ID, "id", wire::uuid)?),
+            basis: BasisId(m.required(request::BASIS, "basis", wire::uuid)?),
+            basis_digest: m.required(request::BASIS_HASH, "basis hash", wire::digest)?,
+            consumer: m.required(request::CONSUMER, "consumer", wire::party_id)?,
+            provider: m.required(request::PROVIDER, "provider", wire::party_id)?,
+            subject: m.required(request::SUBJECT, "subject", wire::party_id)?,
+            categories: m.required(request::CATEGORIES, "categories", wire::categories)?,
+            purpose: m.required(request::PURPOSE, "purpose", wire::purpose_code)?,
+            data_range: m.required(request::DATA_RANGE, "data range", DataRange::read)?,
+            issued_at: m.required(request::ISSUED_AT, "issued at", wire::timestamp)?,
         };
         m.finish()?;
         req.check().map_err(|_| DecodeError::InvalidValue {

@@ -9,6 +9,7 @@ use crate::cose::ObjectKind;
 use crate::digest::Digest;
 use crate::directory::PartyId;
 use crate::ids::BasisId;
+use crate::labels::statement;
 use crate::signed::SignedPayload;
 use crate::time::Timestamp;
 use crate::wire::{self, FORMAT_VERSION};
@@ -73,20 +74,21 @@ impl SignedPayload for Statement {
 
     fn encode(&self, e: &mut Encoder) {
         e.map(6);
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(self.basis.0.as_bytes());
-        e.uint(2).bytes(&self.basis_digest.0);
-        e.uint(3).uint(self.action.code());
-        e.uint(4).bytes(self.issued_by.as_bytes());
-        e.uint(5).uint(self.issued_at.0);
+        e.uint(statement::VERSION).uint(FORMAT_VERSION);
+        e.uint(statement::BASIS).bytes(self.basis.0.as_bytes());
+        e.uint(statement::BASIS_HASH).bytes(&self.basis_digest.0);
+        e.uint(statement::ACTION).uint(self.action.code());
+        e.uint(statement::ISSUED_BY)
+            .bytes(self.issued_by.as_bytes());
+        e.uint(statement::ISSUED_AT).uint(self.issued_at.0);
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("statement")?;
-        m.version(FORMAT_VERSION)?;
-        let basis = BasisId(m.required(1, "basis", wire::uuid)?);
-        let basis_digest = m.required(2, "basis hash", wire::digest)?;
-        let action = m.required(3, "action", |d| match d.uint()? {
+        m.version(statement::VERSION, FORMAT_VERSION)?;
+        let basis = BasisId(m.required(statement::BASIS, "basis", wire::uuid)?);
+        let basis_digest = m.required(statement::BASIS_HASH, "basis hash", wire::digest)?;
+        let action = m.required(statement::ACTION, "action", |d| match d.uint()? {
             0 => Ok(Action::Pause),
             1 => Ok(Action::Resume),
             2 => Ok(Action::Revoke),
@@ -95,8 +97,8 @@ impl SignedPayload for Statement {
                 reason: "unknown action code",
             }),
         })?;
-        let issued_by = m.required(4, "issued by", wire::party_id)?;
-        let issued_at = m.required(5, "issued at", wire::timestamp)?;
+        let issued_by = m.required(statement::ISSUED_BY, "issued by", wire::party_id)?;
+        let issued_at = m.required(statement::ISSUED_AT, "issued at", wire::timestamp)?;
         m.finish()?;
         Ok(Statement {
             basis,

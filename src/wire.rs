@@ -63,10 +63,15 @@ pub(crate) fn category(d: &mut Decoder<'_>) -> Result<Category, DecodeError> {
     })
 }
 
-/// Reads a purpose: its code under `code_key`, its optional text under `code_key + 1`.
-pub(crate) fn purpose(m: &mut MapReader<'_, '_>, code_key: u64) -> Result<Purpose, DecodeError> {
+/// Reads a purpose: its code under `code_key`, its optional text under `text_key` (the next
+/// key, so that the two are read in key order).
+pub(crate) fn purpose(
+    m: &mut MapReader<'_, '_>,
+    code_key: u64,
+    text_key: u64,
+) -> Result<Purpose, DecodeError> {
     let purpose = m.required(code_key, "purpose", purpose_code)?;
-    match m.optional(code_key + 1, |d| text(d, "purpose text", Purpose::MAX_TEXT))? {
+    match m.optional(text_key, |d| text(d, "purpose text", Purpose::MAX_TEXT))? {
         // `text` checked the length `with_text` checks.
         Some(t) => purpose.with_text(t).map_err(|_| DecodeError::InvalidValue {
             field: "purpose text",
@@ -76,11 +81,12 @@ pub(crate) fn purpose(m: &mut MapReader<'_, '_>, code_key: u64) -> Result<Purpos
     }
 }
 
-/// Writes a purpose: its code under `code_key`, its text (if any) under `code_key + 1`.
-pub(crate) fn write_purpose(e: &mut Encoder, purpose: &Purpose, code_key: u64) {
+/// Writes a purpose: its code under `code_key`, its text (if any) under `text_key` (the next
+/// key).
+pub(crate) fn write_purpose(e: &mut Encoder, purpose: &Purpose, code_key: u64, text_key: u64) {
     e.uint(code_key).text(purpose.code());
     if let Some(t) = purpose.text() {
-        e.uint(code_key + 1).text(t);
+        e.uint(text_key).text(t);
     }
 }
 

@@ -584,14 +584,15 @@ impl<'a> MapReader<'_, 'a> {
         })
     }
 
-    /// Checks the format version under key 0.
+    /// Checks the format version under `key` (key 0 in every map of the format:
+    /// [`crate::labels::VERSION`]).
     ///
     /// # Errors
     ///
-    /// As [`MapReader::required`] for key 0, and [`DecodeError::UnsupportedVersion`] if the version
-    /// is not `supported`.
-    pub fn version(&mut self, supported: u64) -> Result<(), DecodeError> {
-        let found = self.required(0, "version", Decoder::uint)?;
+    /// As [`MapReader::required`] for `key`, and [`DecodeError::UnsupportedVersion`] if the
+    /// version is not `supported`.
+    pub fn version(&mut self, key: u64, supported: u64) -> Result<(), DecodeError> {
+        let found = self.required(key, "version", Decoder::uint)?;
         if found == supported {
             Ok(())
         } else {

@@ -221,7 +221,7 @@ fn two_or_more(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
 /// A versioned object: `{0: 1, 1: uint, ? 2: text}`.
 fn object(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
     let mut m = d.map_reader("object")?;
-    m.version(1)?;
+    m.version(0, 1)?;
     m.required(1, "count", |d| d.uint())?;
     m.optional(2, |d| d.text())?;
     m.finish()
@@ -733,7 +733,7 @@ fn map_reader_reads_fields_in_key_order() {
     let bytes = h("a3 00 01 01 07 03 61 78");
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
     let mut m = d.map_reader("thing").unwrap();
-    assert_eq!(m.version(1), Ok(()));
+    assert_eq!(m.version(0, 1), Ok(()));
     assert_eq!(m.required(1, "count", |d| d.uint()), Ok(7));
     // Key 2 is absent: optional gives None without consuming key 3.
     assert_eq!(m.optional(2, |d| d.uint()), Ok(None));
@@ -750,7 +750,7 @@ fn map_reader_refusals() {
     // Asking for 1 when 2 comes next: 1 is missing.
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
     let mut m = d.map_reader("thing").unwrap();
-    m.version(1).unwrap();
+    m.version(0, 1).unwrap();
     assert_eq!(
         m.required(1, "one", |d| d.uint()),
         Err(DecodeError::MissingKey {
@@ -762,7 +762,7 @@ fn map_reader_refusals() {
     // Asking for 3 when 2 comes next: 2 was never asked for, so it is unknown.
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
     let mut m = d.map_reader("thing").unwrap();
-    m.version(1).unwrap();
+    m.version(0, 1).unwrap();
     assert_eq!(
         m.optional(3, |d| d.uint()),
         Err(DecodeError::UnknownKey {
@@ -773,7 +773,7 @@ fn map_reader_refusals() {
     // Finishing with entries left: the first of them is unknown.
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
     let mut m = d.map_reader("thing").unwrap();
-    m.version(1).unwrap();
+    m.version(0, 1).unwrap();
     assert_eq!(
         m.finish(),
         Err(DecodeError::UnknownKey {
@@ -784,7 +784,7 @@ fn map_reader_refusals() {
     // Finishing after a key was peeked but not read (an optional key asked below it).
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
     let mut m = d.map_reader("thing").unwrap();
-    m.version(1).unwrap();
+    m.version(0, 1).unwrap();
     assert_eq!(m.optional(1, |d| d.uint()), Ok(None));
     assert_eq!(
         m.finish(),

@@ -5,6 +5,7 @@ use super::{
 };
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::keys::VerifyingKey;
+use crate::labels::{directory, party, party_key, representation};
 use crate::time::Timestamp;
 use crate::wire::{party_id, timestamp};
 use serde::{Deserialize, Serialize};
@@ -13,49 +14,50 @@ use serde::{Deserialize, Serialize};
 pub const DIRECTORY_VERSION: u64 = 1;
 
 impl Directory {
-    /// The CBOR form (see `docs/format.md`):
+    /// The CBOR form (see `docs/format.md`; keys in [`crate::labels::directory`]):
     /// `{0: 1, 1: [+ party], ? 2: [+ representation]}`.
     #[must_use]
     pub fn to_cbor(&self) -> Vec<u8> {
         let mut e = Encoder::new();
         let reps = self.representations();
         e.map(if reps.is_empty() { 2 } else { 3 });
-        e.uint(0).uint(DIRECTORY_VERSION);
-        e.uint(1).array(self.parties().len());
+        e.uint(directory::VERSION).uint(DIRECTORY_VERSION);
+        e.uint(directory::PARTIES).array(self.parties().len());
         for p in self.parties() {
             e.map(4);
-            e.uint(1).bytes(p.id.as_bytes());
-            e.uint(2).text(&p.name);
-            e.uint(3).array(p.roles.len());
+            e.uint(party::ID).bytes(p.id.as_bytes());
+            e.uint(party::NAME).text(&p.name);
+            e.uint(party::ROLES).array(p.roles.len());
             for r in &p.roles {
                 e.uint(r.code());
             }
-            e.uint(4).array(p.keys.len());
+            e.uint(party::KEYS).array(p.keys.len());
             for k in &p.keys {
                 e.map(
                     2 + usize::from(k.valid_until.is_some())
                         + usize::from(k.compromised_at.is_some()),
                 );
-                e.uint(1).bytes(&k.public.0);
-                e.uint(2).uint(k.valid_from.0);
+                e.uint(party_key::PUBLIC_KEY).bytes(&k.public.0);
+                e.uint(party_key::VALID_FROM).uint(k.valid_from.0);
                 if let Some(t) = k.valid_until {
-                    e.uint(3).uint(t.0);
+                    e.uint(party_key::VALID_UNTIL).uint(t.0);
                 }
                 if let Some(t) = k.compromised_at {
-                    e.uint(4).uint(t.0);
+                    e.uint(party_key::COMPROMISED_AT).uint(t.0);
                 }
             }
         }
         if !reps.is_empty() {
-            e.uint(2).array(reps.len());
+            e.uint(directory::REPRESENTATIONS).array(reps.len());
             for r in reps {
                 e.map(4 + usize::from(r.valid_until.is_some()));
-                e.uint(1).bytes(r.representative.as_bytes());
-                e.uint(2).bytes(r.subject.as_bytes());
-                e.uint(3).uint(r.kind.code());
-                e.uint(4).uint(r.valid_from.0);
+                e.uint(representation::REPRESENTATIVE)
+                    .bytes(r.representative.as_bytes());
+                e.uint(representation::SUBJECT).bytes(r.subject.as_bytes());
+                e.uint(representation::KIND).uint(r.kind.code());
+                e.uint(representation::VALID_FROM).uint(r.valid_from.0);
                 if let Some(t) = r.valid_until {
-                    e.uint(5).uint(t.0);
+                    e.uint(representation::VALID_UNTIL).uint(t.0);
                 }
             }
         }
@@ -113,10 +115,12 @@ type Parsed = (Vec<Party>, Vec<Representation>);
 fn decode(bytes: &[u8]) -> Result<Parsed, DecodeError> {
     let mut d = Decoder::new(bytes, Limits::DIRECTORY)?;
     let mut m = d.map_reader("directory")?;
-    m.version(DIRECTORY_VERSION)?;
-    let parties = m.required(1, "parties", |d| d.array_of("parties", 0, decode_party))?;
+    m.version(directory::VERSION, DIRECTORY_VERSION)?;
+    let parties = m.required(directory::PARTIES, "parties", |d| {
+        d.array_of("parties", 0, decode_party)
+    })?;
     let reps = m
-        .optional(2, |d| {
+        .optional(directory::REPRESENTATIONS, |d| {
             d.array_of("representations", 1, decode_representation)
         })?
         .unwrap_or_default();
@@ -127,9 +131,9 @@ fn decode(bytes: &[u8]) -> Result<Parsed, DecodeError> {
 
 fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
     let mut m = d.map_reader("party")?;
-    let id = m.required(1, "id", party_id)?;
-    let name = m.required(2, "name", Decoder::text)?.to_owned();
-    let roles = m.required(3, "roles", |d| {
+    let id = m.required(party::ID, "id", party_id)?;
+    let name = m.required(party::NAME, "name", Decoder::text)?.to_owned();
+    let roles = m.required(party::ROLES, "roles", |d| {
         d.array_of("roles", 1, |d| {
             Role::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                 field: "role",
@@ -143,7 +147,7 @@ fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
             reason: "roles must be sorted by code, without repetition",
         });
     }
-    let keys = m.required(4, "keys", |d| d.array_of("keys", 0, decode_key))?;
+    let keys = m.required(party::KEYS, "keys", |d| d.array_of("keys", 0, decode_key))?;
     m.finish()?;
     Ok(Party {
         id,
@@ -155,10 +159,12 @@ fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
 
 fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
     let mut m = d.map_reader("party key")?;
-    let public = VerifyingKey(m.required(1, "public key", |d| d.fixed_bytes::<32>("public key"))?);
-    let valid_from = m.required(2, "valid from", timestamp)?;
-    let valid_until = m.optional(3, timestamp)?;
-    let compromised_at = m.optional(4, timestamp)?;
+    let public = VerifyingKey(m.required(party_key::PUBLIC_KEY, "public key", |d| {
+        d.fixed_bytes::<32>("public key")
+    })?);
+    let valid_from = m.required(party_key::VALID_FROM, "valid from", timestamp)?;
+    let valid_until = m.optional(party_key::VALID_UNTIL, timestamp)?;
+    let compromised_at = m.optional(party_key::COMPROMISED_AT, timestamp)?;
     m.finish()?;
     Ok(PartyKey {
         public,
@@ -170,16 +176,16 @@ fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
 
 fn decode_representation(d: &mut Decoder<'_>) -> Result<Representation, DecodeError> {
     let mut m = d.map_reader("representation")?;
-    let representative = m.required(1, "representative", party_id)?;
-    let subject = m.required(2, "subject", party_id)?;
-    let kind = m.required(3, "kind", |d| {
+    let representative = m.required(representation::REPRESENTATIVE, "representative", party_id)?;
+    let subject = m.required(representation::SUBJECT, "subject", party_id)?;
+    let kind = m.required(representation::KIND, "kind", |d| {
         RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
             field: "representation kind",
             reason: "unknown code",
         })
     })?;
-    let valid_from = m.required(4, "valid from", timestamp)?;
-    let valid_until = m.optional(5, timestamp)?;
+    let valid_from = m.required(representation::VALID_FROM, "valid from", timestamp)?;
+    let valid_until = m.optional(representation::VALID_UNTIL, timestamp)?;
     m.finish()?;
     Ok(Representation {
         representative,

@@ -8,6 +8,7 @@ use crate::directory::{PartyId, Trust};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, RequestId};
+use crate::labels::denial;
 use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
 use crate::statement::Statement;
 use crate::time::Timestamp;
@@ -247,36 +248,36 @@ impl Denial {
             + usize::from(self.basis.is_some())
             + usize::from(self.subject.is_some());
         e.map(n);
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(&self.request_digest.0);
+        e.uint(denial::VERSION).uint(FORMAT_VERSION);
+        e.uint(denial::REQUEST_HASH).bytes(&self.request_digest.0);
         if let Some(request) = self.request {
-            e.uint(2).bytes(request.0.as_bytes());
+            e.uint(denial::REQUEST).bytes(request.0.as_bytes());
         }
         if let Some(basis) = self.basis {
-            e.uint(3).bytes(basis.0.as_bytes());
+            e.uint(denial::BASIS).bytes(basis.0.as_bytes());
         }
         if let Some(subject) = self.subject {
-            e.uint(4).bytes(subject.as_bytes());
+            e.uint(denial::SUBJECT).bytes(subject.as_bytes());
         }
-        e.uint(5).array(self.reasons.len());
+        e.uint(denial::REASONS).array(self.reasons.len());
         for reason in &self.reasons {
             e.text(reason);
         }
-        e.uint(6).uint(self.at.0);
+        e.uint(denial::AT).uint(self.at.0);
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, LogError> {
         let mut m = d.map_reader("denial").map_err(LogError::MalformedEntry)?;
         let fields = (|| {
-            m.version(FORMAT_VERSION)?;
-            let digest = m.required(1, "request hash", wire::digest)?;
-            let request = m.optional(2, wire::uuid)?.map(RequestId);
-            let basis = m.optional(3, wire::uuid)?.map(BasisId);
-            let subject = m.optional(4, wire::party_id)?;
-            let reasons = m.required(5, "reasons", |d| {
+            m.version(denial::VERSION, FORMAT_VERSION)?;
+            let digest = m.required(denial::REQUEST_HASH, "request hash", wire::digest)?;
+            let request = m.optional(denial::REQUEST, wire::uuid)?.map(RequestId);
+            let basis = m.optional(denial::BASIS, wire::uuid)?.map(BasisId);
+            let subject = m.optional(denial::SUBJECT, wire::party_id)?;
+            let reasons = m.required(denial::REASONS, "reasons", |d| {
                 d.array_of("reasons", 1, |d| d.text().map(str::to_owned))
             })?;
-            let at = m.required(6, "at", wire::timestamp)?;
+            let at = m.required(denial::AT, "at", wire::timestamp)?;
             Ok((digest, request, basis, subject, reasons, at))
         })()
         .map_err(LogError::MalformedEntry)?;
@@ -295,7 +296,8 @@ impl Denial {
 ///   with the subject of the basis it is about when there is one (a statement about a grant;
 ///   a habilitation has no single subject);
 /// - `[3, denial]`: a denial, a map with keys `0` version (2), `1` request hash, `2` request id
-///   (optional), `3` basis id (optional), `4` subject (optional), `5` reason codes, `6` time.
+///   (optional), `3` basis id (optional), `4` subject (optional), `5` reason codes, `6` time
+///   ([`crate::labels::denial`]).
 ///
 /// The leaf hash is [`leaf_hash`] of these bytes. Decoding is strict: an entry re-encodes to the
 /// bytes it was decoded from, and the signed objects it carries decode strictly as their kind.

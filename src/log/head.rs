@@ -5,6 +5,7 @@ use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::{Envelope, ObjectKind};
 use crate::directory::{PartyId, Trust};
 use crate::keys::{KeyId, VerifyingKey};
+use crate::labels::tree_head;
 use crate::signed::{ObjectError, ParseError, SignedPayload, Verified};
 use crate::time::Timestamp;
 use crate::wire::{self, FORMAT_VERSION};
@@ -16,7 +17,8 @@ use super::proof::{ConsistencyProof, InclusionProof, ProofError, verify_consiste
 /// A tree head's claims, signed by the log operator: the log, its size and root, and when.
 ///
 /// Wire form: a map with keys `0` version (2), `1` log id (the operator's party id), `2` tree
-/// size, `3` root hash, `4` timestamp. The root of an empty tree must be [`empty_root`].
+/// size, `3` root hash, `4` timestamp ([`crate::labels::tree_head`]). The root of an empty tree
+/// must be [`empty_root`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TreeHead {
     /// The log, named by its operator's party id; the operator signs the head.
@@ -34,21 +36,21 @@ impl SignedPayload for TreeHead {
 
     fn encode(&self, e: &mut Encoder) {
         e.map(5);
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(self.log_id.as_bytes());
-        e.uint(2).uint(self.tree_size);
-        e.uint(3).bytes(&self.root_hash.0);
-        e.uint(4).uint(self.timestamp.0);
+        e.uint(tree_head::VERSION).uint(FORMAT_VERSION);
+        e.uint(tree_head::LOG_ID).bytes(self.log_id.as_bytes());
+        e.uint(tree_head::TREE_SIZE).uint(self.tree_size);
+        e.uint(tree_head::ROOT_HASH).bytes(&self.root_hash.0);
+        e.uint(tree_head::TIMESTAMP).uint(self.timestamp.0);
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("tree head")?;
-        m.version(FORMAT_VERSION)?;
+        m.version(tree_head::VERSION, FORMAT_VERSION)?;
         let head = TreeHead {
-            log_id: m.required(1, "log id", wire::party_id)?,
-            tree_size: m.required(2, "tree size", Decoder::uint)?,
-            root_hash: m.required(3, "root hash", wire::digest)?,
-            timestamp: m.required(4, "timestamp", wire::timestamp)?,
+            log_id: m.required(tree_head::LOG_ID, "log id", wire::party_id)?,
+            tree_size: m.required(tree_head::TREE_SIZE, "tree size", Decoder::uint)?,
+            root_hash: m.required(tree_head::ROOT_HASH, "root hash", wire::digest)?,
+            timestamp: m.required(tree_head::TIMESTAMP, "timestamp", wire::timestamp)?,
         };
         m.finish()?;
         if head.tree_size == 0 && head.root_hash != empty_root() {

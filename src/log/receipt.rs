@@ -6,6 +6,7 @@ use crate::cose::ObjectKind;
 use crate::decision::{Authorization, ConsentExpression};
 use crate::directory::{PartyId, RepresentationKind};
 use crate::ids::{BasisId, BasisKind, RequestId};
+use crate::labels::receipt;
 use crate::signed::SignedPayload;
 use crate::terms::DataRange;
 use crate::time::Timestamp;
@@ -181,58 +182,61 @@ impl SignedPayload for Receipt {
         e.map(
             14 + usize::from(self.onward_transfer) + 2 * usize::from(self.representative.is_some()),
         );
-        e.uint(0).uint(FORMAT_VERSION);
-        e.uint(1).bytes(self.id.as_bytes());
-        e.uint(2).bytes(self.request.0.as_bytes());
-        e.uint(3).bytes(&self.request_digest.0);
-        e.uint(4).bytes(self.basis.0.as_bytes());
-        e.uint(5).uint(u64::from(self.basis_kind.code()));
-        e.uint(6).bytes(&self.basis_digest.0);
-        e.uint(7).bytes(self.subject.as_bytes());
-        e.uint(8).bytes(self.consumer.as_bytes());
-        e.uint(9).bytes(self.provider.as_bytes());
-        e.uint(10);
+        e.uint(receipt::VERSION).uint(FORMAT_VERSION);
+        e.uint(receipt::ID).bytes(self.id.as_bytes());
+        e.uint(receipt::REQUEST).bytes(self.request.0.as_bytes());
+        e.uint(receipt::REQUEST_HASH).bytes(&self.request_digest.0);
+        e.uint(receipt::BASIS).bytes(self.basis.0.as_bytes());
+        e.uint(receipt::BASIS_KIND)
+            .uint(u64::from(self.basis_kind.code()));
+        e.uint(receipt::BASIS_HASH).bytes(&self.basis_digest.0);
+        e.uint(receipt::SUBJECT).bytes(self.subject.as_bytes());
+        e.uint(receipt::CONSUMER).bytes(self.consumer.as_bytes());
+        e.uint(receipt::PROVIDER).bytes(self.provider.as_bytes());
+        e.uint(receipt::CATEGORIES);
         wire::write_categories(e, &self.categories);
-        e.uint(11);
+        e.uint(receipt::DATA_RANGE);
         self.data_range.write(e);
-        e.uint(12).uint(self.retain_until.0);
-        e.uint(13).uint(self.issued_at.0);
+        e.uint(receipt::RETAIN_UNTIL).uint(self.retain_until.0);
+        e.uint(receipt::ISSUED_AT).uint(self.issued_at.0);
         if self.onward_transfer {
-            e.uint(14).bool(true);
+            e.uint(receipt::ONWARD_TRANSFER).bool(true);
         }
         if let Some((by, kind)) = self.representative {
-            e.uint(15).bytes(by.as_bytes());
-            e.uint(16).uint(kind.code());
+            e.uint(receipt::EXPRESSED_BY).bytes(by.as_bytes());
+            e.uint(receipt::REPRESENTATION_KIND).uint(kind.code());
         }
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let mut m = d.map_reader("receipt")?;
-        m.version(FORMAT_VERSION)?;
+        m.version(receipt::VERSION, FORMAT_VERSION)?;
         let mut receipt = Receipt {
-            id: m.required(1, "id", wire::uuid)?,
-            request: RequestId(m.required(2, "request", wire::uuid)?),
-            request_digest: m.required(3, "request hash", wire::digest)?,
-            basis: BasisId(m.required(4, "basis", wire::uuid)?),
-            basis_kind: m.required(5, "basis kind", |d: &mut Decoder<'_>| {
+            id: m.required(receipt::ID, "id", wire::uuid)?,
+            request: RequestId(m.required(receipt::REQUEST, "request", wire::uuid)?),
+            request_digest: m.required(receipt::REQUEST_HASH, "request hash", wire::digest)?,
+            basis: BasisId(m.required(receipt::BASIS, "basis", wire::uuid)?),
+            basis_kind: m.required(receipt::BASIS_KIND, "basis kind", |d: &mut Decoder<'_>| {
                 BasisKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                     field: "basis kind",
                     reason: "must be 0 (grant) or 1 (habilitation)",
                 })
             })?,
-            basis_digest: m.required(6, "basis hash", wire::digest)?,
-            subject: m.required(7, "subject", wire::party_id)?,
-            consumer: m.required(8, "consumer", wire::party_id)?,
-            provider: m.required(9, "provider", wire::party_id)?,
-            categories: m.required(10, "categories", wire::categories)?,
-            data_range: m.required(11, "data range", DataRange::read)?,
-            retain_until: m.required(12, "retain until", wire::timestamp)?,
-            issued_at: m.required(13, "issued at", wire::timestamp)?,
-            onward_transfer: m.optional(14, wire::true_flag)?.is_some(),
+            basis_digest: m.required(receipt::BASIS_HASH, "basis hash", wire::digest)?,
+            subject: m.required(receipt::SUBJECT, "subject", wire::party_id)?,
+            consumer: m.required(receipt::CONSUMER, "consumer", wire::party_id)?,
+            provider: m.required(receipt::PROVIDER, "provider", wire::party_id)?,
+            categories: m.required(receipt::CATEGORIES, "categories", wire::categories)?,
+            data_range: m.required(receipt::DATA_RANGE, "data range", DataRange::read)?,
+            retain_until: m.required(receipt::RETAIN_UNTIL, "retain until", wire::timestamp)?,
+            issued_at: m.required(receipt::ISSUED_AT, "issued at", wire::timestamp)?,
+            onward_transfer: m
+                .optional(receipt::ONWARD_TRANSFER, wire::true_flag)?
+                .is_some(),
             representative: None,
         };
-        let by = m.optional(15, wire::party_id)?;
-        let kind = m.optional(16, |d| {
+        let by = m.optional(receipt::EXPRESSED_BY, wire::party_id)?;
+        let kind = m.optional(receipt::REPRESENTATION_KIND, |d| {
             RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                 field: "representation kind",
                 reason: "must be 0 (legal representative) or 1 (mandate)",
