@@ -379,11 +379,57 @@ pub mod representation {
     ];
 }
 
+/// A directory as its operator signs it (`docs/format.md` §6.3).
+pub mod signed_directory {
+    /// The format version.
+    pub const VERSION: u64 = super::VERSION;
+    /// The directory's version number: 0 for the first, then that of the last update applied.
+    pub const SEQ: u64 = 1;
+    /// The digest of the last update applied (absent at version 0).
+    pub const HEAD: u64 = 2;
+    /// When the operator signed it.
+    pub const ISSUED_AT: u64 = 3;
+    /// The directory's CBOR form, as a byte string.
+    pub const DIRECTORY: u64 = 4;
+
+    /// Every key of the map, in key order, with its name.
+    pub const ALL: &[(&str, u64)] = &[
+        ("version", VERSION),
+        ("seq", SEQ),
+        ("head", HEAD),
+        ("issued at", ISSUED_AT),
+        ("directory", DIRECTORY),
+    ];
+}
+
+/// A signed change to the directory (`docs/format.md` §6.4).
+pub mod directory_update {
+    /// The format version.
+    pub const VERSION: u64 = super::VERSION;
+    /// The version number the update gives the directory: the previous one plus one.
+    pub const SEQ: u64 = 1;
+    /// The digest of the previous version's signed bytes.
+    pub const PREVIOUS: u64 = 2;
+    /// When the operator signed it: nothing it adds takes effect earlier.
+    pub const ISSUED_AT: u64 = 3;
+    /// The changes, applied in order, all or none.
+    pub const CHANGES: u64 = 4;
+
+    /// Every key of the map, in key order, with its name.
+    pub const ALL: &[(&str, u64)] = &[
+        ("version", VERSION),
+        ("seq", SEQ),
+        ("previous", PREVIOUS),
+        ("issued at", ISSUED_AT),
+        ("changes", CHANGES),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::{
-        denial, directory, grant, habilitation, party, party_key, receipt, representation, request,
-        statement, tree_head,
+        denial, directory, directory_update, grant, habilitation, party, party_key, receipt,
+        representation, request, signed_directory, statement, tree_head,
     };
 
     const CDDL: &str = include_str!("../docs/consentry.cddl");
@@ -423,6 +469,18 @@ mod tests {
             directory::ALL,
             "directory",
             "## 6. The party directory",
+            Doc::Table,
+        ),
+        (
+            signed_directory::ALL,
+            "signed-directory-payload",
+            "### 6.3 Signed directory",
+            Doc::Table,
+        ),
+        (
+            directory_update::ALL,
+            "directory-update-payload",
+            "### 6.4 Directory update",
             Doc::Table,
         ),
         (party::ALL, "party", "party: `{", Doc::Inline),

@@ -8,6 +8,7 @@ mod reach;
 mod consent {
     mod common;
     mod concurrency;
+    mod directory;
     mod integrity;
     mod model;
     mod properties;

@@ -22,17 +22,23 @@ pub enum ObjectKind {
     Receipt,
     /// A signed tree head of the transfer log.
     TreeHead,
+    /// A party directory as its operator signed it, at one version.
+    Directory,
+    /// A change to the party directory, signed by its operator.
+    DirectoryUpdate,
 }
 
 impl ObjectKind {
     /// Every kind, in content-type order.
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 8] = [
         ObjectKind::Grant,
         ObjectKind::Habilitation,
         ObjectKind::Statement,
         ObjectKind::Request,
         ObjectKind::Receipt,
         ObjectKind::TreeHead,
+        ObjectKind::Directory,
+        ObjectKind::DirectoryUpdate,
     ];
 
     /// The COSE content type of this kind.
@@ -45,6 +51,8 @@ impl ObjectKind {
             ObjectKind::Request => 65_004,
             ObjectKind::Receipt => 65_005,
             ObjectKind::TreeHead => 65_006,
+            ObjectKind::Directory => 65_007,
+            ObjectKind::DirectoryUpdate => 65_008,
         }
     }
 
@@ -64,6 +72,8 @@ impl ObjectKind {
             ObjectKind::Request => "request",
             ObjectKind::Receipt => "receipt",
             ObjectKind::TreeHead => "tree head",
+            ObjectKind::Directory => "directory",
+            ObjectKind::DirectoryUpdate => "directory update",
         }
     }
 }

@@ -148,7 +148,13 @@ impl<'a> Envelope<'a> {
     /// protected header other than `{1: -8, 3: content type, 4: kid}`;
     /// [`EnvelopeError::Malformed`] if the bytes or the protected header are not strict CBOR.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, EnvelopeError> {
-        let mut d = Decoder::new(bytes, Limits::OBJECT)?;
+        Self::parse_within(bytes, Limits::OBJECT)
+    }
+
+    /// [`Envelope::parse`] under other size limits: a signed directory may be larger than an
+    /// object.
+    pub(crate) fn parse_within(bytes: &'a [u8], limits: Limits) -> Result<Self, EnvelopeError> {
+        let mut d = Decoder::new(bytes, limits)?;
         let tag_offset = d.position();
         match d.peek_major()? {
             Major::Tag => match d.tag()? {
@@ -194,7 +200,16 @@ impl<'a> Envelope<'a> {
     /// As [`Envelope::parse`], and [`EnvelopeError::WrongKind`] if the envelope holds another kind
     /// of object.
     pub fn parse_kind(bytes: &'a [u8], expected: ObjectKind) -> Result<Self, EnvelopeError> {
-        let env = Self::parse(bytes)?;
+        Self::parse_kind_within(bytes, expected, Limits::OBJECT)
+    }
+
+    /// [`Envelope::parse_kind`] under other size limits.
+    pub(crate) fn parse_kind_within(
+        bytes: &'a [u8],
+        expected: ObjectKind,
+        limits: Limits,
+    ) -> Result<Self, EnvelopeError> {
+        let env = Self::parse_within(bytes, limits)?;
         if env.kind != expected {
             return Err(EnvelopeError::WrongKind {
                 expected,

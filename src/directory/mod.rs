@@ -6,12 +6,16 @@
 //! validity window (`valid_from <= issued_at < valid_until`), and the key had not been reported
 //! compromised at that time (`issued_at < compromised_at`). See `docs/model.md`.
 
+mod history;
 mod party;
 mod trust;
+mod update;
 mod wire;
 
+pub use history::{ChangeFault, DirectoryHistory, UpdateError, Version};
 pub use party::{Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
 pub use trust::Trust;
+pub use update::{Change, DirectorySnapshot, DirectoryUpdate};
 pub use wire::DirectoryJson;
 
 use crate::keys::{KeyId, VerifyingKey};
@@ -59,6 +63,20 @@ pub enum DirectoryError {
     /// No key with this id.
     #[error("no key {0} in the directory")]
     NoSuchKey(KeyId),
+    /// A window to end already ends at or before the requested end.
+    #[error("already ended at {end}")]
+    AlreadyEnded {
+        /// The existing end.
+        end: Timestamp,
+    },
+    /// No representation of the pair holds at or after the requested end.
+    #[error("no representation of {subject} by {representative} to end")]
+    NoSuchRepresentation {
+        /// Who would act.
+        representative: PartyId,
+        /// For whom.
+        subject: PartyId,
+    },
 }
 
 impl DirectoryError {
@@ -77,6 +95,8 @@ impl DirectoryError {
             DirectoryError::DuplicateRole(..) => "directory/duplicate_role",
             DirectoryError::Malformed(..) => "directory/malformed",
             DirectoryError::NoSuchKey(..) => "directory/no_such_key",
+            DirectoryError::AlreadyEnded { .. } => "directory/already_ended",
+            DirectoryError::NoSuchRepresentation { .. } => "directory/no_such_representation",
         }
     }
 }
@@ -251,6 +271,96 @@ impl Directory {
             .or_default()
             .push(rep.clone());
         self.representations.push(rep);
+        Ok(())
+    }
+
+    /// Adds `key` to the keys of `party`.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::UnknownParty`] if no party has the id `party`,
+    /// [`DirectoryError::DuplicateKey`] if a party already holds a key with the same id (a
+    /// retired key's id included: a kid is never reused), [`DirectoryError::EmptyWindow`] if the
+    /// key's window ends before it starts, [`DirectoryError::TooManyKeys`] if the party already
+    /// holds [`Party::MAX_KEYS`] keys.
+    pub fn add_key(&mut self, party: PartyId, key: PartyKey) -> Result<(), DirectoryError> {
+        let index = *self
+            .by_id
+            .get(&party)
+            .ok_or(DirectoryError::UnknownParty(party))?;
+        let kid = key.kid();
+        if self.by_kid.contains_key(&kid) {
+            return Err(DirectoryError::DuplicateKey(kid));
+        }
+        if key.valid_until.is_some_and(|end| end <= key.valid_from) {
+            return Err(DirectoryError::EmptyWindow(kid));
+        }
+        let keys = &mut self.parties[index].keys;
+        if keys.len() >= Party::MAX_KEYS {
+            return Err(DirectoryError::TooManyKeys(party));
+        }
+        self.by_kid.insert(kid, (index, keys.len()));
+        keys.push(key);
+        Ok(())
+    }
+
+    /// Ends the window of the key `kid` at `at`: it signs nothing issued at or after `at`.
+    /// Objects it signed before keep counting.
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::NoSuchKey`] if no party holds the key, [`DirectoryError::EmptyWindow`]
+    /// if `at` is not after the key's `valid from`, [`DirectoryError::AlreadyEnded`] if the key's
+    /// window already ends at or before `at` (a window is shortened, never lengthened).
+    pub fn retire_key(&mut self, kid: &KeyId, at: Timestamp) -> Result<(), DirectoryError> {
+        let (p, k) = *self
+            .by_kid
+            .get(kid)
+            .ok_or(DirectoryError::NoSuchKey(*kid))?;
+        let key = &mut self.parties[p].keys[k];
+        if at <= key.valid_from {
+            return Err(DirectoryError::EmptyWindow(*kid));
+        }
+        if let Some(end) = key.valid_until.filter(|end| *end <= at) {
+            return Err(DirectoryError::AlreadyEnded { end });
+        }
+        key.valid_until = Some(at);
+        Ok(())
+    }
+
+    /// Ends at `at` every representation of `representative` for `subject` that holds at `at`
+    /// or starts later (a later one then holds for no time at all, and is ended at its start).
+    ///
+    /// # Errors
+    ///
+    /// [`DirectoryError::NoSuchRepresentation`] if no record of the pair holds at `at` or starts
+    /// after it.
+    pub fn end_representation(
+        &mut self,
+        representative: PartyId,
+        subject: PartyId,
+        at: Timestamp,
+    ) -> Result<(), DirectoryError> {
+        let open = |r: &Representation| {
+            r.representative == representative
+                && r.subject == subject
+                && r.valid_until.is_none_or(|end| at < end)
+        };
+        if !self.representations.iter().any(open) {
+            return Err(DirectoryError::NoSuchRepresentation {
+                representative,
+                subject,
+            });
+        }
+        let end = |r: &mut Representation| {
+            if open(r) {
+                r.valid_until = Some(at.max(r.valid_from));
+            }
+        };
+        self.representations.iter_mut().for_each(end);
+        if let Some(pair) = self.reps_by_pair.get_mut(&(representative, subject)) {
+            pair.iter_mut().for_each(end);
+        }
         Ok(())
     }
 

@@ -24,41 +24,12 @@ impl Directory {
         e.uint(directory::VERSION).uint(DIRECTORY_VERSION);
         e.uint(directory::PARTIES).array(self.parties().len());
         for p in self.parties() {
-            e.map(4);
-            e.uint(party::ID).bytes(p.id.as_bytes());
-            e.uint(party::NAME).text(&p.name);
-            e.uint(party::ROLES).array(p.roles.len());
-            for r in &p.roles {
-                e.uint(r.code());
-            }
-            e.uint(party::KEYS).array(p.keys.len());
-            for k in &p.keys {
-                e.map(
-                    2 + usize::from(k.valid_until.is_some())
-                        + usize::from(k.compromised_at.is_some()),
-                );
-                e.uint(party_key::PUBLIC_KEY).bytes(&k.public.0);
-                e.uint(party_key::VALID_FROM).uint(k.valid_from.0);
-                if let Some(t) = k.valid_until {
-                    e.uint(party_key::VALID_UNTIL).uint(t.0);
-                }
-                if let Some(t) = k.compromised_at {
-                    e.uint(party_key::COMPROMISED_AT).uint(t.0);
-                }
-            }
+            encode_party(&mut e, p);
         }
         if !reps.is_empty() {
             e.uint(directory::REPRESENTATIONS).array(reps.len());
             for r in reps {
-                e.map(4 + usize::from(r.valid_until.is_some()));
-                e.uint(representation::REPRESENTATIVE)
-                    .bytes(r.representative.as_bytes());
-                e.uint(representation::SUBJECT).bytes(r.subject.as_bytes());
-                e.uint(representation::KIND).uint(r.kind.code());
-                e.uint(representation::VALID_FROM).uint(r.valid_from.0);
-                if let Some(t) = r.valid_until {
-                    e.uint(representation::VALID_UNTIL).uint(t.0);
-                }
+                encode_representation(&mut e, r);
             }
         }
         e.into_bytes()
@@ -110,6 +81,47 @@ impl Directory {
     }
 }
 
+/// Writes a party map (`docs/format.md` §6).
+pub(super) fn encode_party(e: &mut Encoder, p: &Party) {
+    e.map(4);
+    e.uint(party::ID).bytes(p.id.as_bytes());
+    e.uint(party::NAME).text(&p.name);
+    e.uint(party::ROLES).array(p.roles.len());
+    for r in &p.roles {
+        e.uint(r.code());
+    }
+    e.uint(party::KEYS).array(p.keys.len());
+    for k in &p.keys {
+        encode_key(e, k);
+    }
+}
+
+/// Writes a party key map.
+pub(super) fn encode_key(e: &mut Encoder, k: &PartyKey) {
+    e.map(2 + usize::from(k.valid_until.is_some()) + usize::from(k.compromised_at.is_some()));
+    e.uint(party_key::PUBLIC_KEY).bytes(&k.public.0);
+    e.uint(party_key::VALID_FROM).uint(k.valid_from.0);
+    if let Some(t) = k.valid_until {
+        e.uint(party_key::VALID_UNTIL).uint(t.0);
+    }
+    if let Some(t) = k.compromised_at {
+        e.uint(party_key::COMPROMISED_AT).uint(t.0);
+    }
+}
+
+/// Writes a representation map.
+pub(super) fn encode_representation(e: &mut Encoder, r: &Representation) {
+    e.map(4 + usize::from(r.valid_until.is_some()));
+    e.uint(representation::REPRESENTATIVE)
+        .bytes(r.representative.as_bytes());
+    e.uint(representation::SUBJECT).bytes(r.subject.as_bytes());
+    e.uint(representation::KIND).uint(r.kind.code());
+    e.uint(representation::VALID_FROM).uint(r.valid_from.0);
+    if let Some(t) = r.valid_until {
+        e.uint(representation::VALID_UNTIL).uint(t.0);
+    }
+}
+
 type Parsed = (Vec<Party>, Vec<Representation>);
 
 fn decode(bytes: &[u8]) -> Result<Parsed, DecodeError> {
@@ -129,7 +141,7 @@ fn decode(bytes: &[u8]) -> Result<Parsed, DecodeError> {
     Ok((parties, reps))
 }
 
-fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
+pub(super) fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
     let mut m = d.map_reader("party")?;
     let id = m.required(party::ID, "id", party_id)?;
     let name = m.required(party::NAME, "name", Decoder::text)?.to_owned();
@@ -157,7 +169,7 @@ fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
     })
 }
 
-fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
+pub(super) fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
     let mut m = d.map_reader("party key")?;
     let public = VerifyingKey(m.required(party_key::PUBLIC_KEY, "public key", |d| {
         d.fixed_bytes::<32>("public key")
@@ -174,7 +186,7 @@ fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
     })
 }
 
-fn decode_representation(d: &mut Decoder<'_>) -> Result<Representation, DecodeError> {
+pub(super) fn decode_representation(d: &mut Decoder<'_>) -> Result<Representation, DecodeError> {
     let mut m = d.map_reader("representation")?;
     let representative = m.required(representation::REPRESENTATIVE, "representative", party_id)?;
     let subject = m.required(representation::SUBJECT, "subject", party_id)?;

@@ -1,0 +1,459 @@
+//! The signed, versioned directory: a first version and updates signed by the federation's
+//! operator, applied in order, each refused for its own reason when it would break a rule; the
+//! operator's key rotated by an update; past states kept, so that a decision and a later check
+//! use the directory that held at the time in question.
+
+use super::common::default_grant;
+use consentry::cose::ObjectKind;
+use consentry::danger::{self, cbor::Encoder};
+use consentry::decision::{Decision, Reason, Subject, Verifier};
+use consentry::directory::{
+    Change, ChangeFault, DirectoryError, DirectoryHistory, DirectorySnapshot, DirectoryUpdate,
+    KeyRefusal, Party, PartyKey, Representation, RepresentationKind, Role, UpdateError,
+};
+use consentry::testing::{Scenario, party_for};
+use consentry::{Basis, Digest, SigningKey, Timestamp};
+
+const HOUR: u64 = 3_600;
+
+fn operator() -> SigningKey {
+    SigningKey::from_seed(&[0x0b; 32])
+}
+
+/// The canteen's directory, signed by the operator an hour before the clock.
+fn history(s: &Scenario) -> DirectoryHistory {
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), s.now.minus_secs(HOUR));
+    DirectoryHistory::load(&genesis.sign(&operator()), &operator().verifying_key())
+        .expect("the operator's directory loads")
+}
+
+fn new_key(seed: u8, from: Timestamp) -> (SigningKey, PartyKey) {
+    let key = SigningKey::from_seed(&[seed; 32]);
+    let record = PartyKey::new(key.verifying_key(), from);
+    (key, record)
+}
+
+fn change_fault(result: Result<impl std::fmt::Debug, UpdateError>) -> (usize, ChangeFault) {
+    match result {
+        Err(UpdateError::Change { index, fault }) => (index, fault),
+        other => panic!("expected a refused change, got {other:?}"),
+    }
+}
+
+fn decide(s: &Scenario, history: &DirectoryHistory, request: &[u8], grant: &[u8]) -> Decision {
+    let trust = history.at(s.now).expect("the history reaches now");
+    Verifier::new(s.verifier_provider, &*trust, &s.ceilings, &s.ledger).decide(
+        request,
+        Basis::Signed(grant),
+        s.now,
+    )
+}
+
+#[test]
+fn a_signed_directory_loads_only_with_the_operators_key() {
+    let s = Scenario::canteen();
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), s.now);
+    let signed = genesis.sign(&operator());
+    let anchor = operator().verifying_key();
+    let loaded = DirectoryHistory::load(&signed, &anchor).expect("loads");
+    assert_eq!(loaded.current().to_cbor(), s.directory.to_cbor());
+    assert_eq!(loaded.version(), 0);
+
+    // Signed by anyone else: refused for the key, before any content is trusted.
+    let forged = genesis.sign(&SigningKey::from_seed(&[0x0c; 32]));
+    let err = DirectoryHistory::load(&forged, &anchor).unwrap_err();
+    assert!(matches!(err, UpdateError::NotOperatorKey { .. }), "{err:?}");
+    assert_eq!(err.code(), "update/not_operator_key");
+
+    // The operator's kid over another directory: the signature does not verify.
+    let mut tampered = signed.clone();
+    let last = tampered.len() - 70;
+    tampered[last] ^= 1;
+    let err = DirectoryHistory::load(&tampered, &anchor).unwrap_err();
+    assert_eq!(err, UpdateError::BadSignature);
+    assert_eq!(err.code(), "update/bad_signature");
+
+    // An update's envelope is not a directory, even with the operator's signature.
+    let cross = danger::sign(
+        ObjectKind::DirectoryUpdate,
+        &operator(),
+        &genesis.to_payload_bytes(),
+    );
+    let err = DirectoryHistory::load(&cross, &anchor).unwrap_err();
+    assert_eq!(err.code(), "envelope/wrong_kind");
+}
+
+#[test]
+fn a_signed_directory_whose_content_breaks_the_rules_is_refused() {
+    let s = Scenario::canteen();
+    let anchor = operator().verifying_key();
+    let load = |payload: &[u8]| {
+        DirectoryHistory::load(
+            &danger::sign(ObjectKind::Directory, &operator(), payload),
+            &anchor,
+        )
+        .unwrap_err()
+    };
+    // A version other than 0 must say which update it stands after.
+    let mut payload = DirectorySnapshot::genesis(s.directory.clone(), s.now).to_payload_bytes();
+    assert_eq!(payload[3..5], [0x01, 0x00], "key 1 (seq), value 0");
+    payload[4] = 0x01;
+    let err = load(&payload);
+    assert_eq!(err.code(), "value/invalid", "{err}");
+
+    // The operator's signature does not make bytes a directory.
+    let mut e = Encoder::new();
+    e.map(4);
+    e.uint(0).uint(2).uint(1).uint(0).uint(3).uint(s.now.secs());
+    e.uint(4).bytes(&[0xa0]);
+    let err = load(&e.into_bytes());
+    assert!(matches!(err, UpdateError::Directory(_)), "{err:?}");
+    assert_eq!(err.code(), "directory/malformed");
+}
+
+#[test]
+fn updates_apply_in_order_and_a_redelivery_is_recognised() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let first = h
+        .next_update(s.now)
+        .retire_key(s.key(s.other_consumer).key_id(), s.now.plus_secs(HOUR))
+        .sign(&operator());
+    let second_payload = DirectoryUpdate::new(2, Digest::of(&first), s.now)
+        .report_compromise(s.key(s.mairie).key_id(), s.now);
+    let second = second_payload.sign(&operator());
+
+    // The second before the first: a gap.
+    let err = h.apply(&second).unwrap_err();
+    assert_eq!(
+        err,
+        UpdateError::OutOfOrder {
+            expected: 1,
+            found: 2
+        }
+    );
+    assert_eq!(err.code(), "update/out_of_order");
+    assert_eq!(h.version(), 0);
+
+    h.apply(&first).expect("the first applies");
+    // The same bytes again: nothing to do, and said so.
+    let err = h.apply(&first).unwrap_err();
+    assert_eq!(err, UpdateError::AlreadyApplied { seq: 1 });
+    assert_eq!(err.code(), "update/already_applied");
+    h.apply(&second).expect("then the second");
+    assert_eq!(h.version(), 2);
+    assert_eq!(h.versions().len(), 3);
+}
+
+#[test]
+fn an_update_must_follow_the_current_version() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let stray = DirectoryUpdate::new(1, Digest::of(b"another directory"), s.now)
+        .report_compromise(s.key(s.mairie).key_id(), s.now)
+        .sign(&operator());
+    let err = h.apply(&stray).unwrap_err();
+    assert_eq!(err, UpdateError::WrongPrevious { seq: 0 });
+    assert_eq!(err.code(), "update/wrong_previous");
+
+    let early = h
+        .next_update(s.now.minus_secs(2 * HOUR))
+        .report_compromise(s.key(s.mairie).key_id(), s.now.minus_secs(2 * HOUR))
+        .sign(&operator());
+    let err = h.apply(&early).unwrap_err();
+    assert!(matches!(err, UpdateError::TimeGoesBack { .. }), "{err:?}");
+    assert_eq!(err.code(), "update/time_goes_back");
+    assert_eq!(h.version(), 0);
+}
+
+#[test]
+fn two_different_updates_with_one_number_are_a_fork() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let one = h
+        .next_update(s.now)
+        .retire_key(s.key(s.mairie).key_id(), s.now.plus_secs(HOUR));
+    let other = h
+        .next_update(s.now)
+        .retire_key(s.key(s.mairie).key_id(), s.now.plus_secs(2 * HOUR));
+    h.apply(&one.sign(&operator())).expect("applies");
+    let err = h.apply(&other.sign(&operator())).unwrap_err();
+    assert_eq!(err, UpdateError::Fork { seq: 1 });
+    assert_eq!(err.code(), "update/fork");
+}
+
+#[test]
+fn only_the_operator_signs_updates() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let update = h
+        .next_update(s.now)
+        .report_compromise(s.key(s.mairie).key_id(), s.now);
+    // A party of the directory is not the operator.
+    let err = h.apply(&update.sign(s.key(s.mairie))).unwrap_err();
+    assert!(matches!(err, UpdateError::NotOperatorKey { .. }), "{err:?}");
+    // The operator's kid, another signature.
+    let mut forged = update.sign(&operator());
+    let at = forged.len() - 1;
+    forged[at] ^= 1;
+    assert_eq!(h.apply(&forged).unwrap_err(), UpdateError::BadSignature);
+    assert_eq!(h.version(), 0);
+}
+
+#[test]
+fn a_key_or_representation_may_not_be_backdated() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let (_, backdated) = new_key(0x21, s.now.minus_secs(1));
+    let err = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .add_key(s.mairie, backdated.clone())
+                .sign(&operator()),
+        ),
+    );
+    assert_eq!(
+        err,
+        (
+            0,
+            ChangeFault::Backdated {
+                starts: s.now.minus_secs(1),
+                issued_at: s.now
+            }
+        )
+    );
+    assert_eq!(err.1.code(), "update/backdated");
+
+    // The same through a new party.
+    let newcomer =
+        Party::new(party_for("newcomer"), "Nouvelle mairie", Role::Consumer).with_key(backdated);
+    let (index, fault) =
+        change_fault(h.apply(&h.next_update(s.now).add_party(newcomer).sign(&operator())));
+    assert_eq!((index, fault.code()), (0, "update/backdated"));
+
+    // And a representation.
+    let rep = Representation {
+        representative: s.franceconnect,
+        subject: s.child,
+        kind: RepresentationKind::Mandate,
+        valid_from: s.now.minus_secs(HOUR),
+        valid_until: None,
+    };
+    let (_, fault) = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .add_representation(rep)
+                .sign(&operator()),
+        ),
+    );
+    assert_eq!(fault.code(), "update/backdated");
+    assert_eq!(h.version(), 0);
+}
+
+#[test]
+fn a_kid_is_never_reused_and_parties_must_be_known() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    // The mairie's current key, offered again for another party.
+    let reused = PartyKey::new(s.key(s.mairie).verifying_key(), s.now);
+    let (_, fault) = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .add_key(s.dgfip, reused)
+                .sign(&operator()),
+        ),
+    );
+    assert!(
+        matches!(
+            fault,
+            ChangeFault::Directory(DirectoryError::DuplicateKey(_))
+        ),
+        "{fault:?}"
+    );
+    assert_eq!(fault.code(), "directory/duplicate_key");
+
+    let (_, key) = new_key(0x22, s.now);
+    let stranger = party_for("stranger");
+    let (_, fault) = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .add_key(stranger, key)
+                .sign(&operator()),
+        ),
+    );
+    assert_eq!(
+        fault,
+        ChangeFault::Directory(DirectoryError::UnknownParty(stranger))
+    );
+
+    let (_, fault) = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .end_representation(s.mairie, s.child, s.now)
+                .sign(&operator()),
+        ),
+    );
+    assert_eq!(fault.code(), "directory/no_such_representation");
+    assert_eq!(h.version(), 0);
+}
+
+#[test]
+fn an_update_applies_all_of_its_changes_or_none() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let (_, fresh) = new_key(0x23, s.now);
+    let fresh_kid = fresh.kid();
+    let err = h
+        .apply(
+            &h.next_update(s.now)
+                .add_key(s.mairie, fresh)
+                .retire_key(s.key(s.mairie).key_id(), s.now.minus_secs(1))
+                .sign(&operator()),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "update/retroactive_end");
+    assert!(matches!(err, UpdateError::Change { index: 1, .. }));
+    assert!(
+        h.current().key(&fresh_kid).is_none(),
+        "the first change was not kept"
+    );
+    assert_eq!(h.version(), 0);
+}
+
+#[test]
+fn a_compromise_may_be_dated_back_but_not_ahead() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let kid = s.key(s.mairie).key_id();
+    let (_, fault) = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .report_compromise(kid, s.now.plus_secs(1))
+                .sign(&operator()),
+        ),
+    );
+    assert_eq!(fault.code(), "update/compromise_after_issue");
+    h.apply(
+        &h.next_update(s.now)
+            .report_compromise(kid, s.now.minus_secs(HOUR))
+            .sign(&operator()),
+    )
+    .expect("a compromise found after the fact");
+    let err = h
+        .current()
+        .check_key(&kid, s.mairie, s.now.minus_secs(HOUR))
+        .unwrap_err();
+    assert!(matches!(err, KeyRefusal::Compromised { .. }));
+}
+
+#[test]
+fn the_operator_hands_over_to_a_new_key_with_the_old_one() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let successor = SigningKey::from_seed(&[0x0d; 32]);
+    h.apply(
+        &h.next_update(s.now)
+            .operator_key(successor.verifying_key())
+            .sign(&operator()),
+    )
+    .expect("the old key hands over");
+    assert_eq!(h.operator(), &successor.verifying_key());
+
+    let next = h
+        .next_update(s.now)
+        .report_compromise(s.key(s.mairie).key_id(), s.now);
+    let err = h.apply(&next.sign(&operator())).unwrap_err();
+    assert!(
+        matches!(err, UpdateError::NotOperatorKey { .. }),
+        "the old key signs no more: {err:?}"
+    );
+    h.apply(&next.sign(&successor)).expect("the new key signs");
+
+    // Two successors in one update are ambiguous.
+    let (index, fault) = change_fault(
+        h.apply(
+            &h.next_update(s.now)
+                .operator_key(operator().verifying_key())
+                .change(Change::OperatorKey(successor.verifying_key()))
+                .sign(&successor),
+        ),
+    );
+    assert_eq!((index, fault), (1, ChangeFault::OperatorKeyTwice));
+}
+
+/// Key rotation and a compromised consumer key, decided against the directory of the time.
+#[test]
+fn decisions_and_later_checks_use_the_directory_of_their_time() {
+    let mut s = Scenario::canteen();
+    let mut h = history(&s);
+    let grant = default_grant(&s);
+    let before = s.sign_request(&s.request(&grant));
+    assert!(decide(&s, &h, &before, &grant).is_allow());
+
+    // The mairie's key leaked an hour ago; the operator reports it now.
+    let leaked = s.key(s.mairie).key_id();
+    let reported_at = s.now;
+    h.apply(
+        &h.next_update(reported_at)
+            .report_compromise(leaked, reported_at.minus_secs(HOUR))
+            .sign(&operator()),
+    )
+    .unwrap();
+    s.advance_days(1);
+    let after = s.sign_request(&s.request(&grant));
+    let decision = decide(&s, &h, &after, &grant);
+    let reasons = decision.refusal().expect("denied").reasons();
+    assert!(
+        reasons.iter().any(|r| matches!(
+            r,
+            Reason::KeyNotValid {
+                object: Subject::Request,
+                refusal: KeyRefusal::Compromised { .. }
+            }
+        )),
+        "{reasons:?}"
+    );
+
+    // An auditor checking, later, an entry decided before the report uses that day's directory:
+    // the key was not known to be compromised, and the request it signed counted.
+    let then = h.at(reported_at.minus_secs(1)).unwrap();
+    assert!(
+        then.check_key(&leaked, s.mairie, reported_at.minus_secs(2 * HOUR))
+            .is_ok()
+    );
+    assert!(
+        h.current()
+            .check_key(&leaked, s.mairie, reported_at.minus_secs(HOUR / 2))
+            .is_err()
+    );
+
+    // Before the directory's first version, the history has no answer.
+    let err = h.at(reported_at.minus_secs(2 * HOUR)).unwrap_err();
+    assert_eq!(err.code(), "update/before_history");
+}
+
+#[test]
+fn a_checkpoint_continues_the_history() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    h.apply(
+        &h.next_update(s.now)
+            .retire_key(s.key(s.other_consumer).key_id(), s.now.plus_secs(HOUR))
+            .sign(&operator()),
+    )
+    .unwrap();
+    let checkpoint = h.checkpoint(s.now).sign(&operator());
+    let mut resumed = DirectoryHistory::load(&checkpoint, &operator().verifying_key()).unwrap();
+    assert_eq!(resumed.version(), 1);
+    assert_eq!(resumed.current().to_cbor(), h.current().to_cbor());
+
+    let next = h
+        .next_update(s.now.plus_secs(1))
+        .report_compromise(s.key(s.mairie).key_id(), s.now)
+        .sign(&operator());
+    h.apply(&next).unwrap();
+    resumed
+        .apply(&next)
+        .expect("the next update follows the checkpoint");
+    assert_eq!(resumed.current().to_cbor(), h.current().to_cbor());
+}
