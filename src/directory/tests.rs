@@ -246,6 +246,8 @@ fn every_directory_error() {
             DuplicateRole(_) => "DuplicateRole",
             Malformed(_) => "Malformed",
             NoSuchKey(_) => "NoSuchKey",
+            AlreadyEnded { .. } => "AlreadyEnded",
+            NoSuchRepresentation { .. } => "NoSuchRepresentation",
         });
     };
     let (mut dir, kid) = one_key(false);
@@ -307,6 +309,34 @@ fn every_directory_error() {
         dir.report_compromise(&public(9).key_id(), Timestamp(0)),
         NoSuchKey(public(9).key_id()),
     );
+    // The changes a directory update makes.
+    check(
+        dir.add_key(pid(7), PartyKey::new(public(3), Timestamp(0))),
+        UnknownParty(pid(7)),
+    );
+    check(
+        dir.add_key(pid(1), PartyKey::new(public(1), Timestamp(300))),
+        DuplicateKey(kid),
+    );
+    // A window is shortened, never lengthened, and never emptied.
+    check(
+        dir.retire_key(&kid, Timestamp(250)),
+        AlreadyEnded {
+            end: Timestamp(200),
+        },
+    );
+    check(dir.retire_key(&kid, Timestamp(100)), EmptyWindow(kid));
+    check(
+        dir.retire_key(&public(9).key_id(), Timestamp(300)),
+        NoSuchKey(public(9).key_id()),
+    );
+    check(
+        dir.end_representation(pid(1), pid(1), Timestamp(300)),
+        NoSuchRepresentation {
+            representative: pid(1),
+            subject: pid(1),
+        },
+    );
     // Refused additions left nothing behind.
     assert_eq!(dir.parties().len(), 1);
     assert!(dir.key(&public(2).key_id()).is_none());
@@ -345,7 +375,7 @@ fn every_directory_error() {
             .to_string(),
         ),
     );
-    assert_eq!(seen.len(), 11, "{seen:?}");
+    assert_eq!(seen.len(), 13, "{seen:?}");
 }
 
 #[test]
