@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates the test vectors against docs/consentry.cddl with the `cddl` tool (cddl-rs):
-# every valid object vector, every directory, and every log entry, logged object and valid
-# tree head must conform, and every invalid vector whose index entry says
+# every valid object vector, every directory, every log entry, logged object and valid tree
+# head, and the signed directory with every update the CDDL admits must conform, and every invalid vector whose index entry says
 # `"cddl_rejects": true` must be refused, so the check is not vacuous.
 #
 # A refusal counts only when the tool says why in the expected terms: a schema refusal
@@ -51,6 +51,10 @@ for e in log["entries"]:
         must_pass.append(e["object"]["file"])
 heads_valid = [h for h in log["heads"] if h["expected"]["outcome"] == "valid"]
 must_pass += [h["file"] for h in heads_valid]
+registry = index["registry"]
+must_pass += [registry["genesis"]["file"], registry["final"]["file"]]
+for u in registry["updates"]:
+    (must_fail if u["cddl_rejects"] else must_pass).append(u["file"])
 for c in index["objects"] + log["heads"] + log["malformed_entries"]:
     if c["expected"]["outcome"] == "invalid" and c.get("cddl_rejects"):
         must_fail.append(c["file"])

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use consentry::ceiling::{Ceilings, PurposeCeiling};
 use consentry::cose::{Envelope, ObjectKind};
 use consentry::decision::{Basis, Reason, Verifier};
-use consentry::directory::{Directory, PartyId};
+use consentry::directory::{Directory, DirectoryHistory, PartyId};
 use consentry::ledger::InMemoryLedger;
 use consentry::{SigningKey, Timestamp};
 use serde_json::Value;
@@ -718,4 +718,58 @@ mod log {
             "{clean} clean, {failing} failing"
         );
     }
+}
+
+/// The signed directory and its updates, replayed in order against one history: each is
+/// applied or refused with its code, the version after it is the index's, and the last state is
+/// `final.cbor`. The operator's key comes from its seed in the index, not from the generator.
+#[test]
+fn registry_vectors() {
+    let index = index();
+    let r = &index["registry"];
+    let operator = SigningKey::from_seed(
+        unhex(r["operator"]["seed"].as_str().expect("seed"))
+            .as_slice()
+            .try_into()
+            .expect("32 bytes"),
+    );
+    assert_eq!(
+        operator.verifying_key().to_hex(),
+        r["operator"]["public_key"].as_str().expect("public key")
+    );
+    let genesis = read(&r["genesis"]["file"]);
+    let mut history = DirectoryHistory::load(&genesis, &operator.verifying_key())
+        .unwrap_or_else(|e| panic!("genesis: {e}"));
+    let canteen = &index["directories"][r["genesis"]["directory"].as_str().expect("a name")];
+    assert_eq!(
+        history.current().to_cbor(),
+        unhex(canteen["cbor"].as_str().expect("cbor"))
+    );
+    let steps = r["updates"].as_array().expect("updates");
+    let (mut applied, mut refused) = (0, 0);
+    for step in steps {
+        let name = step["name"].as_str().expect("name");
+        let expected = &step["expected"];
+        let got = history.apply(&read(&step["file"])).map(|_| ());
+        match expected["outcome"].as_str() {
+            Some("applied") => {
+                assert_eq!(got, Ok(()), "{name}");
+                applied += 1;
+            }
+            Some("refused") => {
+                let err = got.expect_err(name);
+                assert_eq!(Some(err.code()), expected["code"].as_str(), "{name}: {err}");
+                refused += 1;
+            }
+            other => panic!("{name}: unknown outcome {other:?}"),
+        }
+        assert_eq!(Some(history.version()), expected["version"].as_u64(), "{name}");
+    }
+    assert_eq!((applied, refused), (3, 16), "the index's steps");
+    assert_eq!(
+        history.current().to_cbor(),
+        read(&r["final"]["file"]),
+        "the final directory"
+    );
+    assert_eq!(Some(history.version()), r["final"]["version"].as_u64());
 }

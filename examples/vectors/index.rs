@@ -104,5 +104,6 @@ pub fn index(g: &Gen, s: &Scenario) -> Json {
         "objects": g.objects,
         "decisions": g.decisions,
         "log": g.log,
+        "registry": g.registry,
     })
 }

@@ -28,6 +28,7 @@ mod directories;
 mod index;
 pub mod log;
 mod objects;
+mod registry;
 
 pub use annotate::annotate;
 pub use codes::{check_object, decision_json};
@@ -51,7 +52,7 @@ fn main() {
 /// Writes every vector under `out` and returns a one-line summary.
 pub fn generate(out: &Path) -> io::Result<String> {
     let (g, s) = build_all();
-    for sub in ["objects", "decisions", "directories", "log"] {
+    for sub in ["objects", "decisions", "directories", "log", "registry"] {
         let p = out.join(sub);
         if p.exists() {
             fs::remove_dir_all(&p)?;
@@ -91,6 +92,7 @@ fn build_all() -> (Gen, Scenario) {
         objects: Vec::new(),
         decisions: Vec::new(),
         log: Json::Null,
+        registry: Json::Null,
     };
     for (name, (dir, _)) in &g.dirs {
         g.files
@@ -99,5 +101,6 @@ fn build_all() -> (Gen, Scenario) {
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
     g.log = log::log_vectors(&mut g.files);
+    g.registry = registry::registry(&mut g.files, &s);
     (g, s)
 }
