@@ -276,5 +276,25 @@ fn main() {
     ] {
         write(&root, "structured", name, &bytes);
     }
+    // directory_updates: the registry vectors' updates as they are, and a few choice strings
+    // (the all-zero one is the fixture's valid update).
+    let registry = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/registry");
+    let mut updates: Vec<_> = fs::read_dir(&registry)
+        .unwrap_or_else(|e| panic!("{}: {e}", registry.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.as_bytes()[0].is_ascii_digit())
+        })
+        .collect();
+    updates.sort();
+    for path in &updates {
+        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("update");
+        write(&root, "directory_updates", name, &fs::read(path).expect("readable"));
+    }
+    for (name, bytes) in [("zeros", vec![0u8; 8]), ("ramp", (1u8..9).collect())] {
+        write(&root, "directory_updates", name, &bytes);
+    }
     println!("seeds written, {vectors} from the Merkle vectors");
 }

@@ -9,12 +9,13 @@ use consentry::fuzzing;
 
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: [Target; 5] = [
+const TARGETS: [Target; 6] = [
     ("decode_object", fuzzing::decode_object),
     ("envelope_verify", fuzzing::envelope_verify),
     ("decide", fuzzing::decide),
     ("merkle_proofs", fuzzing::merkle_proofs),
     ("structured", fuzzing::structured),
+    ("directory_updates", fuzzing::directory_updates),
 ];
 
 /// Placeholder files that keep an empty directory in git; not inputs.
@@ -279,4 +280,19 @@ fn structured_inputs_reach_both_outcomes() {
         10 * (built - allowed) >= built,
         "structured: too few denials"
     );
+}
+
+/// Most inputs of `directory_updates` get past the operator's signature to the sequence and
+/// change rules: raw bytes never do, so the target also offers the shaped update derived from
+/// its bytes (the fixture's valid update with one item changed, signed by the operator).
+#[test]
+fn most_directory_update_inputs_reach_the_rules() {
+    let inputs = random_inputs(512, 64);
+    let n = inputs.len();
+    let reached = inputs
+        .iter()
+        .filter(|d| fuzzing::directory_updates_reach(d))
+        .count();
+    println!("directory_updates: {reached} of {n} inputs reach the sequence and change rules");
+    assert!(2 * reached >= n, "directory_updates: {reached} of {n}");
 }
