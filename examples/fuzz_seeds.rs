@@ -290,8 +290,16 @@ fn main() {
         .collect();
     updates.sort();
     for path in &updates {
-        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("update");
-        write(&root, "directory_updates", name, &fs::read(path).expect("readable"));
+        let name = path
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .unwrap_or("update");
+        write(
+            &root,
+            "directory_updates",
+            name,
+            &fs::read(path).expect("readable"),
+        );
     }
     for (name, bytes) in [("zeros", vec![0u8; 8]), ("ramp", (1u8..9).collect())] {
         write(&root, "directory_updates", name, &bytes);

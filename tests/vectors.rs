@@ -763,7 +763,11 @@ fn registry_vectors() {
             }
             other => panic!("{name}: unknown outcome {other:?}"),
         }
-        assert_eq!(Some(history.version()), expected["version"].as_u64(), "{name}");
+        assert_eq!(
+            Some(history.version()),
+            expected["version"].as_u64(),
+            "{name}"
+        );
     }
     assert_eq!((applied, refused), (3, 16), "the index's steps");
     assert_eq!(

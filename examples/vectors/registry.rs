@@ -74,7 +74,9 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
     );
 
     // Refusals of a candidate version 2; none changes the history.
-    let compromise = h.next_update(NOW).report_compromise(other, NOW.minus_secs(HOUR));
+    let compromise = h
+        .next_update(NOW)
+        .report_compromise(other, NOW.minus_secs(HOUR));
     step(
         &mut h,
         "signed-by-a-party",
@@ -96,90 +98,110 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
         &mut h,
         "gap",
         "version 3 while the directory is at version 1",
-        &|_| DirectoryUpdate::new(3, Digest::of(&rotation), NOW)
-            .report_compromise(other, NOW)
-            .sign(&operator),
+        &|_| {
+            DirectoryUpdate::new(3, Digest::of(&rotation), NOW)
+                .report_compromise(other, NOW)
+                .sign(&operator)
+        },
         Some("update/out_of_order"),
     );
     step(
         &mut h,
         "wrong-previous",
         "version 2, but after another version 1",
-        &|_| DirectoryUpdate::new(2, Digest::of(b"another version 1"), NOW)
-            .report_compromise(other, NOW)
-            .sign(&operator),
+        &|_| {
+            DirectoryUpdate::new(2, Digest::of(b"another version 1"), NOW)
+                .report_compromise(other, NOW)
+                .sign(&operator)
+        },
         Some("update/wrong_previous"),
     );
     step(
         &mut h,
         "time-goes-back",
         "issued before version 1",
-        &|h| h.next_update(NOW.minus_secs(1))
-            .report_compromise(other, NOW.minus_secs(HOUR))
-            .sign(&operator),
+        &|h| {
+            h.next_update(NOW.minus_secs(1))
+                .report_compromise(other, NOW.minus_secs(HOUR))
+                .sign(&operator)
+        },
         Some("update/time_goes_back"),
     );
     step(
         &mut h,
         "backdated-key",
         "a key whose window starts before the update was issued",
-        &|h| h.next_update(NOW)
-            .add_key(
-                s.dgfip,
-                PartyKey::new(key_for("dgfip-2").verifying_key(), NOW.minus_secs(1)),
-            )
-            .sign(&operator),
+        &|h| {
+            h.next_update(NOW)
+                .add_key(
+                    s.dgfip,
+                    PartyKey::new(key_for("dgfip-2").verifying_key(), NOW.minus_secs(1)),
+                )
+                .sign(&operator)
+        },
         Some("update/backdated"),
     );
     step(
         &mut h,
         "retroactive-retire",
         "a key retired before the update was issued",
-        &|h| h.next_update(NOW.plus_secs(HOUR))
-            .retire_key(other, NOW)
-            .sign(&operator),
+        &|h| {
+            h.next_update(NOW.plus_secs(HOUR))
+                .retire_key(other, NOW)
+                .sign(&operator)
+        },
         Some("update/retroactive_end"),
     );
     step(
         &mut h,
         "compromise-ahead",
         "a compromise dated after the update that reports it",
-        &|h| h.next_update(NOW).report_compromise(other, NOW.plus_secs(1)).sign(&operator),
+        &|h| {
+            h.next_update(NOW)
+                .report_compromise(other, NOW.plus_secs(1))
+                .sign(&operator)
+        },
         Some("update/compromise_after_issue"),
     );
     step(
         &mut h,
         "reused-kid",
         "the city hall's retired key offered again, to another party",
-        &|h| h.next_update(NOW.plus_secs(HOUR))
-            .add_key(
-                s.dgfip,
-                PartyKey::new(s.key(s.mairie).verifying_key(), NOW.plus_secs(HOUR)),
-            )
-            .sign(&operator),
+        &|h| {
+            h.next_update(NOW.plus_secs(HOUR))
+                .add_key(
+                    s.dgfip,
+                    PartyKey::new(s.key(s.mairie).verifying_key(), NOW.plus_secs(HOUR)),
+                )
+                .sign(&operator)
+        },
         Some("directory/duplicate_key"),
     );
     step(
         &mut h,
         "unknown-party",
         "a key for a party the directory does not hold",
-        &|h| h.next_update(NOW)
-            .add_key(
-                consentry::testing::party_for("stranger"),
-                PartyKey::new(key_for("stranger").verifying_key(), NOW),
-            )
-            .sign(&operator),
+        &|h| {
+            h.next_update(NOW)
+                .add_key(
+                    consentry::testing::party_for("stranger"),
+                    PartyKey::new(key_for("stranger").verifying_key(), NOW),
+                )
+                .sign(&operator)
+        },
         Some("directory/unknown_party"),
     );
     step(
         &mut h,
         "unknown-change",
         "a change whose tag the format does not define",
-        &|h| danger::sign(
-            ObjectKind::DirectoryUpdate,
-            &operator,
-            &unknown_change(&h, NOW),
-        ),
+        &|h| {
+            danger::sign(
+                ObjectKind::DirectoryUpdate,
+                &operator,
+                &unknown_change(h, NOW),
+            )
+        },
         Some("value/invalid"),
     );
     step(
@@ -203,11 +225,13 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
         &mut h,
         "compromise-mandate-handover",
         "a compromise found after the fact, a new mandate, and the operator's next key",
-        &|h| h.next_update(NOW)
-            .report_compromise(other, NOW.minus_secs(HOUR))
-            .add_representation(mandate.clone())
-            .operator_key(successor.verifying_key())
-            .sign(&operator),
+        &|h| {
+            h.next_update(NOW)
+                .report_compromise(other, NOW.minus_secs(HOUR))
+                .add_representation(mandate.clone())
+                .operator_key(successor.verifying_key())
+                .sign(&operator)
+        },
         None,
     );
     step(
@@ -221,9 +245,11 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
         &mut h,
         "fork",
         "a different version 1, signed by the operator's current key",
-        &|h| DirectoryUpdate::new(1, h.versions()[0].digest, NOW)
-            .retire_key(other, NOW.plus_secs(HOUR))
-            .sign(&successor),
+        &|h| {
+            DirectoryUpdate::new(1, h.versions()[0].digest, NOW)
+                .retire_key(other, NOW.plus_secs(HOUR))
+                .sign(&successor)
+        },
         Some("update/fork"),
     );
     let v3 = h.next_update(NOW.plus_secs(HOUR)).end_representation(
@@ -249,18 +275,18 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
         &mut h,
         "operator-key-twice",
         "two operator keys in one update",
-        &|h| h.next_update(NOW.plus_secs(HOUR))
-            .operator_key(operator.verifying_key())
-            .operator_key(key_for("operator-3").verifying_key())
-            .sign(&successor),
+        &|h| {
+            h.next_update(NOW.plus_secs(HOUR))
+                .operator_key(operator.verifying_key())
+                .operator_key(key_for("operator-3").verifying_key())
+                .sign(&successor)
+        },
         Some("update/operator_key_twice"),
     );
 
     let final_dir = h.current().to_cbor();
     files.insert("registry/final.cbor".into(), final_dir);
-    let key = |k: &SigningKey, name: &str| {
-        json!({"name": name, "seed": hex(&seed_of(name)), "public_key": k.verifying_key().to_hex(), "kid": k.key_id().to_hex()})
-    };
+    let key = |k: &SigningKey, name: &str| json!({"name": name, "seed": hex(&seed_of(name)), "public_key": k.verifying_key().to_hex(), "kid": k.key_id().to_hex()});
     json!({
         "description": "the canteen directory signed by the federation's operator (version 0), then updates applied in order to one history: each is applied or refused with its code, and a refused one changes nothing; the directory after the last step is final.cbor",
         "operator": key(&operator, "operator"),
