@@ -4,7 +4,7 @@
 //! memory than a small multiple of its own size: a counting allocator measures the peak.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 use consentry::danger;
@@ -13,7 +13,11 @@ use consentry::{DecodeError, Limits, Major};
 use consentry::cose::{Envelope, EnvelopeError, ObjectKind};
 use consentry::danger::cbor::{Encoder, Value};
 use consentry::decision::StatementRefusal;
-use consentry::directory::{Directory, DirectoryError, KeyRefusal};
+use consentry::directory::{
+    Directory, DirectoryError, DirectoryHistory, DirectorySnapshot, DirectoryUpdate, KeyRefusal,
+    UpdateError,
+};
+use consentry::fuzzing;
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
 use consentry::request::Request;
@@ -89,8 +93,10 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 /// Runs `f`; returns its result, the peak number of bytes it held at once beyond what was held
-/// before, and its duration.
+/// before, and its duration. The directory history that updates are offered to is built first,
+/// so that neither figure counts it.
 fn measure<R>(f: impl FnOnce() -> R) -> (R, usize, Duration) {
+    REGISTRY.with(|_| ());
     let base = CURRENT.with(Cell::get);
     PEAK.with(|p| p.set(base));
     let start = Instant::now();
@@ -101,14 +107,16 @@ fn measure<R>(f: impl FnOnce() -> R) -> (R, usize, Duration) {
 }
 
 /// What every typed decoder of the format says about an input: the signed objects of the four
-/// kinds (grant, habilitation, statement, request), their bare payloads in the same order, the
-/// envelope and the directory.
+/// kinds (grant, habilitation, statement, request), their bare payloads in the same order and a
+/// directory update's, the envelope, the directory, and the signed directory and update as a
+/// service's directory history takes them.
 #[derive(Debug, PartialEq)]
 struct Verdicts {
     signed: [Result<(), ParseError>; 4],
-    payload: [Result<(), DecodeError>; 4],
+    payload: [Result<(), DecodeError>; 5],
     envelope: Result<(), EnvelopeError>,
     directory: Result<(), DirectoryError>,
+    registry: [Result<(), UpdateError>; 2],
 }
 
 /// Every typed decoder of the format over `data`.
@@ -125,10 +133,33 @@ fn verdicts(data: &[u8]) -> Verdicts {
             Habilitation::from_payload_bytes(data).map(drop),
             Statement::from_payload_bytes(data).map(drop),
             Request::from_payload_bytes(data).map(drop),
+            DirectoryUpdate::from_payload_bytes(data).map(drop),
         ],
         envelope: Envelope::parse(data).map(drop),
         directory: Directory::from_cbor(data).map(drop),
+        registry: REGISTRY.with(|h| {
+            let loaded = DirectoryHistory::load(data, h.borrow().operator()).map(drop);
+            let applied = h.borrow_mut().apply(data).map(drop);
+            if applied.is_ok() {
+                *h.borrow_mut() = registry();
+            }
+            [loaded, applied]
+        }),
     }
+}
+
+thread_local! {
+    /// The history an update is offered to (restored if one ever applies).
+    static REGISTRY: RefCell<DirectoryHistory> = RefCell::new(registry());
+}
+
+/// The canteen directory's history, as the operator signed it.
+fn registry() -> DirectoryHistory {
+    let s = Scenario::canteen();
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), s.now);
+    let operator = fuzzing::registry_operator();
+    DirectoryHistory::load(&genesis.sign(&operator), &operator.verifying_key())
+        .expect("the canteen directory loads")
 }
 
 impl Verdicts {
@@ -138,6 +169,9 @@ impl Verdicts {
         Verdicts {
             signed: std::array::from_fn(|_| Err(ParseError::Envelope(envelope.clone()))),
             payload: std::array::from_fn(|_| Err(payload.clone())),
+            registry: std::array::from_fn(|_| {
+                Err(UpdateError::Parse(ParseError::Envelope(envelope.clone())))
+            }),
             envelope: Err(envelope),
             directory: Err(DirectoryError::Malformed(directory.to_string())),
         }
@@ -404,6 +438,13 @@ fn oversized_input_is_refused_at_once() {
         too_large(10_485_760),
         not_a_map(Major::Tag),
     );
+    // The signed directory's limit is the directory's: it reads the grant, then refuses the rest.
+    expected.registry[0] = Err(UpdateError::Parse(ParseError::Envelope(
+        EnvelopeError::Malformed(DecodeError::TrailingBytes {
+            offset: grant.len(),
+            count: data.len() - grant.len(),
+        }),
+    )));
     let (got, peak, elapsed) = measure(|| (Value::decode(&data, Limits::OBJECT), verdicts(&data)));
     assert_eq!(got.0, Err(too_large(10_485_760)));
     assert_eq!(got.1, expected, "10 MiB: a grant then zeros");
@@ -423,10 +464,17 @@ fn oversized_input_is_refused_at_once() {
             limit: Limits::DIRECTORY.max_size,
         },
     );
+    expected.registry[0] = Err(UpdateError::Parse(ParseError::Envelope(
+        EnvelopeError::Malformed(DecodeError::TooLarge {
+            size,
+            limit: Limits::DIRECTORY.max_size,
+        }),
+    )));
     assert_verdicts("a directory one byte too large", &huge, &expected);
 }
 
-/// Signed objects of every kind, each presented as every other kind.
+/// Signed objects of every kind, each presented as every other kind, the signed directory and
+/// its updates included.
 #[test]
 fn every_cross_kind_confusion_is_refused() {
     let s = Scenario::canteen();
@@ -436,6 +484,12 @@ fn every_cross_kind_confusion_is_refused() {
     let request = s.sign_request(&s.request(&grant));
     let receipt = danger::sign(ObjectKind::Receipt, s.key(s.dgfip), b"");
     let tree_head = danger::sign(ObjectKind::TreeHead, s.key(s.dgfip), b"");
+    let operator = fuzzing::registry_operator();
+    let signed_directory = DirectorySnapshot::genesis(s.directory.clone(), s.now).sign(&operator);
+    let update = registry()
+        .next_update(s.now)
+        .report_compromise(s.key(s.mairie).key_id(), s.now)
+        .sign(&operator);
     let objects = [
         (ObjectKind::Grant, &grant),
         (ObjectKind::Habilitation, &habilitation),
@@ -443,7 +497,23 @@ fn every_cross_kind_confusion_is_refused() {
         (ObjectKind::Request, &request),
         (ObjectKind::Receipt, &receipt),
         (ObjectKind::TreeHead, &tree_head),
+        (ObjectKind::Directory, &signed_directory),
+        (ObjectKind::DirectoryUpdate, &update),
     ];
+    // The directory history takes a signed directory and an update, and nothing else.
+    let registry_kind = |bytes: &[u8], expected: ObjectKind| {
+        let got = if expected == ObjectKind::Directory {
+            DirectoryHistory::load(bytes, &operator.verifying_key()).map(drop)
+        } else {
+            registry().apply(bytes).map(drop)
+        };
+        got.map_err(|e| match e {
+            UpdateError::Parse(ParseError::Envelope(EnvelopeError::WrongKind {
+                found, ..
+            })) => found,
+            other => panic!("{expected}: {other}"),
+        })
+    };
     fn confused<T: SignedPayload>(bytes: &[u8], found: ObjectKind) -> bool {
         if found == T::KIND {
             return Unverified::<T>::parse(bytes).is_ok();
@@ -463,6 +533,10 @@ fn every_cross_kind_confusion_is_refused() {
         );
         assert!(confused::<Statement>(bytes, kind), "{kind} as statement");
         assert!(confused::<Request>(bytes, kind), "{kind} as request");
+        for expected in [ObjectKind::Directory, ObjectKind::DirectoryUpdate] {
+            let got = registry_kind(bytes, expected);
+            assert_eq!(got, if kind == expected { Ok(()) } else { Err(kind) });
+        }
         for expected in ObjectKind::ALL {
             let out = Envelope::parse_kind(bytes, expected);
             if expected == kind {
@@ -478,9 +552,13 @@ fn every_cross_kind_confusion_is_refused() {
                 pairs += 1;
             }
         }
-        check_cost(&format!("signed {kind}"), bytes);
+        // Applying a valid update copies the directory it changes: that cost is the
+        // directory's size, not the input's, so it is not held to the input's multiple.
+        if kind != ObjectKind::DirectoryUpdate {
+            check_cost(&format!("signed {kind}"), bytes);
+        }
     }
-    assert_eq!(pairs, 30);
+    assert_eq!(pairs, 56);
     // The grant presented as a request, to the verifier.
     let d = s.decide(&grant, &grant);
     assert_eq!(d.codes(), ["wrong_kind"]);
@@ -568,7 +646,7 @@ fn signed_non_deterministic_payloads_are_refused() {
             "{name}"
         );
         assert_eq!(got.signed[3], wrong_kind(ObjectKind::Request), "{name}");
-        assert_eq!(got.payload, [(); 4].map(|()| Err(not_a_map(Major::Tag))));
+        assert_eq!(got.payload, [(); 5].map(|()| Err(not_a_map(Major::Tag))));
         assert_eq!(got.envelope, Ok(()), "{name}");
         assert_eq!(
             got.directory,
