@@ -52,6 +52,7 @@ pub struct Gen {
     pub objects: Vec<Json>,
     pub decisions: Vec<Json>,
     pub log: Json,
+    pub records: Vec<Json>,
 }
 
 impl Gen {

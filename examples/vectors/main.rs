@@ -28,6 +28,7 @@ mod directories;
 mod index;
 pub mod log;
 mod objects;
+mod records;
 
 pub use annotate::annotate;
 pub use codes::{check_object, decision_json};
@@ -51,7 +52,7 @@ fn main() {
 /// Writes every vector under `out` and returns a one-line summary.
 pub fn generate(out: &Path) -> io::Result<String> {
     let (g, s) = build_all();
-    for sub in ["objects", "decisions", "directories", "log"] {
+    for sub in ["objects", "decisions", "directories", "log", "records"] {
         let p = out.join(sub);
         if p.exists() {
             fs::remove_dir_all(&p)?;
@@ -72,10 +73,11 @@ pub fn generate(out: &Path) -> io::Result<String> {
         serde_json::to_string_pretty(&index).unwrap_or_default() + "\n",
     )?;
     Ok(format!(
-        "wrote {} object cases, {} decision cases and {} log entries ({} files) to {}",
+        "wrote {} object cases, {} decision cases, {} log entries and {} records ({} files) to {}",
         g.objects.len(),
         g.decisions.len(),
         g.log["entries"].as_array().map_or(0, Vec::len),
+        g.records.len(),
         g.files.len() + 1,
         out.display()
     ))
@@ -91,6 +93,7 @@ fn build_all() -> (Gen, Scenario) {
         objects: Vec::new(),
         decisions: Vec::new(),
         log: Json::Null,
+        records: Vec::new(),
     };
     for (name, (dir, _)) in &g.dirs {
         g.files
@@ -99,5 +102,6 @@ fn build_all() -> (Gen, Scenario) {
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
     g.log = log::log_vectors(&mut g.files);
+    g.records = records::records(&mut g);
     (g, s)
 }
