@@ -13,6 +13,7 @@ mod consent {
     mod properties;
     mod reasons;
     mod receipts;
+    mod records;
     mod statements;
     mod trust;
 }
