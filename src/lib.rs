@@ -25,10 +25,12 @@
 //! | the decision | [`Verifier`] with its [`Policy`] and [`Receipts`], given a [`Basis`]; gives a [`Decision`]: an [`Authorization`], or a [`Refusal`] with its [`Reason`]s |
 //! | the state it keeps | [`Ledger`], [`InMemoryLedger`] (durable stores in `store`, behind the `sqlite` and `postgres` features) |
 //! | the transfer log | [`LogEntry`], [`Receipt`], [`TransferLog`], [`LogStore`], [`SignedTreeHead`]; refusals [`LogError`] |
+//! | consent records (ISO/IEC TS 27560 in W3C DPV, JSON-LD) | [`record::grant_record`], [`record::habilitation_record`] → [`record::Record`]; refusals [`record::RecordError`] |
 //!
 //! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
-//! [`directory`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once).
+//! [`directory`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once),
+//! [`record`] (consent records for ISO/IEC TS 27560).
 //! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
 //! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
@@ -80,6 +82,7 @@ pub mod labels;
 pub mod ledger;
 pub mod log;
 mod party_id;
+pub mod record;
 pub mod request;
 pub mod signed;
 pub mod statement;
@@ -131,6 +134,7 @@ mod refusal_codes {
     use crate::ceiling::CeilingExcess;
     use crate::directory::{DirectoryError, PartyId};
     use crate::ledger::{LifecycleRefusal, UseRefusal};
+    use crate::record::RecordError;
     use crate::vocab::CodeError;
     use crate::{
         GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError, Timestamp,
@@ -198,6 +202,23 @@ mod refusal_codes {
                 CodeError::BadName.code(),
                 CodeError::TextTooLong.code(),
                 CodeError::EmptyText.code(),
+            ],
+        );
+        distinct(
+            "record/",
+            &[
+                RecordError::BeforeIssue { issued_at: t }.code(),
+                RecordError::StatementAboutAnotherBasis { index: 0 }.code(),
+                RecordError::StatementAfterTime { index: 0 }.code(),
+                RecordError::StatementNotApplicable {
+                    index: 0,
+                    refusal: LifecycleRefusal::Duplicate,
+                }
+                .code(),
+                RecordError::ReceiptAboutAnotherBasis { index: 0 }.code(),
+                RecordError::ReceiptOutsideBasis { index: 0 }.code(),
+                RecordError::ReceiptAfterTime { index: 0 }.code(),
+                RecordError::DuplicateReceipt { index: 0 }.code(),
             ],
         );
         distinct(

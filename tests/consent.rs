@@ -14,6 +14,7 @@ mod consent {
     mod properties;
     mod reasons;
     mod receipts;
+    mod records;
     mod statements;
     mod trust;
 }

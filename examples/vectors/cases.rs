@@ -53,6 +53,7 @@ pub struct Gen {
     pub decisions: Vec<Json>,
     pub log: Json,
     pub registry: Json,
+    pub records: Vec<Json>,
 }
 
 impl Gen {

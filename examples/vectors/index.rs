@@ -100,10 +100,12 @@ pub fn index(g: &Gen, s: &Scenario) -> Json {
             "decisions_allow": allow,
             "decisions_deny": g.decisions.len() - allow,
             "reason_codes_covered": codes,
+            "records": g.records.len(),
         },
         "objects": g.objects,
         "decisions": g.decisions,
         "log": g.log,
         "registry": g.registry,
+        "records": g.records,
     })
 }

@@ -29,6 +29,7 @@ mod index;
 pub mod log;
 mod objects;
 mod registry;
+mod records;
 
 pub use annotate::annotate;
 pub use codes::{check_object, decision_json};
@@ -52,7 +53,7 @@ fn main() {
 /// Writes every vector under `out` and returns a one-line summary.
 pub fn generate(out: &Path) -> io::Result<String> {
     let (g, s) = build_all();
-    for sub in ["objects", "decisions", "directories", "log", "registry"] {
+    for sub in ["objects", "decisions", "directories", "log", "records", "registry"] {
         let p = out.join(sub);
         if p.exists() {
             fs::remove_dir_all(&p)?;
@@ -73,10 +74,11 @@ pub fn generate(out: &Path) -> io::Result<String> {
         serde_json::to_string_pretty(&index).unwrap_or_default() + "\n",
     )?;
     Ok(format!(
-        "wrote {} object cases, {} decision cases and {} log entries ({} files) to {}",
+        "wrote {} object cases, {} decision cases, {} log entries and {} records ({} files) to {}",
         g.objects.len(),
         g.decisions.len(),
         g.log["entries"].as_array().map_or(0, Vec::len),
+        g.records.len(),
         g.files.len() + 1,
         out.display()
     ))
@@ -93,6 +95,7 @@ fn build_all() -> (Gen, Scenario) {
         decisions: Vec::new(),
         log: Json::Null,
         registry: Json::Null,
+        records: Vec::new(),
     };
     for (name, (dir, _)) in &g.dirs {
         g.files
@@ -102,5 +105,6 @@ fn build_all() -> (Gen, Scenario) {
     decisions::decisions(&mut g, &mut s);
     g.log = log::log_vectors(&mut g.files);
     g.registry = registry::registry(&mut g.files, &s);
+    g.records = records::records(&mut g);
     (g, s)
 }
