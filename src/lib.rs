@@ -28,7 +28,7 @@
 //!
 //! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
-//! [`directory`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once).
+//! [`directory`], [`vocab`], [`ids`], [`json`] (the JSON forms, read with a typed refusal), [`labels`] (every map key of the wire format, named once).
 //! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
 //! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
@@ -75,6 +75,7 @@ pub mod grant;
 pub mod habilitation;
 mod hex;
 pub mod ids;
+pub mod json;
 mod keys;
 pub mod labels;
 pub mod ledger;
@@ -185,6 +186,7 @@ mod refusal_codes {
                 TermsError::YearOutOfRange.code(),
                 TermsError::NoUses.code(),
                 TermsError::EmptyPeriod.code(),
+                TermsError::BadScope.code(),
             ],
         );
         distinct(
