@@ -197,9 +197,8 @@ macro_rules! checked_deserialize {
         impl<'de> serde::Deserialize<'de> for $t {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let unchecked = <$json as serde::Deserialize>::deserialize(d)?;
-                <$t>::try_from(unchecked).map_err(|e| {
-                    crate::json::refuse(crate::json::RuleError::rule_code(&e), &e)
-                })
+                <$t>::try_from(unchecked)
+                    .map_err(|e| crate::json::refuse(crate::json::RuleError::rule_code(&e), &e))
             }
         }
     };

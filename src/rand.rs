@@ -159,8 +159,8 @@ pub(crate) mod tests {
         );
         // The same layout as ring's own PKCS#8 v2 documents: only the seed and the public key
         // differ.
-        let theirs = ring::signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
-            .expect("ring");
+        let theirs =
+            ring::signature::Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("ring");
         let theirs = theirs.as_ref();
         assert_eq!(doc.len(), theirs.len());
         assert_eq!(doc[..16], theirs[..16]);

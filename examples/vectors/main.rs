@@ -28,10 +28,12 @@ mod directories;
 mod index;
 pub mod log;
 mod objects;
+mod schemas;
 
 pub use annotate::annotate;
 pub use codes::{check_object, decision_json};
 pub use common::hex;
+pub use schemas::read as read_json;
 
 use cases::Gen;
 
@@ -51,7 +53,7 @@ fn main() {
 /// Writes every vector under `out` and returns a one-line summary.
 pub fn generate(out: &Path) -> io::Result<String> {
     let (g, s) = build_all();
-    for sub in ["objects", "decisions", "directories", "log"] {
+    for sub in ["objects", "decisions", "directories", "log", "json"] {
         let p = out.join(sub);
         if p.exists() {
             fs::remove_dir_all(&p)?;
@@ -99,5 +101,6 @@ fn build_all() -> (Gen, Scenario) {
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
     g.log = log::log_vectors(&mut g.files);
+    schemas::json_vectors(&mut g);
     (g, s)
 }
