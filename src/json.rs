@@ -109,7 +109,7 @@ impl JsonError {
         }
     }
 
-    /// Classifies a serde_json error: syntax, a rule's refusal (marked by [`refuse`]), or shape.
+    /// Classifies a `serde_json` error: syntax, a rule's refusal (marked by [`refuse`]), or shape.
     fn of(e: &serde_json::Error) -> JsonError {
         use serde_json::error::Category as C;
         let text = e.to_string();

@@ -3,7 +3,7 @@
 //! The core draws no randomness of its own: a service passes its source to each minting helper
 //! — [`BasisId::generate`](crate::BasisId::generate),
 //! [`RequestId::generate`](crate::RequestId::generate),
-//! [`PartyId::generate`](crate::PartyId::generate), [`uuid`] (receipt ids) and
+//! [`PartyId::generate`](crate::PartyId::generate), [`uuid()`] (receipt ids) and
 //! [`SigningKey::generate`](crate::SigningKey::generate) — usually the operating system's,
 //! [`SystemRandom`] (re-exported from `ring`, like [`SecureRandom`], so that a service needs no
 //! dependency of its own on `ring` or `uuid` to call the API: the crate re-exports `uuid` too).

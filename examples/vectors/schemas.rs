@@ -583,14 +583,12 @@ pub fn json_vectors(g: &mut Gen) {
     let c_doc = value(&ceilings[0]);
     let f = forms.entry("ceiling").or_default();
     for c in &ceilings {
+        let publisher = [(s.dgfip, "dgfip"), (s.cnaf, "cnaf")]
+            .iter()
+            .find(|(id, _)| *id == c.publisher)
+            .map_or("other", |(_, n)| *n);
         f.valid(
-            &format!(
-                "{}-{}",
-                s.directory
-                    .party(&c.publisher)
-                    .map_or("?".into(), |p| p.name.to_lowercase().replace(' ', "-")),
-                c.purpose.code().replace(':', "-")
-            ),
+            &format!("{publisher}-{}", c.purpose.code().replace(':', "-")),
             value(c),
         );
     }
