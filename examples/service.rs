@@ -4,8 +4,10 @@
 //! transfer. Then a short story: a grant, an allow, a replay, a request beyond the grant, a
 //! revocation, and the subject's access history proven against a signed log head.
 //!
-//! Everything is deterministic (fixed keys, ids and clock) so that the output can be checked;
-//! the comments say what a real service does instead.
+//! Everything is deterministic (a reproducible random source, fixed ids of the other parties, a
+//! fixed clock) so that the output can be checked; the comments say what a real service does
+//! instead. It needs no dependency but consentry: `consentry::uuid` and `consentry::rand` give
+//! it the UUID type and the operating system's random source.
 //!
 //! Run with `cargo run --example service`.
 
@@ -17,27 +19,24 @@ use consentry::grant::Grant;
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{InMemoryLedger, Status};
 use consentry::log::{LogEntry, LogStore, Receipt, verify_history};
+use consentry::rand::{self, RandomError, RandomSource};
 use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified, Verified};
 use consentry::statement::{Action, Statement};
 use consentry::terms::{AccessPattern, DataRange};
+use consentry::uuid::Uuid;
 use consentry::vocab::{Category, Purpose};
 use consentry::{Digest, SigningKey, Timestamp};
 use std::error::Error;
 use std::sync::atomic::{AtomicU64, Ordering};
-use uuid::Uuid;
 
 const DAY: u64 = 86_400;
 
-// The parties' ids, as the federation's directory publishes them, and the grant's id (drawn at
-// random by the consent manager that issues it).
+// The parties' ids, as the federation's directory publishes them.
 const DGFIP: &str = "3f6c1a52-8d0e-4b7a-9c21-5e4d7f0a1b01";
 const MAIRIE: &str = "3f6c1a52-8d0e-4b7a-9c21-5e4d7f0a1b02";
 const FRANCECONNECT: &str = "3f6c1a52-8d0e-4b7a-9c21-5e4d7f0a1b03";
 const CAMILLE: &str = "3f6c1a52-8d0e-4b7a-9c21-5e4d7f0a1b04";
-const GRANT_ID: &str = "c0a5e9d2-41b7-4f3e-8a6d-9b1c2e3f4a5b";
-// The city hall's request ids: this prefix and a counter (random in a real consumer).
-const REQUEST_IDS: u128 = 0x7e1d_4c2a_9f3b_4d6e_8000_0000_0000_0000;
 
 // The provider's purpose ceilings, in the JSON form it publishes (`PurposeCeiling`'s serde
 // form): for canteen pricing it releases the reference tax income and the household's
@@ -53,7 +52,23 @@ const CEILINGS_JSON: &str = r#"[{
     "max_data_range_secs": 31622400
 }]"#;
 
+/// The example's random source: SHA-256 of a counter, so that the output is the same at every
+/// run. A real service passes the operating system's, `consentry::rand::SystemRandom::new()`,
+/// wherever this one is passed below.
+struct Reproducible(AtomicU64);
+
+impl RandomSource for Reproducible {
+    fn fill(&self, dest: &mut [u8]) -> Result<(), RandomError> {
+        for chunk in dest.chunks_mut(32) {
+            let n = self.0.fetch_add(1, Ordering::Relaxed);
+            chunk.copy_from_slice(&Digest::of(&n.to_be_bytes()).as_bytes()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
+    let rng = Reproducible(AtomicU64::new(0));
     let [dgfip, mairie, franceconnect, camille] = [DGFIP, MAIRIE, FRANCECONNECT, CAMILLE]
         .map(|id| PartyId(Uuid::parse_str(id).expect("a valid UUID")));
     let day = |y, m, d| Timestamp::from_date(y, m, d).expect("a valid date");
@@ -62,11 +77,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut now = day(2025, 9, 1).plus_secs(8 * 3600);
     println!("consentry: a provider service sets itself up (clock at {now})");
 
-    // Its own key, which signs the receipts and the log's heads. Made from fixed bytes here so
-    // the output is reproducible; a real service never has its key in its code: it loads it
-    // from its HSM or secret store (`SigningKey::from_pkcs8(&document)`, the document made once
-    // by `SigningKey::generate`).
-    let provider_key = SigningKey::from_seed(&[0x11; 32]);
+    // Its own key, which signs the receipts and the log's heads: a PKCS#8 document made once
+    // from the random source, kept in the service's HSM or secret store, and loaded at start.
+    let document = SigningKey::generate(&rng)?;
+    let provider_key = SigningKey::from_pkcs8(&document)?;
     // The other parties hold their own keys; the service only ever sees their public halves.
     // They are made here to play their side of the story. FranceConnect has two: it rotated.
     let [fc_old_key, fc_key, mairie_key, camille_key] =
@@ -150,13 +164,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // The verifier, with receipts: each allow's receipt is signed with the provider's key and
     // logged with its use; denials and applied statements are logged too. Receipt ids must
-    // never repeat: a real service draws 16 random bytes for each (ring's `SystemRandom`, or
-    // uuid's `v4` feature); a counter keeps this output reproducible.
-    let counter = AtomicU64::new(0);
-    let receipt_ids = || {
-        let n = counter.fetch_add(1, Ordering::Relaxed) + 1;
-        uuid::Builder::from_random_bytes(u128::from(n).to_be_bytes()).into_uuid()
-    };
+    // never repeat: each is a random UUID from the service's source. A source that fails leaves
+    // no id to sign with, so the decision stops there.
+    let receipt_ids = || rand::uuid(&rng).unwrap_or_else(|e| panic!("receipt id: {e}"));
     let receipts = Receipts {
         key: &provider_key,
         ids: &receipt_ids,
@@ -198,11 +208,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
 
     // The consumer's side: the city hall holds the grant's bytes and binds each request to them
-    // by their hash; each request has an id of its own.
-    let request = |grant: &[u8], id: u128, at: Timestamp| -> Result<Request, Box<dyn Error>> {
+    // by their hash; each request has a fresh random id.
+    let request = |grant: &[u8], at: Timestamp| -> Result<Request, Box<dyn Error>> {
         let g = Unverified::<Grant>::parse(grant)?;
         let g = g.claims();
-        let id = RequestId(Uuid::from_u128(REQUEST_IDS | id));
+        let id = RequestId::generate(&rng)?;
         Ok(Request::builder(id, g.consumer(), dgfip, g.subject())
             .basis(g.id(), grant)
             .categories(g.scope().categories_at(&dgfip).to_vec())
@@ -215,7 +225,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The story. 1: Camille consents through FranceConnect, which builds the grant within the
     // provider's ceiling (or is refused) and signs it with its current key. Twice a month, so
     // that the replay below is refused as a replay and not for the quota.
-    let id = BasisId(Uuid::parse_str(GRANT_ID)?);
+    // The grant's id: drawn at random by the consent manager that issues it.
+    let id = BasisId::generate(&rng)?;
     let twice_a_month = AccessPattern::periodic(2, 30 * DAY)?;
     let grant = Grant::builder(id, camille, mairie, canteen)
         .expressed_by(franceconnect)
@@ -235,7 +246,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // 2. The city hall asks for what was granted.
-    let first = request(&grant, 1, now)?.sign(&mairie_key);
+    let first = request(&grant, now)?.sign(&mairie_key);
     let decision = verifier.decide(&first, Basis::Signed(&grant), now);
     show("2. The city hall asks for what was granted", decision)?;
 
@@ -245,7 +256,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     show("3. The same request, replayed", decision)?;
 
     // 4. A request beyond the grant: another category, another purpose, another year.
-    let asked = request(&grant, 2, now)?;
+    let asked = request(&grant, now)?;
     let greedy = asked
         .to_builder()
         .categories(asked.categories().iter().cloned().chain([household]))
@@ -275,7 +286,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // 6. The city hall asks again: denied.
     now = now.plus_secs(3600);
-    let after = request(&grant, 3, now)?.sign(&mairie_key);
+    let after = request(&grant, now)?.sign(&mairie_key);
     let decision = verifier.decide(&after, Basis::Signed(&grant), now);
     show("6. The city hall asks after the revocation", decision)?;
 

@@ -261,7 +261,9 @@ void consentry_signing_key_free(consentry_signing_key *key);
 consentry_status consentry_ledger_new(consentry_ledger **out);
 
 // Removes the decisions the ledger kept since the last call and writes them into `*out` as a
-// JSON array of `{"request", "basis", "allowed", "reasons", "at"}` (for the transfer log).
+// JSON array of `{"request_digest", "request", "basis", "subject", "allowed", "reasons", "at"}`
+// (for the transfer log; ids and subject `null` unless they come from verified objects; the
+// schema is `docs/schemas/decision-history.schema.json`).
 //
 // # Safety
 // `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a

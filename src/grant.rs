@@ -16,8 +16,7 @@ use thiserror::Error;
 
 /// A consent grant's terms. Signed by `expressed_by`: the subject, or a legal representative
 /// or consent manager acting for the subject (see `docs/model.md`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "GrantJson")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Grant {
     id: BasisId,
     subject: PartyId,
@@ -34,6 +33,8 @@ pub struct Grant {
     #[serde(default)]
     onward_transfer: bool,
 }
+
+crate::json::checked_deserialize!(Grant, GrantJson);
 
 /// The JSON form, checked into a [`Grant`] like the builder's output.
 #[derive(Deserialize)]

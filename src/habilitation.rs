@@ -44,8 +44,7 @@ use thiserror::Error;
 ///     .unwrap();
 /// assert_eq!(h.authority(), authority);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "HabilitationJson")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Habilitation {
     id: BasisId,
     authority: PartyId,
@@ -58,6 +57,8 @@ pub struct Habilitation {
     expires_at: Timestamp,
     retention_secs: u64,
 }
+
+crate::json::checked_deserialize!(Habilitation, HabilitationJson);
 
 /// The unchecked JSON shape of a [`Habilitation`].
 #[derive(Deserialize)]

@@ -32,6 +32,18 @@ macro_rules! uuid_fmt {
             pub fn from_bytes(bytes: [u8; 16]) -> Self {
                 $t(Uuid::from_bytes(bytes))
             }
+
+            /// A fresh random id (a version-4 UUID) from the caller's source (see
+            /// [`crate::rand`]).
+            ///
+            /// # Errors
+            ///
+            /// [`RandomError`](crate::rand::RandomError) if `rng` fails.
+            pub fn generate(
+                rng: &dyn crate::rand::RandomSource,
+            ) -> Result<Self, crate::rand::RandomError> {
+                crate::rand::uuid(rng).map($t)
+            }
         }
     )*};
 }

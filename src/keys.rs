@@ -181,16 +181,25 @@ impl SigningKey {
         }
     }
 
-    /// Generates a new key with the caller's random source (for instance
-    /// `ring::rand::SystemRandom::new()`), returning its PKCS#8 v2 document for storage.
+    /// Generates a new key from 32 bytes of the caller's random source (for instance
+    /// [`SystemRandom`](crate::rand::SystemRandom)), returning its PKCS#8 v2 document (RFC 5958,
+    /// the layout `ring` writes) for storage; load it with [`SigningKey::from_pkcs8`].
     ///
     /// # Errors
     ///
     /// [`KeyError::Randomness`] if `rng` fails.
-    pub fn generate(rng: &dyn ring::rand::SecureRandom) -> Result<Vec<u8>, KeyError> {
-        Ed25519KeyPair::generate_pkcs8(rng)
-            .map(|doc| doc.as_ref().to_vec())
-            .map_err(|_| KeyError::Randomness)
+    pub fn generate(rng: &dyn crate::rand::RandomSource) -> Result<Vec<u8>, KeyError> {
+        let seed = crate::rand::bytes::<32>(rng).map_err(|_| KeyError::Randomness)?;
+        let public = Self::from_seed(&seed).verifying_key();
+        // OneAsymmetricKey v2 (RFC 5958): version 1, algorithm id-Ed25519 (1.3.101.112), the
+        // seed as a CurvePrivateKey, and the public key as [1] IMPLICIT BIT STRING.
+        let mut doc = Vec::with_capacity(83);
+        doc.extend_from_slice(&[0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b]);
+        doc.extend_from_slice(&[0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+        doc.extend_from_slice(&seed);
+        doc.extend_from_slice(&[0x81, 0x21, 0x00]);
+        doc.extend_from_slice(&public.0);
+        Ok(doc)
     }
 
     fn from_pair(pair: Ed25519KeyPair) -> Self {

@@ -17,7 +17,7 @@
 //! |---|---|
 //! | who is who: parties, their keys and roles, who acts for whom | [`Trust`] (the lookups a verifier makes), [`Directory`] (its in-memory registry), [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
 //! | what may be asked, and the most a provider allows per purpose | [`Category`], [`Purpose`], [`PurposeCeiling`], [`Ceilings`] |
-//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`] |
+//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`]; fresh ids and keys from the caller's random source: [`rand`] ([`BasisId::generate`], [`SigningKey::generate`], …) |
 //! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation::builder`] → [`HabilitationBuilder`] → [`Habilitation`] |
 //! | the consumer's ask | [`Request::builder`] → [`RequestBuilder`] → [`Request`] |
 //! | pausing, resuming, revoking | [`Statement`], [`Action`] |
@@ -29,8 +29,9 @@
 //!
 //! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
-//! [`directory`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once),
-//! [`record`] (consent records for ISO/IEC TS 27560).
+//! [`directory`], [`vocab`], [`ids`], [`json`] (the JSON forms, read with a typed refusal),
+//! [`labels`] (every map key of the wire format, named once), [`record`] (consent records for
+//! ISO/IEC TS 27560).
 //! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
 //! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
@@ -77,12 +78,14 @@ pub mod grant;
 pub mod habilitation;
 mod hex;
 pub mod ids;
+pub mod json;
 mod keys;
 pub mod labels;
 pub mod ledger;
 pub mod log;
 mod party_id;
 pub mod record;
+pub mod rand;
 pub mod request;
 pub mod signed;
 pub mod statement;
@@ -126,6 +129,9 @@ pub use digest::Digest;
 pub use keys::{KeyError, KeyId, SignatureError, SigningKey, VerifyingKey};
 pub use time::Timestamp;
 pub use wire::FORMAT_VERSION;
+// The UUID crate whose `Uuid` every id wraps, so that a service needs no dependency of its own
+// on it to build or read ids (`consentry::uuid::Uuid`).
+pub use uuid;
 
 /// Every refusal type's `code()` names each of its variants apart, under its layer's prefix:
 /// a binding or a log that matches on codes can tell every refusal from every other.
@@ -185,6 +191,7 @@ mod refusal_codes {
                 TermsError::YearOutOfRange.code(),
                 TermsError::NoUses.code(),
                 TermsError::EmptyPeriod.code(),
+                TermsError::BadScope.code(),
             ],
         );
         distinct(
@@ -225,6 +232,7 @@ mod refusal_codes {
             "key/",
             &[KeyError::InvalidPkcs8.code(), KeyError::Randomness.code()],
         );
+        distinct("random/", &[crate::rand::RandomError.code()]);
         distinct(
             "directory/",
             &[

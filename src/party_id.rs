@@ -17,6 +17,16 @@ impl PartyId {
         PartyId(Uuid::from_bytes(bytes))
     }
 
+    /// A fresh random party id (a version-4 UUID) from the caller's source (see
+    /// [`crate::rand`]): for a federation that registers a new party.
+    ///
+    /// # Errors
+    ///
+    /// [`RandomError`](crate::rand::RandomError) if `rng` fails.
+    pub fn generate(rng: &dyn crate::rand::RandomSource) -> Result<Self, crate::rand::RandomError> {
+        crate::rand::uuid(rng).map(PartyId)
+    }
+
     /// The id's 16 bytes.
     #[must_use]
     pub fn as_bytes(&self) -> &[u8; 16] {

@@ -17,8 +17,7 @@ use thiserror::Error;
 /// A transfer request's claims, signed by the consumer. Built with [`Request::builder`]; its
 /// categories are a set (sorted, without repetition, 1 to [`MAX_SCOPE`]), whichever way it
 /// was made (builder, JSON or signed bytes).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "RequestJson")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Request {
     id: RequestId,
     basis: BasisId,
@@ -31,6 +30,8 @@ pub struct Request {
     data_range: DataRange,
     issued_at: Timestamp,
 }
+
+crate::json::checked_deserialize!(Request, RequestJson);
 
 /// The unchecked JSON shape of a [`Request`].
 #[derive(Deserialize)]

@@ -27,6 +27,12 @@ pub enum TermsError {
     /// A periodic access pattern with an empty period.
     #[error("a periodic access pattern's period must be at least one second")]
     EmptyPeriod,
+    /// A scope that is empty, too long, not in provider order, or with a provider's categories
+    /// empty, too many, unsorted or repeated (its JSON form).
+    #[error(
+        "a scope is a non-empty list of at most 64 providers in id order, each with 1 to 64 categories, sorted, without repetition"
+    )]
+    BadScope,
 }
 
 impl TermsError {
@@ -38,18 +44,20 @@ impl TermsError {
             TermsError::YearOutOfRange => "terms/year_out_of_range",
             TermsError::NoUses => "terms/no_uses",
             TermsError::EmptyPeriod => "terms/empty_period",
+            TermsError::BadScope => "terms/bad_scope",
         }
     }
 }
 
 /// A half-open range of time `[from, until)` that the data may cover (e.g. tax year 2025 is
 /// `2025-01-01 .. 2026-01-01`). Never empty: `until` is after `from`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "DataRangeJson")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct DataRange {
     from: Timestamp,
     until: Timestamp,
 }
+
+crate::json::checked_deserialize!(DataRange, DataRangeJson);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -165,9 +173,11 @@ impl DataRange {
 /// assert!(weekly.within(&AccessPattern::periodic(3, 7 * 86_400).unwrap()));
 /// assert_eq!(AccessPattern::periodic(0, 86_400).unwrap_err(), TermsError::NoUses);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "AccessView", try_from = "AccessView")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(into = "AccessView")]
 pub struct AccessPattern(AccessView);
+
+crate::json::checked_deserialize!(AccessPattern, AccessView);
 
 /// What an [`AccessPattern`] allows, to match on. Also its JSON form (`"one_time"` or
 /// `{"periodic": {"max_uses": …, "period_secs": …}}`).
@@ -304,9 +314,11 @@ impl AccessPattern {
 
 /// Which categories may be fetched from which provider: entries sorted by provider id, each
 /// with a sorted, non-empty set of categories.
-#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(into = "Vec<ScopeEntry>", try_from = "Vec<ScopeEntry>")]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
+#[serde(into = "Vec<ScopeEntry>")]
 pub struct Scope(Vec<ScopeEntry>);
+
+crate::json::checked_deserialize!(Scope, Vec<ScopeEntry>);
 
 impl From<Scope> for Vec<ScopeEntry> {
     fn from(scope: Scope) -> Self {
@@ -315,13 +327,13 @@ impl From<Scope> for Vec<ScopeEntry> {
 }
 
 impl TryFrom<Vec<ScopeEntry>> for Scope {
-    type Error = &'static str;
-    fn try_from(entries: Vec<ScopeEntry>) -> Result<Self, &'static str> {
+    type Error = TermsError;
+    fn try_from(entries: Vec<ScopeEntry>) -> Result<Self, TermsError> {
         let scope = Scope(entries);
         if scope.is_well_formed() {
             Ok(scope)
         } else {
-            Err("a scope is a non-empty list of providers in id order, each with sorted categories")
+            Err(TermsError::BadScope)
         }
     }
 }

@@ -110,7 +110,7 @@ impl Category {
 
 impl<'de> Deserialize<'de> for Category {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Category::new(String::deserialize(d)?).map_err(serde::de::Error::custom)
+        Category::new(String::deserialize(d)?).map_err(|e| crate::json::refuse(e.code(), e))
     }
 }
 
@@ -136,12 +136,14 @@ impl fmt::Display for Category {
 ///     .unwrap();
 /// assert_eq!(p, Purpose::new("education:tarification_cantine").unwrap());
 /// ```
-#[derive(Clone, Serialize, Deserialize)]
-#[serde(try_from = "PurposeJson", into = "PurposeJson")]
+#[derive(Clone, Serialize)]
+#[serde(into = "PurposeJson")]
 pub struct Purpose {
     code: String,
     text: Option<String>,
 }
+
+crate::json::checked_deserialize!(Purpose, PurposeJson);
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -777,3 +777,53 @@ fn registry_vectors() {
     );
     assert_eq!(Some(history.version()), r["final"]["version"].as_u64());
 }
+
+/// The JSON vectors (`json/`): the library reads every valid document of a form it reads and
+/// writes it back unchanged, and refuses every invalid one, and every one only its rules
+/// refuse, with the code the index states. (That the generator still writes exactly these
+/// files, so that every form the library emits equals its committed vector, is
+/// `generator_writes_the_committed_vectors`; that the schemas accept and refuse the same
+/// documents is `.ci/schemas.sh`.)
+#[test]
+fn json_vectors_read_as_the_index_says() {
+    let text = fs::read_to_string(root().join("json/index.json")).expect("json/index.json");
+    let index: Value = serde_json::from_str(&text).expect("JSON");
+    let forms = index["forms"].as_array().expect("forms");
+    let (mut valid, mut refused) = (0, 0);
+    for form in forms {
+        let name = form["form"].as_str().expect("a form");
+        let reads = generator::read_json(name, "null").is_some();
+        assert_eq!(form["read_by_library"], reads, "{name}");
+        let doc = |file: &Value| String::from_utf8(read(file)).expect("UTF-8");
+        for file in form["valid"].as_array().expect("valid") {
+            let text = doc(file);
+            if let Some(got) = generator::read_json(name, &text) {
+                let want: Value = serde_json::from_str(&text).expect("JSON");
+                assert_eq!(got.as_ref(), Ok(&want), "{file}");
+                valid += 1;
+            }
+        }
+        for case in form["invalid"]
+            .as_array()
+            .expect("invalid")
+            .iter()
+            .chain(form["refused"].as_array().expect("refused"))
+        {
+            let got = generator::read_json(name, &doc(&case["file"]));
+            match (got, case["code"].as_str()) {
+                (Some(got), Some(code)) => {
+                    assert_eq!(got.err().as_deref(), Some(code), "{}", case["file"]);
+                    refused += 1;
+                }
+                (None, None) => {}
+                (got, code) => panic!("{}: read {got:?}, code {code:?}", case["file"]),
+            }
+        }
+    }
+    // Counts, so that the test cannot pass on an empty index.
+    assert!(forms.len() >= 20, "{} forms", forms.len());
+    assert!(
+        valid >= 30 && refused >= 100,
+        "{valid} read, {refused} refused"
+    );
+}

@@ -30,10 +30,12 @@ pub mod log;
 mod objects;
 mod registry;
 mod records;
+mod schemas;
 
 pub use annotate::annotate;
 pub use codes::{check_object, decision_json};
 pub use common::hex;
+pub use schemas::read as read_json;
 
 use cases::Gen;
 
@@ -53,7 +55,7 @@ fn main() {
 /// Writes every vector under `out` and returns a one-line summary.
 pub fn generate(out: &Path) -> io::Result<String> {
     let (g, s) = build_all();
-    for sub in ["objects", "decisions", "directories", "log", "records", "registry"] {
+    for sub in ["objects", "decisions", "directories", "log", "records", "registry", "json"] {
         let p = out.join(sub);
         if p.exists() {
             fs::remove_dir_all(&p)?;
@@ -106,5 +108,6 @@ fn build_all() -> (Gen, Scenario) {
     g.log = log::log_vectors(&mut g.files);
     g.registry = registry::registry(&mut g.files, &s);
     g.records = records::records(&mut g);
+    schemas::json_vectors(&mut g);
     (g, s)
 }

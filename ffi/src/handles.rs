@@ -311,7 +311,9 @@ pub unsafe extern "C" fn consentry_ledger_new(out: *mut *mut ConsentryLedger) ->
 }
 
 /// Removes the decisions the ledger kept since the last call and writes them into `*out` as a
-/// JSON array of `{"request", "basis", "allowed", "reasons", "at"}` (for the transfer log).
+/// JSON array of `{"request_digest", "request", "basis", "subject", "allowed", "reasons", "at"}`
+/// (for the transfer log; ids and subject `null` unless they come from verified objects; the
+/// schema is `docs/schemas/decision-history.schema.json`).
 ///
 /// # Safety
 /// `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a

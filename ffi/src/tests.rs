@@ -66,3 +66,40 @@ fn json_errors_are_told_apart() {
     let shape = from_json::<Vec<u32>>("{}", "x").unwrap_err();
     assert_eq!(shape.status, ConsentryStatus::InvalidInput);
 }
+
+/// What `consentry_object_inspect` writes about every valid object of the test vectors is
+/// exactly the committed JSON vector of its form (`tests/vectors/json/object-info/valid/`),
+/// which `.ci/schemas.sh` checks against `docs/schemas/object-info.schema.json`.
+#[test]
+fn inspect_writes_the_committed_object_info_vectors() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("json/index.json")).unwrap()).unwrap();
+    let form = index["forms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["form"] == "object-info")
+        .unwrap();
+    let mut checked = 0;
+    for file in form["valid"].as_array().unwrap() {
+        let file = file.as_str().unwrap();
+        let name = file.rsplit('/').next().unwrap().trim_end_matches(".json");
+        let object = std::fs::read(root.join(format!("objects/{name}.cbor"))).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(file)).unwrap()).unwrap();
+        let mut out = ConsentryBuf::EMPTY;
+        // SAFETY: `object` is readable for its length; `out` is a valid ConsentryBuf.
+        let status = unsafe { consentry_object_inspect(object.as_ptr(), object.len(), &mut out) };
+        assert_eq!(status, ConsentryStatus::Ok, "{name}");
+        // SAFETY: a non-empty buffer from the library holds `len` readable bytes.
+        let got: serde_json::Value =
+            serde_json::from_slice(unsafe { std::slice::from_raw_parts(out.ptr, out.len) })
+                .unwrap();
+        // SAFETY: `out` came from the library.
+        unsafe { consentry_buf_free(&mut out) };
+        assert_eq!(got, want, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked} objects");
+}

@@ -1,0 +1,1093 @@
+//! The JSON vectors (`json/`): every JSON form the library and its C ABI emit or read, one
+//! directory per form named after its schema under `docs/schemas/`.
+//!
+//! - `json/FORM/valid/*.json`: documents the library wrote (or, for the C ABI's own forms,
+//!   wrote as the C ABI does), each valid under the form's schema;
+//! - `json/FORM/invalid/*.json`: structurally invalid documents, each refused by the schema
+//!   and, for a form the library reads, by the library with the code the index gives;
+//! - `json/FORM/refused/*.json`: documents the schema accepts but a rule it cannot express
+//!   refuses (an empty range, unsorted sets, a text too long in bytes): the library's alone.
+//!
+//! `json/index.json` lists them. Every expected code is stated here, by the case, and checked
+//! against the library before anything is written.
+
+use std::collections::BTreeMap;
+
+use consentry::ceiling::PurposeCeiling;
+use consentry::cose::Envelope;
+use consentry::danger::UncheckedGrant;
+use consentry::decision::Decision;
+use consentry::directory::Directory;
+use consentry::ids::BasisId;
+use consentry::json::{self, JsonForm};
+use consentry::log::Receipt;
+use consentry::signed::SignedPayload;
+use consentry::statement::Action;
+use consentry::terms::{AccessPattern, DataRange, Scope};
+use consentry::testing::Scenario;
+use consentry::vocab::{Category, Purpose};
+use consentry::{Grant, Habilitation, Request, Statement};
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+
+use super::cases::Gen;
+use super::common::{DAY, build, build_unchecked, grant_for, year};
+
+/// One form's documents.
+#[derive(Default)]
+struct Form {
+    valid: Vec<(String, Json)>,
+    invalid: Vec<(String, Json, Option<&'static str>)>,
+    refused: Vec<(String, Json, &'static str)>,
+}
+
+/// Reads `text` as `form` with the library, if it reads that form: the document it writes back,
+/// or the code of its refusal.
+pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
+    fn with<T: JsonForm + Serialize>(text: &str) -> Result<Json, String> {
+        json::from_json::<T>(text)
+            .map(|t| value(&t))
+            .map_err(|e| e.code().to_owned())
+    }
+    Some(match form {
+        "grant" => with::<Grant>(text),
+        "habilitation" => with::<Habilitation>(text),
+        "request" => with::<Request>(text),
+        "statement" => with::<Statement>(text),
+        "ceiling" => with::<PurposeCeiling>(text),
+        "ceilings" => with::<Vec<PurposeCeiling>>(text),
+        "scope" => with::<Scope>(text),
+        "access-pattern" => with::<AccessPattern>(text),
+        "data-range" => with::<DataRange>(text),
+        "purpose" => with::<Purpose>(text),
+        "category" => with::<Category>(text),
+        "directory" => Directory::from_json(text)
+            .map(|d| serde_json::from_str(&d.to_json()).unwrap_or(Json::Null))
+            .map_err(|e| e.code().to_owned()),
+        _ => return None,
+    })
+}
+
+/// The forms and what emits or reads each (the index says it).
+const FORMS: [(&str, &str); 22] = [
+    (
+        "grant",
+        "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
+    ),
+    (
+        "habilitation",
+        "consentry::Habilitation; consentry_issue_habilitation, consentry_object_inspect",
+    ),
+    (
+        "request",
+        "consentry::Request; consentry_issue_request, consentry_object_inspect",
+    ),
+    (
+        "statement",
+        "consentry::Statement; consentry_issue_statement, consentry_object_inspect",
+    ),
+    ("scope", "consentry::Scope, inside grants and habilitations"),
+    (
+        "access-pattern",
+        "consentry::AccessPattern, inside grants and ceilings",
+    ),
+    (
+        "data-range",
+        "consentry::DataRange, inside grants, requests, decisions and receipts",
+    ),
+    (
+        "purpose",
+        "consentry::Purpose, inside grants, habilitations, requests and ceilings",
+    ),
+    ("category", "consentry::Category"),
+    ("ceiling", "consentry::ceiling::PurposeCeiling"),
+    (
+        "ceilings",
+        "a list of ceilings: consentry_ceilings_from_json reads it",
+    ),
+    (
+        "ceiling-excesses",
+        "consentry::ceiling::CeilingExcess list: the end of a BEYOND_CEILING message",
+    ),
+    (
+        "directory",
+        "consentry::Directory::to_json and from_json; consentry_directory_to_json, _from_json",
+    ),
+    ("authorization", "consentry::Authorization"),
+    ("reason", "consentry::Reason"),
+    ("refusal", "consentry::Refusal"),
+    (
+        "decision",
+        "consentry::Decision: consentry_decide writes it",
+    ),
+    ("basis-status", "consentry::ledger::Status"),
+    ("statement-outcome", "consentry_apply_statement writes it"),
+    (
+        "decision-history",
+        "consentry::ledger::DecisionRecord list: consentry_ledger_take_decisions writes it",
+    ),
+    ("receipt", "consentry::log::Receipt (claims)"),
+    ("object-info", "consentry_object_inspect writes it"),
+];
+
+fn value<T: Serialize>(v: &T) -> Json {
+    serde_json::to_value(v).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `doc` with `path` (object keys and array indices, `/`-separated) set to `v`, or removed if
+/// `v` is `None`.
+fn edit(doc: &Json, path: &str, v: Option<Json>) -> Json {
+    let mut out = doc.clone();
+    let (parent, last) = path.rsplit_once('/').unwrap_or(("", path));
+    let target = if parent.is_empty() {
+        &mut out
+    } else {
+        out.pointer_mut(&format!("/{parent}"))
+            .unwrap_or_else(|| panic!("no {parent}"))
+    };
+    match (target, v) {
+        (Json::Object(m), Some(v)) => {
+            m.insert(last.to_owned(), v);
+        }
+        (Json::Object(m), None) => {
+            assert!(m.remove(last).is_some(), "no {path}");
+        }
+        (Json::Array(a), Some(v)) => a[last.parse::<usize>().unwrap_or_else(|e| panic!("{e}"))] = v,
+        (Json::Array(a), None) => {
+            a.remove(last.parse::<usize>().unwrap_or_else(|e| panic!("{e}")));
+        }
+        (other, _) => panic!("{path}: not a container: {other}"),
+    }
+    out
+}
+
+impl Form {
+    fn valid(&mut self, name: &str, doc: Json) {
+        self.valid.push((name.to_owned(), doc));
+    }
+    fn invalid(&mut self, name: &str, doc: Json, code: Option<&'static str>) {
+        self.invalid.push((name.to_owned(), doc, code));
+    }
+    fn refused(&mut self, name: &str, doc: Json, code: &'static str) {
+        self.refused.push((name.to_owned(), doc, code));
+    }
+    /// The structural mutations every object form has: each required field missing, an
+    /// unknown field, the document not an object.
+    fn object_mutations(&mut self, base: &Json, required: &[&str], code: Option<&'static str>) {
+        for field in required {
+            self.invalid(
+                &format!("missing-{}", field.replace('_', "-")),
+                edit(base, field, None),
+                code,
+            );
+        }
+        self.invalid(
+            "unknown-field",
+            edit(base, "comment", Some(json!("not a field"))),
+            code,
+        );
+        self.invalid("not-an-object", json!("a string"), code);
+    }
+}
+
+/// Builds every JSON vector and adds its files to `g`.
+#[allow(clippy::too_many_lines)]
+pub fn json_vectors(g: &mut Gen) {
+    let mut s = Scenario::canteen();
+    let mut forms: BTreeMap<&str, Form> = BTreeMap::new();
+    const SHAPE: Option<&str> = Some("json/shape");
+
+    // The signed objects' claims: every valid object case.
+    for o in g
+        .objects
+        .iter()
+        .filter(|o| o["expected"]["outcome"] == "valid")
+    {
+        let (kind, name) = (
+            o["kind"].as_str().unwrap_or_default(),
+            o["name"].as_str().unwrap_or_default(),
+        );
+        forms
+            .entry(match kind {
+                "grant" => "grant",
+                "habilitation" => "habilitation",
+                "statement" => "statement",
+                "request" => "request",
+                other => panic!("no JSON form for {other}"),
+            })
+            .or_default()
+            .valid(name, o["expected"]["claims"].clone());
+        // What consentry_object_inspect writes about the object (the C ABI's tests check that
+        // it writes exactly this).
+        let bytes = &g.files[o["file"].as_str().unwrap_or_default()];
+        let env = Envelope::parse(bytes).unwrap_or_else(|e| panic!("{e}"));
+        forms.entry("object-info").or_default().valid(
+            name,
+            json!({
+                "kind": env.kind(),
+                "content_type": env.kind().content_type(),
+                "kid": env.kid().to_hex(),
+                "digest": o["expected"]["digest"],
+                "claims": o["expected"]["claims"],
+            }),
+        );
+    }
+    let grant = build(&s, s.grant());
+    let grant_doc = forms["grant"]
+        .valid
+        .iter()
+        .find(|(n, _)| n == "grant-by-parent")
+        .map(|(_, d)| d.clone())
+        .unwrap_or_else(|| panic!("grant-by-parent"));
+
+    // The parts of a grant.
+    let f = forms.entry("scope").or_default();
+    f.valid("one-provider", grant_doc["scope"].clone());
+    let mut two = Scope::new();
+    two.add(
+        s.dgfip,
+        [consentry::testing::rfr(), consentry::testing::household()],
+    );
+    two.add(s.cnaf, [consentry::testing::quotient_familial()]);
+    f.valid("two-providers", value(&two));
+    f.invalid("empty", json!([]), Some("terms/bad_scope"));
+    f.invalid(
+        "no-categories",
+        edit(&grant_doc["scope"], "0/categories", Some(json!([]))),
+        Some("terms/bad_scope"),
+    );
+    let cat = grant_doc["scope"][0]["categories"][0].clone();
+    f.invalid(
+        "repeated-category",
+        edit(&grant_doc["scope"], "0/categories", Some(json!([cat, cat]))),
+        Some("terms/bad_scope"),
+    );
+    f.invalid(
+        "provider-not-a-uuid",
+        edit(&grant_doc["scope"], "0/provider", Some(json!("dgfip"))),
+        SHAPE,
+    );
+    f.invalid(
+        "entry-unknown-field",
+        edit(&grant_doc["scope"], "0/note", Some(json!(1))),
+        SHAPE,
+    );
+    f.invalid("not-an-array", grant_doc["scope"][0].clone(), SHAPE);
+    let two = value(&two);
+    let swapped = json!([two[1].clone(), two[0].clone()]);
+    f.refused("providers-out-of-order", swapped, "terms/bad_scope");
+    let mut cats = two[0]["categories"].as_array().cloned().unwrap_or_default();
+    cats.reverse();
+    f.refused(
+        "categories-unsorted",
+        edit(&two, "0/categories", Some(Json::Array(cats))),
+        "terms/bad_scope",
+    );
+
+    let f = forms.entry("access-pattern").or_default();
+    f.valid("one-time", value(&AccessPattern::one_time()));
+    f.valid("monthly", value(&AccessPattern::MONTHLY));
+    f.invalid(
+        "no-uses",
+        json!({"periodic": {"max_uses": 0, "period_secs": 86400}}),
+        Some("terms/no_uses"),
+    );
+    f.invalid(
+        "empty-period",
+        json!({"periodic": {"max_uses": 1, "period_secs": 0}}),
+        Some("terms/empty_period"),
+    );
+    f.invalid(
+        "uses-beyond-u32",
+        json!({"periodic": {"max_uses": 4_294_967_296_u64, "period_secs": 86400}}),
+        SHAPE,
+    );
+    f.invalid("unknown-variant", json!("daily"), SHAPE);
+    f.invalid(
+        "periodic-missing-period",
+        json!({"periodic": {"max_uses": 1}}),
+        SHAPE,
+    );
+    f.invalid(
+        "periodic-unknown-field",
+        json!({"periodic": {"max_uses": 1, "period_secs": 86400, "burst": 2}}),
+        SHAPE,
+    );
+
+    let f = forms.entry("data-range").or_default();
+    f.valid("year-2025", grant_doc["data_range"].clone());
+    f.object_mutations(&grant_doc["data_range"], &["from", "until"], SHAPE);
+    f.invalid(
+        "negative-from",
+        edit(&grant_doc["data_range"], "from", Some(json!(-1))),
+        SHAPE,
+    );
+    f.invalid(
+        "until-beyond-u64",
+        edit(
+            &grant_doc["data_range"],
+            "until",
+            Some(json!(18_446_744_073_709_551_616_f64)),
+        ),
+        SHAPE,
+    );
+    f.invalid(
+        "from-as-text",
+        edit(&grant_doc["data_range"], "from", Some(json!("2025-01-01"))),
+        SHAPE,
+    );
+    f.refused(
+        "empty",
+        json!({"from": 1_735_689_600, "until": 1_735_689_600}),
+        "terms/empty_range",
+    );
+    f.refused(
+        "inverted",
+        json!({"from": 1_767_225_600, "until": 1_735_689_600}),
+        "terms/empty_range",
+    );
+
+    let f = forms.entry("purpose").or_default();
+    f.valid("with-text", grant_doc["purpose"].clone());
+    f.valid("code-only", json!({"code": grant_doc["purpose"]["code"]}));
+    f.object_mutations(&grant_doc["purpose"], &["code"], SHAPE);
+    f.invalid(
+        "code-without-namespace",
+        json!({"code": "cantine"}),
+        Some("code/no_namespace"),
+    );
+    f.invalid(
+        "empty-text",
+        edit(&grant_doc["purpose"], "text", Some(json!(""))),
+        Some("code/empty_text"),
+    );
+    f.invalid(
+        "text-too-long",
+        edit(&grant_doc["purpose"], "text", Some(json!("x".repeat(513)))),
+        Some("code/text_too_long"),
+    );
+    f.refused(
+        "text-too-long-in-bytes",
+        edit(&grant_doc["purpose"], "text", Some(json!("é".repeat(300)))),
+        "code/text_too_long",
+    );
+
+    let f = forms.entry("category").or_default();
+    f.valid("rfr", value(&consentry::testing::rfr()));
+    f.invalid(
+        "no-namespace",
+        json!("revenu_fiscal_reference"),
+        Some("code/no_namespace"),
+    );
+    f.invalid(
+        "upper-case-namespace",
+        json!("DGFIP:rfr"),
+        Some("code/bad_namespace"),
+    );
+    f.invalid(
+        "namespace-starts-with-digit",
+        json!("1dgfip:rfr"),
+        Some("code/bad_namespace"),
+    );
+    f.invalid("empty-name", json!("dgfip:"), Some("code/bad_name"));
+    f.invalid(
+        "name-too-long",
+        json!(format!("dgfip:{}", "a".repeat(65))),
+        Some("code/bad_name"),
+    );
+    f.invalid("not-a-string", json!(42), SHAPE);
+
+    // The signed objects' forms.
+    let f = forms.entry("grant").or_default();
+    let required = [
+        "id",
+        "subject",
+        "expressed_by",
+        "consumer",
+        "scope",
+        "purpose",
+        "issued_at",
+        "not_before",
+        "expires_at",
+        "access",
+        "data_range",
+        "retention_secs",
+    ];
+    f.object_mutations(&grant_doc, &required, SHAPE);
+    f.invalid(
+        "id-not-a-uuid",
+        edit(&grant_doc, "id", Some(json!("grant-1"))),
+        SHAPE,
+    );
+    f.invalid(
+        "onward-transfer-not-boolean",
+        edit(&grant_doc, "onward_transfer", Some(json!("yes"))),
+        SHAPE,
+    );
+    f.invalid(
+        "retention-negative",
+        edit(&grant_doc, "retention_secs", Some(json!(-1))),
+        SHAPE,
+    );
+    f.invalid(
+        "scope-empty",
+        edit(&grant_doc, "scope", Some(json!([]))),
+        Some("terms/bad_scope"),
+    );
+    f.invalid(
+        "access-unknown",
+        edit(&grant_doc, "access", Some(json!("always"))),
+        SHAPE,
+    );
+    f.invalid(
+        "purpose-bad-code",
+        edit(&grant_doc, "purpose/code", Some(json!("Cantine"))),
+        Some("code/no_namespace"),
+    );
+    f.refused(
+        "empty-window",
+        edit(
+            &grant_doc,
+            "expires_at",
+            grant_doc.get("not_before").cloned(),
+        ),
+        "grant/empty_window",
+    );
+    f.refused(
+        "data-range-empty",
+        edit(
+            &grant_doc,
+            "data_range/until",
+            grant_doc["data_range"].get("from").cloned(),
+        ),
+        "terms/empty_range",
+    );
+
+    let hab_doc = value(&s.habilitation());
+    let f = forms.entry("habilitation").or_default();
+    f.object_mutations(
+        &hab_doc,
+        &[
+            "id",
+            "authority",
+            "consumer",
+            "scope",
+            "purpose",
+            "legal_reference",
+            "issued_at",
+            "not_before",
+            "expires_at",
+            "retention_secs",
+        ],
+        SHAPE,
+    );
+    f.invalid(
+        "legal-reference-empty",
+        edit(&hab_doc, "legal_reference", Some(json!(""))),
+        Some("habilitation/bad_legal_reference"),
+    );
+    f.invalid(
+        "access-not-a-field",
+        edit(&hab_doc, "access", Some(json!("one_time"))),
+        SHAPE,
+    );
+    f.refused(
+        "empty-window",
+        edit(&hab_doc, "expires_at", hab_doc.get("not_before").cloned()),
+        "habilitation/empty_window",
+    );
+    f.refused(
+        "legal-reference-too-long-in-bytes",
+        edit(&hab_doc, "legal_reference", Some(json!("é".repeat(300)))),
+        "habilitation/bad_legal_reference",
+    );
+
+    let req_doc = value(&s.request(&grant));
+    let f = forms.entry("request").or_default();
+    f.object_mutations(
+        &req_doc,
+        &[
+            "id",
+            "basis",
+            "basis_digest",
+            "consumer",
+            "provider",
+            "subject",
+            "categories",
+            "purpose",
+            "data_range",
+            "issued_at",
+        ],
+        SHAPE,
+    );
+    f.invalid(
+        "digest-too-short",
+        edit(&req_doc, "basis_digest", Some(json!("ab".repeat(31)))),
+        SHAPE,
+    );
+    f.invalid(
+        "digest-not-hex",
+        edit(&req_doc, "basis_digest", Some(json!("zz".repeat(32)))),
+        SHAPE,
+    );
+    f.invalid(
+        "no-categories",
+        edit(&req_doc, "categories", Some(json!([]))),
+        Some("request/bad_categories"),
+    );
+    let cat = req_doc["categories"][0].clone();
+    f.invalid(
+        "repeated-category",
+        edit(&req_doc, "categories", Some(json!([cat, cat]))),
+        Some("request/bad_categories"),
+    );
+    f.refused(
+        "categories-unsorted",
+        edit(
+            &req_doc,
+            "categories",
+            Some(json!([
+                "dgfip:revenu_fiscal_reference",
+                "dgfip:composition_foyer"
+            ])),
+        ),
+        "request/bad_categories",
+    );
+
+    let pause = s.statement(&grant, Action::Pause, s.parent);
+    let st_doc = value(
+        consentry::signed::Unverified::<Statement>::parse(&pause)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .claims(),
+    );
+    let f = forms.entry("statement").or_default();
+    f.object_mutations(
+        &st_doc,
+        &["basis", "basis_digest", "action", "issued_by", "issued_at"],
+        SHAPE,
+    );
+    f.invalid(
+        "unknown-action",
+        edit(&st_doc, "action", Some(json!("delete"))),
+        SHAPE,
+    );
+    f.invalid(
+        "issued-at-fractional",
+        edit(&st_doc, "issued_at", Some(json!(1.5))),
+        SHAPE,
+    );
+
+    // Ceilings.
+    let mut ceilings: Vec<PurposeCeiling> = s.ceilings.iter().cloned().collect();
+    ceilings.sort_by(|a, b| (a.publisher, a.purpose.code()).cmp(&(b.publisher, b.purpose.code())));
+    let c_doc = value(&ceilings[0]);
+    let f = forms.entry("ceiling").or_default();
+    for c in &ceilings {
+        let publisher = [(s.dgfip, "dgfip"), (s.cnaf, "cnaf")]
+            .iter()
+            .find(|(id, _)| *id == c.publisher)
+            .map_or("other", |(_, n)| *n);
+        f.valid(
+            &format!("{publisher}-{}", c.purpose.code().replace(':', "-")),
+            value(c),
+        );
+    }
+    f.object_mutations(
+        &c_doc,
+        &[
+            "publisher",
+            "purpose",
+            "categories",
+            "max_validity_secs",
+            "max_access",
+            "max_retention_secs",
+            "max_data_range_secs",
+        ],
+        SHAPE,
+    );
+    f.invalid(
+        "max-access-no-uses",
+        edit(
+            &c_doc,
+            "max_access",
+            Some(json!({"periodic": {"max_uses": 0, "period_secs": 1}})),
+        ),
+        Some("terms/no_uses"),
+    );
+    let f = forms.entry("ceilings").or_default();
+    f.valid("canteen", value(&ceilings));
+    f.valid("none", json!([]));
+    f.invalid("not-an-array", c_doc.clone(), SHAPE);
+    f.invalid(
+        "item-unknown-field",
+        json!([edit(&c_doc, "comment", Some(json!("x")))]),
+        SHAPE,
+    );
+
+    // What a grant beyond the ceilings is refused with.
+    let f = forms.entry("ceiling-excesses").or_default();
+    let greedy = grant_for(&s, s.parent)
+        .valid(s.now, s.now.plus_secs(5 * 365 * DAY))
+        .retention_secs(10 * 365 * DAY)
+        .cover(s.dgfip, [consentry::testing::quotient_familial()])
+        .build_without_ceiling_check()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let excesses = s.ceilings.excesses(&greedy.ceiling_terms());
+    assert!(excesses.len() >= 3, "{excesses:?}");
+    f.valid("categories-validity-retention", value(&excesses));
+    let closed = Grant::builder(
+        BasisId(s.next_uuid()),
+        s.parent,
+        s.mairie,
+        Purpose::new("fiscalite:controle").unwrap_or_else(|e| panic!("{e}")),
+    )
+    .cover(s.dgfip, [consentry::testing::rfr()])
+    .issued_at(s.now)
+    .valid(s.now, s.now.plus_secs(30 * DAY))
+    .access(AccessPattern::one_time())
+    .data_range(year(2025))
+    .retention_secs(30 * DAY)
+    .build_without_ceiling_check()
+    .unwrap_or_else(|e| panic!("{e}"));
+    f.valid(
+        "no-ceiling",
+        value(&s.ceilings.excesses(&closed.ceiling_terms())),
+    );
+    let e0 = value(&excesses[0]);
+    f.invalid(
+        "unknown-excess",
+        json!([edit(&e0, "excess", Some(json!("too_much")))]),
+        None,
+    );
+    f.invalid(
+        "missing-provider",
+        json!([edit(&e0, "provider", None)]),
+        None,
+    );
+    f.invalid("not-an-array", e0, None);
+
+    // The directory.
+    let f = forms.entry("directory").or_default();
+    for (name, (dir, _)) in &g.dirs {
+        f.valid(
+            name,
+            serde_json::from_str(&dir.to_json()).unwrap_or_else(|e| panic!("{e}")),
+        );
+    }
+    let d =
+        serde_json::from_str::<Json>(&g.dir("canteen").to_json()).unwrap_or_else(|e| panic!("{e}"));
+    const MALFORMED: Option<&str> = Some("directory/malformed");
+    f.object_mutations(&d, &["version", "parties"], MALFORMED);
+    f.invalid("version-2", edit(&d, "version", Some(json!(2))), MALFORMED);
+    f.invalid(
+        "party-missing-keys",
+        edit(&d, "parties/0/keys", None),
+        MALFORMED,
+    );
+    f.invalid(
+        "party-unknown-field",
+        edit(&d, "parties/0/email", Some(json!("x@example.org"))),
+        MALFORMED,
+    );
+    f.invalid(
+        "unknown-role",
+        edit(&d, "parties/0/roles", Some(json!(["citizen"]))),
+        MALFORMED,
+    );
+    f.invalid(
+        "repeated-role",
+        edit(&d, "parties/0/roles", Some(json!(["subject", "subject"]))),
+        Some("directory/duplicate_role"),
+    );
+    f.invalid(
+        "no-role",
+        edit(&d, "parties/0/roles", Some(json!([]))),
+        Some("directory/no_role"),
+    );
+    f.invalid(
+        "empty-name",
+        edit(&d, "parties/0/name", Some(json!(""))),
+        Some("directory/bad_name"),
+    );
+    f.invalid(
+        "public-key-short",
+        edit(
+            &d,
+            "parties/0/keys/0/public_key",
+            Some(json!("ab".repeat(31))),
+        ),
+        MALFORMED,
+    );
+    f.invalid(
+        "kid-not-hex",
+        edit(&d, "parties/0/keys/0/kid", Some(json!("not a kid"))),
+        Some("directory/kid_mismatch"),
+    );
+    f.invalid(
+        "key-unknown-field",
+        edit(&d, "parties/0/keys/0/revoked", Some(json!(true))),
+        MALFORMED,
+    );
+    f.invalid(
+        "representation-unknown-kind",
+        edit(&d, "representations/0/kind", Some(json!("friend"))),
+        MALFORMED,
+    );
+    let mut kid = d["parties"][0]["keys"][0]["kid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    kid.replace_range(0..2, if kid.starts_with("00") { "01" } else { "00" });
+    f.refused(
+        "kid-of-another-key",
+        edit(&d, "parties/0/keys/0/kid", Some(json!(kid))),
+        "directory/kid_mismatch",
+    );
+    f.refused(
+        "name-too-long-in-bytes",
+        edit(&d, "parties/0/name", Some(json!("é".repeat(200)))),
+        "directory/bad_name",
+    );
+
+    // Decisions, as the verifier gives them.
+    let request = s.sign_request(&s.request(&grant));
+    let allow = s.decide(&request, &grant);
+    let replay = s.decide(&request, &grant);
+    let garbage = s.decide(b"not a request", &grant);
+    let habilitation = s.habilitation().sign(s.key(s.authority));
+    let hab_allow = s.decide(&s.sign_request(&s.request(&habilitation)), &habilitation);
+    let child_grant = build(&s, grant_for(&s, s.child).expressed_by(s.parent));
+    let child_allow = s.decide(&s.sign_request(&s.request(&child_grant)), &child_grant);
+    let unchecked = build_unchecked(
+        &s,
+        grant_for(&s, s.parent).valid(s.now, s.now.plus_secs(5 * 365 * DAY)),
+    );
+    let many = s.decide(&s.sign_request(&s.request(&unchecked)), &grant);
+    let allows: [(&str, &Decision); 3] = [
+        ("grant-by-parent", &allow),
+        ("habilitation", &hab_allow),
+        ("grant-by-legal-representative", &child_allow),
+    ];
+    let denials: [(&str, &Decision); 3] = [
+        ("replayed", &replay),
+        ("malformed-request", &garbage),
+        ("many-reasons", &many),
+    ];
+    for (name, d) in allows {
+        let a = d
+            .allowed()
+            .unwrap_or_else(|| panic!("{name}: {:?}", d.codes()));
+        forms
+            .entry("authorization")
+            .or_default()
+            .valid(name, value(a));
+        forms
+            .entry("decision")
+            .or_default()
+            .valid(&format!("allow-{name}"), value(d));
+        let receipt = Receipt::for_authorization(a, s.next_uuid(), s.now);
+        forms
+            .entry("receipt")
+            .or_default()
+            .valid(name, value(&receipt));
+    }
+    for (name, d) in denials {
+        let r = d.refusal().unwrap_or_else(|| panic!("{name}: allowed"));
+        forms.entry("refusal").or_default().valid(name, value(r));
+        forms
+            .entry("decision")
+            .or_default()
+            .valid(&format!("deny-{name}"), value(d));
+    }
+    forms
+        .entry("reason")
+        .or_default()
+        .valid("replayed-request", value(&replay.reasons()[0]));
+    let a_doc = value(allow.allowed().unwrap_or_else(|| unreachable!()));
+    let r_doc = value(replay.refusal().unwrap_or_else(|| unreachable!()));
+    let f = forms.entry("authorization").or_default();
+    f.object_mutations(
+        &a_doc,
+        &[
+            "request",
+            "basis_digest",
+            "categories",
+            "consent",
+            "decided_at",
+        ],
+        None,
+    );
+    f.invalid(
+        "no-categories",
+        edit(&a_doc, "categories", Some(json!([]))),
+        None,
+    );
+    f.invalid(
+        "basis-kind-unknown",
+        edit(&a_doc, "basis_kind", Some(json!("contract"))),
+        None,
+    );
+    f.invalid(
+        "digest-upper-case",
+        edit(
+            &a_doc,
+            "request_digest",
+            Some(json!(
+                a_doc["request_digest"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_uppercase()
+            )),
+        ),
+        None,
+    );
+    let f = forms.entry("refusal").or_default();
+    f.object_mutations(
+        &r_doc,
+        &["reasons", "request_digest", "request", "decided_at"],
+        None,
+    );
+    f.invalid("no-reasons", edit(&r_doc, "reasons", Some(json!([]))), None);
+    let f = forms.entry("reason").or_default();
+    f.object_mutations(&r_doc["reasons"][0], &["code", "message"], None);
+    f.invalid(
+        "code-upper-case",
+        edit(&r_doc["reasons"][0], "code", Some(json!("Replayed"))),
+        None,
+    );
+    let allow_doc = value(&allow);
+    let deny_doc = value(&replay);
+    let f = forms.entry("decision").or_default();
+    f.invalid("missing-decision", edit(&allow_doc, "decision", None), None);
+    f.invalid(
+        "unknown-decision",
+        edit(&allow_doc, "decision", Some(json!("maybe"))),
+        None,
+    );
+    f.invalid(
+        "allow-with-reasons",
+        edit(&allow_doc, "reasons", deny_doc.get("reasons").cloned()),
+        None,
+    );
+    f.invalid(
+        "deny-without-reasons",
+        edit(&deny_doc, "reasons", None),
+        None,
+    );
+    f.invalid(
+        "deny-tagged-allow",
+        edit(&deny_doc, "decision", Some(json!("allow"))),
+        None,
+    );
+    f.invalid(
+        "allow-unknown-field",
+        edit(&allow_doc, "comment", Some(json!("x"))),
+        None,
+    );
+    let rc_doc = forms["receipt"].valid[2].1.clone();
+    let f = forms.entry("receipt").or_default();
+    f.object_mutations(
+        &rc_doc,
+        &["id", "basis_kind", "categories", "representative"],
+        None,
+    );
+    f.invalid(
+        "representative-one-item",
+        edit(
+            &rc_doc,
+            "representative",
+            Some(json!([rc_doc["representative"][0]])),
+        ),
+        None,
+    );
+    f.invalid(
+        "representative-unknown-kind",
+        edit(&rc_doc, "representative/1", Some(json!("friend"))),
+        None,
+    );
+
+    // Statements applied, and the decisions the ledger kept.
+    s.advance_days(1);
+    let mut outcomes = Vec::new();
+    for (action, by) in [
+        (Action::Pause, s.parent),
+        (Action::Pause, s.parent),
+        (Action::Resume, s.parent),
+        (Action::Revoke, s.parent),
+    ] {
+        s.now = s.now.plus_secs(60);
+        let st = s.statement(&grant, action, by);
+        outcomes.push(s.apply(&st, &grant));
+    }
+    let statuses: Vec<Json> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .map(value)
+        .collect();
+    let f = forms.entry("basis-status").or_default();
+    for (name, st) in ["paused", "active", "revoked"].iter().zip(&statuses) {
+        f.valid(name, st.clone());
+    }
+    f.invalid("paused-without-since", json!({"status": "paused"}), None);
+    f.invalid("unknown-status", json!({"status": "suspended"}), None);
+    f.invalid("active-with-at", json!({"status": "active", "at": 1}), None);
+    let f = forms.entry("statement-outcome").or_default();
+    for (name, o) in [
+        "applied-pause",
+        "refused-duplicate",
+        "applied-resume",
+        "applied-revoke",
+    ]
+    .iter()
+    .zip(&outcomes)
+    {
+        // As consentry_apply_statement writes it (its tests check that it does).
+        let doc = match o {
+            Ok(st) => json!({"applied": true, "status": st}),
+            Err(r) => {
+                json!({"applied": false, "refusal": {"code": r.code(), "message": r.to_string()}})
+            }
+        };
+        f.valid(name, doc);
+    }
+    f.invalid("applied-without-status", json!({"applied": true}), None);
+    f.invalid(
+        "refused-with-status",
+        json!({"applied": false, "status": {"status": "active"}}),
+        None,
+    );
+    f.invalid(
+        "applied-not-boolean",
+        json!({"applied": "yes", "status": {"status": "active"}}),
+        None,
+    );
+    let history = value(&s.ledger.take_decisions());
+    assert!(
+        history.as_array().is_some_and(|h| h.len() >= 5),
+        "{history}"
+    );
+    let f = forms.entry("decision-history").or_default();
+    f.valid("canteen", history.clone());
+    f.valid("none", json!([]));
+    f.invalid(
+        "record-missing-allowed",
+        json!([edit(&history[0], "allowed", None)]),
+        None,
+    );
+    f.invalid(
+        "record-unknown-field",
+        json!([edit(&history[0], "note", Some(json!(1)))]),
+        None,
+    );
+    f.invalid(
+        "reason-not-a-code",
+        json!([edit(&history[1], "reasons", Some(json!(["Not A Code"])))]),
+        None,
+    );
+    f.invalid("not-an-array", history[0].clone(), None);
+
+    let oi = forms["object-info"].valid[0].1.clone();
+    let f = forms.entry("object-info").or_default();
+    f.object_mutations(
+        &oi,
+        &["kind", "content_type", "kid", "digest", "claims"],
+        None,
+    );
+    f.invalid(
+        "claims-of-another-kind",
+        edit(&oi, "kind", Some(json!("request"))),
+        None,
+    );
+    f.invalid(
+        "receipt-with-claims",
+        edit(&oi, "kind", Some(json!("receipt"))),
+        None,
+    );
+    f.invalid("kid-short", edit(&oi, "kid", Some(json!("abcd"))), None);
+
+    write(g, &forms);
+}
+
+/// Checks every case against the library and the code it was meant to have, writes the files
+/// and `json/index.json`.
+fn write(g: &mut Gen, forms: &BTreeMap<&str, Form>) {
+    let names: Vec<&str> = FORMS.iter().map(|(n, _)| *n).collect();
+    let mut keys: Vec<&str> = forms.keys().copied().collect();
+    keys.sort_unstable();
+    let mut want = names.clone();
+    want.sort_unstable();
+    assert_eq!(
+        keys, want,
+        "every form has vectors, and only the forms listed"
+    );
+    let mut index = Vec::new();
+    let (mut nv, mut ni, mut nr) = (0, 0, 0);
+    for (name, about) in FORMS {
+        let f = &forms[name];
+        let text = |doc: &Json| serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+        let mut valid = Vec::new();
+        for (case, doc) in &f.valid {
+            if let Some(got) = read(name, &doc.to_string()) {
+                assert_eq!(
+                    got.as_ref(),
+                    Ok(doc),
+                    "{name}/valid/{case}: read and written back"
+                );
+            }
+            valid.push(g.file(
+                format!("json/{name}/valid/{case}.json"),
+                text(doc).into_bytes(),
+            ));
+        }
+        let mut invalid = Vec::new();
+        for (case, doc, code) in &f.invalid {
+            let got = read(name, &doc.to_string());
+            assert_eq!(
+                got.is_some(),
+                code.is_some(),
+                "{name}/invalid/{case}: the library reads this form: give the code"
+            );
+            if let (Some(got), Some(code)) = (got, code) {
+                assert_eq!(got.err().as_deref(), Some(*code), "{name}/invalid/{case}");
+            }
+            let file = g.file(
+                format!("json/{name}/invalid/{case}.json"),
+                text(doc).into_bytes(),
+            );
+            invalid.push(json!({"file": file, "code": code}));
+        }
+        let mut refused = Vec::new();
+        for (case, doc, code) in &f.refused {
+            let got = read(name, &doc.to_string()).unwrap_or_else(|| panic!("{name}: no reader"));
+            assert_eq!(got.err().as_deref(), Some(*code), "{name}/refused/{case}");
+            let file = g.file(
+                format!("json/{name}/refused/{case}.json"),
+                text(doc).into_bytes(),
+            );
+            refused.push(json!({"file": file, "code": code}));
+        }
+        assert!(
+            !valid.is_empty() && !invalid.is_empty(),
+            "{name}: valid and invalid cases"
+        );
+        (nv, ni, nr) = (nv + valid.len(), ni + invalid.len(), nr + refused.len());
+        index.push(json!({
+            "form": name,
+            "schema": format!("{name}.schema.json"),
+            "about": about,
+            "read_by_library": read(name, "null").is_some(),
+            "valid": valid,
+            "invalid": invalid,
+            "refused": refused,
+        }));
+    }
+    let doc = json!({
+        "description": "every JSON form of the library and its C ABI: valid documents, structurally invalid ones (refused by the schema, and by the library with `code` where it reads the form), and documents only the library refuses; schemas under docs/schemas; see tests/vectors/README.md",
+        "counts": {"forms": index.len(), "valid": nv, "invalid": ni, "refused": nr},
+        "forms": index,
+    });
+    g.file(
+        "json/index.json".to_owned(),
+        (serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n").into_bytes(),
+    );
+}
