@@ -98,6 +98,7 @@ fn build_all() -> (Gen, Scenario) {
     }
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
+    objects::chains(&mut g, &s);
     g.log = log::log_vectors(&mut g.files);
     (g, s)
 }
