@@ -53,7 +53,8 @@ impl Provider {
                             .chain
                             .iter()
                             .map(|l| {
-                                let (by, of) = (self.name(l.representative), self.name(l.represented));
+                                let (by, of) =
+                                    (self.name(l.representative), self.name(l.represented));
                                 format!("{by}: {:?} of {of}", l.kind)
                             })
                             .collect();

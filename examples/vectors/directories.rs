@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use consentry::directory::{
-    Directory, Party, PartyKey, Representation, RepresentationKind, Role,
-};
+use consentry::directory::{Directory, Party, PartyKey, Representation, RepresentationKind, Role};
 use consentry::testing::{Scenario, key_for, party_for};
 
 use super::common::{DAY, NOW, ROTATION, START, rebuild};

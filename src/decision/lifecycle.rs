@@ -172,7 +172,8 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
                 if signer == subject {
                     return has(Role::Subject);
                 }
-                let may_act = |kind| kind != RepresentationKind::Mandate || has(Role::ConsentManager);
+                let may_act =
+                    |kind| kind != RepresentationKind::Mandate || has(Role::ConsentManager);
                 if let Some(r) = self.directory.representation(signer, subject, at) {
                     return may_act(r.kind);
                 }
@@ -181,11 +182,14 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
                 let Some(from) = g.chain().iter().position(|p| *p == signer) else {
                     return false;
                 };
-                g.links().enumerate().skip(from).all(|(i, (representative, represented))| {
-                    self.directory
-                        .link(representative, represented, at, i == 0)
-                        .is_some_and(|r| may_act(r.kind))
-                })
+                g.links()
+                    .enumerate()
+                    .skip(from)
+                    .all(|(i, (representative, represented))| {
+                        self.directory
+                            .link(representative, represented, at, i == 0)
+                            .is_some_and(|r| may_act(r.kind))
+                    })
             }
         }
     }

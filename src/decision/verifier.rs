@@ -512,26 +512,28 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         g: &'g Grant,
     ) -> impl Iterator<Item = Result<ChainLink, (PartyId, PartyId, LinkFault)>> + 'g {
         let at = g.issued_at();
-        g.links().enumerate().map(move |(i, (representative, represented))| {
-            let first = i == 0;
-            match self.directory.link(representative, represented, at, first) {
-                Some(r) => Ok(ChainLink {
-                    representative,
-                    represented,
-                    kind: r.kind,
-                }),
-                // A record holds, but not one that may stand here: a mandate past the first
-                // link.
-                None if self
-                    .directory
-                    .representation(representative, represented, at)
-                    .is_some() =>
-                {
-                    Err((representative, represented, LinkFault::MandateNotFirst))
+        g.links()
+            .enumerate()
+            .map(move |(i, (representative, represented))| {
+                let first = i == 0;
+                match self.directory.link(representative, represented, at, first) {
+                    Some(r) => Ok(ChainLink {
+                        representative,
+                        represented,
+                        kind: r.kind,
+                    }),
+                    // A record holds, but not one that may stand here: a mandate past the first
+                    // link.
+                    None if self
+                        .directory
+                        .representation(representative, represented, at)
+                        .is_some() =>
+                    {
+                        Err((representative, represented, LinkFault::MandateNotFirst))
+                    }
+                    None => Err((representative, represented, LinkFault::NotHeld)),
                 }
-                None => Err((representative, represented, LinkFault::NotHeld)),
-            }
-        })
+            })
     }
 
     /// Every stateless rule, in [`Reason`] order.

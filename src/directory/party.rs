@@ -195,7 +195,10 @@ impl RepresentationKind {
     /// anywhere in a chain, rather than a mandate, which may only be its first link.
     #[must_use]
     pub fn is_legal(self) -> bool {
-        matches!(self, RepresentationKind::Parent | RepresentationKind::Guardian)
+        matches!(
+            self,
+            RepresentationKind::Parent | RepresentationKind::Guardian
+        )
     }
 }
 

@@ -4,8 +4,8 @@ use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::ObjectKind;
 use crate::decision::{Authorization, ChainLink};
-use crate::grant::Grant;
 use crate::directory::{PartyId, RepresentationKind};
+use crate::grant::Grant;
 use crate::ids::{BasisId, BasisKind, RequestId};
 use crate::labels::receipt;
 use crate::signed::SignedPayload;
@@ -303,12 +303,11 @@ fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<(PartyId, RepresentationKind)>,
                     });
                 }
                 let party = wire::party_id(d)?;
-                let kind = RepresentationKind::from_code(d.uint()?).ok_or(
-                    DecodeError::InvalidValue {
+                let kind =
+                    RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                         field: "representation kind",
                         reason: "must be 0 (parent), 1 (guardian) or 2 (mandate)",
-                    },
-                )?;
+                    })?;
                 Ok((party, kind))
             })?);
         }

@@ -462,7 +462,8 @@ impl Model {
                 }
             }
             Some(g) => {
-                for (i, (rep, of, backing)) in self.links(&g.chain, g.subject).into_iter().enumerate()
+                for (i, (rep, of, backing)) in
+                    self.links(&g.chain, g.subject).into_iter().enumerate()
                 {
                     match backing {
                         Err(fault) => out.push(Reason::RepresentationNotValid {

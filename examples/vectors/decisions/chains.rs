@@ -68,20 +68,15 @@ pub fn chains(s: &mut Scenario, cases: &mut Cases) {
         &with(&payload_of(&chain), 3, four),
     );
     let template = s.request(&chain);
-    let request = Request::builder(
-        RequestId(s.next_uuid()),
-        s.mairie,
-        s.dgfip,
-        s.child,
-    )
-    .basis_id(template.basis())
-    .basis_digest(Digest::of(&long))
-    .categories(template.categories().to_vec())
-    .purpose(template.purpose().clone())
-    .data_range(year(2025))
-    .issued_at(NOW)
-    .build()
-    .unwrap_or_else(|e| panic!("{e}"));
+    let request = Request::builder(RequestId(s.next_uuid()), s.mairie, s.dgfip, s.child)
+        .basis_id(template.basis())
+        .basis_digest(Digest::of(&long))
+        .categories(template.categories().to_vec())
+        .purpose(template.purpose().clone())
+        .data_range(year(2025))
+        .issued_at(NOW)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
     cases.push((
         case(
             s.dgfip,
