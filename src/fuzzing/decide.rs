@@ -19,8 +19,8 @@ pub struct Fixture {
     pub habilitation: Vec<u8>,
     /// A signed request under that habilitation.
     pub habilitation_request: Vec<u8>,
-    /// A signed grant about the child expressed by FranceConnect through the parent: the chain
-    /// [FranceConnect, parent].
+    /// A signed grant about the child expressed by the consent manager through the parent: the
+    /// chain `[franceconnect, parent]`.
     pub chain_grant: Vec<u8>,
     /// A signed request under that grant.
     pub chain_request: Vec<u8>,

@@ -11,7 +11,7 @@ use consentry::log::Receipt;
 use consentry::signed::{SignedPayload, Unverified};
 use consentry::statement::Action;
 use consentry::testing::{Scenario, ScenarioBuilder, canteen_purpose, kit_ceiling, party_for, rfr};
-use consentry::{DecodeError, Timestamp, Verifier};
+use consentry::{Timestamp, Verifier};
 
 const DAY: u64 = 86_400;
 
