@@ -286,7 +286,7 @@ fn the_signer_of_a_chain_under_mandate_needs_the_consent_manager_role() {
 /// the reason names that link.
 #[test]
 fn a_link_ended_before_the_first_sighting_is_named() {
-    let end = Scenario::CLOCK.plus_secs(35 * DAY); // the next monthly period has begun a day after
+    let end = Scenario::CLOCK.plus_secs(35 * DAY); // a day after it, the grant's second monthly period has begun
     let mut s = with_guardian(Some(end));
     let guardian = s.party("guardian");
     let chain = [s.franceconnect, guardian, s.parent];
@@ -366,7 +366,7 @@ fn a_party_of_the_chain_may_pause_while_its_links_hold() {
 /// the provider that saw it before keeps allowing it (sightings are kept per provider).
 #[test]
 fn sightings_of_a_chain_grant_are_per_provider() {
-    let end = Scenario::CLOCK.plus_secs(35 * DAY); // the next monthly period has begun a day after
+    let end = Scenario::CLOCK.plus_secs(35 * DAY); // a day after it, the grant's second monthly period has begun
     let mut s = family(None, Some(end));
     let grant = signed(
         &s,
