@@ -46,9 +46,20 @@ impl Provider {
                 println!("     keep until      {}", a.retain_until());
                 println!("     basis           {} {}", a.basis_kind(), a.basis());
                 if let Some(c) = a.consent() {
-                    let how = c
-                        .representation
-                        .map_or("in person".into(), |r| format!("{r:?}"));
+                    let how = if c.chain.is_empty() {
+                        "in person".to_owned()
+                    } else {
+                        let links: Vec<String> = c
+                            .chain
+                            .iter()
+                            .map(|l| {
+                                let (by, of) =
+                                    (self.name(l.representative), self.name(l.represented));
+                                format!("{by}: {:?} of {of}", l.kind)
+                            })
+                            .collect();
+                        links.join("; ")
+                    };
                     println!(
                         "     consent         expressed by {} for {} ({how})",
                         self.name(c.expressed_by),

@@ -151,6 +151,16 @@ fn main() {
         s.sign_grant(&via_fc),
         pub_of(s.franceconnect),
     ));
+    let via_chain = s
+        .grant_for(s.child)
+        .chain([s.franceconnect, s.parent])
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    samples.push((
+        "grant_chain",
+        s.sign_grant(&via_chain),
+        pub_of(s.franceconnect),
+    ));
     let one_time = s
         .grant()
         .access(AccessPattern::one_time())

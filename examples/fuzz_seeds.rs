@@ -142,9 +142,11 @@ fn main() {
             .build(&s.ceilings)
             .expect("a grant within the ceilings"),
     );
-    let objects: [(&str, &[u8]); 6] = [
+    let chain = f.chain_grant.clone();
+    let objects: [(&str, &[u8]); 7] = [
         ("grant", &f.grant),
         ("grant-onward", &onward),
+        ("grant-chain", &chain),
         ("habilitation", &f.habilitation),
         ("statement", &statement),
         ("request", &f.grant_request),
@@ -158,6 +160,12 @@ fn main() {
         "decode_object",
         "grant.payload",
         &payload::<Grant>(&f.grant),
+    );
+    write(
+        &root,
+        "decode_object",
+        "grant-chain.payload",
+        &payload::<Grant>(&chain),
     );
     write(
         &root,
@@ -222,8 +230,10 @@ fn main() {
     write(&root, "envelope_verify", "grant-by-parent.cose", &f.grant);
 
     // decide: the valid pairs, and crossed pairs.
-    let pairs: [(&str, &[u8], &[u8]); 6] = [
+    let chain_request = f.chain_request.clone();
+    let pairs: [(&str, &[u8], &[u8]); 7] = [
         ("valid-grant", &f.grant_request, &f.grant),
+        ("valid-chain", &chain_request, &chain),
         (
             "valid-habilitation",
             &f.habilitation_request,

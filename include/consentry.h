@@ -277,11 +277,13 @@ consentry_status consentry_ledger_take_decisions(const consentry_ledger *ledger,
 // `ledger` is `NULL` or a live ledger handle, not used afterwards (by any thread).
 void consentry_ledger_free(consentry_ledger *ledger);
 
-// Issues a consent grant: reads its JSON form (`id`, `subject`, `expressed_by`, `consumer`,
+// Issues a consent grant: reads its JSON form (`id`, `subject`, optional `chain`, `consumer`,
 // `scope`, `purpose`, `issued_at`, `not_before`, `expires_at`, `access`, `data_range`,
 // `retention_secs`, optional `onward_transfer`), refuses it with `BEYOND_CEILING` if it goes
-// beyond `ceilings`, and writes the COSE_Sign1 bytes signed with `key` into `*out`. The key
-// should be the one `expressed_by` holds in the directory, or verifiers will refuse the grant.
+// beyond `ceilings` and with `INVALID_INPUT` if its chain of representation is longer than 3
+// links or names a party twice or the subject, and writes the COSE_Sign1 bytes signed with
+// `key` into `*out`. The key should be the one the chain's first party (the subject, without a
+// chain) holds in the directory, or verifiers will refuse the grant.
 //
 // # Safety
 // `json` is `NULL` (with `len` 0) or valid for reads of `len` bytes; `key` and `ceilings` are

@@ -14,13 +14,15 @@ use crate::wire::{self, FORMAT_VERSION};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// A consent grant's terms. Signed by `expressed_by`: the subject, or a legal representative
-/// or consent manager acting for the subject (see `docs/model.md`).
+/// A consent grant's terms. Signed by [`Grant::expressed_by`]: the subject, or the first party
+/// of its [chain of representation](Grant::chain) acting for the subject (a parent, a guardian,
+/// a consent manager under a mandate; see `docs/model.md`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Grant {
     id: BasisId,
     subject: PartyId,
-    expressed_by: PartyId,
+    #[serde(default)]
+    chain: Vec<PartyId>,
     consumer: PartyId,
     scope: Scope,
     purpose: Purpose,
@@ -42,7 +44,8 @@ crate::json::checked_deserialize!(Grant, GrantJson);
 struct GrantJson {
     id: BasisId,
     subject: PartyId,
-    expressed_by: PartyId,
+    #[serde(default)]
+    chain: Vec<PartyId>,
     consumer: PartyId,
     scope: Scope,
     purpose: Purpose,
@@ -62,7 +65,7 @@ impl TryFrom<GrantJson> for Grant {
         let grant = Grant {
             id: j.id,
             subject: j.subject,
-            expressed_by: j.expressed_by,
+            chain: j.chain,
             consumer: j.consumer,
             scope: j.scope,
             purpose: j.purpose,
@@ -95,6 +98,18 @@ pub enum GrantError {
     /// The grant goes beyond the purpose ceilings.
     #[error("the grant goes beyond the purpose ceilings: {0:?}")]
     BeyondCeiling(Vec<CeilingExcess>),
+    /// The chain of representation has more than [`Grant::MAX_LINKS`] links.
+    #[error(
+        "the chain of representation has {links} links; a grant may name at most {} links",
+        Grant::MAX_LINKS
+    )]
+    ChainTooLong {
+        /// How many links the chain has.
+        links: usize,
+    },
+    /// A party appears twice in the chain of representation, or the chain names the subject.
+    #[error("party {0} appears twice in the chain from the signer to the subject")]
+    ChainRepeatsParty(PartyId),
 }
 
 impl GrantError {
@@ -106,11 +121,17 @@ impl GrantError {
             GrantError::BadScope => "grant/bad_scope",
             GrantError::EmptyWindow => "grant/empty_window",
             GrantError::BeyondCeiling(_) => "grant/beyond_ceiling",
+            GrantError::ChainTooLong { .. } => "grant/chain_too_long",
+            GrantError::ChainRepeatsParty(_) => "grant/chain_repeats_party",
         }
     }
 }
 
 impl Grant {
+    /// The most links a chain of representation may have: a consent manager under a mandate
+    /// from a guardian of a minor parent, for the parent's child, is three.
+    pub const MAX_LINKS: usize = 3;
+
     /// Starts a grant by `subject` to `consumer` for `purpose`.
     pub fn builder(
         id: BasisId,
@@ -121,7 +142,7 @@ impl Grant {
         GrantBuilder {
             id,
             subject,
-            expressed_by: subject,
+            chain: Vec::new(),
             consumer,
             purpose,
             scope: Scope::new(),
@@ -144,10 +165,41 @@ impl Grant {
     pub fn subject(&self) -> PartyId {
         self.subject
     }
-    /// Who expressed the consent (and signed): the subject or a representative.
+    /// Who expressed the consent (and signed): the head of the [chain](Grant::chain), or the
+    /// subject when the chain is empty.
     #[must_use]
     pub fn expressed_by(&self) -> PartyId {
-        self.expressed_by
+        self.chain.first().copied().unwrap_or(self.subject)
+    }
+    /// The chain of representation: the parties from the signer towards the subject, the
+    /// subject excluded; empty when the subject consented themself. At most
+    /// [`Grant::MAX_LINKS`] parties, none twice, never the subject.
+    ///
+    /// ```
+    /// # use consentry::testing::Scenario;
+    /// let s = Scenario::canteen();
+    /// // FranceConnect, under the parent's mandate, for the parent's child.
+    /// let grant = s.grant_for(s.child).chain([s.franceconnect, s.parent]).build(&s.ceilings)?;
+    /// assert_eq!(grant.expressed_by(), s.franceconnect);
+    /// let links: Vec<_> = grant.links().collect();
+    /// assert_eq!(links, [(s.franceconnect, s.parent), (s.parent, s.child)]);
+    /// # Ok::<(), consentry::grant::GrantError>(())
+    /// ```
+    #[must_use]
+    pub fn chain(&self) -> &[PartyId] {
+        &self.chain
+    }
+    /// The links of the chain, signer first: each (representative, represented) pair that a
+    /// representation in the directory must back, the last one ending at the subject. None
+    /// when the subject consented themself.
+    pub fn links(&self) -> impl Iterator<Item = (PartyId, PartyId)> + '_ {
+        let represented = self
+            .chain
+            .iter()
+            .skip(1)
+            .copied()
+            .chain(std::iter::once(self.subject));
+        self.chain.iter().copied().zip(represented)
     }
     /// Who may ask for the data.
     #[must_use]
@@ -208,7 +260,7 @@ impl Grant {
         if !self.scope.is_well_formed() {
             return Err(GrantError::BadScope);
         }
-        Ok(())
+        check_chain(&self.chain, self.subject)
     }
 
     /// The terms ceilings judge.
@@ -252,7 +304,7 @@ impl Grant {
 pub struct GrantBuilder {
     id: BasisId,
     subject: PartyId,
-    expressed_by: PartyId,
+    chain: Vec<PartyId>,
     consumer: PartyId,
     purpose: Purpose,
     scope: Scope,
@@ -265,9 +317,22 @@ pub struct GrantBuilder {
 }
 
 impl GrantBuilder {
-    /// Consent expressed (and signed) by a representative of the subject.
+    /// Consent expressed (and signed) by a direct representative of the subject: the chain
+    /// `[representative]`, or no chain if `representative` is the subject.
     pub fn expressed_by(mut self, representative: PartyId) -> Self {
-        self.expressed_by = representative;
+        self.chain = if representative == self.subject {
+            Vec::new()
+        } else {
+            vec![representative]
+        };
+        self
+    }
+    /// Consent expressed through a chain of representation: the parties from the signer
+    /// towards the subject, the subject excluded (an empty chain: the subject consents). The
+    /// first party signs. Checked when building: at most [`Grant::MAX_LINKS`] parties, none
+    /// twice, not the subject.
+    pub fn chain(mut self, parties: impl IntoIterator<Item = PartyId>) -> Self {
+        self.chain = parties.into_iter().collect();
         self
     }
     /// Covers `categories` at `provider`.
@@ -317,7 +382,10 @@ impl GrantBuilder {
     /// [`GrantError::Missing`] if the validity window, issue time, access pattern, data range or
     /// retention was not set; [`GrantError::EmptyWindow`] if the window ends at or before its
     /// start; [`GrantError::BadScope`] if the scope is empty or malformed;
-    /// [`GrantError::BeyondCeiling`] (with every excess) if the grant goes beyond `ceilings`.
+    /// [`GrantError::BeyondCeiling`] (with every excess) if the grant goes beyond `ceilings`;
+    /// [`GrantError::ChainTooLong`] or [`GrantError::ChainRepeatsParty`] if the chain of
+    /// representation has more than [`Grant::MAX_LINKS`] parties, names one twice or names the
+    /// subject.
     pub fn build(self, ceilings: &Ceilings) -> Result<Grant, GrantError> {
         let grant = self.build_unchecked()?;
         let excess = ceilings.excesses(&grant.ceiling_terms());
@@ -334,7 +402,7 @@ impl GrantBuilder {
         let grant = Grant {
             id: self.id,
             subject: self.subject,
-            expressed_by: self.expressed_by,
+            chain: self.chain,
             consumer: self.consumer,
             scope: self.scope,
             purpose: self.purpose,
@@ -357,13 +425,20 @@ impl SignedPayload for Grant {
     const KIND: ObjectKind = ObjectKind::Grant;
 
     fn encode(&self, e: &mut Encoder) {
-        let n = 13 + usize::from(self.purpose.text().is_some()) + usize::from(self.onward_transfer);
+        let n = 12
+            + usize::from(!self.chain.is_empty())
+            + usize::from(self.purpose.text().is_some())
+            + usize::from(self.onward_transfer);
         e.map(n);
         e.uint(grant::VERSION).uint(FORMAT_VERSION);
         e.uint(grant::ID).bytes(self.id.0.as_bytes());
         e.uint(grant::SUBJECT).bytes(self.subject.as_bytes());
-        e.uint(grant::EXPRESSED_BY)
-            .bytes(self.expressed_by.as_bytes());
+        if !self.chain.is_empty() {
+            e.uint(grant::CHAIN).array(self.chain.len());
+            for party in &self.chain {
+                e.bytes(party.as_bytes());
+            }
+        }
         e.uint(grant::CONSUMER).bytes(self.consumer.as_bytes());
         e.uint(grant::SCOPE);
         self.scope.write(e);
@@ -386,7 +461,7 @@ impl SignedPayload for Grant {
         m.version(grant::VERSION, FORMAT_VERSION)?;
         let id = BasisId(m.required(grant::ID, "id", wire::uuid)?);
         let subject = m.required(grant::SUBJECT, "subject", wire::party_id)?;
-        let expressed_by = m.required(grant::EXPRESSED_BY, "expressed by", wire::party_id)?;
+        let chain = m.optional(grant::CHAIN, read_chain)?.unwrap_or_default();
         let consumer = m.required(grant::CONSUMER, "consumer", wire::party_id)?;
         let scope = m.required(grant::SCOPE, "scope", Scope::read)?;
         let purpose = wire::purpose(&mut m, grant::PURPOSE, grant::PURPOSE_TEXT)?;
@@ -403,7 +478,7 @@ impl SignedPayload for Grant {
         let grant = Grant {
             id,
             subject,
-            expressed_by,
+            chain,
             consumer,
             scope,
             purpose,
@@ -415,23 +490,74 @@ impl SignedPayload for Grant {
             retention_secs,
             onward_transfer,
         };
-        grant.check().map_err(|e| DecodeError::InvalidValue {
-            field: "grant",
-            reason: match e {
-                GrantError::BadScope => "the scope is empty or malformed",
-                _ => "expires_at must be after not_before",
+        grant.check().map_err(|e| match e {
+            GrantError::ChainTooLong { links } => DecodeError::ChainTooLong {
+                links,
+                limit: Grant::MAX_LINKS,
+            },
+            GrantError::ChainRepeatsParty(party) => DecodeError::ChainRepeatsParty { party },
+            GrantError::BadScope => DecodeError::InvalidValue {
+                field: "grant",
+                reason: "the scope is empty or malformed",
+            },
+            _ => DecodeError::InvalidValue {
+                field: "grant",
+                reason: "expires_at must be after not_before",
             },
         })?;
         Ok(grant)
     }
 
     fn signer(&self) -> PartyId {
-        self.expressed_by
+        self.expressed_by()
     }
 
     fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
+}
+
+/// The chain's own rules: at most [`Grant::MAX_LINKS`] parties, none twice, not the subject.
+fn check_chain(chain: &[PartyId], subject: PartyId) -> Result<(), GrantError> {
+    if chain.len() > Grant::MAX_LINKS {
+        return Err(GrantError::ChainTooLong { links: chain.len() });
+    }
+    for (i, party) in chain.iter().enumerate() {
+        if *party == subject || chain[..i].contains(party) {
+            return Err(GrantError::ChainRepeatsParty(*party));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a grant's chain (key 3): `[1*3 party-id]`, written only when not empty. The length is
+/// judged before any party is read; a party named twice is refused here, the subject named in
+/// it by [`Grant::check`].
+pub(crate) fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<PartyId>, DecodeError> {
+    d.nested(|d| {
+        let links = d.array()?;
+        if links == 0 {
+            return Err(DecodeError::InvalidValue {
+                field: "chain",
+                reason: "written only when not empty",
+            });
+        }
+        if links > Grant::MAX_LINKS {
+            return Err(DecodeError::ChainTooLong {
+                links,
+                limit: Grant::MAX_LINKS,
+            });
+        }
+        let mut chain = Vec::with_capacity(links);
+        for _ in 0..links {
+            let party = wire::party_id(d)?;
+            if chain.contains(&party) {
+                return Err(DecodeError::ChainRepeatsParty { party });
+            }
+            chain.push(party);
+        }
+        Ok(chain)
+    })
 }
 
 #[cfg(test)]

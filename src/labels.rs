@@ -34,8 +34,9 @@ pub mod grant {
     pub const ID: u64 = 1;
     /// The person the data is about.
     pub const SUBJECT: u64 = 2;
-    /// Who consented and signs: the subject or a representative.
-    pub const EXPRESSED_BY: u64 = 3;
+    /// The chain of representation, from the signer towards the subject (written only when
+    /// a representative signs; absent, the subject consented and signs).
+    pub const CHAIN: u64 = 3;
     /// Who may ask for the data.
     pub const CONSUMER: u64 = 4;
     /// Which categories at which providers.
@@ -64,7 +65,7 @@ pub mod grant {
         ("version", VERSION),
         ("id", ID),
         ("subject", SUBJECT),
-        ("expressed by", EXPRESSED_BY),
+        ("chain", CHAIN),
         ("consumer", CONSUMER),
         ("scope", SCOPE),
         ("purpose", PURPOSE),
@@ -191,8 +192,8 @@ pub mod request {
 }
 
 /// The payload of a transfer receipt (`docs/format.md` §5.5), of a grant or of a habilitation:
-/// a receipt of a habilitation carries none of [`receipt::ONWARD_TRANSFER`],
-/// [`receipt::EXPRESSED_BY`] and [`receipt::REPRESENTATION_KIND`].
+/// a receipt of a habilitation carries neither [`receipt::ONWARD_TRANSFER`] nor
+/// [`receipt::CHAIN`].
 pub mod receipt {
     /// The format version.
     pub const VERSION: u64 = super::VERSION;
@@ -224,11 +225,9 @@ pub mod receipt {
     pub const ISSUED_AT: u64 = 13;
     /// Onward transfer allowed by the grant (written only when true).
     pub const ONWARD_TRANSFER: u64 = 14;
-    /// The representative who expressed the consent, when not the subject (with
-    /// [`REPRESENTATION_KIND`]).
-    pub const EXPRESSED_BY: u64 = 15;
-    /// The footing of [`EXPRESSED_BY`]: legal representative or mandate.
-    pub const REPRESENTATION_KIND: u64 = 16;
+    /// The chain of representation through which the consent was expressed, when not by the
+    /// subject: each link's representative and kind, signer first.
+    pub const CHAIN: u64 = 15;
 
     /// Every key of the map, in key order, with its name.
     pub const ALL: &[(&str, u64)] = &[
@@ -247,8 +246,7 @@ pub mod receipt {
         ("retain until", RETAIN_UNTIL),
         ("issued at", ISSUED_AT),
         ("onward transfer", ONWARD_TRANSFER),
-        ("expressed by", EXPRESSED_BY),
-        ("representation kind", REPRESENTATION_KIND),
+        ("chain", CHAIN),
     ];
 }
 
@@ -683,11 +681,7 @@ mod tests {
             }
         }
         // A receipt of a habilitation has the receipt's keys but those of a grant's alone.
-        let grant_only = [
-            receipt::ONWARD_TRANSFER,
-            receipt::EXPRESSED_BY,
-            receipt::REPRESENTATION_KIND,
-        ];
+        let grant_only = [receipt::ONWARD_TRANSFER, receipt::CHAIN];
         let mut of_habilitation = keys(receipt::ALL);
         of_habilitation.retain(|k| !grant_only.contains(k));
         assert_eq!(

@@ -6,6 +6,7 @@
 mod reach;
 
 mod consent {
+    mod chains;
     mod common;
     mod concurrency;
     mod directory;

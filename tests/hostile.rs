@@ -734,3 +734,130 @@ fn valid_objects_cost_little() {
     flat.extend([0u8; 256]);
     check_cost("array of 256 zeros", &flat);
 }
+
+/// A grant's payload with its chain (key 3) replaced by `chain`, signed by FranceConnect.
+fn with_chain(s: &Scenario, chain: Value) -> Vec<u8> {
+    let grant = s
+        .grant_for(s.child)
+        .chain([s.franceconnect, s.parent])
+        .build(&s.ceilings)
+        .unwrap();
+    let Ok(Value::Map(mut entries)) = Value::decode(&grant.to_payload_bytes(), Limits::OBJECT)
+    else {
+        unreachable!("a payload is a map")
+    };
+    for (key, value) in &mut entries {
+        if *key == Value::Unsigned(3) {
+            *value = chain.clone();
+        }
+    }
+    danger::sign(
+        ObjectKind::Grant,
+        s.key(s.franceconnect),
+        &Value::Map(entries).encode(),
+    )
+}
+
+fn party(p: consentry::directory::PartyId) -> Value {
+    Value::Bytes(p.as_bytes().to_vec())
+}
+
+/// Hostile chains of representation: over-long (refused on the array's length, however many
+/// parties follow, at a small multiple of the input's size), lying about their length,
+/// looping, naming the subject, of a receipt's shape in a grant, and out of order. Each is
+/// refused with its own error; none reaches a directory lookup.
+#[test]
+fn hostile_chains_are_refused_with_their_own_errors() {
+    let s = Scenario::canteen();
+    let payload = |e| ParseError::Payload(e);
+    // 200 distinct parties: within the item limit, refused as too long, cheaply.
+    let many: Vec<Value> = (0..200u8).map(|i| Value::Bytes(vec![i; 16])).collect();
+    let long = with_chain(&s, Value::Array(many));
+    assert_eq!(
+        Unverified::<Grant>::parse(&long).map(drop),
+        Err(payload(DecodeError::ChainTooLong {
+            links: 200,
+            limit: 3
+        }))
+    );
+    check_cost("grant with a 200-party chain", &long);
+    let four = with_chain(
+        &s,
+        Value::Array(vec![
+            party(s.franceconnect),
+            party(s.mairie),
+            party(s.other_consumer),
+            party(s.parent),
+        ]),
+    );
+    let refused = Unverified::<Grant>::parse(&four).map(drop).unwrap_err();
+    assert_eq!(refused.code(), "value/chain_too_long");
+    // A decision on it fails at stage 1, before any representation is looked up.
+    let other = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let decided = s.decide(&s.sign_request(&s.request(&other)), &four);
+    assert_eq!(decided.codes(), ["malformed"]);
+    // The same party twice; the subject in the chain.
+    for (chain, who) in [
+        (
+            vec![party(s.franceconnect), party(s.franceconnect)],
+            s.franceconnect,
+        ),
+        (vec![party(s.franceconnect), party(s.child)], s.child),
+    ] {
+        assert_eq!(
+            Unverified::<Grant>::parse(&with_chain(&s, Value::Array(chain))).map(drop),
+            Err(payload(DecodeError::ChainRepeatsParty { party: who }))
+        );
+    }
+    // A receipt's link shape, `[party, kind]`, where a grant names a party.
+    let shaped = with_chain(
+        &s,
+        Value::Array(vec![Value::Array(vec![
+            party(s.franceconnect),
+            Value::Unsigned(2),
+        ])]),
+    );
+    assert_eq!(
+        Unverified::<Grant>::parse(&shaped)
+            .map(drop)
+            .unwrap_err()
+            .code(),
+        "cbor/wrong_type"
+    );
+    // An empty chain: the subject's grant has no key 3 at all.
+    assert_eq!(
+        Unverified::<Grant>::parse(&with_chain(&s, Value::Array(Vec::new())))
+            .map(drop)
+            .unwrap_err()
+            .code(),
+        "value/invalid"
+    );
+    // A chain claiming 2^32 parties: refused on its header, nothing allocated for it.
+    let mut lying = with_chain(&s, Value::Array(vec![party(s.franceconnect)]));
+    let env = Envelope::parse(&lying).unwrap();
+    let mut bad = env.payload().to_vec();
+    let at = bad
+        .windows(2)
+        .position(|w| w == [0x03, 0x81])
+        .expect("key 3");
+    bad.splice(at + 1..at + 2, header(4, 1 << 32));
+    lying = danger::sign(ObjectKind::Grant, s.key(s.franceconnect), &bad);
+    assert!(matches!(
+        Unverified::<Grant>::parse(&lying),
+        Err(ParseError::Payload(DecodeError::TooLong { .. }))
+    ));
+    check_cost("grant with a chain claiming 2^32 parties", &lying);
+    // Out of order: the parent first, then FranceConnect. Well formed, but neither link is a
+    // representation the directory holds: both refused, each named.
+    let reversed = s.sign_grant(
+        &s.grant_for(s.child)
+            .chain([s.parent, s.franceconnect])
+            .build(&s.ceilings)
+            .unwrap(),
+    );
+    let d = s.decide(&s.sign_request(&s.request(&reversed)), &reversed);
+    assert_eq!(
+        d.codes(),
+        ["representation_not_valid", "representation_not_valid"]
+    );
+}

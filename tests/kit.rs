@@ -565,3 +565,118 @@ fn the_canteen_fields_name_the_canteen_ids() {
         ))
     );
 }
+
+/// "FranceConnect, by a parent, for a minor": FranceConnect holds the parent's mandate, the
+/// parent represents the child until the child comes of age. The grant FranceConnect signs
+/// names the chain [FranceConnect, parent]; the child's proven history shows it; once the
+/// parent's representation has ended, a provider that first sees the grant is refused, with
+/// the reason naming the parent's link.
+#[test]
+fn a_consent_manager_acting_for_a_parent_for_a_child() -> Result<(), LogError> {
+    let coming_of_age = Scenario::CLOCK.plus_secs(45 * DAY);
+    let canteen = canteen_purpose();
+    let rfr = consentry::testing::rfr();
+    let qf = consentry::testing::quotient_familial();
+    let mut s = Scenario::builder()
+        .party_named("franceconnect", "FranceConnect", &[Role::ConsentManager])
+        .party_named("parent", "Camille Martin", &[Role::Subject])
+        .party_named("child", "Léa Martin", &[Role::Subject])
+        .party("dgfip", &[Role::Provider])
+        .party("cnaf", &[Role::Provider])
+        .party("mairie", &[Role::Consumer])
+        .representation("franceconnect", "parent", RepresentationKind::Mandate)
+        .representation_during(
+            "parent",
+            "child",
+            RepresentationKind::Parent,
+            Scenario::EPOCH,
+            Some(coming_of_age),
+        )
+        .ceiling(kit_ceiling(
+            party_for("dgfip"),
+            canteen.clone(),
+            [rfr.clone()],
+        ))
+        .ceiling(kit_ceiling(party_for("cnaf"), canteen, [qf.clone()]))
+        .verifier("dgfip")
+        .build()
+        .expect("a valid cast");
+    let (fc, parent, child) = (
+        s.party("franceconnect"),
+        s.party("parent"),
+        s.party("child"),
+    );
+    let grant = signed(
+        &s,
+        s.grant_for(child).cover(s.cnaf, [qf]).chain([fc, parent]),
+    );
+    s.log_grant(&grant)?;
+
+    // The city hall asks DGFiP: allowed, the authorization names the chain.
+    let request = s.sign_request(&s.request(&grant));
+    let allow = s.decide_and_log(&request, &grant);
+    let chain = [
+        (fc, parent, RepresentationKind::Mandate),
+        (parent, child, RepresentationKind::Parent),
+    ];
+    let links = |c: &[consentry::decision::ChainLink]| -> Vec<_> {
+        c.iter()
+            .map(|l| (l.representative, l.represented, l.kind))
+            .collect()
+    };
+    let consent = allow.allowed().and_then(|a| a.consent()).expect("allowed");
+    assert_eq!((consent.expressed_by, consent.subject), (fc, child));
+    assert_eq!(links(&consent.chain), chain);
+
+    // The child's history, proved against a signed head, shows the grant and the receipt, and
+    // the receipt, signed by DGFiP, names the chain.
+    let head = s.sign_head();
+    let history = s.proven_history(child, &head)?;
+    assert_eq!(
+        proved(&history),
+        [(0, EntryKind::GrantIssued), (1, EntryKind::Receipt)]
+    );
+    let consentry::log::LogEntry::Receipt(receipt) = &history.verified[1].entry else {
+        panic!("a receipt")
+    };
+    let receipt = receipt.verify(&s.directory).expect("signed by DGFiP");
+    assert_eq!(links(receipt.claims().chain()), chain);
+    assert!(proved(&s.proven_history(parent, &head)?).is_empty());
+
+    // The child comes of age: the parent's representation ends. The family allowance fund
+    // (its own ledger) first sees the grant after that: refused, naming the parent's link.
+    s.now = coming_of_age.plus_secs(DAY);
+    s.ledger = consentry::InMemoryLedger::new();
+    s.verifier_provider = s.cnaf;
+    let request = s.sign_request(&s.request(&grant));
+    let deny = s.decide_and_log(&request, &grant);
+    assert_eq!(
+        deny.reasons(),
+        [consentry::Reason::FirstSeenAfterRepresentationEnded {
+            link: 1,
+            representative: parent,
+            represented: child,
+            first_seen: s.now,
+            ended_at: coming_of_age,
+        }]
+    );
+    let head = s.sign_head();
+    assert_eq!(
+        proved(&s.proven_history(child, &head)?),
+        [
+            (0, EntryKind::GrantIssued),
+            (1, EntryKind::Receipt),
+            (2, EntryKind::Denial)
+        ]
+    );
+    // A grant FranceConnect signs for the child now is refused outright: the parent's link no
+    // longer holds at its issue time.
+    let late = signed(
+        &s,
+        s.grant_for(child)
+            .cover(s.cnaf, [consentry::testing::quotient_familial()])
+            .chain([fc, parent]),
+    );
+    assert_eq!(codes(&s, &late), ["representation_not_valid"]);
+    Ok(())
+}

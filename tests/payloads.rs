@@ -75,12 +75,13 @@ fn access() -> impl Strategy<Value = AccessPattern> {
 }
 
 prop_compose! {
-    fn grant()(id in any::<[u8; 16]>(), subject in party(), by in party(), consumer in party(),
+    fn grant()(id in any::<[u8; 16]>(), subject in party(),
+               chain in proptest::collection::vec(party(), 0..=3), consumer in party(),
                scope in scope(), purpose in purpose(), issued in any::<u64>(),
                nb in 0u64..1 << 40, len in 1u64..1 << 30, access in access(), range in range(),
                retention in any::<u64>(), onward in any::<bool>()) -> Grant {
         let mut b = Grant::builder(BasisId::from_bytes(id), subject, consumer, purpose)
-            .expressed_by(by)
+            .chain(chain)
             .issued_at(Timestamp::from_secs(issued))
             .valid(Timestamp::from_secs(nb), Timestamp::from_secs(nb + len))
             .access(access)
@@ -506,4 +507,61 @@ fn whatever_the_builders_accept_parses_back() {
             Ok([grant_built, request_built, habilitation_built])
         },
     );
+}
+
+/// Chains of representation drawn at and around the refused values (0 to 4 parties from a
+/// pool of three others and the subject, repeats possible): the builder accepts exactly the
+/// chains of at most 3 distinct parties without the subject, and what it accepts reads back as
+/// the same grant; what it refuses, the decoder refuses too, with the matching code.
+#[test]
+fn chains_the_builder_accepts_parse_back() {
+    let s = Scenario::canteen();
+    let pool = [s.franceconnect, s.parent, s.other_consumer, s.child];
+    let base = s
+        .grant_for(s.child)
+        .chain([s.franceconnect, s.parent])
+        .build(&s.ceilings)
+        .unwrap();
+    let payload = base.to_payload_bytes();
+    let Ok(Value::Map(entries)) = Value::decode(&payload, Limits::OBJECT) else {
+        unreachable!("a payload is a map")
+    };
+    proptest!(|(picks in proptest::collection::vec(0usize..4, 0..=4))| {
+        let chain: Vec<PartyId> = picks.iter().map(|&i| pool[i]).collect();
+        let built = s.grant_for(s.child).chain(chain.clone()).build(&s.ceilings);
+        let distinct = chain.iter().enumerate().all(|(i, p)| !chain[..i].contains(p));
+        let well_formed = chain.len() <= 3 && distinct && !chain.contains(&s.child);
+        prop_assert_eq!(built.is_ok(), well_formed, "{:?}", built);
+        match built {
+            Ok(grant) => {
+                let signed = s.sign_grant(&grant);
+                let back = Unverified::<Grant>::parse(&signed).map(|g| g.claims().clone());
+                prop_assert_eq!(back.ok(), Some(grant));
+            }
+            Err(e) => {
+                // The same chain written raw over a valid payload.
+                let mut entries = entries.clone();
+                for (key, value) in &mut entries {
+                    if *key == Value::Unsigned(3) {
+                        *value = Value::Array(
+                            chain.iter().map(|p| Value::Bytes(p.as_bytes().to_vec())).collect(),
+                        );
+                    }
+                }
+                let decoded = Grant::from_payload_bytes(&Value::Map(entries).encode());
+                let want = if chain.len() > 3 {
+                    "value/chain_too_long"
+                } else {
+                    "value/chain_repeats_party"
+                };
+                prop_assert_eq!(decoded.map(drop).map_err(|d| d.code()), Err(want), "{}", e);
+                let want_built = if chain.len() > 3 {
+                    "grant/chain_too_long"
+                } else {
+                    "grant/chain_repeats_party"
+                };
+                prop_assert_eq!(e.code(), want_built);
+            }
+        }
+    });
 }

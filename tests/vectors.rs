@@ -180,6 +180,8 @@ fn object_vectors() {
         "cbor/too_long",
         "cbor/out_of_range",
         "value/invalid",
+        "value/chain_too_long",
+        "value/chain_repeats_party",
         "payload/unsupported_version",
         "signature/invalid",
         "signature/unknown_key",

@@ -1,10 +1,10 @@
 //! The directories the cases are judged against: the canteen cast, and variants with a rotated
-//! key, a compromised key, an ended mandate, an extra mandate.
+//! key, a compromised key, an ended mandate, an extra mandate, a guardian in a chain.
 
 use std::collections::BTreeMap;
 
-use consentry::directory::{Directory, PartyKey, Representation, RepresentationKind};
-use consentry::testing::{Scenario, key_for};
+use consentry::directory::{Directory, Party, PartyKey, Representation, RepresentationKind, Role};
+use consentry::testing::{Scenario, key_for, party_for};
 
 use super::common::{DAY, NOW, ROTATION, START, rebuild};
 
@@ -81,6 +81,33 @@ pub fn directories(s: &Scenario) -> BTreeMap<&'static str, (Directory, &'static 
                 });
             }),
             "canteen, with a mandate from the parent to Mairie de Villeurbanne, which is not a consent manager",
+        ),
+    );
+    let guardian = party_for("guardian");
+    dirs.insert(
+        "canteen-guardian",
+        (
+            rebuild(&base, |parties, reps| {
+                parties.push(
+                    Party::new(guardian, "Tuteur de Camille Martin", Role::Subject)
+                        .with_key(PartyKey::new(key_for("guardian").verifying_key(), START)),
+                );
+                reps.push(Representation {
+                    representative: fc,
+                    subject: guardian,
+                    kind: RepresentationKind::Mandate,
+                    valid_from: START,
+                    valid_until: None,
+                });
+                reps.push(Representation {
+                    representative: guardian,
+                    subject: parent_id,
+                    kind: RepresentationKind::Guardian,
+                    valid_from: START,
+                    valid_until: Some(ROTATION),
+                });
+            }),
+            "canteen, with a guardian of the parent (seed name guardian, a subject) who gave FranceConnect a mandate; the guardianship of the parent ended on 2025-06-01",
         ),
     );
     dirs

@@ -28,8 +28,8 @@ mod directories;
 mod index;
 pub mod log;
 mod objects;
-mod registry;
 mod records;
+mod registry;
 mod schemas;
 
 pub use annotate::annotate;
@@ -55,7 +55,15 @@ fn main() {
 /// Writes every vector under `out` and returns a one-line summary.
 pub fn generate(out: &Path) -> io::Result<String> {
     let (g, s) = build_all();
-    for sub in ["objects", "decisions", "directories", "log", "records", "registry", "json"] {
+    for sub in [
+        "objects",
+        "decisions",
+        "directories",
+        "log",
+        "records",
+        "registry",
+        "json",
+    ] {
         let p = out.join(sub);
         if p.exists() {
             fs::remove_dir_all(&p)?;
@@ -105,6 +113,7 @@ fn build_all() -> (Gen, Scenario) {
     }
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
+    objects::chains(&mut g, &s);
     g.log = log::log_vectors(&mut g.files);
     g.registry = registry::registry(&mut g.files, &s);
     g.records = records::records(&mut g);

@@ -402,7 +402,6 @@ pub fn json_vectors(g: &mut Gen) {
     let required = [
         "id",
         "subject",
-        "expressed_by",
         "consumer",
         "scope",
         "purpose",
@@ -886,23 +885,22 @@ pub fn json_vectors(g: &mut Gen) {
     );
     let rc_doc = forms["receipt"].valid[2].1.clone();
     let f = forms.entry("receipt").or_default();
-    f.object_mutations(
-        &rc_doc,
-        &["id", "basis_kind", "categories", "representative"],
+    f.object_mutations(&rc_doc, &["id", "basis_kind", "categories", "chain"], None);
+    let link = rc_doc["chain"][0].clone();
+    assert!(link.is_object(), "the receipt case has a chain");
+    f.invalid(
+        "chain-too-long",
+        edit(&rc_doc, "chain", Some(json!([link, link, link, link]))),
         None,
     );
     f.invalid(
-        "representative-one-item",
-        edit(
-            &rc_doc,
-            "representative",
-            Some(json!([rc_doc["representative"][0]])),
-        ),
+        "chain-unknown-kind",
+        edit(&rc_doc, "chain/0/kind", Some(json!("friend"))),
         None,
     );
     f.invalid(
-        "representative-unknown-kind",
-        edit(&rc_doc, "representative/1", Some(json!("friend"))),
+        "chain-link-missing-represented",
+        edit(&rc_doc, "chain/0/represented", None),
         None,
     );
 

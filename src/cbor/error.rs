@@ -189,6 +189,22 @@ pub enum DecodeError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A grant's chain of representation has more links than the format allows
+    /// ([`Grant::MAX_LINKS`](crate::grant::Grant::MAX_LINKS)).
+    #[error("the chain of representation has {links} links (at most {limit})")]
+    ChainTooLong {
+        /// How many links the chain claims.
+        links: usize,
+        /// The most the format allows.
+        limit: usize,
+    },
+    /// A party appears twice in a grant's chain of representation, or the chain names the
+    /// grant's subject.
+    #[error("party {party} appears twice in the chain of representation (or is its subject)")]
+    ChainRepeatsParty {
+        /// The party named twice.
+        party: crate::party_id::PartyId,
+    },
     /// A format version this implementation does not read.
     #[error(
         "unsupported format version {found} in {object} (this implementation reads version {supported})"
@@ -204,7 +220,7 @@ pub enum DecodeError {
 }
 
 impl DecodeError {
-    /// A stable code naming the refusal (`cbor/…` for the encoding rules, `value/invalid` and
+    /// A stable code naming the refusal (`cbor/…` for the encoding rules, `value/…` and
     /// `payload/unsupported_version` for a payload's own), as the vectors and
     /// `docs/format.md` name it.
     #[must_use]
@@ -228,6 +244,8 @@ impl DecodeError {
             DecodeError::TooLong { .. } => "cbor/too_long",
             DecodeError::OutOfRange { .. } => "cbor/out_of_range",
             DecodeError::InvalidValue { .. } => "value/invalid",
+            DecodeError::ChainTooLong { .. } => "value/chain_too_long",
+            DecodeError::ChainRepeatsParty { .. } => "value/chain_repeats_party",
             DecodeError::UnsupportedVersion { .. } => "payload/unsupported_version",
         }
     }

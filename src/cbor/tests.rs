@@ -227,6 +227,11 @@ fn object(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
     m.finish()
 }
 
+/// A grant's chain of representation (key 3 of a grant).
+fn grant_chain(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
+    crate::grant::read_chain(d).map(drop)
+}
+
 fn trailing(offset: usize, count: usize) -> DecodeError {
     DecodeError::TrailingBytes { offset, count }
 }
@@ -515,6 +520,20 @@ fn refusal_table() -> Vec<(Vec<u8>, Reader, DecodeError)> {
                 reason: "too few items",
             },
         ),
+        // ChainTooLong: four parties in a grant's chain, refused before any is read.
+        (
+            cat(&[&h("84"), &[&h("50")[..], &[1; 16]].concat().repeat(4)]),
+            grant_chain,
+            ChainTooLong { links: 4, limit: 3 },
+        ),
+        // ChainRepeatsParty: the same party twice.
+        (
+            cat(&[&h("82"), &[&h("50")[..], &[7; 16]].concat().repeat(2)]),
+            grant_chain,
+            ChainRepeatsParty {
+                party: crate::party_id::PartyId::from_bytes([7; 16]),
+            },
+        ),
     ]
 }
 
@@ -540,11 +559,13 @@ fn variant(e: &DecodeError) -> &'static str {
         DecodeError::TooLong { .. } => "TooLong",
         DecodeError::OutOfRange { .. } => "OutOfRange",
         DecodeError::InvalidValue { .. } => "InvalidValue",
+        DecodeError::ChainTooLong { .. } => "ChainTooLong",
+        DecodeError::ChainRepeatsParty { .. } => "ChainRepeatsParty",
         DecodeError::UnsupportedVersion { .. } => "UnsupportedVersion",
     }
 }
 
-const ALL_VARIANTS: [&str; 19] = [
+const ALL_VARIANTS: [&str; 21] = [
     "Truncated",
     "NonShortest",
     "Indefinite",
@@ -563,6 +584,8 @@ const ALL_VARIANTS: [&str; 19] = [
     "TooLong",
     "OutOfRange",
     "InvalidValue",
+    "ChainTooLong",
+    "ChainRepeatsParty",
     "UnsupportedVersion",
 ];
 

@@ -9,15 +9,36 @@ use crate::vocab::Category;
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
+/// One link of a chain of representation, as the directory backed it: `representative` acted
+/// for `represented` on the footing `kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct ChainLink {
+    /// Who acted.
+    pub representative: PartyId,
+    /// For whom: the next party of the chain, or the subject for the last link.
+    pub represented: PartyId,
+    /// On what footing (the representation that held at the grant's issue time).
+    pub kind: RepresentationKind,
+}
+
 /// Who expressed a consent, and on what footing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConsentExpression {
-    /// The party that signed the grant.
+    /// The party that signed the grant: the subject, or the head of the chain.
     pub expressed_by: PartyId,
     /// For whom.
     pub subject: PartyId,
-    /// `None` when the subject consented themself.
-    pub representation: Option<RepresentationKind>,
+    /// The chain of representation, signer first, each link with the kind of the
+    /// representation that backed it; empty when the subject consented themself.
+    pub chain: Vec<ChainLink>,
+}
+
+impl ConsentExpression {
+    /// The footing of the signer's own link (`None` when the subject consented themself).
+    #[must_use]
+    pub fn representation(&self) -> Option<RepresentationKind> {
+        self.chain.first().map(|l| l.kind)
+    }
 }
 
 /// What an *allow* lets the provider send, and on what basis. Only the verifier creates one.

@@ -167,15 +167,29 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
         match held {
             Held::Habilitation(h) => signer == h.claims().authority() && has(Role::Authority),
             Held::Grant(g) => {
-                let subject = g.claims().subject();
+                let g = g.claims();
+                let subject = g.subject();
                 if signer == subject {
                     return has(Role::Subject);
                 }
-                match self.directory.representation(signer, subject, at) {
-                    Some(r) if r.kind == RepresentationKind::Mandate => has(Role::ConsentManager),
-                    Some(_) => true,
-                    None => false,
+                let may_act =
+                    |kind| kind != RepresentationKind::Mandate || has(Role::ConsentManager);
+                if let Some(r) = self.directory.representation(signer, subject, at) {
+                    return may_act(r.kind);
                 }
+                // A party of the grant's chain, through the links from its place to the
+                // subject, each backed at `at` (a mandate only as the chain's first link).
+                let Some(from) = g.chain().iter().position(|p| *p == signer) else {
+                    return false;
+                };
+                g.links()
+                    .enumerate()
+                    .skip(from)
+                    .all(|(i, (representative, represented))| {
+                        self.directory
+                            .link(representative, represented, at, i == 0)
+                            .is_some_and(|r| may_act(r.kind))
+                    })
             }
         }
     }

@@ -22,8 +22,8 @@ mod lifecycle;
 mod reason;
 mod verifier;
 
-pub use authorization::{Authorization, ConsentExpression, Decision, Refusal};
+pub use authorization::{Authorization, ChainLink, ConsentExpression, Decision, Refusal};
 pub use existence::{ExistenceEvidence, ExistenceRefusal};
 pub use lifecycle::StatementRefusal;
-pub use reason::{Reason, Subject};
+pub use reason::{LinkFault, Reason, Subject};
 pub use verifier::{Basis, Policy, Receipts, Verifier};

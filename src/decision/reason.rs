@@ -33,6 +33,30 @@ impl fmt::Display for Subject {
     }
 }
 
+/// Why one link of a grant's chain of representation is not backed by the directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LinkFault {
+    /// No representation of the link's pair held at the grant's issue time.
+    NotHeld,
+    /// Beyond the first link, only a mandate held: a consent manager cannot re-delegate, and a
+    /// mandate does not chain through another representation.
+    MandateNotFirst,
+}
+
+impl LinkFault {
+    /// A stable `snake_case` code for the fault (the reason's own code is
+    /// `representation_not_valid`).
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            LinkFault::NotHeld => "not_held",
+            LinkFault::MandateNotFirst => "mandate_not_first",
+        }
+    }
+}
+
 /// One rule a transfer failed. A denial lists every failed rule, in the order of this enum's
 /// variants, and for the same variant the request before the basis (see `docs/model.md` for
 /// each rule and why it exists).
@@ -91,12 +115,18 @@ pub enum Reason {
         /// The role required.
         required: Role,
     },
-    /// The grant was expressed by someone who did not represent the subject at its issue time.
+    /// A link of the grant's chain of representation is not backed by a representation that
+    /// held at the grant's issue time (for a one-link chain: the signer did not represent the
+    /// subject then). One reason per failing link, in chain order.
     RepresentationNotValid {
-        /// Who expressed the consent.
+        /// The link's place in the chain: 0 is the signer's own link.
+        link: u8,
+        /// Who acts in that link.
         representative: PartyId,
-        /// For whom.
-        subject: PartyId,
+        /// For whom (the next party of the chain, or the subject for the last link).
+        represented: PartyId,
+        /// What is wrong with the link.
+        fault: LinkFault,
     },
     /// The basis's signing key was reported compromised before the ledger first saw the basis,
     /// and no proof shows it existed earlier: it may have been backdated with the stolen key.
@@ -106,10 +136,16 @@ pub enum Reason {
         /// When its key was reported compromised.
         compromised_at: Timestamp,
     },
-    /// The representation under which the grant was expressed ended before the ledger first
-    /// saw the grant, and no proof shows it existed earlier: it may have been backdated by a
-    /// former representative.
+    /// A representation the grant was expressed under (one link of its chain) ended before the
+    /// ledger first saw the grant, and no proof shows it existed earlier: it may have been
+    /// backdated by a former representative. One reason per such link, in chain order.
     FirstSeenAfterRepresentationEnded {
+        /// The link's place in the chain: 0 is the signer's own link.
+        link: u8,
+        /// Who acts in that link.
+        representative: PartyId,
+        /// For whom.
+        represented: PartyId,
         /// When the ledger first saw the grant.
         first_seen: Timestamp,
         /// When the representation ended.
@@ -280,14 +316,19 @@ impl Reason {
                 required: Role::Consumer,
             },
             Reason::RepresentationNotValid {
+                link: 0,
                 representative: party,
-                subject: party,
+                represented: party,
+                fault: LinkFault::NotHeld,
             },
             Reason::FirstSeenAfterCompromise {
                 first_seen: t,
                 compromised_at: t,
             },
             Reason::FirstSeenAfterRepresentationEnded {
+                link: 0,
+                representative: party,
+                represented: party,
                 first_seen: t,
                 ended_at: t,
             },
@@ -467,11 +508,24 @@ impl fmt::Display for Reason {
                 "the {object} is signed by {signer}, who does not have the {required:?} role"
             ),
             Reason::RepresentationNotValid {
+                link,
                 representative,
-                subject,
+                represented,
+                fault: LinkFault::NotHeld,
             } => write!(
                 f,
-                "{representative} did not represent {subject} when the consent was given"
+                "{representative} did not represent {represented} when the consent was given \
+                 (link {link} of the chain, 0 being the signer's)"
+            ),
+            Reason::RepresentationNotValid {
+                link,
+                representative,
+                represented,
+                fault: LinkFault::MandateNotFirst,
+            } => write!(
+                f,
+                "{representative} held only a mandate for {represented}, and a mandate may only \
+                 be the first link of a chain (link {link} of the chain, 0 being the signer's)"
             ),
             Reason::FirstSeenAfterCompromise {
                 first_seen,
@@ -482,12 +536,17 @@ impl fmt::Display for Reason {
                  compromised at {compromised_at}, with no proof that it existed earlier"
             ),
             Reason::FirstSeenAfterRepresentationEnded {
+                link,
+                representative,
+                represented,
                 first_seen,
                 ended_at,
             } => write!(
                 f,
-                "the grant was first seen at {first_seen}, after the representation it was \
-                 expressed under ended at {ended_at}, with no proof that it existed earlier"
+                "the grant was first seen at {first_seen}, after the representation of \
+                 {represented} by {representative} it was expressed under (link {link} of the \
+                 chain, 0 being the signer's) ended at {ended_at}, with no proof that it existed \
+                 earlier"
             ),
             Reason::ConsumerMismatch { requested, granted } => write!(
                 f,

@@ -1,4 +1,6 @@
-use super::{Authorization, ConsentExpression, Decision, Reason, Refusal, Subject};
+use super::{
+    Authorization, ChainLink, ConsentExpression, Decision, LinkFault, Reason, Refusal, Subject,
+};
 use crate::ceiling::{CeilingTerms, Ceilings};
 use crate::cose::{Envelope, EnvelopeError, ObjectKind};
 use crate::digest::Digest;
@@ -481,25 +483,57 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 compromised_at,
             });
         }
-        if let Some(ended_at) = b
-            .grant
-            .filter(|g| g.expressed_by() != g.subject())
-            .and_then(|g| self.representation_end(g))
-            .filter(|end| *end <= first_seen)
+        // Each link of the chain: the representation backing it at the grant's issue time
+        // (the latest end, if several could) must not have ended by the first sighting. A link
+        // no representation backs has no end here: the entitlement rule refuses it.
+        for (i, (representative, represented)) in b.grant.iter().flat_map(|g| g.links()).enumerate()
         {
-            out.push(Reason::FirstSeenAfterRepresentationEnded {
-                first_seen,
-                ended_at,
-            });
+            let issued_at = b.issued_at;
+            if let Some(ended_at) = self
+                .directory
+                .link_end(representative, represented, issued_at, i == 0)
+                .filter(|end| *end <= first_seen)
+            {
+                out.push(Reason::FirstSeenAfterRepresentationEnded {
+                    link: link_index(i),
+                    representative,
+                    represented,
+                    first_seen,
+                    ended_at,
+                });
+            }
         }
     }
 
-    /// When the representation under which a grant was expressed ends: the latest end among
-    /// the representations holding at its issue time (`None` if one of them has no end, or if
-    /// none holds, which the entitlement rule refuses).
-    fn representation_end(&self, g: &Grant) -> Option<Timestamp> {
-        self.directory
-            .representation_end(g.expressed_by(), g.subject(), g.issued_at())
+    /// Each link of a grant's chain of representation, signer first, with the representation
+    /// backing it at the grant's issue time, or (the link's pair and) why none does.
+    fn backed_links<'g>(
+        &'g self,
+        g: &'g Grant,
+    ) -> impl Iterator<Item = Result<ChainLink, (PartyId, PartyId, LinkFault)>> + 'g {
+        let at = g.issued_at();
+        g.links()
+            .enumerate()
+            .map(move |(i, (representative, represented))| {
+                let first = i == 0;
+                match self.directory.link(representative, represented, at, first) {
+                    Some(r) => Ok(ChainLink {
+                        representative,
+                        represented,
+                        kind: r.kind,
+                    }),
+                    // A record holds, but not one that may stand here: a mandate past the first
+                    // link.
+                    None if self
+                        .directory
+                        .representation(representative, represented, at)
+                        .is_some() =>
+                    {
+                        Err((representative, represented, LinkFault::MandateNotFirst))
+                    }
+                    None => Err((representative, represented, LinkFault::NotHeld)),
+                }
+            })
     }
 
     /// Every stateless rule, in [`Reason`] order.
@@ -626,7 +660,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             });
         }
         match b.grant {
-            Some(g) if g.expressed_by() == g.subject() => {
+            Some(g) if g.chain().is_empty() => {
                 if !has(g.subject(), Role::Subject, b.issued_at) {
                     out.push(Reason::SignerNotEntitled {
                         object: Subject::Basis,
@@ -635,22 +669,31 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                     });
                 }
             }
-            Some(g) => match self.consent_representation(g) {
-                None => out.push(Reason::RepresentationNotValid {
-                    representative: g.expressed_by(),
-                    subject: g.subject(),
-                }),
-                Some(RepresentationKind::Mandate)
-                    if !has(g.expressed_by(), Role::ConsentManager, b.issued_at) =>
-                {
-                    out.push(Reason::SignerNotEntitled {
-                        object: Subject::Basis,
-                        signer: g.expressed_by(),
-                        required: Role::ConsentManager,
-                    });
+            Some(g) => {
+                for (i, link) in self.backed_links(g).enumerate() {
+                    match link {
+                        // The signer's own link under a mandate: a consent manager's.
+                        Ok(l) if i == 0 && l.kind == RepresentationKind::Mandate => {
+                            if !has(l.representative, Role::ConsentManager, b.issued_at) {
+                                out.push(Reason::SignerNotEntitled {
+                                    object: Subject::Basis,
+                                    signer: l.representative,
+                                    required: Role::ConsentManager,
+                                });
+                            }
+                        }
+                        Ok(_) => {}
+                        Err((representative, represented, fault)) => {
+                            out.push(Reason::RepresentationNotValid {
+                                link: link_index(i),
+                                representative,
+                                represented,
+                                fault,
+                            });
+                        }
+                    }
                 }
-                Some(_) => {}
-            },
+            }
             None => {
                 if !has(b.signer, Role::Authority, b.issued_at) {
                     out.push(Reason::SignerNotEntitled {
@@ -661,12 +704,6 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 }
             }
         }
-    }
-
-    fn consent_representation(&self, g: &Grant) -> Option<RepresentationKind> {
-        self.directory
-            .representation(g.expressed_by(), g.subject(), g.issued_at())
-            .map(|r| r.kind)
     }
 
     fn authorization(
@@ -688,12 +725,11 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             categories: r.categories().to_vec(),
             data_range: r.data_range(),
             retain_until: now.plus_secs(b.retention_secs),
+            // Allowed, so every link is backed.
             consent: b.grant.map(|g| ConsentExpression {
                 expressed_by: g.expressed_by(),
                 subject: g.subject(),
-                representation: (g.expressed_by() != g.subject())
-                    .then(|| self.consent_representation(g))
-                    .flatten(),
+                chain: self.backed_links(g).filter_map(Result::ok).collect(),
             }),
             legal_reference: b.legal_reference.map(str::to_owned),
             onward_transfer: b.grant.is_some_and(Grant::onward_transfer),
@@ -701,6 +737,12 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             receipt: None,
         }
     }
+}
+
+/// A link's place in a chain as a reason states it (a chain has at most
+/// [`Grant::MAX_LINKS`] links).
+fn link_index(i: usize) -> u8 {
+    u8::try_from(i).unwrap_or(u8::MAX)
 }
 
 fn deny(reasons: Vec<Reason>, mut record: DecisionRecord) -> (Decision, DecisionRecord) {

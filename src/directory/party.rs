@@ -142,34 +142,63 @@ impl Party {
 }
 
 /// How a representative may act for a subject.
+///
+/// A grant may be expressed through a chain of representations (see
+/// [`Grant::chain`](crate::grant::Grant::chain)): a consent manager under a mandate from a
+/// parent, who represents a child. A [`Mandate`](RepresentationKind::Mandate) may only be the
+/// chain's first link; parents and guardians may follow one another.
+///
+/// ```
+/// use consentry::directory::RepresentationKind;
+/// assert_eq!(RepresentationKind::Guardian.code(), 1);
+/// assert_eq!(RepresentationKind::from_code(2), Some(RepresentationKind::Mandate));
+/// assert_eq!(RepresentationKind::from_code(3), None);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RepresentationKind {
-    /// A legal representative: a parent for a minor, a guardian.
-    LegalRepresentative,
+    /// A parent acting for their minor child (parental authority).
+    Parent,
+    /// A guardian appointed to act for a person (a minor without a parent able to act, or a
+    /// protected adult).
+    Guardian,
     /// A consent manager the subject gave a mandate to.
     Mandate,
 }
 
 impl RepresentationKind {
-    /// The kind's code on the wire.
+    /// Every kind, in code order.
+    pub const ALL: [RepresentationKind; 3] = [
+        RepresentationKind::Parent,
+        RepresentationKind::Guardian,
+        RepresentationKind::Mandate,
+    ];
+
+    /// The kind's code on the wire: 0 parent, 1 guardian, 2 mandate.
     #[must_use]
     pub fn code(self) -> u64 {
         match self {
-            RepresentationKind::LegalRepresentative => 0,
-            RepresentationKind::Mandate => 1,
+            RepresentationKind::Parent => 0,
+            RepresentationKind::Guardian => 1,
+            RepresentationKind::Mandate => 2,
         }
     }
 
     /// The kind with this code.
     #[must_use]
     pub fn from_code(code: u64) -> Option<Self> {
-        match code {
-            0 => Some(RepresentationKind::LegalRepresentative),
-            1 => Some(RepresentationKind::Mandate),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Whether this is a legal representation (a parent or a guardian), which may stand
+    /// anywhere in a chain, rather than a mandate, which may only be its first link.
+    #[must_use]
+    pub fn is_legal(self) -> bool {
+        matches!(
+            self,
+            RepresentationKind::Parent | RepresentationKind::Guardian
+        )
     }
 }
 

@@ -69,7 +69,7 @@ fn full() -> Directory {
     dir.add_representation(Representation {
         representative: pid(1),
         subject: pid(2),
-        kind: RepresentationKind::LegalRepresentative,
+        kind: RepresentationKind::Parent,
         valid_from: Timestamp(5),
         valid_until: Some(Timestamp(u64::MAX)),
     })

@@ -139,15 +139,56 @@ impl dyn Trust + '_ {
         subject: PartyId,
         at: Timestamp,
     ) -> Option<Timestamp> {
-        let mut end: Option<Timestamp> = None;
-        for r in self
-            .representations_between(representative, subject)
-            .iter()
-            .filter(|r| r.holds_at(at))
-        {
-            let until = r.valid_until?;
-            end = Some(end.map_or(until, |e| e.max(until)));
-        }
-        end
+        latest_end(
+            self.representations_between(representative, subject)
+                .iter()
+                .filter(|r| r.holds_at(at)),
+        )
     }
+
+    /// The representation backing one link of a grant's chain of representation at `at`:
+    /// the first record, in the registry's order, of `representative` for `represented`
+    /// whose window holds `at` and whose kind may stand at that place in the chain. The first
+    /// link (`first`, the signer's own) may be of any kind; a later link only a legal
+    /// representation (a parent or a guardian), since a mandate may only be the first link.
+    /// `None` if no such record holds.
+    #[must_use]
+    pub fn link(
+        &self,
+        representative: PartyId,
+        represented: PartyId,
+        at: Timestamp,
+        first: bool,
+    ) -> Option<&Representation> {
+        self.representations_between(representative, represented)
+            .iter()
+            .find(|r| r.holds_at(at) && (first || r.kind.is_legal()))
+    }
+
+    /// When the link of [`link`](#method.link) ends: the latest end among the records that
+    /// may back it at `at`. `None` if one of them has no end, or if none holds.
+    #[must_use]
+    pub fn link_end(
+        &self,
+        representative: PartyId,
+        represented: PartyId,
+        at: Timestamp,
+        first: bool,
+    ) -> Option<Timestamp> {
+        latest_end(
+            self.representations_between(representative, represented)
+                .iter()
+                .filter(|r| r.holds_at(at) && (first || r.kind.is_legal())),
+        )
+    }
+}
+
+/// The latest `valid until` among `records`; `None` if one has no end, or if there is none.
+fn latest_end<'r>(records: impl Iterator<Item = &'r Representation>) -> Option<Timestamp> {
+    let mut end: Option<Timestamp> = None;
+    for r in records {
+        let until = r.valid_until?;
+        end = Some(end.map_or(until, |e| e.max(until)));
+    }
+    end
 }

@@ -19,6 +19,11 @@ pub struct Fixture {
     pub habilitation: Vec<u8>,
     /// A signed request under that habilitation.
     pub habilitation_request: Vec<u8>,
+    /// A signed grant about the child expressed by the consent manager through the parent: the
+    /// chain `[franceconnect, parent]`.
+    pub chain_grant: Vec<u8>,
+    /// A signed request under that grant.
+    pub chain_request: Vec<u8>,
 }
 
 impl Default for Fixture {
@@ -39,20 +44,29 @@ impl Fixture {
             .habilitation()
             .sign(scenario.key(scenario.authority));
         let habilitation_request = scenario.sign_request(&scenario.request(&habilitation));
+        let built = scenario
+            .grant_for(scenario.child)
+            .chain([scenario.franceconnect, scenario.parent])
+            .build(&scenario.ceilings);
+        let chain_grant = scenario.sign_grant(&built.unwrap_or_else(|e| panic!("{e}")));
+        let chain_request = scenario.sign_request(&scenario.request(&chain_grant));
         Fixture {
             scenario,
             grant,
             grant_request,
             habilitation,
             habilitation_request,
+            chain_grant,
+            chain_request,
         }
     }
 
     /// The valid pairs: each is allowed on a fresh ledger, and nothing else is.
-    pub fn valid_pairs(&self) -> [(&[u8], &[u8]); 2] {
+    pub fn valid_pairs(&self) -> [(&[u8], &[u8]); 3] {
         [
             (&self.grant_request, &self.grant),
             (&self.habilitation_request, &self.habilitation),
+            (&self.chain_request, &self.chain_grant),
         ]
     }
 

@@ -32,14 +32,14 @@ pub fn decode_object_reach(data: &[u8]) -> bool {
     raw || shaped
 }
 
-/// A valid payload of the canteen scenario (grant, habilitation, statement or request, chosen
-/// by the first byte) with one item changed as the next eight bytes say (see `change_one`),
+/// A valid payload of the canteen scenario (grant, habilitation, statement, request, or a grant
+/// through a chain of representation, chosen by the first byte) with one item changed as the next eight bytes say (see `change_one`),
 /// re-encoded deterministically, and signed as its kind with [`envelope_key`] when the ninth
 /// byte is odd. The decoders thus see well-formed, deterministic bytes and judge the fields.
 #[must_use]
 pub fn shaped_object(data: &[u8]) -> Vec<u8> {
     let byte = |i: usize| data.get(i).copied().unwrap_or(0);
-    let kind = usize::from(byte(0) % 4);
+    let kind = usize::from(byte(0) % 5);
     let mut choice = [0u8; 8];
     for (i, c) in choice.iter_mut().enumerate() {
         *c = byte(1 + i);
@@ -58,6 +58,7 @@ pub fn shaped_object(data: &[u8]) -> Vec<u8> {
             ObjectKind::Habilitation,
             ObjectKind::Statement,
             ObjectKind::Request,
+            ObjectKind::Grant,
         ];
         TEMPLATES.with(|t| cose::sign(kinds[kind], &t.key, &payload))
     } else {
@@ -65,10 +66,11 @@ pub fn shaped_object(data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Valid payloads of the four kinds and the key [`shaped_object`] and
+/// Valid payloads of the four kinds (and a grant with a chain of representation, so that its
+/// key 3 is there to change) and the key [`shaped_object`] and
 /// [`shaped_envelope`](super::shaped_envelope) use.
 pub(super) struct Templates {
-    pub(super) payloads: [Vec<u8>; 4],
+    pub(super) payloads: [Vec<u8>; 5],
     pub(super) key: SigningKey,
 }
 
@@ -83,12 +85,18 @@ impl Templates {
                 .to_vec()
         };
         let statement = s.statement(&grant, crate::statement::Action::Pause, s.parent);
+        let chain = s
+            .grant_for(s.child)
+            .chain([s.franceconnect, s.parent])
+            .build(&s.ceilings)
+            .expect("the canteen's chain grant");
         Templates {
             payloads: [
                 payload(&grant),
                 s.habilitation().to_payload_bytes(),
                 payload(&statement),
                 s.request(&grant).to_payload_bytes(),
+                chain.to_payload_bytes(),
             ],
             key: envelope_key(),
         }

@@ -58,7 +58,8 @@ pub fn shaped_envelope(data: &[u8]) -> Vec<u8> {
         ObjectKind::Habilitation,
         ObjectKind::Statement,
         ObjectKind::Request,
-    ][usize::from(byte(0) % 4)];
+        ObjectKind::Grant,
+    ][usize::from(byte(0) % 5)];
     TEMPLATES.with(|t| {
         let kid = t.key.key_id();
         let mut params: [Vec<u8>; 3] = [

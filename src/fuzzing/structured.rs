@@ -102,14 +102,20 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
     ];
     let now = s.now.0;
     let subject = c.pick(&[s.parent, s.child, s.mairie]);
-    let expressed_by = c.pick(&[
-        subject,
-        subject,
-        s.parent,
-        s.franceconnect,
-        s.mairie,
-        s.child,
-    ]);
+    // The chain of representation: none, one party (the subject's own is none), or two, the
+    // canteen's FranceConnect-then-parent chain among them, in both orders.
+    let chains: [&[PartyId]; 8] = [
+        &[],
+        &[],
+        &[s.parent],
+        &[s.franceconnect],
+        &[s.mairie],
+        &[s.child],
+        &[s.franceconnect, s.parent],
+        &[s.parent, s.franceconnect],
+    ];
+    let chain = chains[usize::from(c.byte()) % chains.len()];
+    let expressed_by = chain.first().copied().unwrap_or(subject);
     let consumer = c.pick(&[s.mairie, s.mairie, s.other_consumer, s.dgfip]);
     let mut scope = Scope::new();
     let mut covered_at_dgfip = Vec::new();
@@ -154,7 +160,6 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
         consumer,
         purposes[purpose].clone(),
     )
-    .expressed_by(expressed_by)
     .issued_at(Timestamp(issued_at))
     .valid(Timestamp(not_before), Timestamp(not_before + validity))
     .access(access)
@@ -166,6 +171,12 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
     if c.flag() {
         builder = builder.allow_onward_transfer();
     }
+    // One party through `expressed_by` (the subject's own: no chain), more through `chain`; a
+    // chain naming the subject is refused by the builder and describes no case.
+    builder = match chain {
+        [one] => builder.expressed_by(*one),
+        more => builder.chain(more.iter().copied()),
+    };
     let grant = builder.build_without_ceiling_check().ok()?;
     let grant_signer = c.pick(&[
         expressed_by,
@@ -229,16 +240,21 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
     let subjects = [s.parent, s.child];
     let consumers = [s.mairie, s.other_consumer];
     // Signatures: each object signed by the key of the party it names, valid at its issue time.
-    let signed_ok = case.grant_signer == g.expressed_by()
+    let signer = g.chain().first().copied().unwrap_or(g.subject());
+    let signed_ok = case.grant_signer == signer
         && g.issued_at() >= key_start
         && case.request_signer == r.consumer()
         && r.issued_at() >= key_start;
-    // Who may express consent for whom.
-    let expressed_ok = if g.expressed_by() == g.subject() {
+    // Who may express consent for whom: each link of the chain (each party acting for the
+    // next, the last for the subject) is one of the canteen's two representations, the
+    // mandate only as the first link.
+    let pairs = oracle_links(g.chain(), g.subject());
+    let expressed_ok = if pairs.is_empty() {
         subjects.contains(&g.subject())
     } else {
-        (g.expressed_by(), g.subject()) == (s.franceconnect, s.parent)
-            || (g.expressed_by(), g.subject()) == (s.parent, s.child)
+        pairs.iter().enumerate().all(|(i, pair)| {
+            (*pair == (s.franceconnect, s.parent) && i == 0) || *pair == (s.parent, s.child)
+        })
     };
     let covered = &case.covered_at_dgfip;
     let terms_ok = r.basis() == g.id()
@@ -274,6 +290,13 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
         && g.data_range().until().0 - g.data_range().from().0 <= 366 * DAY;
     let fresh_ok = r.issued_at().0 <= now.0 + 120 && now.0 <= r.issued_at().0 + 300;
     signed_ok && expressed_ok && terms_ok && ceiling_ok && fresh_ok
+}
+
+/// The links of a chain, restated: each party acts for the next, the last for `subject`.
+fn oracle_links(chain: &[PartyId], subject: PartyId) -> Vec<(PartyId, PartyId)> {
+    let mut represented: Vec<PartyId> = chain.iter().skip(1).copied().collect();
+    represented.push(subject);
+    chain.iter().copied().zip(represented).collect()
 }
 
 /// Builds a grant and a request from fuzz-chosen terms, signs them with the scenario keys,
@@ -318,6 +341,13 @@ pub fn structured_outcome(data: &[u8]) -> Option<bool> {
             assert_eq!(a.basis_digest(), Digest::of(&grant_bytes));
             assert_eq!(a.onward_transfer(), g.onward_transfer());
             assert_eq!(a.retain_until(), s.now.plus_secs(g.retention_secs()));
+            let consent = a.consent().expect("a grant's consent");
+            let links: Vec<(PartyId, PartyId)> = consent
+                .chain
+                .iter()
+                .map(|l| (l.representative, l.represented))
+                .collect();
+            assert_eq!(links, oracle_links(g.chain(), g.subject()));
         }
         Some(decision.is_allow())
     })

@@ -3,8 +3,9 @@
 use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::ObjectKind;
-use crate::decision::{Authorization, ConsentExpression};
+use crate::decision::{Authorization, ChainLink};
 use crate::directory::{PartyId, RepresentationKind};
+use crate::grant::Grant;
 use crate::ids::{BasisId, BasisKind, RequestId};
 use crate::labels::receipt;
 use crate::signed::SignedPayload;
@@ -26,8 +27,9 @@ use uuid::Uuid;
 /// `8` consumer, `9` provider, `10` categories (sorted, without repetition, at least one),
 /// `11` data range `[from, until]`, `12` retention deadline, `13` issue time, `14` onward
 /// transfer allowed (present, as `true`, only when it is), and for a grant expressed by a
-/// representative `15` who expressed it and `16` the representation's kind (0 legal
-/// representative, 1 mandate) — both or neither, and only for a grant.
+/// representative `15` the chain of representation: `[1*3 [representative, kind]]`, signer
+/// first, each link with the kind of the representation that backed it (0 parent, 1 guardian,
+/// 2 mandate); only for a grant.
 ///
 /// ```
 /// use consentry::log::Receipt;
@@ -62,7 +64,7 @@ pub struct Receipt {
     retain_until: Timestamp,
     issued_at: Timestamp,
     onward_transfer: bool,
-    representative: Option<(PartyId, RepresentationKind)>,
+    chain: Vec<ChainLink>,
 }
 
 impl Receipt {
@@ -83,9 +85,10 @@ impl Receipt {
                 _ => BasisKind::Grant,
             },
             onward_transfer: authorization.onward_transfer(),
-            representative: authorization.consent().and_then(|c: &ConsentExpression| {
-                c.representation.map(|kind| (c.expressed_by, kind))
-            }),
+            chain: authorization
+                .consent()
+                .map(|c| c.chain.clone())
+                .unwrap_or_default(),
             basis_digest: authorization.basis_digest(),
             subject: authorization.subject(),
             consumer: authorization.consumer(),
@@ -168,10 +171,17 @@ impl Receipt {
         self.onward_transfer
     }
     /// Who expressed the consent for the subject, and on what footing, when it was not the
-    /// subject themself (grants only).
+    /// subject themself (grants only): the head of the [chain](Receipt::chain).
     #[must_use]
     pub fn representative(&self) -> Option<(PartyId, RepresentationKind)> {
-        self.representative
+        self.chain.first().map(|l| (l.representative, l.kind))
+    }
+    /// The chain of representation the consent was expressed through, signer first, each link
+    /// with the kind of representation that backed it; empty when the subject consented
+    /// themself, and for a habilitation.
+    #[must_use]
+    pub fn chain(&self) -> &[ChainLink] {
+        &self.chain
     }
 }
 
@@ -179,9 +189,7 @@ impl SignedPayload for Receipt {
     const KIND: ObjectKind = ObjectKind::Receipt;
 
     fn encode(&self, e: &mut Encoder) {
-        e.map(
-            14 + usize::from(self.onward_transfer) + 2 * usize::from(self.representative.is_some()),
-        );
+        e.map(14 + usize::from(self.onward_transfer) + usize::from(!self.chain.is_empty()));
         e.uint(receipt::VERSION).uint(FORMAT_VERSION);
         e.uint(receipt::ID).bytes(self.id.as_bytes());
         e.uint(receipt::REQUEST).bytes(self.request.0.as_bytes());
@@ -202,9 +210,13 @@ impl SignedPayload for Receipt {
         if self.onward_transfer {
             e.uint(receipt::ONWARD_TRANSFER).bool(true);
         }
-        if let Some((by, kind)) = self.representative {
-            e.uint(receipt::EXPRESSED_BY).bytes(by.as_bytes());
-            e.uint(receipt::REPRESENTATION_KIND).uint(kind.code());
+        if !self.chain.is_empty() {
+            e.uint(receipt::CHAIN).array(self.chain.len());
+            for link in &self.chain {
+                e.array(2)
+                    .bytes(link.representative.as_bytes())
+                    .uint(link.kind.code());
+            }
         }
     }
 
@@ -233,26 +245,19 @@ impl SignedPayload for Receipt {
             onward_transfer: m
                 .optional(receipt::ONWARD_TRANSFER, wire::true_flag)?
                 .is_some(),
-            representative: None,
+            chain: Vec::new(),
         };
-        let by = m.optional(receipt::EXPRESSED_BY, wire::party_id)?;
-        let kind = m.optional(receipt::REPRESENTATION_KIND, |d| {
-            RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
-                field: "representation kind",
-                reason: "must be 0 (legal representative) or 1 (mandate)",
-            })
-        })?;
+        let chain = m.optional(receipt::CHAIN, read_chain)?;
         m.finish()?;
-        receipt.representative = match (by, kind) {
-            (Some(by), Some(kind)) if receipt.basis_kind == BasisKind::Grant => Some((by, kind)),
-            (None, None) => None,
-            _ => {
+        if let Some(links) = chain {
+            if receipt.basis_kind != BasisKind::Grant {
                 return Err(DecodeError::InvalidValue {
-                    field: "representative",
-                    reason: "keys 15 and 16 come together, and only for a grant",
+                    field: "chain",
+                    reason: "only a grant is expressed through a chain",
                 });
             }
-        };
+            receipt.chain = chain_links(&links, receipt.subject)?;
+        }
         if receipt.onward_transfer && receipt.basis_kind != BasisKind::Grant {
             return Err(DecodeError::InvalidValue {
                 field: "onward transfer",
@@ -269,4 +274,73 @@ impl SignedPayload for Receipt {
     fn issued_at(&self) -> Timestamp {
         self.issued_at
     }
+}
+
+/// Reads a receipt's chain (key 15): `[1*3 [representative, kind]]`, the length judged before
+/// any link is read.
+fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<(PartyId, RepresentationKind)>, DecodeError> {
+    d.nested(|d| {
+        let links = d.array()?;
+        if links == 0 {
+            return Err(DecodeError::InvalidValue {
+                field: "chain",
+                reason: "written only when not empty",
+            });
+        }
+        if links > Grant::MAX_LINKS {
+            return Err(DecodeError::ChainTooLong {
+                links,
+                limit: Grant::MAX_LINKS,
+            });
+        }
+        let mut out = Vec::with_capacity(links);
+        for _ in 0..links {
+            out.push(d.nested(|d| {
+                if d.array()? != 2 {
+                    return Err(DecodeError::InvalidValue {
+                        field: "chain link",
+                        reason: "must be [representative, kind]",
+                    });
+                }
+                let party = wire::party_id(d)?;
+                let kind =
+                    RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
+                        field: "representation kind",
+                        reason: "must be 0 (parent), 1 (guardian) or 2 (mandate)",
+                    })?;
+                Ok((party, kind))
+            })?);
+        }
+        Ok(out)
+    })
+}
+
+/// The links of a receipt's chain, each representing the next party or, last, the subject:
+/// no party twice nor the subject, and a mandate only as the first link (a verifier allows
+/// nothing else).
+fn chain_links(
+    links: &[(PartyId, RepresentationKind)],
+    subject: PartyId,
+) -> Result<Vec<ChainLink>, DecodeError> {
+    let mut out: Vec<ChainLink> = Vec::with_capacity(links.len());
+    for (i, &(representative, kind)) in links.iter().enumerate() {
+        if representative == subject || out.iter().any(|l| l.representative == representative) {
+            return Err(DecodeError::ChainRepeatsParty {
+                party: representative,
+            });
+        }
+        if i > 0 && !kind.is_legal() {
+            return Err(DecodeError::InvalidValue {
+                field: "chain",
+                reason: "a mandate may only be the first link",
+            });
+        }
+        let represented = links.get(i + 1).map_or(subject, |&(next, _)| next);
+        out.push(ChainLink {
+            representative,
+            represented,
+            kind,
+        });
+    }
+    Ok(out)
 }

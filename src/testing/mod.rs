@@ -219,7 +219,7 @@ impl Scenario {
         }
         builder
             .representation("franceconnect", "parent", RepresentationKind::Mandate)
-            .representation("parent", "child", RepresentationKind::LegalRepresentative)
+            .representation("parent", "child", RepresentationKind::Parent)
             .ceiling(kit_ceiling(
                 party_for("dgfip"),
                 canteen_purpose(),
@@ -290,9 +290,15 @@ impl Scenario {
     /// The parent's canteen grant, as the brief describes it: for the school year from now,
     /// at most once a month, the reference tax income for tax year 2025, kept one year.
     pub fn grant(&self) -> GrantBuilder {
+        self.grant_for(self.parent)
+    }
+
+    /// The terms of [`Scenario::grant`] about another subject (the child, for one expressed
+    /// by the parent or through a chain of representation).
+    pub fn grant_for(&self, subject: PartyId) -> GrantBuilder {
         Grant::builder(
             BasisId(self.next_uuid()),
-            self.parent,
+            subject,
             self.mairie,
             canteen_purpose(),
         )

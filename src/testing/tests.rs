@@ -107,6 +107,8 @@ fn grant_codes() -> BTreeSet<&'static str> {
         GrantError::BadScope,
         GrantError::EmptyWindow,
         GrantError::BeyondCeiling(Vec::new()),
+        GrantError::ChainTooLong { links: 4 },
+        GrantError::ChainRepeatsParty(party()),
     ];
     let excesses = [
         CeilingExcess::NoCeiling { provider: party() },
@@ -130,12 +132,14 @@ fn grant_codes() -> BTreeSet<&'static str> {
     ];
     let mut codes = one_of_each(
         &grants,
-        4,
+        6,
         |g| match g {
             GrantError::Missing(_) => 0,
             GrantError::BadScope => 1,
             GrantError::EmptyWindow => 2,
             GrantError::BeyondCeiling(_) => 3,
+            GrantError::ChainTooLong { .. } => 4,
+            GrantError::ChainRepeatsParty(_) => 5,
         },
         GrantError::code,
     );

@@ -487,6 +487,9 @@ fn a_grant_backdated_into_an_ended_mandate_is_refused() {
     assert_eq!(
         reasons_of(&decide_default(&s, &backdated)),
         [Reason::FirstSeenAfterRepresentationEnded {
+            link: 0,
+            representative: s.franceconnect,
+            represented: s.parent,
             first_seen: s.now,
             ended_at: end,
         }]

@@ -7,7 +7,7 @@
 use consentry::ceiling::CeilingExcess;
 use consentry::danger::UncheckedGrant;
 use consentry::decision::{Basis, Receipts, Verifier};
-use consentry::decision::{Decision, Reason, StatementRefusal, Subject};
+use consentry::decision::{Decision, LinkFault, Reason, StatementRefusal, Subject};
 use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
@@ -51,6 +51,9 @@ enum Expresser {
     /// Someone with no representation: the other city hall for the parent, FranceConnect for
     /// the child.
     Stranger,
+    /// A chain of two links: FranceConnect under the parent's mandate, then the parent, for
+    /// the child; for the parent, FranceConnect then the child, neither link backed.
+    Chain,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +121,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => Just(Expresser::Subject),
         3 => Just(Expresser::Representative),
         1 => Just(Expresser::Stranger),
+        1 => Just(Expresser::Chain),
     ];
     let access = prop_oneof![
         1 => Just(None),
@@ -222,6 +226,8 @@ struct MBasis {
 #[derive(Clone, Debug)]
 struct MGrant {
     subject: PartyId,
+    /// The chain of representation, signer first (empty: the subject signed).
+    chain: Vec<PartyId>,
     access: Option<(u32, u64)>,
     data_range: DataRange,
 }
@@ -296,10 +302,30 @@ impl Model {
         if rep == self.franceconnect && subject == self.parent {
             Some(RepresentationKind::Mandate)
         } else if rep == self.parent && subject == self.child {
-            Some(RepresentationKind::LegalRepresentative)
+            Some(RepresentationKind::Parent)
         } else {
             None
         }
+    }
+
+    /// The links of a chain ending at `subject`, each with the representation backing it or
+    /// why none does: a mandate may only be the first link.
+    fn links(
+        &self,
+        chain: &[PartyId],
+        subject: PartyId,
+    ) -> Vec<(PartyId, PartyId, Result<RepresentationKind, LinkFault>)> {
+        let mut out = Vec::new();
+        for (i, &rep) in chain.iter().enumerate() {
+            let of = chain.get(i + 1).copied().unwrap_or(subject);
+            let backing = match self.representation(rep, of) {
+                Some(RepresentationKind::Mandate) if i > 0 => Err(LinkFault::MandateNotFirst),
+                Some(kind) => Ok(kind),
+                None => Err(LinkFault::NotHeld),
+            };
+            out.push((rep, of, backing));
+        }
+        out
     }
 
     /// The key rule for a party's only key, for an object issued at `at`.
@@ -407,7 +433,7 @@ impl Model {
         &mut self,
         r: &MRequest,
         b: &MBasis,
-    ) -> Result<Option<RepresentationKind>, Vec<Reason>> {
+    ) -> Result<Vec<(PartyId, PartyId, RepresentationKind)>, Vec<Reason>> {
         // Stage 2 (stage 1 always passes here): both signatures' keys. A basis whose
         // signature counts is sighted, whatever the request.
         let basis_key = self.key_reason(Subject::Basis, b.signer, b.issued_at);
@@ -424,9 +450,9 @@ impl Model {
         }
         let first_seen = first_seen.unwrap_or(self.now);
         let mut out = Vec::new();
-        let mut representation = None;
+        let mut chain = Vec::new();
         match &b.grant {
-            Some(g) if b.signer == g.subject => {
+            Some(g) if g.chain.is_empty() => {
                 if !self.has(g.subject, Role::Subject) {
                     out.push(Reason::SignerNotEntitled {
                         object: Subject::Basis,
@@ -435,24 +461,32 @@ impl Model {
                     });
                 }
             }
-            Some(g) => match self.representation(b.signer, g.subject) {
-                None => out.push(Reason::RepresentationNotValid {
-                    representative: b.signer,
-                    subject: g.subject,
-                }),
-                Some(kind) => {
-                    if kind == RepresentationKind::Mandate
-                        && !self.has(b.signer, Role::ConsentManager)
-                    {
-                        out.push(Reason::SignerNotEntitled {
-                            object: Subject::Basis,
-                            signer: b.signer,
-                            required: Role::ConsentManager,
-                        });
+            Some(g) => {
+                for (i, (rep, of, backing)) in
+                    self.links(&g.chain, g.subject).into_iter().enumerate()
+                {
+                    match backing {
+                        Err(fault) => out.push(Reason::RepresentationNotValid {
+                            link: u8::try_from(i).unwrap(),
+                            representative: rep,
+                            represented: of,
+                            fault,
+                        }),
+                        Ok(kind) => {
+                            if kind == RepresentationKind::Mandate
+                                && !self.has(rep, Role::ConsentManager)
+                            {
+                                out.push(Reason::SignerNotEntitled {
+                                    object: Subject::Basis,
+                                    signer: rep,
+                                    required: Role::ConsentManager,
+                                });
+                            }
+                            chain.push((rep, of, kind));
+                        }
                     }
-                    representation = Some(kind);
                 }
-            },
+            }
             None => {
                 if !self.has(b.signer, Role::Authority) {
                     out.push(Reason::SignerNotEntitled {
@@ -568,19 +602,31 @@ impl Model {
         if let Some(((start, _, _), _)) = window {
             *self.uses.entry((b.id, start)).or_default() += 1;
         }
-        Ok(representation)
+        Ok(chain)
     }
 
     fn may_state(&self, b: &MBasis, signer: PartyId) -> bool {
         match &b.grant {
             None => signer == b.signer && self.has(signer, Role::Authority),
             Some(g) if signer == g.subject => self.has(signer, Role::Subject),
-            Some(g) => match self.representation(signer, g.subject) {
-                Some(RepresentationKind::Mandate) => self.has(signer, Role::ConsentManager),
-                Some(RepresentationKind::LegalRepresentative) => true,
-                None => false,
-                Some(other) => panic!("a representation the model does not know: {other:?}"),
-            },
+            Some(g) => {
+                let may = |kind| match kind {
+                    RepresentationKind::Mandate => self.has(signer, Role::ConsentManager),
+                    RepresentationKind::Parent | RepresentationKind::Guardian => true,
+                    other => panic!("a representation the model does not know: {other:?}"),
+                };
+                // Directly, or from its place in the grant's chain through every later link.
+                if let Some(kind) = self.representation(signer, g.subject) {
+                    return may(kind);
+                }
+                let Some(from) = g.chain.iter().position(|p| *p == signer) else {
+                    return false;
+                };
+                self.links(&g.chain, g.subject)
+                    .into_iter()
+                    .skip(from)
+                    .all(|(_, _, backing)| backing.is_ok_and(may))
+            }
         }
     }
 
@@ -755,13 +801,16 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                 wide_range,
             } => {
                 let subject = if *for_child { s.child } else { s.parent };
-                let expressed_by = match (expresser, for_child) {
-                    (Expresser::Subject, _) => subject,
-                    (Expresser::Representative, false) => s.franceconnect,
-                    (Expresser::Representative, true) => s.parent,
-                    (Expresser::Stranger, false) => s.other_consumer,
-                    (Expresser::Stranger, true) => s.franceconnect,
+                let chain = match (expresser, for_child) {
+                    (Expresser::Subject, _) => vec![],
+                    (Expresser::Representative, false) => vec![s.franceconnect],
+                    (Expresser::Representative, true) => vec![s.parent],
+                    (Expresser::Stranger, false) => vec![s.other_consumer],
+                    (Expresser::Stranger, true) => vec![s.franceconnect],
+                    (Expresser::Chain, false) => vec![s.franceconnect, s.child],
+                    (Expresser::Chain, true) => vec![s.franceconnect, s.parent],
                 };
+                let expressed_by = chain.first().copied().unwrap_or(subject);
                 let cats: Vec<Category> = universe()[..4]
                     .iter()
                     .enumerate()
@@ -793,7 +842,7 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                 };
                 let id = BasisId(s.next_uuid());
                 let grant = Grant::builder(id, subject, s.mairie, canteen_purpose())
-                    .expressed_by(expressed_by)
+                    .chain(chain.clone())
                     .cover(s.dgfip, cats.clone())
                     .issued_at(s.now)
                     .valid(not_before, expires_at)
@@ -809,6 +858,7 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                     issued_at: s.now,
                     grant: Some(MGrant {
                         subject,
+                        chain,
                         access: *access,
                         data_range,
                     }),
@@ -957,7 +1007,12 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                                 let c = a.consent().unwrap();
                                 prop_assert_eq!(c.expressed_by, b.signer);
                                 prop_assert_eq!(c.subject, g.subject);
-                                prop_assert_eq!(c.representation, *rep);
+                                let chain: Vec<_> = c
+                                    .chain
+                                    .iter()
+                                    .map(|l| (l.representative, l.represented, l.kind))
+                                    .collect();
+                                prop_assert_eq!(&chain, rep);
                                 prop_assert!(a.legal_reference().is_none());
                             }
                             None => {

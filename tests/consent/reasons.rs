@@ -5,7 +5,9 @@ use super::common::{default_grant, rebuild_directory, signed};
 use consentry::ceiling::CeilingExcess;
 use consentry::cose::ObjectKind;
 use consentry::danger::UncheckedGrant;
-use consentry::decision::{Basis, ConsentExpression, Decision, Reason, StatementRefusal, Subject};
+use consentry::decision::{
+    Basis, ChainLink, ConsentExpression, Decision, LinkFault, Reason, StatementRefusal, Subject,
+};
 use consentry::directory::{KeyRefusal, Party, PartyKey, RepresentationKind, Role};
 use consentry::grant::{Grant, GrantError};
 use consentry::habilitation::Habilitation;
@@ -493,8 +495,10 @@ fn representation_not_valid_without_representation() {
     assert_eq!(
         reasons(&d),
         [Reason::RepresentationNotValid {
+            link: 0,
             representative: s.franceconnect,
-            subject: s.child,
+            represented: s.child,
+            fault: LinkFault::NotHeld,
         }]
     );
 }
@@ -528,8 +532,10 @@ fn representation_not_valid_when_it_ended_before_issue() {
     assert_eq!(
         reasons(&d),
         [Reason::RepresentationNotValid {
+            link: 0,
             representative: parent,
-            subject: child,
+            represented: child,
+            fault: LinkFault::NotHeld,
         }]
     );
 }
@@ -1128,7 +1134,7 @@ fn allow_returns_exactly_what_was_asked() {
         Some(&ConsentExpression {
             expressed_by: s.parent,
             subject: s.parent,
-            representation: None,
+            chain: Vec::new(),
         })
     );
 }
@@ -1151,7 +1157,11 @@ fn allow_consent_by_franceconnect_mandate() {
         Some(&ConsentExpression {
             expressed_by: s.franceconnect,
             subject: s.parent,
-            representation: Some(RepresentationKind::Mandate),
+            chain: vec![ChainLink {
+                representative: s.franceconnect,
+                represented: s.parent,
+                kind: RepresentationKind::Mandate,
+            }],
         })
     );
 }
@@ -1177,7 +1187,11 @@ fn allow_consent_by_parent_for_child() {
         Some(&ConsentExpression {
             expressed_by: s.parent,
             subject: s.child,
-            representation: Some(RepresentationKind::LegalRepresentative),
+            chain: vec![ChainLink {
+                representative: s.parent,
+                represented: s.child,
+                kind: RepresentationKind::Parent,
+            }],
         })
     );
 }

@@ -2,6 +2,7 @@
 //! decisions and statements, with the decision a verifier must reach.
 
 mod allow;
+mod chains;
 mod integrity;
 mod many;
 mod refusals;
@@ -54,6 +55,7 @@ pub fn decisions(g: &mut Gen, s: &mut Scenario) {
     usage::usage(s, &mut cases, &b, &u);
     many::many(s, &mut cases, &b);
     integrity::integrity(s, &mut cases, &b, &u);
+    chains::chains(s, &mut cases);
     for (c, want) in cases {
         let w = if want.is_empty() {
             Want::Allow

@@ -1,6 +1,7 @@
 //! The object vectors: signed objects, valid or refused at one layer (envelope, payload,
 //! signature), each with what a strict reader must say about it.
 
+mod chains;
 mod envelope;
 mod payload;
 mod signature;
@@ -11,6 +12,8 @@ use consentry::SigningKey;
 use consentry::testing::Scenario;
 
 use super::cases::Gen;
+
+pub use chains::chains;
 
 /// The objects the cases start from or alter, built once, in the order that fixes their ids.
 pub struct Objects {

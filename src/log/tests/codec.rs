@@ -6,7 +6,7 @@ use super::{
 use crate::Digest;
 use crate::cbor::{DecodeError, Encoder, Value};
 use crate::cose::{self, Envelope, ObjectKind};
-use crate::directory::KeyRefusal;
+use crate::directory::{KeyRefusal, PartyId, RepresentationKind};
 use crate::log::{
     Denial, EntryKind, LogEntry, LogError, MAX_DENIAL_REASONS, Receipt, SignedTreeHead, TreeHead,
     empty_root,
@@ -106,31 +106,77 @@ fn receipt_decoding_is_strict() {
             ..
         }
     ));
-    // Who expressed the consent (15) and on what footing (16) come together.
-    let by = Value::Bytes(vec![7; 16]);
+    // The chain of representation (15): `[1*3 [representative, kind]]`, signer first.
+    let subject = Receipt::from_payload_bytes(&payload)
+        .expect("the receipt")
+        .subject();
+    let link = |party: u8, kind: u64| {
+        Value::Array(vec![Value::Bytes(vec![party; 16]), Value::Unsigned(kind)])
+    };
+    let chain = |links: Vec<Value>| with_added(&payload, 15, Value::Array(links));
+    let two = chain(vec![link(7, 2), link(8, 0)]);
+    let read = Receipt::from_payload_bytes(&two).expect("a chain of two links");
+    let parties: Vec<_> = read
+        .chain()
+        .iter()
+        .map(|l| (l.representative, l.represented, l.kind))
+        .collect();
+    let (p7, p8) = (PartyId::from_bytes([7; 16]), PartyId::from_bytes([8; 16]));
+    assert_eq!(
+        parties,
+        [
+            (p7, p8, RepresentationKind::Mandate),
+            (p8, subject, RepresentationKind::Parent)
+        ]
+    );
     assert!(matches!(
-        decode(&with_added(&payload, 15, by.clone())),
-        DecodeError::InvalidValue {
-            field: "representative",
-            ..
-        }
+        decode(&chain(vec![])),
+        DecodeError::InvalidValue { field: "chain", .. }
     ));
-    let both = with_added(&with_added(&payload, 15, by), 16, Value::Unsigned(1));
-    assert!(Receipt::from_payload_bytes(&both).is_ok());
     assert!(matches!(
-        decode(&with_value(&both, 16, Value::Unsigned(2))),
+        decode(&chain((1..=4).map(|p| link(p, 0)).collect())),
+        DecodeError::ChainTooLong { links: 4, limit: 3 }
+    ));
+    assert!(matches!(
+        decode(&chain(vec![link(7, 0), link(7, 0)])),
+        DecodeError::ChainRepeatsParty { party } if party == p7
+    ));
+    let subject_link = Value::Array(vec![
+        Value::Bytes(subject.as_bytes().to_vec()),
+        Value::Unsigned(0),
+    ]);
+    assert!(matches!(
+        decode(&chain(vec![subject_link])),
+        DecodeError::ChainRepeatsParty { party } if party == subject
+    ));
+    assert!(matches!(
+        decode(&chain(vec![link(7, 3)])),
         DecodeError::InvalidValue {
             field: "representation kind",
             ..
         }
     ));
-    // Neither belongs to a receipt of a habilitation.
+    // A mandate only as the first link.
     assert!(matches!(
-        decode(&with_value(&both, 5, Value::Unsigned(1))),
+        decode(&chain(vec![link(7, 0), link(8, 2)])),
+        DecodeError::InvalidValue { field: "chain", .. }
+    ));
+    assert!(matches!(
+        decode(&chain(vec![Value::Array(vec![Value::Bytes(vec![7; 16])])])),
         DecodeError::InvalidValue {
-            field: "representative",
+            field: "chain link",
             ..
         }
+    ));
+    // The representation kind of the former key 16 is gone.
+    assert!(matches!(
+        decode(&with_added(&payload, 16, Value::Unsigned(1))),
+        DecodeError::UnknownKey { key: 16, .. }
+    ));
+    // No chain in a receipt of a habilitation.
+    assert!(matches!(
+        decode(&with_value(&two, 5, Value::Unsigned(1))),
+        DecodeError::InvalidValue { field: "chain", .. }
     ));
     assert!(matches!(
         decode(&with_value(
