@@ -677,7 +677,7 @@ pub fn json_vectors(g: &mut Gen) {
         serde_json::from_str::<Json>(&g.dir("canteen").to_json()).unwrap_or_else(|e| panic!("{e}"));
     const MALFORMED: Option<&str> = Some("directory/malformed");
     f.object_mutations(&d, &["version", "parties"], MALFORMED);
-    f.invalid("version-2", edit(&d, "version", Some(json!(2))), MALFORMED);
+    f.invalid("version-1", edit(&d, "version", Some(json!(1))), MALFORMED);
     f.invalid(
         "party-missing-keys",
         edit(&d, "parties/0/keys", None),

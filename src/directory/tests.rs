@@ -427,7 +427,7 @@ fn cbor_form_is_byte_exact() {
     )
     .unwrap();
     let want = [
-        h("a2 00 01 01 81 a4 01 50"),
+        h("a2 00 02 01 81 a4 01 50"),
         vec![0x11; 16],
         h("02 61 4d 03 81 02 04 81 a2 01 58 20"),
         public(1).0.to_vec(),
@@ -440,7 +440,7 @@ fn cbor_form_is_byte_exact() {
 /// A minimal directory: one party with roles [subject, consumer] and no key.
 fn minimal_cbor() -> Vec<u8> {
     [
-        h("a2 00 01 01 81 a4 01 50"),
+        h("a2 00 02 01 81 a4 01 50"),
         vec![0x11; 16],
         h("02 61 4d 03 82 00 02 04 80"),
     ]
@@ -504,11 +504,11 @@ fn cbor_refusals_are_strict() {
         .to_string()
     );
     // Another version.
-    assert!(malformed(&swap("a2 00 01", "a2 00 02")).contains("unsupported format version 2"));
+    assert!(malformed(&swap("a2 00 02", "a2 00 01")).contains("unsupported format version 1"));
     // An empty party list is a valid (empty) directory, but an empty representation list must
     // be written absent.
-    assert!(Directory::from_cbor(&h("a2 00 01 01 80")).is_ok());
-    assert!(malformed(&h("a3 00 01 01 80 02 80")).contains("too few items"));
+    assert!(Directory::from_cbor(&h("a2 00 02 01 80")).is_ok());
+    assert!(malformed(&h("a3 00 02 01 80 02 80")).contains("too few items"));
     // A party id of 15 bytes.
     let mut short_id = ok.clone();
     short_id[7] = 0x4f;
@@ -575,7 +575,7 @@ fn json_kid_is_optional_but_checked() {
     let key = public(1);
     let doc = |kid: &str| {
         format!(
-            r#"{{"version": 1, "parties": [{{"id": "{}", "name": "A", "roles": ["provider"],
+            r#"{{"version": 2, "parties": [{{"id": "{}", "name": "A", "roles": ["provider"],
                "keys": [{{{kid}"public_key": "{}", "valid_from": 3}}]}}]}}"#,
             pid(1).0,
             key.to_hex()
@@ -601,8 +601,8 @@ fn json_refusals() {
         |doc: &str| matches!(Directory::from_json(doc), Err(DirectoryError::Malformed(_)));
     // Unknown fields, at every level.
     assert!(malformed(&json.replacen(
-        "\"version\": 1",
-        "\"version\": 1, \"extra\": 0",
+        "\"version\": 2",
+        "\"version\": 2, \"extra\": 0",
         1
     )));
     assert!(malformed(&json.replacen(
@@ -622,8 +622,8 @@ fn json_refusals() {
     )));
     // Another version.
     assert!(malformed(&json.replacen(
-        "\"version\": 1",
         "\"version\": 2",
+        "\"version\": 1",
         1
     )));
     // A public key that is not 64 hex digits.

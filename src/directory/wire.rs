@@ -11,7 +11,7 @@ use crate::wire::{party_id, timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Version of the directory format.
-pub const DIRECTORY_VERSION: u64 = 1;
+pub const DIRECTORY_VERSION: u64 = 2;
 
 impl Directory {
     /// The CBOR form (see `docs/format.md`; keys in [`crate::labels::directory`]):
@@ -212,7 +212,7 @@ pub(super) fn decode_representation(d: &mut Decoder<'_>) -> Result<Representatio
 ///
 /// ```json
 /// {
-///   "version": 1,
+///   "version": 2,
 ///   "parties": [{
 ///     "id": "4f1c…", "name": "Mairie de Lyon", "roles": ["consumer"],
 ///     "keys": [{"kid": "…", "public_key": "hex…", "valid_from": 1735689600,

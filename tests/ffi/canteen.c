@@ -548,7 +548,7 @@ static void misuse(void) {
            CONSENTRY_STATUS_INVALID_INPUT);
     EXPECT(consentry_directory_from_json((const uint8_t *)"{\"version\":1}", 13, &dir),
            CONSENTRY_STATUS_INVALID_INPUT);
-    EXPECT(consentry_directory_from_json((const uint8_t *)"{\"version\":2,\"parties\":[]}", 26,
+    EXPECT(consentry_directory_from_json((const uint8_t *)"{\"version\":3,\"parties\":[]}", 26,
                                          &dir),
            CONSENTRY_STATUS_INVALID_INPUT);
     EXPECT(consentry_issue_statement((const uint8_t *)"{\"basis\":1}", 11, parent, &out),
