@@ -17,7 +17,7 @@
 //! |---|---|
 //! | who is who: parties, their keys and roles, who acts for whom | [`Trust`] (the lookups a verifier makes), [`Directory`] (its in-memory registry), [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
 //! | what may be asked, and the most a provider allows per purpose | [`Category`], [`Purpose`], [`PurposeCeiling`], [`Ceilings`] |
-//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`] |
+//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`]; the crypto provider that checks and makes signatures, [`crypto::CryptoProvider`] (`ring` by default, `aws-lc-rs` behind its feature) |
 //! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation::builder`] → [`HabilitationBuilder`] → [`Habilitation`] |
 //! | the consumer's ask | [`Request::builder`] → [`RequestBuilder`] → [`Request`] |
 //! | pausing, resuming, revoking | [`Statement`], [`Action`] |
@@ -28,7 +28,7 @@
 //!
 //! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
-//! [`directory`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once).
+//! [`directory`], [`crypto`], [`vocab`], [`ids`], [`labels`] (every map key of the wire format, named once).
 //! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
 //! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
@@ -64,6 +64,7 @@
 mod cbor;
 pub mod ceiling;
 pub mod cose;
+pub mod crypto;
 pub mod danger;
 pub mod decision;
 mod digest;
@@ -202,7 +203,11 @@ mod refusal_codes {
         );
         distinct(
             "key/",
-            &[KeyError::InvalidPkcs8.code(), KeyError::Randomness.code()],
+            &[
+                KeyError::InvalidPkcs8.code(),
+                KeyError::Randomness.code(),
+                KeyError::InvalidSeed.code(),
+            ],
         );
         distinct(
             "directory/",
