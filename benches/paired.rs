@@ -153,7 +153,7 @@ fn main() {
         rows.push((
             "grant check, aws-lc-rs provider",
             "raw aws-lc-rs verify",
-            1.05,
+            f64::NAN,
             paired(
                 none,
                 |_| assert!(black_box(&f).check_with(aws).is_ok()),
@@ -163,7 +163,7 @@ fn main() {
         rows.push((
             "grant check, aws-lc-rs provider",
             "raw verify",
-            1.0,
+            f64::NAN,
             paired(
                 none,
                 |_| assert!(black_box(&f).check_with(aws).is_ok()),
@@ -173,7 +173,7 @@ fn main() {
         rows.push((
             "raw aws-lc-rs verify",
             "raw verify",
-            1.0,
+            f64::NAN,
             paired(none, verify_aws, verify),
         ));
     }
@@ -184,9 +184,16 @@ fn main() {
     println!("| operation | median ns | reference | median ref ns | median ratio | target | met |");
     println!("|---|---|---|---|---|---|---|");
     for (name, reference, target, (op, rf, ratio)) in rows {
-        println!(
-            "| {name} | {op:.0} | {reference} | {rf:.0} | {ratio:.3} | {target} | {} |",
-            if ratio <= target { "yes" } else { "no" }
-        );
+        let target: f64 = target;
+        // A row without a target (NaN) is shown for its ratio only.
+        let (target, met) = if target.is_nan() {
+            ("—".to_owned(), "—")
+        } else {
+            (
+                format!("≤ {target}"),
+                if ratio <= target { "yes" } else { "no" },
+            )
+        };
+        println!("| {name} | {op:.0} | {reference} | {rf:.0} | {ratio:.3} | {target} | {met} |");
     }
 }

@@ -30,7 +30,7 @@ pub mod log;
 mod objects;
 
 pub use annotate::annotate;
-pub use codes::{check_object, check_object_with, decision_json};
+pub use codes::{check_object_with, decision_json};
 pub use common::hex;
 
 use cases::Gen;

@@ -409,6 +409,7 @@ fn sign1_defects_with(provider: &'static CryptoProvider) {
                 // With alg in both headers, the unprotected one is still refused.
                 assert_eq!(
                     check(
+                        provider,
                         &assemble(&protected, &unprotected_alg, payload, &signature),
                         &public
                     ),

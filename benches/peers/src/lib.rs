@@ -24,6 +24,7 @@ pub mod fixture;
 
 use biscuit_auth::macros::{authorizer, biscuit};
 use biscuit_auth::{AuthorizerLimits, Biscuit, KeyPair, PrivateKey};
+use consentry::crypto::{AWS_LC_RS, CryptoProvider, RING};
 use consentry::grant::Grant;
 use consentry::request::Request;
 use consentry::signed::{Unverified, Verified};
@@ -31,7 +32,6 @@ use consentry::terms::AccessView;
 use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana};
 use fixture::{Fixture, RawReference};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use consentry::crypto::{AWS_LC_RS, CryptoProvider, RING};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair as _, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -318,7 +318,10 @@ impl Peers {
             time(g.not_before().secs()),
             time(g.expires_at().secs()),
         );
-        let (drf, dru) = (time(g.data_range().from().secs()), time(g.data_range().until().secs()));
+        let (drf, dru) = (
+            time(g.data_range().from().secs()),
+            time(g.data_range().until().secs()),
+        );
         let (max_uses, period, ret) = (
             i64::from(max_uses),
             period as i64,
@@ -405,9 +408,15 @@ impl Peers {
         };
         assert!(peers.consentry_check(), "the consentry grant check allows");
         assert!(peers.consentry_check_aws_lc_rs(), "with aws-lc-rs too");
-        assert!(peers.consentry_claims_with(&AWS_LC_RS), "with aws-lc-rs too");
+        assert!(
+            peers.consentry_claims_with(&AWS_LC_RS),
+            "with aws-lc-rs too"
+        );
         assert!(peers.raw_verify_aws_lc_rs(), "raw aws-lc-rs verifies");
-        assert!(peers.raw_verify_aws_lc_rs_parsed(), "raw aws-lc-rs verifies");
+        assert!(
+            peers.raw_verify_aws_lc_rs_parsed(),
+            "raw aws-lc-rs verifies"
+        );
         assert!(peers.consentry_claims(), "the consentry claim check allows");
         assert!(peers.jwt_check(), "the JWT check allows");
         assert!(peers.biscuit_check(), "the biscuit check allows");
@@ -548,4 +557,3 @@ impl Peers {
         ]
     }
 }
-
