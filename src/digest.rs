@@ -26,13 +26,13 @@ impl Digest {
     /// SHA-256 of the concatenation of `parts`, without copying them together.
     #[must_use]
     pub fn of_parts(parts: &[&[u8]]) -> Self {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        for part in parts {
-            ctx.update(part);
-        }
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ctx.finish().as_ref());
-        Digest(out)
+        Self::of_parts_with(&crate::crypto::RING, parts)
+    }
+
+    /// SHA-256 of the concatenation of `parts`, computed by `provider`.
+    #[must_use]
+    pub fn of_parts_with(provider: &crate::crypto::CryptoProvider, parts: &[&[u8]]) -> Self {
+        Digest((provider.sha256)(parts))
     }
 
     /// A digest from its 32 bytes (e.g. one read back from storage).

@@ -1,7 +1,7 @@
 //! Ed25519 keys, key ids and the one opaque signature error.
 
 use crate::Digest;
-use ring::signature::{self, Ed25519KeyPair, KeyPair};
+use crate::crypto::{self, CryptoProvider, Ed25519Signer};
 use std::fmt;
 use thiserror::Error;
 
@@ -20,6 +20,10 @@ pub enum KeyError {
     /// The random source failed while generating a key.
     #[error("the random source failed")]
     Randomness,
+    /// The crypto provider refused a 32-byte seed as an Ed25519 private key (the crate's
+    /// providers accept every seed; a service's own provider may not).
+    #[error("the crypto provider refused the Ed25519 seed")]
+    InvalidSeed,
 }
 
 impl KeyError {
@@ -29,6 +33,7 @@ impl KeyError {
         match self {
             KeyError::InvalidPkcs8 => "key/invalid_pkcs8",
             KeyError::Randomness => "key/randomness",
+            KeyError::InvalidSeed => "key/invalid_seed",
         }
     }
 }
@@ -110,16 +115,29 @@ impl VerifyingKey {
         &self.0
     }
 
-    /// Verifies an Ed25519 signature of `message` (RFC 8032, as implemented by `ring`: the
-    /// signature's `S` must be canonical).
+    /// Verifies an Ed25519 signature of `message` with the default provider,
+    /// [`RING`](crate::crypto::RING) (RFC 8032: the signature's `S` must be canonical).
     ///
     /// # Errors
     ///
     /// [`SignatureError`] if `signature` is not a valid signature of `message` by this key.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
-        signature::UnparsedPublicKey::new(&signature::ED25519, &self.0)
-            .verify(message, signature)
-            .map_err(|_| SignatureError)
+        self.verify_with(&crypto::RING, message, signature)
+    }
+
+    /// Verifies an Ed25519 signature of `message` with `provider`. The key is decoded for this
+    /// one call; a [`PartyKey`](crate::PartyKey) keeps its decoded form instead.
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError`] if `signature` is not a valid signature of `message` by this key.
+    pub fn verify_with(
+        &self,
+        provider: &CryptoProvider,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        provider.ed25519.verify(&self.0, message, signature)
     }
 
     /// This key's id.
@@ -141,7 +159,9 @@ impl fmt::Debug for VerifyingKey {
     }
 }
 
-/// An Ed25519 private key. Its `Debug` form shows only the public key and key id.
+/// An Ed25519 private key, held by the crypto provider that loaded it (the default,
+/// [`RING`](crate::crypto::RING), unless made by a `_with` constructor); every signature it
+/// makes goes through that provider. Its `Debug` form shows only the public key and key id.
 ///
 /// ```
 /// use consentry::SigningKey;
@@ -151,7 +171,8 @@ impl fmt::Debug for VerifyingKey {
 /// assert!(!format!("{key:?}").contains("0101"));
 /// ```
 pub struct SigningKey {
-    pair: Ed25519KeyPair,
+    pair: Box<dyn Ed25519Signer>,
+    provider: &'static str,
     public: VerifyingKey,
     /// The key id of `public`, derived once: every signature writes it in the envelope.
     kid: KeyId,
@@ -165,9 +186,23 @@ impl SigningKey {
     /// [`KeyError::InvalidPkcs8`] if `pkcs8` is not an Ed25519 PKCS#8 v1 or v2 document with a
     /// consistent public key.
     pub fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
-        Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
-            .map(Self::from_pair)
-            .map_err(|_| KeyError::InvalidPkcs8)
+        Self::from_pkcs8_with(&crypto::RING, pkcs8)
+    }
+
+    /// Loads a key from a PKCS#8 (v1 or v2) document into `provider`, which then makes its
+    /// signatures.
+    ///
+    /// # Errors
+    ///
+    /// As [`SigningKey::from_pkcs8`].
+    pub fn from_pkcs8_with(
+        provider: &'static CryptoProvider,
+        pkcs8: &[u8],
+    ) -> Result<Self, KeyError> {
+        provider
+            .ed25519
+            .signer_from_pkcs8(pkcs8)
+            .map(|pair| Self::from_pair(provider, pair))
     }
 
     /// Derives a key from a 32-byte seed (RFC 8032 private key). Meant for tests and published
@@ -175,10 +210,34 @@ impl SigningKey {
     #[must_use]
     pub fn from_seed(seed: &[u8; 32]) -> Self {
         // A 32-byte seed is always a valid Ed25519 private key; ring only rejects other lengths.
-        match Ed25519KeyPair::from_seed_unchecked(seed) {
-            Ok(pair) => Self::from_pair(pair),
+        match Self::from_seed_with(&crypto::RING, seed) {
+            Ok(key) => key,
             Err(_) => unreachable!("ring accepts every 32-byte Ed25519 seed"),
         }
+    }
+
+    /// Derives a key from a 32-byte seed into `provider`, which then makes its signatures.
+    ///
+    /// ```
+    /// use consentry::{crypto, SigningKey};
+    /// for provider in crypto::providers() {
+    ///     let key = SigningKey::from_seed_with(provider, &[7; 32]).unwrap();
+    ///     // Ed25519 is deterministic: every provider derives the same key and signature.
+    ///     assert_eq!(key.verifying_key(), SigningKey::from_seed(&[7; 32]).verifying_key());
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::InvalidSeed`] if the provider refuses the seed (the crate's never do).
+    pub fn from_seed_with(
+        provider: &'static CryptoProvider,
+        seed: &[u8; 32],
+    ) -> Result<Self, KeyError> {
+        provider
+            .ed25519
+            .signer_from_seed(seed)
+            .map(|pair| Self::from_pair(provider, pair))
     }
 
     /// Generates a new key from 32 bytes of the caller's random source (for instance
@@ -202,12 +261,11 @@ impl SigningKey {
         Ok(doc)
     }
 
-    fn from_pair(pair: Ed25519KeyPair) -> Self {
-        let mut public = [0u8; 32];
-        public.copy_from_slice(pair.public_key().as_ref());
-        let public = VerifyingKey(public);
+    fn from_pair(provider: &CryptoProvider, pair: Box<dyn Ed25519Signer>) -> Self {
+        let public = VerifyingKey(pair.public_key());
         SigningKey {
             pair,
+            provider: provider.name,
             public,
             kid: public.key_id(),
         }
@@ -215,9 +273,13 @@ impl SigningKey {
 
     /// Signs `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
-        let mut out = [0u8; 64];
-        out.copy_from_slice(self.pair.sign(message).as_ref());
-        out
+        self.pair.sign(message)
+    }
+
+    /// The name of the crypto provider that holds the key and makes its signatures.
+    #[must_use]
+    pub fn provider(&self) -> &'static str {
+        self.provider
     }
 
     /// The public half.
@@ -238,6 +300,7 @@ impl fmt::Debug for SigningKey {
         f.debug_struct("SigningKey")
             .field("kid", &self.key_id())
             .field("public", &self.public)
+            .field("provider", &self.provider)
             .finish_non_exhaustive()
     }
 }
@@ -277,7 +340,7 @@ mod tests {
         assert_eq!(
             debug,
             format!(
-                "SigningKey {{ kid: KeyId({}), public: {public:?}, .. }}",
+                "SigningKey {{ kid: KeyId({}), public: {public:?}, provider: \"ring\", .. }}",
                 key.key_id()
             )
         );

@@ -17,7 +17,7 @@
 //! |---|---|
 //! | who is who: parties, their keys and roles, who acts for whom | [`Trust`] (the lookups a verifier makes), [`Directory`] (its in-memory registry), [`Party`], [`PartyId`], [`PartyKey`], [`Role`], [`Representation`], [`RepresentationKind`] |
 //! | what may be asked, and the most a provider allows per purpose | [`Category`], [`Purpose`], [`PurposeCeiling`], [`Ceilings`] |
-//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`]; fresh ids and keys from the caller's random source: [`rand`] ([`BasisId::generate`], [`SigningKey::generate`], …) |
+//! | keys and time | [`SigningKey`], [`VerifyingKey`], [`KeyId`], [`Timestamp`], [`Digest`]; fresh ids and keys from the caller's random source: [`rand`] ([`BasisId::generate`], [`SigningKey::generate`], …); the crypto provider that checks and makes signatures, [`crypto::CryptoProvider`] (`ring` by default, `aws-lc-rs` behind its feature) |
 //! | the consent, built then signed | [`Grant::builder`] → [`GrantBuilder`] → [`Grant`], with [`Scope`], [`AccessPattern`], [`DataRange`]; or a statutory [`Habilitation::builder`] → [`HabilitationBuilder`] → [`Habilitation`] |
 //! | the consumer's ask | [`Request::builder`] → [`RequestBuilder`] → [`Request`] |
 //! | pausing, resuming, revoking | [`Statement`], [`Action`] |
@@ -29,9 +29,9 @@
 //!
 //! Every refusal is a typed error with a stable `code()`. The modules hold the rest: [`cose`]
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
-//! [`directory`], [`vocab`], [`ids`], [`json`] (the JSON forms, read with a typed refusal),
-//! [`labels`] (every map key of the wire format, named once), [`record`] (consent records for
-//! ISO/IEC TS 27560).
+//! [`directory`], [`crypto`], [`vocab`], [`ids`], [`json`] (the JSON forms, read with a typed
+//! refusal), [`labels`] (every map key of the wire format, named once), [`record`] (consent
+//! records for ISO/IEC TS 27560).
 //! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
 //! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
@@ -67,6 +67,7 @@
 mod cbor;
 pub mod ceiling;
 pub mod cose;
+pub mod crypto;
 pub mod danger;
 pub mod decision;
 mod digest;
@@ -230,7 +231,11 @@ mod refusal_codes {
         );
         distinct(
             "key/",
-            &[KeyError::InvalidPkcs8.code(), KeyError::Randomness.code()],
+            &[
+                KeyError::InvalidPkcs8.code(),
+                KeyError::Randomness.code(),
+                KeyError::InvalidSeed.code(),
+            ],
         );
         distinct("random/", &[crate::rand::RandomError.code()]);
         distinct(

@@ -7,6 +7,7 @@
 
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::cose::{self, Envelope, EnvelopeError, ObjectKind};
+use crate::crypto::{self, CryptoProvider};
 use crate::digest::Digest;
 use crate::directory::{KeyRefusal, PartyId, Trust};
 use crate::keys::{KeyId, SigningKey};
@@ -194,7 +195,8 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
     }
 
     /// Checks the signature over the received bytes, then the directory's key rule against the
-    /// now-authenticated signer and issue time.
+    /// now-authenticated signer and issue time, with the default crypto provider
+    /// ([`RING`](crate::crypto::RING)).
     ///
     /// # Errors
     ///
@@ -203,16 +205,42 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
     /// if the key may not sign for the payload's signer at its issue time (see
     /// [`Trust::check_key`](crate::directory::Trust#method.check_key)).
     pub fn verify(self, trust: &dyn Trust) -> Result<Verified<T>, VerifyError> {
+        self.verify_with(&crypto::RING, trust)
+    }
+
+    /// As [`Unverified::verify`], with `provider` checking the signature (through the
+    /// directory key as it decoded it, see [`PartyKey`](crate::PartyKey)) and computing the
+    /// object's digest. Every provider gives the same result for the same input.
+    ///
+    /// ```
+    /// use consentry::{crypto, Grant, Unverified};
+    /// use consentry::testing::Scenario;
+    /// let s = Scenario::canteen();
+    /// let bytes = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    /// for provider in crypto::providers() {
+    ///     let grant = Unverified::<Grant>::parse(&bytes).unwrap().verify_with(provider, &s.directory);
+    ///     assert_eq!(grant.unwrap().digest(), consentry::Digest::of(&bytes));
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Unverified::verify`].
+    pub fn verify_with(
+        self,
+        provider: &CryptoProvider,
+        trust: &dyn Trust,
+    ) -> Result<Verified<T>, VerifyError> {
         let kid = self.envelope.kid();
         let (_, key) = trust.find_key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
         self.envelope
-            .verify(&key.public)
+            .verify_party_key(provider, key)
             .map_err(|_| VerifyError::BadSignature)?;
         trust
             .check_key(&kid, self.payload.signer(), self.payload.issued_at())
             .map_err(VerifyError::Key)?;
         Ok(Verified {
-            digest: Digest::of(self.bytes),
+            digest: Digest::of_parts_with(provider, &[self.bytes]),
             kid,
             size: self.bytes.len(),
             payload: self.payload,
@@ -239,7 +267,20 @@ impl<T: SignedPayload> Verified<T> {
     /// [`ObjectError::Parse`] with the error of [`Unverified::parse`], [`ObjectError::Verify`] with
     /// that of [`Unverified::verify`].
     pub fn parse_and_verify(bytes: &[u8], trust: &dyn Trust) -> Result<Self, ObjectError> {
-        Ok(Unverified::<T>::parse(bytes)?.verify(trust)?)
+        Self::parse_and_verify_with(&crypto::RING, bytes, trust)
+    }
+
+    /// As [`Verified::parse_and_verify`], with `provider` (see [`Unverified::verify_with`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Verified::parse_and_verify`].
+    pub fn parse_and_verify_with(
+        provider: &CryptoProvider,
+        bytes: &[u8],
+        trust: &dyn Trust,
+    ) -> Result<Self, ObjectError> {
+        Ok(Unverified::<T>::parse(bytes)?.verify_with(provider, trust)?)
     }
 
     /// The authenticated claims.

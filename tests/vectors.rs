@@ -18,7 +18,8 @@ use serde_json::Value;
 #[allow(dead_code)]
 mod generator;
 
-use generator::{check_object, decision_json, hex};
+use consentry::crypto::{self, CryptoProvider};
+use generator::{check_object_with, decision_json, hex};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
@@ -103,21 +104,32 @@ fn parties_and_keys_match_their_seeds() {
     }
 }
 
+/// Every object vector, through every crypto provider of the build.
 #[test]
 fn object_vectors() {
+    for provider in crypto::providers() {
+        object_vectors_with(provider);
+    }
+}
+
+fn object_vectors_with(provider: &CryptoProvider) {
     let index = index();
     let dirs = directories(&index);
     let (mut valid, mut invalid) = (0, 0);
     let mut codes = std::collections::BTreeSet::new();
     for case in index["objects"].as_array().expect("objects") {
-        let name = case["name"].as_str().expect("name");
+        let name = format!(
+            "{}: {}",
+            provider.name,
+            case["name"].as_str().expect("name")
+        );
         let kind: ObjectKind = serde_json::from_value(case["kind"].clone()).expect("kind");
         let dir = &dirs[case["directory"].as_str().expect("directory")];
         let bytes = read(&case["file"]);
         let expected = &case["expected"];
         match (
             expected["outcome"].as_str(),
-            check_object(kind, &bytes, dir),
+            check_object_with(provider, kind, &bytes, dir),
         ) {
             (Some("valid"), Ok(v)) => {
                 valid += 1;
@@ -194,19 +206,26 @@ fn object_vectors() {
     }
 }
 
+/// Every decision vector, with a verifier on every crypto provider of the build.
 #[test]
 fn decision_vectors() {
+    for provider in crypto::providers() {
+        decision_vectors_with(provider);
+    }
+}
+
+fn decision_vectors_with(crypto: &CryptoProvider) {
     let index = index();
     let dirs = directories(&index);
     let ceilings = ceilings(&index);
     let (mut allow, mut deny) = (0, 0);
     let mut reasons = std::collections::BTreeSet::new();
     for case in index["decisions"].as_array().expect("decisions") {
-        let name = case["name"].as_str().expect("name");
+        let name = format!("{}: {}", crypto.name, case["name"].as_str().expect("name"));
         let dir = &dirs[case["directory"].as_str().expect("directory")];
         let provider: PartyId = serde_json::from_value(case["provider"].clone()).expect("id");
         let ledger = InMemoryLedger::new();
-        let verifier = Verifier::new(provider, dir, &ceilings, &ledger);
+        let verifier = Verifier::new(provider, dir, &ceilings, &ledger).with_provider(crypto);
         for (i, step) in case["history"]
             .as_array()
             .expect("history")

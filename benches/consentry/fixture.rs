@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 use consentry::ceiling::PurposeCeiling;
+use consentry::crypto::{self, CryptoProvider};
 use consentry::decision::Basis;
 use consentry::directory::Role;
 use consentry::grant::Grant;
@@ -106,9 +107,21 @@ pub fn check_grant<L: Ledger>(
     r: &Request,
     now: Timestamp,
 ) -> Result<Verified<Grant>, Refusal> {
+    check_grant_with(&crypto::RING, s, ledger, bytes, r, now)
+}
+
+/// [`check_grant`] with another crypto provider (`Unverified::verify_with`).
+pub fn check_grant_with<L: Ledger>(
+    provider: &CryptoProvider,
+    s: &Scenario,
+    ledger: &L,
+    bytes: &[u8],
+    r: &Request,
+    now: Timestamp,
+) -> Result<Verified<Grant>, Refusal> {
     let g = Unverified::<Grant>::parse(bytes)
         .map_err(|_| "malformed")?
-        .verify(&s.directory)
+        .verify_with(provider, &s.directory)
         .map_err(|_| "not validly signed")?;
     check_rules(s, ledger, &g, r, now)?;
     Ok(g)
@@ -235,7 +248,13 @@ impl Fixture {
 
     /// The grant check on the fixture.
     pub fn check(&self) -> Result<Verified<Grant>, Refusal> {
-        check_grant(
+        self.check_with(&crypto::RING)
+    }
+
+    /// The grant check on the fixture with another crypto provider.
+    pub fn check_with(&self, provider: &CryptoProvider) -> Result<Verified<Grant>, Refusal> {
+        check_grant_with(
+            provider,
             &self.s,
             &self.s.ledger,
             &self.grant_bytes,
@@ -317,6 +336,17 @@ impl RawReference {
     pub fn verify(&self) -> bool {
         ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &self.public)
             .verify(&self.message, &self.signature)
+            .is_ok()
+    }
+
+    /// One raw verification through a provider's Ed25519 object (for aws-lc-rs: its
+    /// `verify_sig` on the raw key, decoded for the call).
+    #[inline(never)]
+    pub fn verify_with(&self, provider: &CryptoProvider) -> bool {
+        let public: &[u8; 32] = self.public.as_slice().try_into().expect("32 bytes");
+        provider
+            .ed25519
+            .verify(public, &self.message, &self.signature)
             .is_ok()
     }
 

@@ -60,6 +60,17 @@ fn grant(c: &mut Criterion) {
         })
     });
     g.bench_function("check", |b| b.iter(|| black_box(&f).check().is_ok()));
+    // The same with the aws-lc-rs provider, and its raw verification of the same message.
+    #[cfg(feature = "aws-lc-rs")]
+    {
+        let aws = &consentry::crypto::AWS_LC_RS;
+        g.bench_function("ref_verify_aws_lc_rs", |b| {
+            b.iter(|| black_box(&reference).verify_with(aws))
+        });
+        g.bench_function("check_aws_lc_rs", |b| {
+            b.iter(|| black_box(&f).check_with(aws).is_ok())
+        });
+    }
     // The rules alone, on an already-verified grant.
     let verified = f.check().expect("allowed");
     g.bench_function("rules_only", |b| {

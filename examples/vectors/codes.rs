@@ -2,6 +2,7 @@
 
 use consentry::Digest;
 use consentry::cose::{Envelope, ObjectKind};
+use consentry::crypto::{self, CryptoProvider};
 use consentry::decision::Decision;
 use consentry::directory::Directory;
 use consentry::grant::Grant;
@@ -23,10 +24,11 @@ pub struct ValidObject {
 }
 
 fn check<T: SignedPayload + Serialize>(
+    provider: &CryptoProvider,
     bytes: &[u8],
     dir: &Directory,
 ) -> Result<ValidObject, ObjectError> {
-    let v = Verified::<T>::parse_and_verify(bytes, dir)?;
+    let v = Verified::<T>::parse_and_verify_with(provider, bytes, dir)?;
     let payload = Envelope::parse(bytes)
         .map(|e| e.payload().to_vec())
         .unwrap_or_default();
@@ -43,11 +45,21 @@ pub fn check_object(
     bytes: &[u8],
     dir: &Directory,
 ) -> Result<ValidObject, (&'static str, &'static str)> {
+    check_object_with(&crypto::RING, kind, bytes, dir)
+}
+
+/// As [`check_object`], verifying with `provider`.
+pub fn check_object_with(
+    provider: &CryptoProvider,
+    kind: ObjectKind,
+    bytes: &[u8],
+    dir: &Directory,
+) -> Result<ValidObject, (&'static str, &'static str)> {
     let out = match kind {
-        ObjectKind::Grant => check::<Grant>(bytes, dir),
-        ObjectKind::Habilitation => check::<Habilitation>(bytes, dir),
-        ObjectKind::Statement => check::<Statement>(bytes, dir),
-        ObjectKind::Request => check::<Request>(bytes, dir),
+        ObjectKind::Grant => check::<Grant>(provider, bytes, dir),
+        ObjectKind::Habilitation => check::<Habilitation>(provider, bytes, dir),
+        ObjectKind::Statement => check::<Statement>(provider, bytes, dir),
+        ObjectKind::Request => check::<Request>(provider, bytes, dir),
         other => panic!("no payload is defined for a {other}"),
     };
     out.map_err(|e| (e.layer(), e.code()))

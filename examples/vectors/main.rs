@@ -33,7 +33,7 @@ mod registry;
 mod schemas;
 
 pub use annotate::annotate;
-pub use codes::{check_object, decision_json};
+pub use codes::{check_object_with, decision_json};
 pub use common::hex;
 pub use schemas::read as read_json;
 

@@ -26,6 +26,8 @@ pub use kind::ObjectKind;
 pub(crate) use raw::sign;
 
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits, Major};
+use crate::crypto::CryptoProvider;
+use crate::directory::PartyKey;
 use crate::keys::{KeyId, SignatureError, VerifyingKey};
 use thiserror::Error;
 
@@ -243,13 +245,50 @@ impl<'a> Envelope<'a> {
         self.protected
     }
 
-    /// Checks the signature with `key` over the bytes as received; returns the payload.
+    /// Checks the signature with `key` over the bytes as received, with the default crypto
+    /// provider ([`RING`](crate::crypto::RING)); returns the payload.
     ///
     /// # Errors
     ///
     /// [`SignatureError`] if the signature is not `key`'s over the protected header and payload.
     pub fn verify(&self, key: &VerifyingKey) -> Result<&'a [u8], SignatureError> {
-        key.verify(&sig_structure(self.protected, self.payload), self.signature)?;
+        self.verify_with(&crate::crypto::RING, key)
+    }
+
+    /// As [`Envelope::verify`], with `provider`.
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError`] if the signature is not `key`'s over the protected header and payload.
+    pub fn verify_with(
+        &self,
+        provider: &CryptoProvider,
+        key: &VerifyingKey,
+    ) -> Result<&'a [u8], SignatureError> {
+        key.verify_with(
+            provider,
+            &sig_structure(self.protected, self.payload),
+            self.signature,
+        )?;
+        Ok(self.payload)
+    }
+
+    /// As [`Envelope::verify_with`], with a directory's key record, which keeps the key as
+    /// `provider` decoded it ([`PartyKey::verify_with`]).
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError`] if the signature is not `key`'s over the protected header and payload.
+    pub fn verify_party_key(
+        &self,
+        provider: &CryptoProvider,
+        key: &PartyKey,
+    ) -> Result<&'a [u8], SignatureError> {
+        key.verify_with(
+            provider,
+            &sig_structure(self.protected, self.payload),
+            self.signature,
+        )?;
         Ok(self.payload)
     }
 }

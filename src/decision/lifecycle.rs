@@ -121,7 +121,7 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
         if let Some(reason) = self.basis_from_future(&view, now) {
             return Err(StatementRefusal::Object(reason));
         }
-        let st = verified::<Statement>(statement, Subject::Statement, self.directory)
+        let st = verified::<Statement>(statement, Subject::Statement, self.directory, self.crypto)
             .map_err(StatementRefusal::Object)?;
         let s = st.claims();
         if s.basis != view.id {

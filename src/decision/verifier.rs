@@ -3,6 +3,7 @@ use super::{
 };
 use crate::ceiling::{CeilingTerms, Ceilings};
 use crate::cose::{Envelope, EnvelopeError, ObjectKind};
+use crate::crypto::{self, CryptoProvider};
 use crate::digest::Digest;
 use crate::directory::{PartyId, RepresentationKind, Role, Trust};
 use crate::grant::Grant;
@@ -86,6 +87,8 @@ impl fmt::Debug for Receipts<'_> {
 pub struct Verifier<'a, L: Ledger + ?Sized> {
     provider: PartyId,
     pub(super) directory: &'a dyn Trust,
+    /// Checks the signatures (ring unless [`Verifier::with_provider`] says otherwise).
+    pub(super) crypto: &'a CryptoProvider,
     ceilings: &'a Ceilings,
     pub(super) ledger: &'a L,
     pub(super) policy: Policy,
@@ -189,15 +192,17 @@ pub(super) fn verified<T: SignedPayload>(
     bytes: &[u8],
     object: Subject,
     directory: &dyn Trust,
+    crypto: &CryptoProvider,
 ) -> Result<Verified<T>, Reason> {
     let unverified = Unverified::<T>::parse(bytes).map_err(|e| parse_reason(object, e))?;
     unverified
-        .verify(directory)
+        .verify_with(crypto, directory)
         .map_err(|e| verify_reason(object, e))
 }
 
 impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
-    /// The verifier of `provider`, with the default [`Policy`].
+    /// The verifier of `provider`, with the default [`Policy`] and the default crypto provider
+    /// ([`RING`](crate::crypto::RING)).
     pub fn new(
         provider: PartyId,
         directory: &'a dyn Trust,
@@ -207,6 +212,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         Verifier {
             provider,
             directory,
+            crypto: &crypto::RING,
             ceilings,
             ledger,
             policy: Policy::default(),
@@ -220,6 +226,33 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     pub fn with_receipts(mut self, receipts: Receipts<'a>) -> Self {
         self.receipts = Some(receipts);
         self
+    }
+
+    /// The same verifier, checking signatures and computing digests with `crypto` (chosen at
+    /// run time; see [`crypto`](crate::crypto)). Every provider reaches the same decisions.
+    ///
+    /// ```
+    /// use consentry::{crypto, Decision, Verifier};
+    /// use consentry::testing::Scenario;
+    /// let s = Scenario::canteen();
+    /// let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    /// let request = s.sign_request(&s.request(&grant));
+    /// let provider = crypto::providers().last().unwrap(); // aws-lc-rs when built with it
+    /// let verifier = Verifier::new(s.dgfip, &s.directory, &s.ceilings, &s.ledger)
+    ///     .with_provider(provider);
+    /// let basis = consentry::Basis::Signed(&grant);
+    /// assert!(matches!(verifier.decide(&request, basis, s.now), Decision::Allow(_)));
+    /// ```
+    #[must_use]
+    pub fn with_provider(mut self, crypto: &'a CryptoProvider) -> Self {
+        self.crypto = crypto;
+        self
+    }
+
+    /// The crypto provider in force.
+    #[must_use]
+    pub fn provider(&self) -> &'a CryptoProvider {
+        self.crypto
     }
 
     /// The same verifier with other time tolerances.
@@ -243,7 +276,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     /// the bytes do not parse as a grant, [`Reason::UnknownKey`], [`Reason::BadSignature`] or
     /// [`Reason::KeyNotValid`] if they do not verify against the directory.
     pub fn verify_grant(&self, bytes: &[u8]) -> Result<Verified<Grant>, Reason> {
-        verified(bytes, Subject::Basis, self.directory)
+        verified(bytes, Subject::Basis, self.directory, self.crypto)
     }
 
     /// Parses and verifies a habilitation for caching.
@@ -252,7 +285,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
     ///
     /// As [`Verifier::verify_grant`], for a habilitation.
     pub fn verify_habilitation(&self, bytes: &[u8]) -> Result<Verified<Habilitation>, Reason> {
-        verified(bytes, Subject::Basis, self.directory)
+        verified(bytes, Subject::Basis, self.directory, self.crypto)
     }
 
     /// Decides on a transfer request at time `now`, records the decision in the ledger, and
@@ -301,7 +334,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         now: Timestamp,
     ) -> (Decision, DecisionRecord) {
         // Stages 1 and 2: each object well formed, then authenticated.
-        let req = verified::<Request>(request, Subject::Request, self.directory);
+        let req = verified::<Request>(request, Subject::Request, self.directory, self.crypto);
         let held = self.hold(basis);
         let view = held.as_ref().ok().map(Held::view);
         let mut record = DecisionRecord {
@@ -422,12 +455,12 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             }
             Basis::Signed(bytes) => match Envelope::parse(bytes) {
                 Ok(env) if env.kind() == ObjectKind::Habilitation => {
-                    verified(bytes, Subject::Basis, self.directory)
+                    verified(bytes, Subject::Basis, self.directory, self.crypto)
                         .map(|h| Held::Habilitation(Cow::Owned(h)))
                 }
                 // Any other kind (or malformed bytes) is judged as a grant: its parser reports
                 // the wrong kind, or what is malformed.
-                _ => verified(bytes, Subject::Basis, self.directory)
+                _ => verified(bytes, Subject::Basis, self.directory, self.crypto)
                     .map(|g| Held::Grant(Cow::Owned(g))),
             },
         }

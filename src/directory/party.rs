@@ -1,4 +1,5 @@
-use crate::keys::{KeyId, VerifyingKey};
+use crate::crypto::{CryptoProvider, KeyCache};
+use crate::keys::{KeyId, SignatureError, VerifyingKey};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,11 @@ impl Role {
 }
 
 /// One verification key of a party, with the window in which it may sign.
+///
+/// It also keeps the key as decoded by the first crypto provider that verifies with it and
+/// has a decoded form (aws-lc-rs does, ring does not), so that a directory entry is decoded
+/// once, not once per verification. That cache is invisible: it plays no part in equality,
+/// and a record whose `public` is changed afterwards is never verified with the old key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartyKey {
     /// The public key.
@@ -61,6 +67,8 @@ pub struct PartyKey {
     pub valid_until: Option<Timestamp>,
     /// When the key was reported compromised: nothing it signs from then on counts.
     pub compromised_at: Option<Timestamp>,
+    /// `public` as decoded by a provider, on its first verification.
+    pub(super) decoded: KeyCache,
 }
 
 impl PartyKey {
@@ -72,6 +80,7 @@ impl PartyKey {
             valid_from,
             valid_until: None,
             compromised_at: None,
+            decoded: KeyCache::default(),
         }
     }
 
@@ -86,6 +95,41 @@ impl PartyKey {
     #[must_use]
     pub fn kid(&self) -> KeyId {
         self.public.key_id()
+    }
+
+    /// Verifies an Ed25519 signature of `message` by this key with `provider`, through the
+    /// key as that provider decoded it on a previous call when it can keep one. Only the
+    /// signature: the window and compromise are the key rule's
+    /// ([`Trust::check_key`](super::Trust#method.check_key)).
+    ///
+    /// ```
+    /// use consentry::{crypto, PartyKey, SigningKey, Timestamp};
+    /// let key = SigningKey::from_seed(&[5; 32]);
+    /// let record = PartyKey::new(key.verifying_key(), Timestamp::from_secs(0));
+    /// let signature = consentry::danger::sign_raw(&key, b"m");
+    /// for provider in crypto::providers() {
+    ///     assert!(record.verify_with(provider, b"m", &signature).is_ok());
+    ///     assert!(record.verify_with(provider, b"n", &signature).is_err());
+    /// }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`SignatureError`] if `signature` is not a valid signature of `message` by this key.
+    pub fn verify_with(
+        &self,
+        provider: &CryptoProvider,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        self.decoded
+            .verify(provider, self.public.as_bytes(), message, signature)
+    }
+
+    /// The name of the provider whose decoded form of the key this record keeps, if any.
+    #[must_use]
+    pub fn decoded_by(&self) -> Option<&'static str> {
+        self.decoded.provider()
     }
 }
 

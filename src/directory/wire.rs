@@ -183,6 +183,7 @@ pub(super) fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
         valid_from,
         valid_until,
         compromised_at,
+        ..PartyKey::new(public, valid_from)
     })
 }
 
@@ -360,6 +361,7 @@ impl TryFrom<DirectoryJson> for Directory {
                     valid_from: k.valid_from,
                     valid_until: k.valid_until,
                     compromised_at: k.compromised_at,
+                    ..PartyKey::new(public, k.valid_from)
                 });
             }
             dir.add_party(Party {

@@ -5,6 +5,7 @@
 
 use crate::{hex, load_json};
 use consentry::cose::{Envelope, EnvelopeError, ObjectKind, protected_header, sig_structure};
+use consentry::crypto::{self, CryptoProvider};
 use consentry::danger::cbor::{Encoder, Value};
 use consentry::danger::{self, assemble};
 use consentry::{DecodeError, Limits, Major};
@@ -42,8 +43,15 @@ fn split(bytes: &[u8]) -> Parts {
     }
 }
 
+/// Through every crypto provider of the build: each signs and verifies the examples.
 #[test]
 fn eddsa_examples_reproduce_byte_for_byte() {
+    for provider in crypto::providers() {
+        eddsa_examples_with(provider);
+    }
+}
+
+fn eddsa_examples_with(provider: &'static CryptoProvider) {
     let mut reproduced = 0;
     let mut ed448_signing_skipped = 0;
     for name in ["eddsa-sig-01.json", "eddsa-sig-02.json"] {
@@ -76,7 +84,7 @@ fn eddsa_examples_reproduce_byte_for_byte() {
         match key["crv"].as_str().unwrap() {
             "Ed25519" => {
                 let seed: [u8; 32] = hex(key["d_hex"].as_str().unwrap()).try_into().unwrap();
-                let signer = SigningKey::from_seed(&seed);
+                let signer = SigningKey::from_seed_with(provider, &seed).unwrap();
                 let public = signer.verifying_key();
                 assert_eq!(
                     public.as_bytes().to_vec(),
@@ -94,7 +102,10 @@ fn eddsa_examples_reproduce_byte_for_byte() {
                     ),
                     output
                 );
-                assert_eq!(public.verify(&to_be_signed, &parts.signature), Ok(()));
+                assert_eq!(
+                    public.verify_with(provider, &to_be_signed, &parts.signature),
+                    Ok(())
+                );
 
                 // Interpretation: the example is a valid COSE_Sign1, but not one of our
                 // format's. Its protected header is {1: -8, 3: 0}: content type 0 names no
@@ -145,7 +156,10 @@ fn eddsa_examples_reproduce_byte_for_byte() {
             other => panic!("unexpected curve {other} in {name}"),
         }
     }
-    println!("cose eddsa: {reproduced} reproduced, {ed448_signing_skipped} Ed448 signing skipped");
+    println!(
+        "cose eddsa, {}: {reproduced} reproduced, {ed448_signing_skipped} Ed448 signing skipped",
+        provider.name
+    );
     assert_eq!((reproduced, ed448_signing_skipped), (1, 1));
 }
 
@@ -205,9 +219,11 @@ enum Refusal {
 }
 
 /// Parses `bytes` and verifies them with `public`, as a verifier does.
-fn check(bytes: &[u8], public: &VerifyingKey) -> Result<(), Refusal> {
+fn check(provider: &CryptoProvider, bytes: &[u8], public: &VerifyingKey) -> Result<(), Refusal> {
     let env = Envelope::parse(bytes).map_err(Refusal::Parse)?;
-    env.verify(public).map(|_| ()).map_err(Refusal::Signature)
+    env.verify_with(provider, public)
+        .map(|_| ())
+        .map_err(Refusal::Signature)
 }
 
 /// The protected header `{1: alg, 3: content type, 4: kid}` with `alg` written as given (an
@@ -228,13 +244,20 @@ fn header_with_alg(alg: &[u8], kind: ObjectKind, kid: &[u8; 16]) -> Vec<u8> {
 /// `eddsa-sig-01.json`) in this format: our protected header, an empty unprotected header, the
 /// cases' payload. Everything but the defect is right (the same message without it verifies),
 /// so each is refused for its own defect, and the exact refusal is checked.
+/// Through every crypto provider of the build: each signs the cases and checks them.
 #[test]
 fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
+    for provider in crypto::providers() {
+        sign1_defects_with(provider);
+    }
+}
+
+fn sign1_defects_with(provider: &'static CryptoProvider) {
     let example = load_json("cose/eddsa-examples/eddsa-sig-01.json");
     let seed: [u8; 32] = hex(example["input"]["sign0"]["key"]["d_hex"].as_str().unwrap())
         .try_into()
         .unwrap();
-    let key = SigningKey::from_seed(&seed);
+    let key = SigningKey::from_seed_with(provider, &seed).unwrap();
     let public = key.verifying_key();
     let kid = key.key_id();
     let kind = ObjectKind::Grant;
@@ -257,7 +280,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
         assert_eq!(payload, b"This is the content.", "{name}");
         // The control: the same message in this format, without the defect, verifies.
         let good = danger::sign(kind, &key, payload);
-        assert_eq!(check(&good, &public), Ok(()), "{name}");
+        assert_eq!(check(provider, &good, &public), Ok(()), "{name}");
         let signature = sign(&protected, payload);
         assert_eq!(assemble(&protected, &[0xa0], payload, &signature), good);
 
@@ -329,7 +352,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .to_vec();
                 let sig = sign(&signed, payload);
                 assert_eq!(
-                    public.verify(&sig_structure(&signed, payload), &sig),
+                    public.verify_with(provider, &sig_structure(&signed, payload), &sig),
                     Ok(())
                 );
                 let bytes = assemble(&protected, &[0xa0], payload, &sig);
@@ -353,12 +376,16 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .to_vec();
                 let sig = sign(&signed, payload);
                 assert_eq!(
-                    public.verify(&sig_structure(&signed, payload), &sig),
+                    public.verify_with(provider, &sig_structure(&signed, payload), &sig),
                     Ok(())
                 );
                 // As signed, the header is not one of this format's.
                 assert_eq!(
-                    check(&assemble(&signed, &[0xa0], payload, &sig), &public),
+                    check(
+                        provider,
+                        &assemble(&signed, &[0xa0], payload, &sig),
+                        &public
+                    ),
                     Err(Refusal::Parse(EnvelopeError::UnexpectedParameter {
                         label: 2
                     }))
@@ -382,6 +409,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                 // With alg in both headers, the unprotected one is still refused.
                 assert_eq!(
                     check(
+                        provider,
                         &assemble(&protected, &unprotected_alg, payload, &signature),
                         &public
                     ),
@@ -407,7 +435,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
                     .as_bytes()
                     .to_vec();
                 let sig = danger::sign_raw(&key, &with_aad);
-                assert_eq!(public.verify(&with_aad, &sig), Ok(()));
+                assert_eq!(public.verify_with(provider, &with_aad, &sig), Ok(()));
                 let bytes = assemble(&protected, &[0xa0], payload, &sig);
                 (bytes, Refusal::Signature(SignatureError))
             }
@@ -421,7 +449,7 @@ fn sign1_defects_re_signed_with_eddsa_are_refused_for_their_defect() {
             }
             other => panic!("unexpected file {other}"),
         };
-        assert_eq!(check(&bytes, &public), Err(expected), "{name}");
+        assert_eq!(check(provider, &bytes, &public), Err(expected), "{name}");
     }
     println!(
         "cose sign1-tests re-signed with Ed25519: {} refused for their defect",

@@ -1,11 +1,21 @@
-//! Wycheproof Ed25519 verification vectors through `VerifyingKey::verify`, the one
-//! verification path of the crate.
+//! Wycheproof Ed25519 verification vectors through every crypto provider of the build (ring,
+//! and aws-lc-rs with its feature), each by both verification paths of the crate: a bare
+//! `VerifyingKey` (the key decoded for each call) and a directory's `PartyKey` (the key kept as
+//! the provider decoded it, reused for every vector of its group).
 
 use crate::{hex, load_json};
-use consentry::VerifyingKey;
+use consentry::crypto::{self, CryptoProvider};
+use consentry::{PartyKey, Timestamp, VerifyingKey};
 
 #[test]
 fn ed25519_vectors() {
+    for provider in crypto::providers() {
+        ed25519_vectors_with(provider);
+    }
+}
+
+fn ed25519_vectors_with(provider: &CryptoProvider) {
+    let name = provider.name;
     let suite = load_json("wycheproof/ed25519_test.json");
     assert_eq!(suite["algorithm"], "EDDSA");
     let (mut valid, mut invalid, mut acceptable, mut skipped) = (0, 0, 0, 0);
@@ -18,18 +28,29 @@ fn ed25519_vectors() {
             continue;
         };
         let key = VerifyingKey::from_bytes(public);
+        let record = PartyKey::new(key, Timestamp::from_secs(0));
         for test in tests {
             let id = &test["tcId"];
             let msg = hex(test["msg"].as_str().unwrap());
             let sig = hex(test["sig"].as_str().unwrap());
-            let verified = key.verify(&msg, &sig).is_ok();
+            let verified = key.verify_with(provider, &msg, &sig).is_ok();
+            let through_record = record.verify_with(provider, &msg, &sig).is_ok();
+            assert_eq!(verified, through_record, "{name}: tcId {id}");
             match test["result"].as_str().unwrap() {
                 "valid" => {
-                    assert!(verified, "tcId {id} must verify: {}", test["comment"]);
+                    assert!(
+                        verified,
+                        "{name}: tcId {id} must verify: {}",
+                        test["comment"]
+                    );
                     valid += 1;
                 }
                 "invalid" => {
-                    assert!(!verified, "tcId {id} must fail: {}", test["comment"]);
+                    assert!(
+                        !verified,
+                        "{name}: tcId {id} must fail: {}",
+                        test["comment"]
+                    );
                     invalid += 1;
                 }
                 // None in this file; should one appear, either outcome is allowed by
@@ -40,7 +61,7 @@ fn ed25519_vectors() {
         }
     }
     println!(
-        "wycheproof ed25519: {valid} valid verified, {invalid} invalid refused, \
+        "wycheproof ed25519, {name}: {valid} valid verified, {invalid} invalid refused, \
          {acceptable} acceptable, {skipped} skipped"
     );
     assert_eq!(

@@ -2,16 +2,22 @@
 //! machine does not disturb. `cargo bench --manifest-path benches/peers/Cargo.toml --bench
 //! instructions` re-runs this binary under `valgrind --tool=callgrind
 //! --toggle-collect='*measure_*'` once per check, so only the check itself is counted.
-//! `... --bench instructions -- CHECK N` runs one check N times natively.
+//! `... --bench instructions -- CHECK N` runs one check N times natively. Each check runs in its
+//! own process, which installs the jsonwebtoken backend the check names (`jwt_aws_lc_rs`,
+//! `jwt_rust_crypto`; aws-lc-rs for the others, whose figures do not depend on it).
 
-use consentry_peers::Peers;
+use consentry_peers::{JwtBackend, Peers};
 use std::process::Command;
 
 const CHECKS: &[&str] = &[
     "ref_verify",
+    "ref_verify_aws_lc_rs",
+    "ref_verify_aws_lc_rs_parsed",
     "consentry_check",
+    "consentry_check_aws_lc_rs",
     "consentry_claims",
-    "jwt",
+    "jwt_aws_lc_rs",
+    "jwt_rust_crypto",
     "coset",
     "biscuit",
 ];
@@ -20,9 +26,12 @@ const CHECKS: &[&str] = &[
 fn measure_check(p: &Peers, check: &str) -> bool {
     match check {
         "ref_verify" => p.reference.verify(),
+        "ref_verify_aws_lc_rs" => p.raw_verify_aws_lc_rs(),
+        "ref_verify_aws_lc_rs_parsed" => p.raw_verify_aws_lc_rs_parsed(),
         "consentry_check" => p.consentry_check(),
+        "consentry_check_aws_lc_rs" => p.consentry_check_aws_lc_rs(),
         "consentry_claims" => p.consentry_claims(),
-        "jwt" => p.jwt_check(),
+        "jwt_aws_lc_rs" | "jwt_rust_crypto" => p.jwt_check(),
         "coset" => p.cose_check(),
         "biscuit" => p.biscuit_check(),
         other => panic!("unknown check {other}; one of {CHECKS:?}"),
@@ -35,7 +44,11 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     if let [check, n] = args.as_slice() {
-        let p = Peers::new();
+        let backend = check
+            .strip_prefix("jwt_")
+            .and_then(JwtBackend::from_name)
+            .unwrap_or(JwtBackend::AwsLcRs);
+        let p = Peers::new(backend);
         for _ in 0..n.parse::<usize>().expect("a count") {
             assert!(measure_check(&p, check));
         }
@@ -68,15 +81,24 @@ fn main() {
         counts.push((check, collected as f64 / n as f64));
     }
     let get = |name: &str| counts.iter().find(|(c, _)| *c == name).map(|(_, v)| *v);
-    let (v, mine) = (
+    let (v, mine, aws) = (
         get("ref_verify").unwrap_or(1.0),
         get("consentry_check").unwrap_or(1.0),
+        get("consentry_check_aws_lc_rs").unwrap_or(1.0),
     );
     println!("instructions per check (callgrind, mean of {n})");
     println!();
-    println!("| check | instructions | ÷ raw verify | consentry_check ÷ this |");
-    println!("|---|---|---|---|");
+    println!(
+        "| check | instructions | ÷ raw ring verify | consentry_check ÷ this \
+         | consentry_check_aws_lc_rs ÷ this |"
+    );
+    println!("|---|---|---|---|---|");
     for (check, c) in &counts {
-        println!("| {check} | {c:.0} | {:.3} | {:.3} |", c / v, mine / c);
+        println!(
+            "| {check} | {c:.0} | {:.3} | {:.3} | {:.3} |",
+            c / v,
+            mine / c,
+            aws / c
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! consentry's grant check side by side with general-purpose token formats carrying the same
-//! claims: biscuit-auth 6, jsonwebtoken 9 (EdDSA) and coset (COSE_Sign1) with ring.
+//! claims, each peer at its current version: biscuit-auth 6, jsonwebtoken 12 (EdDSA, with its
+//! aws-lc-rs or its RustCrypto backend, one per process) and coset 0.4 (COSE_Sign1) with ring.
+//! consentry is measured with both of its crypto providers (ring, the default, and aws-lc-rs).
 //!
 //! Every token carries the claims of the consentry benchmark grant: 5 UUIDs (id, subject,
 //! expressed by, consumer, provider), 3 category codes, a purpose code, 3 timestamps (issued
@@ -13,18 +15,20 @@
 //! inside the granted one, and `not_before <= now < expires_at`.
 //!
 //! Run with `cargo bench --manifest-path benches/peers/Cargo.toml`; the sizes are printed first.
-//! This library builds the four tokens and their checks; `benches/peers.rs` times them with
-//! criterion and `benches/instructions.rs` counts their instructions under callgrind.
+//! This library builds the four tokens and their checks; `benches/peers_*.rs` time them with
+//! criterion and `benches/paired_*.rs` as paired ratios, one binary per jsonwebtoken backend,
+//! and `benches/instructions.rs` counts their instructions under callgrind.
 
 #[path = "../../consentry/fixture.rs"]
 pub mod fixture;
 
 use biscuit_auth::macros::{authorizer, biscuit};
 use biscuit_auth::{AuthorizerLimits, Biscuit, KeyPair, PrivateKey};
+use consentry::crypto::{AWS_LC_RS, CryptoProvider, RING};
 use consentry::grant::Grant;
 use consentry::request::Request;
 use consentry::signed::{Unverified, Verified};
-use consentry::terms::AccessPattern;
+use consentry::terms::AccessView;
 use coset::{CoseSign1, CoseSign1Builder, HeaderBuilder, TaggedCborSerializable, iana};
 use fixture::{Fixture, RawReference};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -86,8 +90,8 @@ fn check_jwt_claims(c: &JwtClaims, e: &Expect) -> bool {
         && c.prv == e.provider
         && e.categories.iter().all(|x| c.cat.contains(x))
         && c.pur == e.purpose
-        && c.drg.0 <= e.r.data_range.from.0
-        && e.r.data_range.until.0 <= c.drg.1
+        && c.drg.0 <= e.r.data_range().from().secs()
+        && e.r.data_range().until().secs() <= c.drg.1
         && c.nbf <= e.now
         && e.now < c.exp
 }
@@ -96,18 +100,18 @@ fn check_jwt_claims(c: &JwtClaims, e: &Expect) -> bool {
 fn check_consentry_claims(g: &Verified<Grant>, e: &Expect) -> bool {
     let c = g.claims();
     let r = &e.r;
-    let covered = c.scope().categories_at(&r.provider);
-    r.basis == c.id()
-        && r.consumer == c.consumer()
-        && r.subject == c.subject()
+    let covered = c.scope().categories_at(&r.provider());
+    r.basis() == c.id()
+        && r.consumer() == c.consumer()
+        && r.subject() == c.subject()
         && !covered.is_empty()
-        && r.categories
+        && r.categories()
             .iter()
             .all(|x| covered.binary_search(x).is_ok())
-        && &r.purpose == c.purpose()
-        && c.data_range().contains(&r.data_range)
-        && c.not_before().0 <= e.now
-        && e.now < c.expires_at().0
+        && r.purpose() == c.purpose()
+        && c.data_range().contains(&r.data_range())
+        && c.not_before().secs() <= e.now
+        && e.now < c.expires_at().secs()
 }
 
 /// Reads the fields of the COSE payload (the same integer-keyed CBOR map as consentry's) with
@@ -130,7 +134,7 @@ fn check_cose_claims(payload: &[u8], e: &Expect) -> bool {
             let Some([p, cats]) = entry.as_array().map(Vec::as_slice) else {
                 return false;
             };
-            p.as_bytes().map(Vec::as_slice) == Some(r.provider.as_bytes().as_slice())
+            p.as_bytes().map(Vec::as_slice) == Some(r.provider().as_bytes().as_slice())
                 && cats.as_array().is_some_and(|cats| {
                     e.categories
                         .iter()
@@ -140,17 +144,56 @@ fn check_cose_claims(payload: &[u8], e: &Expect) -> bool {
     });
     let range_ok = get(12).and_then(Value::as_array).is_some_and(|a| {
         matches!(a.as_slice(), [f, u]
-            if uint(f).is_some_and(|f| f <= r.data_range.from.0)
-                && uint(u).is_some_and(|u| r.data_range.until.0 <= u))
+            if uint(f).is_some_and(|f| f <= r.data_range().from().secs())
+                && uint(u).is_some_and(|u| r.data_range().until().secs() <= u))
     });
-    bytes(1) == Some(r.basis.0.as_bytes().as_slice())
-        && bytes(4) == Some(r.consumer.as_bytes().as_slice())
-        && bytes(2) == Some(r.subject.as_bytes().as_slice())
+    bytes(1) == Some(r.basis().0.as_bytes().as_slice())
+        && bytes(4) == Some(r.consumer().as_bytes().as_slice())
+        && bytes(2) == Some(r.subject().as_bytes().as_slice())
         && scope_ok
         && get(6).and_then(Value::as_text) == Some(e.purpose.as_str())
         && range_ok
         && get(9).and_then(uint).is_some_and(|t| t <= e.now)
         && get(10).and_then(uint).is_some_and(|t| e.now < t)
+}
+
+/// jsonwebtoken 12's crypto backends. The crate picks one per process
+/// (`jsonwebtoken::crypto::CryptoProvider::install_default`), so each bench binary installs one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JwtBackend {
+    /// `jsonwebtoken::crypto::aws_lc` (the `aws_lc_rs` feature).
+    AwsLcRs,
+    /// `jsonwebtoken::crypto::rust_crypto` (the `rust_crypto` feature: ed25519-dalek).
+    RustCrypto,
+}
+
+impl JwtBackend {
+    /// Both, in the order the bench binaries are named.
+    pub const ALL: [JwtBackend; 2] = [JwtBackend::AwsLcRs, JwtBackend::RustCrypto];
+
+    /// The backend's name, as in the bench binaries' names.
+    pub fn name(self) -> &'static str {
+        match self {
+            JwtBackend::AwsLcRs => "aws_lc_rs",
+            JwtBackend::RustCrypto => "rust_crypto",
+        }
+    }
+
+    /// The backend with this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// Installs it as this process's jsonwebtoken backend (once per process).
+    pub fn install(self) {
+        let provider = match self {
+            JwtBackend::AwsLcRs => &jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER,
+            JwtBackend::RustCrypto => &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+        };
+        provider
+            .install_default()
+            .expect("one jsonwebtoken backend per process");
+    }
 }
 
 /// The four tokens with what their checks need.
@@ -173,21 +216,27 @@ pub struct Peers {
     /// The COSE_Sign1 message made with coset.
     pub cose: Vec<u8>,
     cose_keys: HashMap<Vec<u8>, Vec<u8>>,
+    /// The grant signer's key as aws-lc-rs decodes it once (its `ParsedPublicKey`).
+    aws_parsed: aws_lc_rs::signature::ParsedPublicKey,
+    /// The jsonwebtoken backend installed in this process.
+    pub backend: JwtBackend,
 }
 
 impl Peers {
-    /// Builds the tokens and checks that every check allows.
-    pub fn new() -> Self {
+    /// Installs jsonwebtoken's `backend` in this process, builds the tokens and checks that
+    /// every check allows.
+    pub fn new(backend: JwtBackend) -> Self {
+        backend.install();
         let f = Fixture::new();
         let reference = RawReference::of(&f);
         let s = &f.s;
         let g = &f.grant;
-        let (max_uses, period) = match g.access() {
-            AccessPattern::Periodic {
+        let (max_uses, period) = match g.access().view() {
+            AccessView::Periodic {
                 max_uses,
                 period_secs,
             } => (max_uses, period_secs),
-            AccessPattern::OneTime => unreachable!("the benchmark grant is periodic"),
+            _ => unreachable!("the benchmark grant is periodic"),
         };
         let cats: Vec<String> = g.scope().entries()[0]
             .categories
@@ -202,12 +251,12 @@ impl Peers {
             provider: uuid_str(s.dgfip.as_bytes()),
             categories: f
                 .request
-                .categories
+                .categories()
                 .iter()
                 .map(|c| c.as_str().to_owned())
                 .collect(),
             purpose: g.purpose().code().to_owned(),
-            now: s.now.0,
+            now: s.now.secs(),
         };
         assert_eq!(expect.categories, cats);
 
@@ -227,11 +276,11 @@ impl Peers {
             prv: expect.provider.clone(),
             cat: cats.clone(),
             pur: expect.purpose.clone(),
-            iat: g.issued_at().0,
-            nbf: g.not_before().0,
-            exp: g.expires_at().0,
+            iat: g.issued_at().secs(),
+            nbf: g.not_before().secs(),
+            exp: g.expires_at().secs(),
             acc: (1, max_uses, period),
-            drg: (g.data_range().from.0, g.data_range().until.0),
+            drg: (g.data_range().from().secs(), g.data_range().until().secs()),
             ret: g.retention_secs(),
         };
         let mut header = Header::new(Algorithm::EdDSA);
@@ -265,11 +314,14 @@ impl Peers {
         let (c0, c1, c2) = (cats[0].clone(), cats[1].clone(), cats[2].clone());
         let purpose = expect.purpose.clone();
         let (iat, nbf, exp) = (
-            time(g.issued_at().0),
-            time(g.not_before().0),
-            time(g.expires_at().0),
+            time(g.issued_at().secs()),
+            time(g.not_before().secs()),
+            time(g.expires_at().secs()),
         );
-        let (drf, dru) = (time(g.data_range().from.0), time(g.data_range().until.0));
+        let (drf, dru) = (
+            time(g.data_range().from().secs()),
+            time(g.data_range().until().secs()),
+        );
         let (max_uses, period, ret) = (
             i64::from(max_uses),
             period as i64,
@@ -299,10 +351,10 @@ impl Peers {
         let biscuit_bytes = token.to_vec().expect("serialize");
         let root_public = root.public();
         let (q_id, q_con, q_sub, q_prv) = (
-            expect.r.basis.0.as_bytes().to_vec(),
-            expect.r.consumer.as_bytes().to_vec(),
-            expect.r.subject.as_bytes().to_vec(),
-            expect.r.provider.as_bytes().to_vec(),
+            expect.r.basis().0.as_bytes().to_vec(),
+            expect.r.consumer().as_bytes().to_vec(),
+            expect.r.subject().as_bytes().to_vec(),
+            expect.r.provider().as_bytes().to_vec(),
         );
         let (q0, q1, q2) = (
             expect.categories[0].clone(),
@@ -311,14 +363,14 @@ impl Peers {
         );
         let q_pur = expect.purpose.clone();
         let (q_from, q_until, now) = (
-            time(expect.r.data_range.from.0),
-            time(expect.r.data_range.until.0),
+            time(expect.r.data_range().from().secs()),
+            time(expect.r.data_range().until().secs()),
             time(expect.now),
         );
 
         // --- coset + ring: the same payload bytes as consentry's, protected header {alg, kid}
         // (coset cannot carry consentry's private-use content type 65001).
-        let cose_kid = s.key(s.parent).key_id().0.to_vec();
+        let cose_kid = s.key(s.parent).key_id().as_bytes().to_vec();
         let cose_bytes = CoseSign1Builder::new()
             .protected(
                 HeaderBuilder::new()
@@ -345,10 +397,26 @@ impl Peers {
             cose: cose_bytes,
             cose_keys,
             expect,
+            aws_parsed: aws_lc_rs::signature::ParsedPublicKey::new(
+                &aws_lc_rs::signature::ED25519,
+                &reference.public,
+            )
+            .expect("a valid key"),
             reference,
             f,
+            backend,
         };
         assert!(peers.consentry_check(), "the consentry grant check allows");
+        assert!(peers.consentry_check_aws_lc_rs(), "with aws-lc-rs too");
+        assert!(
+            peers.consentry_claims_with(&AWS_LC_RS),
+            "with aws-lc-rs too"
+        );
+        assert!(peers.raw_verify_aws_lc_rs(), "raw aws-lc-rs verifies");
+        assert!(
+            peers.raw_verify_aws_lc_rs_parsed(),
+            "raw aws-lc-rs verifies"
+        );
         assert!(peers.consentry_claims(), "the consentry claim check allows");
         assert!(peers.jwt_check(), "the JWT check allows");
         assert!(peers.biscuit_check(), "the biscuit check allows");
@@ -362,13 +430,47 @@ impl Peers {
         self.f.check().is_ok()
     }
 
+    /// consentry's full grant check with the aws-lc-rs provider.
+    #[inline(never)]
+    pub fn consentry_check_aws_lc_rs(&self) -> bool {
+        self.f.check_with(&AWS_LC_RS).is_ok()
+    }
+
     /// consentry: parse, verify, and the same claim checks as the peers.
     #[inline(never)]
     pub fn consentry_claims(&self) -> bool {
+        self.consentry_claims_with(&RING)
+    }
+
+    /// [`Peers::consentry_claims`] with a crypto provider.
+    #[inline(never)]
+    pub fn consentry_claims_with(&self, provider: &CryptoProvider) -> bool {
         Unverified::<Grant>::parse(&self.f.grant_bytes)
             .ok()
-            .and_then(|u| u.verify(&self.f.s.directory).ok())
+            .and_then(|u| u.verify_with(provider, &self.f.s.directory).ok())
             .is_some_and(|g| check_consentry_claims(&g, &self.expect))
+    }
+
+    /// One raw aws-lc-rs verification of the grant's `Sig_structure`, the key decoded for the
+    /// call (`ED25519.verify_sig` on its 32 bytes).
+    #[inline(never)]
+    pub fn raw_verify_aws_lc_rs(&self) -> bool {
+        use aws_lc_rs::signature::VerificationAlgorithm;
+        aws_lc_rs::signature::ED25519
+            .verify_sig(
+                &self.reference.public,
+                &self.reference.message,
+                &self.reference.signature,
+            )
+            .is_ok()
+    }
+
+    /// One raw aws-lc-rs verification with the key decoded once (`ParsedPublicKey`).
+    #[inline(never)]
+    pub fn raw_verify_aws_lc_rs_parsed(&self) -> bool {
+        self.aws_parsed
+            .verify_sig(&self.reference.message, &self.reference.signature)
+            .is_ok()
     }
 
     /// jsonwebtoken: header decoded for the kid, key looked up, decode + verify, claim checks.
@@ -453,11 +555,5 @@ impl Peers {
             ("jwt", self.jwt.len()),
             ("biscuit", self.biscuit.len()),
         ]
-    }
-}
-
-impl Default for Peers {
-    fn default() -> Self {
-        Self::new()
     }
 }
