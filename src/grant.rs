@@ -530,24 +530,31 @@ fn check_chain(chain: &[PartyId], subject: PartyId) -> Result<(), GrantError> {
     Ok(())
 }
 
+/// Reads the header of a chain's array (a grant's key 3, a receipt's key 15): between 1 and
+/// [`Grant::MAX_LINKS`] links, judged before any link is read.
+pub(crate) fn chain_length(d: &mut Decoder<'_>) -> Result<usize, DecodeError> {
+    let links = d.array()?;
+    if links == 0 {
+        return Err(DecodeError::InvalidValue {
+            field: "chain",
+            reason: "written only when not empty",
+        });
+    }
+    if links > Grant::MAX_LINKS {
+        return Err(DecodeError::ChainTooLong {
+            links,
+            limit: Grant::MAX_LINKS,
+        });
+    }
+    Ok(links)
+}
+
 /// Reads a grant's chain (key 3): `[1*3 party-id]`, written only when not empty. The length is
 /// judged before any party is read; a party named twice is refused here, the subject named in
 /// it by [`Grant::check`].
 pub(crate) fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<PartyId>, DecodeError> {
     d.nested(|d| {
-        let links = d.array()?;
-        if links == 0 {
-            return Err(DecodeError::InvalidValue {
-                field: "chain",
-                reason: "written only when not empty",
-            });
-        }
-        if links > Grant::MAX_LINKS {
-            return Err(DecodeError::ChainTooLong {
-                links,
-                limit: Grant::MAX_LINKS,
-            });
-        }
+        let links = chain_length(d)?;
         let mut chain = Vec::with_capacity(links);
         for _ in 0..links {
             let party = wire::party_id(d)?;

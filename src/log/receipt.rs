@@ -5,7 +5,7 @@ use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::ObjectKind;
 use crate::decision::{Authorization, ChainLink};
 use crate::directory::{PartyId, RepresentationKind};
-use crate::grant::Grant;
+use crate::grant::chain_length;
 use crate::ids::{BasisId, BasisKind, RequestId};
 use crate::labels::receipt;
 use crate::signed::SignedPayload;
@@ -280,19 +280,7 @@ impl SignedPayload for Receipt {
 /// any link is read.
 fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<(PartyId, RepresentationKind)>, DecodeError> {
     d.nested(|d| {
-        let links = d.array()?;
-        if links == 0 {
-            return Err(DecodeError::InvalidValue {
-                field: "chain",
-                reason: "written only when not empty",
-            });
-        }
-        if links > Grant::MAX_LINKS {
-            return Err(DecodeError::ChainTooLong {
-                links,
-                limit: Grant::MAX_LINKS,
-            });
-        }
+        let links = chain_length(d)?;
         let mut out = Vec::with_capacity(links);
         for _ in 0..links {
             out.push(d.nested(|d| {
