@@ -193,6 +193,28 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
     );
     step(
         &mut h,
+        "retire-already-ended",
+        "the city hall's rotated-out key retired again, later: a window is never lengthened",
+        &|h| {
+            h.next_update(NOW.plus_secs(HOUR))
+                .retire_key(mairie_old, NOW.plus_secs(2 * HOUR))
+                .sign(&operator)
+        },
+        Some("directory/already_ended"),
+    );
+    step(
+        &mut h,
+        "end-unknown-representation",
+        "the end of a representation the directory does not hold",
+        &|h| {
+            h.next_update(NOW)
+                .end_representation(s.mairie, s.child, NOW)
+                .sign(&operator)
+        },
+        Some("directory/no_such_representation"),
+    );
+    step(
+        &mut h,
         "unknown-change",
         "a change whose tag the format does not define",
         &|h| {
