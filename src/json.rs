@@ -30,6 +30,7 @@
 //! [`Directory::from_json`]: crate::Directory::from_json
 
 use crate::ceiling::PurposeCeiling;
+use crate::derivation::{Derivation, DerivationError};
 use crate::grant::{Grant, GrantError};
 use crate::habilitation::{Habilitation, HabilitationError};
 use crate::request::{Request, RequestError};
@@ -70,6 +71,8 @@ forms! {
     DataRange => "data-range.schema.json",
     Purpose => "purpose.schema.json",
     Category => "category.schema.json",
+    Derivation => "derivation.schema.json",
+    Vec<Derivation> => "derivations.schema.json",
 }
 
 /// Why a JSON document was refused.
@@ -150,6 +153,11 @@ const RULE_CODES: &[&str] = &[
     "habilitation/beyond_ceiling",
     "request/missing_claim",
     "request/bad_categories",
+    "derivation/bad_code",
+    "derivation/bad_parameter_count",
+    "derivation/unsorted_parameters",
+    "derivation/bad_max_bounds",
+    "grant/bad_derivations",
 ];
 
 /// The rule code and the message of a serde error message made by [`refuse`].
@@ -187,7 +195,8 @@ rule_errors!(
     TermsError,
     GrantError,
     HabilitationError,
-    RequestError
+    RequestError,
+    DerivationError
 );
 
 /// Implements `Deserialize` for `$t` by reading its unchecked JSON shape `$json` and checking it
@@ -263,6 +272,11 @@ mod tests {
             HabilitationError::BeyondCeiling(Vec::new()).rule_code(),
             RequestError::Missing("x").rule_code(),
             RequestError::BadCategories.rule_code(),
+            DerivationError::BadCode(CodeError::NoNamespace).rule_code(),
+            DerivationError::BadParameterCount.rule_code(),
+            DerivationError::UnsortedParameters.rule_code(),
+            DerivationError::BadMaxBounds.rule_code(),
+            GrantError::BadDerivations.rule_code(),
         ]);
         assert_eq!(codes, RULE_CODES);
     }

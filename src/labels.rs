@@ -59,6 +59,9 @@ pub mod grant {
     pub const RETENTION: u64 = 13;
     /// Onward transfer allowed (written only when true).
     pub const ONWARD_TRANSFER: u64 = 14;
+    /// The derivations allowed, each category with its derivation and fixed parameters
+    /// (written only when there is one).
+    pub const DERIVATIONS: u64 = 15;
 
     /// Every key of the map, in key order, with its name.
     pub const ALL: &[(&str, u64)] = &[
@@ -77,6 +80,7 @@ pub mod grant {
         ("data range", DATA_RANGE),
         ("retention", RETENTION),
         ("onward transfer", ONWARD_TRANSFER),
+        ("derivations", DERIVATIONS),
     ];
 }
 
@@ -228,6 +232,13 @@ pub mod receipt {
     /// The chain of representation through which the consent was expressed, when not by the
     /// subject: each link's representative and kind, signer first.
     pub const CHAIN: u64 = 15;
+    /// The purpose code of the basis.
+    pub const PURPOSE: u64 = 16;
+    /// The legal reference of a habilitation (absent for a grant, whose basis is consent).
+    pub const LEGAL_REFERENCE: u64 = 17;
+    /// The derivations applied: each category sent in derived form, with its derivation and
+    /// parameters (written only when there is one).
+    pub const DERIVATIONS: u64 = 18;
 
     /// Every key of the map, in key order, with its name.
     pub const ALL: &[(&str, u64)] = &[
@@ -247,6 +258,9 @@ pub mod receipt {
         ("issued at", ISSUED_AT),
         ("onward transfer", ONWARD_TRANSFER),
         ("chain", CHAIN),
+        ("purpose", PURPOSE),
+        ("legal reference", LEGAL_REFERENCE),
+        ("derivations", DERIVATIONS),
     ];
 }
 

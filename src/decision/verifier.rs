@@ -622,6 +622,23 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 });
             }
         }
+        // A category this provider releases for the purpose only derived is sent only as the
+        // basis's derivation of it; without one, the raw value is asked for, and refused. (That
+        // the basis's derivation is one the ceiling accepts is the ceiling rule's.)
+        if let Some(c) = self.ceilings.get(&self.provider, b.purpose.code()) {
+            let raw: Vec<_> = r
+                .categories()
+                .iter()
+                .filter(|cat| {
+                    c.derived_only(cat).is_some()
+                        && crate::grant::derivation_of(b.terms.derivations, cat).is_none()
+                })
+                .cloned()
+                .collect();
+            if !raw.is_empty() {
+                out.push(Reason::RawWhereDerivedOnly { categories: raw });
+            }
+        }
         if r.purpose() != b.purpose {
             out.push(Reason::PurposeMismatch {
                 requested: r.purpose().clone(),
@@ -765,6 +782,14 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 chain: self.backed_links(g).filter_map(Result::ok).collect(),
             }),
             legal_reference: b.legal_reference.map(str::to_owned),
+            purpose: b.purpose.clone(),
+            // Allowed, so each of these is the basis's own term, which the ceiling accepted.
+            derivations: r
+                .categories()
+                .iter()
+                .filter_map(|c| crate::grant::derivation_of(b.terms.derivations, c))
+                .cloned()
+                .collect(),
             onward_transfer: b.grant.is_some_and(Grant::onward_transfer),
             decided_at: now,
             receipt: None,

@@ -41,6 +41,7 @@ pub fn kit_ceiling(
         max_access: TWICE_A_MONTH,
         max_retention_secs: 400 * DAY,
         max_data_range_secs: 366 * DAY,
+        derived_only: Vec::new(),
     }
 }
 
