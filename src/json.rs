@@ -1,7 +1,8 @@
 //! The JSON forms of the model objects, read with a typed refusal.
 //!
 //! Every object a service exchanges as JSON — [`Grant`], [`Habilitation`], [`Request`],
-//! [`Statement`], [`PurposeCeiling`] (and a list of them), and their parts [`Scope`],
+//! [`Statement`], [`PurposeCeiling`] and [`Derivation`] (and a list of each), and their parts
+//! [`DerivationTerm`], [`Scope`],
 //! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
@@ -30,7 +31,7 @@
 //! [`Directory::from_json`]: crate::Directory::from_json
 
 use crate::ceiling::PurposeCeiling;
-use crate::derivation::{Derivation, DerivationError};
+use crate::derivation::{Derivation, DerivationError, DerivationTerm};
 use crate::grant::{Grant, GrantError};
 use crate::habilitation::{Habilitation, HabilitationError};
 use crate::request::{Request, RequestError};
@@ -73,6 +74,7 @@ forms! {
     Category => "category.schema.json",
     Derivation => "derivation.schema.json",
     Vec<Derivation> => "derivations.schema.json",
+    DerivationTerm => "derivation-term.schema.json",
 }
 
 /// Why a JSON document was refused.

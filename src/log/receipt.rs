@@ -306,22 +306,6 @@ impl SignedPayload for Receipt {
             })?
             .unwrap_or_default();
         m.finish()?;
-        if receipt.legal_reference.is_some() != (receipt.basis_kind == BasisKind::Habilitation) {
-            return Err(DecodeError::InvalidValue {
-                field: "legal reference",
-                reason: "present exactly when the basis is a habilitation",
-            });
-        }
-        if receipt
-            .derivations
-            .iter()
-            .any(|t| receipt.categories.binary_search(t.category()).is_err())
-        {
-            return Err(DecodeError::InvalidValue {
-                field: "derivations",
-                reason: "each must apply to a category delivered",
-            });
-        }
         if let Some(links) = chain {
             if receipt.basis_kind != BasisKind::Grant {
                 return Err(DecodeError::InvalidValue {
@@ -335,6 +319,28 @@ impl SignedPayload for Receipt {
             return Err(DecodeError::InvalidValue {
                 field: "onward transfer",
                 reason: "only a grant allows onward transfer",
+            });
+        }
+        if receipt.legal_reference.is_some() != (receipt.basis_kind == BasisKind::Habilitation) {
+            return Err(DecodeError::InvalidValue {
+                field: "legal reference",
+                reason: "present exactly when the basis is a habilitation",
+            });
+        }
+        if !receipt.derivations.is_empty() && receipt.basis_kind != BasisKind::Grant {
+            return Err(DecodeError::InvalidValue {
+                field: "derivations",
+                reason: "only a grant allows derivations",
+            });
+        }
+        if receipt
+            .derivations
+            .iter()
+            .any(|t| receipt.categories.binary_search(t.category()).is_err())
+        {
+            return Err(DecodeError::InvalidValue {
+                field: "derivations",
+                reason: "each must apply to a category delivered",
             });
         }
         Ok(receipt)
