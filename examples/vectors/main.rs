@@ -97,6 +97,10 @@ pub fn generate(out: &Path) -> io::Result<String> {
 /// Builds every case, in the index's order.
 fn build_all() -> (Gen, Scenario) {
     let mut s = Scenario::canteen();
+    // Beside the canteen's, DGFiP's ceiling for school scholarships, which releases the
+    // reference tax income only as a bracket.
+    let scholarship = common::scholarship_ceiling(&s);
+    s.ceilings.publish(scholarship);
     let mut g = Gen {
         ceilings: s.ceilings.clone(),
         dirs: directories::directories(&s),

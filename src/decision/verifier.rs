@@ -1,7 +1,7 @@
 use super::{
     Authorization, ChainLink, ConsentExpression, Decision, LinkFault, Reason, Refusal, Subject,
 };
-use crate::ceiling::{CeilingTerms, Ceilings};
+use crate::ceiling::{CeilingExcess, CeilingTerms, Ceilings};
 use crate::cose::{Envelope, EnvelopeError, ObjectKind};
 use crate::crypto::{self, CryptoProvider};
 use crate::digest::Digest;
@@ -630,7 +630,8 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 .categories()
                 .iter()
                 .filter(|cat| {
-                    c.derived_only(cat).is_some()
+                    covered.binary_search(cat).is_ok()
+                        && c.derived_only(cat).is_some()
                         && crate::grant::derivation_of(b.terms.derivations, cat).is_none()
                 })
                 .cloned()
@@ -681,6 +682,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         let mut excesses = Vec::new();
         self.ceilings
             .excesses_at(&b.terms, self.provider, &mut excesses);
+        // A category covered raw where the ceiling releases it only derived is judged per
+        // request (`RawWhereDerivedOnly` above): a basis signed before the ceiling was tightened
+        // still serves its other categories, and never the raw value.
+        excesses.retain(|e| !matches!(e, CeilingExcess::RawWhereDerivedOnly { .. }));
         if !excesses.is_empty() {
             out.push(Reason::BeyondCeiling { excesses });
         }
