@@ -726,15 +726,30 @@ fn each_refusal_has_its_code() {
             Cbor::Array(vec![Cbor::Text("cnaf:quotient_familial".into())]),
         ),
         (14, Cbor::Bool(true)),
+        // Another purpose than the grant's.
+        (16, Cbor::Text("social:aide_logement".into())),
+        // A derived form the grant does not name (the grant releases the income raw).
+        (
+            18,
+            Cbor::Array(vec![Cbor::Array(vec![
+                Cbor::Text("dgfip:revenu_fiscal_reference".into()),
+                Cbor::Text("dgfip:tranche_rfr".into()),
+                Cbor::Array(vec![Cbor::Unsigned(1)]),
+            ])]),
+        ),
     ] {
-        let forged = if key == 14 {
-            // Onward transfer: a key the honest receipt leaves out, so add it.
+        let forged = if key == 14 || key == 18 {
+            // A key the honest receipt leaves out, so add it, in its place.
             let payload = verified::<Receipt>(&s, &used).claims().to_payload_bytes();
             let Cbor::Map(mut entries) = Cbor::decode(&payload, Limits::OBJECT).expect("map")
             else {
                 unreachable!()
             };
-            entries.push((Cbor::Unsigned(14), value));
+            let at = entries
+                .iter()
+                .position(|(k, _)| matches!(k, Cbor::Unsigned(k) if *k > key))
+                .unwrap_or(entries.len());
+            entries.insert(at, (Cbor::Unsigned(key), value));
             Receipt::from_payload_bytes(&Cbor::Map(entries).encode())
                 .expect("a receipt")
                 .sign(s.key(s.dgfip))
