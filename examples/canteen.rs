@@ -162,15 +162,25 @@ fn main() {
     }
 
     // A grant for the raw income is beyond the tax administration's ceiling.
-    let raw = p.s.grant().expressed_by(p.s.franceconnect).build(&p.s.ceilings);
+    let raw =
+        p.s.grant()
+            .expressed_by(p.s.franceconnect)
+            .build(&p.s.ceilings);
     if let Err(e) = raw {
-        println!("\na grant for the raw income is refused when built: [{}] {e}", e.code());
+        println!(
+            "\na grant for the raw income is refused when built: [{}] {e}",
+            e.code()
+        );
     }
 
     // The parent consents through FranceConnect, which signs the grant under its mandate: the
     // income only as its canteen bracket, the bounds fixed here.
-    let bracket = DerivationTerm::new(rfr(), testing::rfr_bracket().code().clone(), BOUNDS.to_vec())
-        .expect("four increasing bounds");
+    let bracket = DerivationTerm::new(
+        rfr(),
+        testing::rfr_bracket().code().clone(),
+        BOUNDS.to_vec(),
+    )
+    .expect("four increasing bounds");
     let grant =
         p.s.grant()
             .expressed_by(p.s.franceconnect)
@@ -305,12 +315,12 @@ fn main() {
                 let cats: Vec<String> = r
                     .categories()
                     .iter()
-                    .map(|c| {
-                        match r.derivations().iter().find(|t| t.category() == c) {
+                    .map(
+                        |c| match r.derivations().iter().find(|t| t.category() == c) {
                             Some(t) => format!("{c} as its bracket ({})", t.derivation()),
                             None => c.to_string(),
-                        }
-                    })
+                        },
+                    )
                     .collect();
                 format!(
                     "{} received {} ({:?} {})",

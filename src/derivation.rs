@@ -602,27 +602,47 @@ mod tests {
     #[test]
     fn the_vocabulary_checks_kind_category_and_shape() {
         let mut v = Derivations::new();
-        let bracket =
-            Derivation::new(code("cnaf:tranche"), qf(), DerivationKind::Bracket { max_bounds: 2 })
-                .unwrap();
+        let bracket = Derivation::new(
+            code("cnaf:tranche"),
+            qf(),
+            DerivationKind::Bracket { max_bounds: 2 },
+        )
+        .unwrap();
         v.define(bracket.clone()).unwrap();
         v.define(bracket).unwrap();
         let other = Derivation::new(code("cnaf:tranche"), qf(), DerivationKind::Below).unwrap();
         assert_eq!(v.define(other).unwrap_err().code(), "derivation/redefined");
         let age = Category::new("insee:age").unwrap();
-        v.define(Derivation::new(code("insee:majeur"), age.clone(), DerivationKind::AgeOver).unwrap())
-            .unwrap();
+        v.define(
+            Derivation::new(code("insee:majeur"), age.clone(), DerivationKind::AgeOver).unwrap(),
+        )
+        .unwrap();
         let term = |c: &Category, d: &str, p: Vec<u64>| {
             DerivationTerm::new(c.clone(), code(d), p).unwrap()
         };
         let err = |t: DerivationTerm| v.check(&t).map(|_| ()).unwrap_err().code();
         assert!(v.check(&term(&qf(), "cnaf:tranche", vec![1, 2])).is_ok());
-        assert_eq!(err(term(&qf(), "cnaf:tranche", vec![1, 2, 3])), "derivation/bad_parameters");
-        assert_eq!(err(term(&qf(), "cnaf:autre", vec![1])), "derivation/unknown");
-        assert_eq!(err(term(&age, "cnaf:tranche", vec![1])), "derivation/wrong_category");
+        assert_eq!(
+            err(term(&qf(), "cnaf:tranche", vec![1, 2, 3])),
+            "derivation/bad_parameters"
+        );
+        assert_eq!(
+            err(term(&qf(), "cnaf:autre", vec![1])),
+            "derivation/unknown"
+        );
+        assert_eq!(
+            err(term(&age, "cnaf:tranche", vec![1])),
+            "derivation/wrong_category"
+        );
         assert!(v.check(&term(&age, "insee:majeur", vec![18])).is_ok());
-        assert_eq!(err(term(&age, "insee:majeur", vec![151])), "derivation/bad_parameters");
-        assert_eq!(err(term(&age, "insee:majeur", vec![16, 18])), "derivation/bad_parameters");
+        assert_eq!(
+            err(term(&age, "insee:majeur", vec![151])),
+            "derivation/bad_parameters"
+        );
+        assert_eq!(
+            err(term(&age, "insee:majeur", vec![16, 18])),
+            "derivation/bad_parameters"
+        );
         assert_eq!(
             Derivation::new(code("a:b"), qf(), DerivationKind::Bracket { max_bounds: 0 })
                 .unwrap_err()
@@ -630,9 +650,13 @@ mod tests {
             "derivation/bad_max_bounds"
         );
         assert_eq!(
-            Derivation::new(code("a:b"), qf(), DerivationKind::Bracket { max_bounds: 17 })
-                .unwrap_err()
-                .code(),
+            Derivation::new(
+                code("a:b"),
+                qf(),
+                DerivationKind::Bracket { max_bounds: 17 }
+            )
+            .unwrap_err()
+            .code(),
             "derivation/bad_max_bounds"
         );
     }
@@ -643,15 +667,45 @@ mod tests {
         let d = |kind| Derivation::new(code("a:b"), qf(), kind).unwrap();
         let bracket = d(DerivationKind::Bracket { max_bounds: 4 });
         let bounds = [450, 700, 1000];
-        for (x, index) in [(0, 0), (449, 0), (450, 1), (699, 1), (700, 2), (1000, 3), (u64::MAX, 3)] {
-            assert_eq!(bracket.apply(&bounds, x), DerivedValue::Bracket(index), "{x}");
+        for (x, index) in [
+            (0, 0),
+            (449, 0),
+            (450, 1),
+            (699, 1),
+            (700, 2),
+            (1000, 3),
+            (u64::MAX, 3),
+        ] {
+            assert_eq!(
+                bracket.apply(&bounds, x),
+                DerivedValue::Bracket(index),
+                "{x}"
+            );
         }
-        assert_eq!(d(DerivationKind::Below).apply(&[20], 19), DerivedValue::Holds(true));
-        assert_eq!(d(DerivationKind::Below).apply(&[20], 20), DerivedValue::Holds(false));
-        assert_eq!(d(DerivationKind::Above).apply(&[20], 20), DerivedValue::Holds(true));
-        assert_eq!(d(DerivationKind::Above).apply(&[20], 19), DerivedValue::Holds(false));
-        assert_eq!(d(DerivationKind::AgeOver).apply(&[18], 18), DerivedValue::Holds(true));
-        assert_eq!(d(DerivationKind::AgeOver).apply(&[18], 17), DerivedValue::Holds(false));
+        assert_eq!(
+            d(DerivationKind::Below).apply(&[20], 19),
+            DerivedValue::Holds(true)
+        );
+        assert_eq!(
+            d(DerivationKind::Below).apply(&[20], 20),
+            DerivedValue::Holds(false)
+        );
+        assert_eq!(
+            d(DerivationKind::Above).apply(&[20], 20),
+            DerivedValue::Holds(true)
+        );
+        assert_eq!(
+            d(DerivationKind::Above).apply(&[20], 19),
+            DerivedValue::Holds(false)
+        );
+        assert_eq!(
+            d(DerivationKind::AgeOver).apply(&[18], 18),
+            DerivedValue::Holds(true)
+        );
+        assert_eq!(
+            d(DerivationKind::AgeOver).apply(&[18], 17),
+            DerivedValue::Holds(false)
+        );
     }
 
     #[test]

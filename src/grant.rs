@@ -118,9 +118,7 @@ pub enum GrantError {
     ChainRepeatsParty(PartyId),
     /// A derivation applies to a category the scope does not cover, or two to the same
     /// category.
-    #[error(
-        "each derivation must apply to a category the grant covers, at most one per category"
-    )]
+    #[error("each derivation must apply to a category the grant covers, at most one per category")]
     BadDerivations,
 }
 

@@ -701,7 +701,11 @@ mod tests {
             }
         }
         // A receipt of a habilitation has the receipt's keys but those of a grant's alone.
-        let grant_only = [receipt::ONWARD_TRANSFER, receipt::CHAIN, receipt::DERIVATIONS];
+        let grant_only = [
+            receipt::ONWARD_TRANSFER,
+            receipt::CHAIN,
+            receipt::DERIVATIONS,
+        ];
         let mut of_habilitation = keys(receipt::ALL);
         of_habilitation.retain(|k| !grant_only.contains(k));
         assert_eq!(

@@ -299,13 +299,13 @@ pub fn grant_record(
         g.consumer(),
         g.retention_secs(),
     )
-        .into_iter()
-        .map(|mut p| {
-            p.insert("dpv:hasFrequency".into(), frequency.clone());
-            p.insert("consentry:dataRange".into(), range(g.data_range()));
-            Value::Object(p)
-        })
-        .collect();
+    .into_iter()
+    .map(|mut p| {
+        p.insert("dpv:hasFrequency".into(), frequency.clone());
+        p.insert("consentry:dataRange".into(), range(g.data_range()));
+        Value::Object(p)
+    })
+    .collect();
     doc.insert("dpv:hasProcess".into(), Value::Array(processes));
 
     let mut given = event(
@@ -402,9 +402,9 @@ pub fn habilitation_record(
         h.consumer(),
         h.retention_secs(),
     )
-        .into_iter()
-        .map(Value::Object)
-        .collect();
+    .into_iter()
+    .map(Value::Object)
+    .collect();
     doc.insert("dpv:hasProcess".into(), Value::Array(processes));
 
     let mut history = vec![Value::Object(event(

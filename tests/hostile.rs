@@ -910,30 +910,49 @@ fn hostile_derivations_are_refused_with_their_own_errors() {
     // Written only when not empty.
     assert_eq!(invalid(Value::Array(vec![])), "derivations");
     // No parameter, 17 parameters, unsorted or repeated parameters.
-    assert_eq!(invalid(Value::Array(vec![term(rfr, code, vec![])])), "derivation parameters");
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, vec![])])),
+        "derivation parameters"
+    );
     assert_eq!(
         invalid(Value::Array(vec![term(rfr, code, (0..17).collect())])),
         "derivation parameters"
     );
-    assert_eq!(invalid(Value::Array(vec![term(rfr, code, vec![2, 1])])), "derivation parameters");
-    assert_eq!(invalid(Value::Array(vec![term(rfr, code, vec![2, 2])])), "derivation parameters");
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, vec![2, 1])])),
+        "derivation parameters"
+    );
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, vec![2, 2])])),
+        "derivation parameters"
+    );
     // A category the scope does not cover; the same category twice.
     assert_eq!(
-        invalid(Value::Array(vec![term("cnaf:quotient_familial", code, vec![1])])),
+        invalid(Value::Array(vec![term(
+            "cnaf:quotient_familial",
+            code,
+            vec![1]
+        )])),
         "derivations"
     );
     assert_eq!(
-        invalid(Value::Array(vec![term(rfr, code, vec![1]), term(rfr, code, vec![2])])),
+        invalid(Value::Array(vec![
+            term(rfr, code, vec![1]),
+            term(rfr, code, vec![2])
+        ])),
         "derivations"
     );
     // A code or a category that is not namespace:name.
-    assert_eq!(invalid(Value::Array(vec![term(rfr, "tranche", vec![1])])), "derivation");
-    assert_eq!(invalid(Value::Array(vec![term("rfr", code, vec![1])])), "category");
-    // The wrong shapes: a map instead of the list, a term of two items, a negative parameter.
     assert_eq!(
-        refused(Value::Map(vec![])).code(),
-        "cbor/wrong_type"
+        invalid(Value::Array(vec![term(rfr, "tranche", vec![1])])),
+        "derivation"
     );
+    assert_eq!(
+        invalid(Value::Array(vec![term("rfr", code, vec![1])])),
+        "category"
+    );
+    // The wrong shapes: a map instead of the list, a term of two items, a negative parameter.
+    assert_eq!(refused(Value::Map(vec![])).code(), "cbor/wrong_type");
     assert_eq!(
         invalid(Value::Array(vec![Value::Array(vec![
             Value::Text(rfr.into()),

@@ -7,14 +7,14 @@ use consentry::danger::UncheckedGrant;
 
 use consentry::ceiling::{DerivedOnly, PurposeCeiling};
 use consentry::cose::{self, Envelope};
-use consentry::derivation::DerivationTerm;
-use consentry::vocab::Purpose;
 use consentry::danger::cbor::{Encoder, Value};
+use consentry::derivation::DerivationTerm;
 use consentry::directory::{Directory, PartyId, Representation};
 use consentry::grant::{Grant, GrantBuilder};
 use consentry::ids::BasisId;
 use consentry::terms::{AccessPattern, DataRange};
 use consentry::testing::{self, Scenario};
+use consentry::vocab::Purpose;
 use consentry::{Digest, SigningKey, Timestamp};
 
 pub const DAY: u64 = 86_400;
@@ -72,12 +72,12 @@ pub fn grant_for(s: &Scenario, subject: PartyId) -> GrantBuilder {
 /// The canteen grant's terms for another purpose.
 pub fn grant_with_purpose(s: &Scenario, subject: PartyId, purpose: Purpose) -> GrantBuilder {
     Grant::builder(BasisId(s.next_uuid()), subject, s.mairie, purpose)
-    .cover(s.dgfip, [testing::rfr()])
-    .issued_at(s.now)
-    .valid(s.now, s.now.plus_secs(365 * DAY))
-    .access(AccessPattern::MONTHLY)
-    .data_range(year(2025))
-    .retention_secs(365 * DAY)
+        .cover(s.dgfip, [testing::rfr()])
+        .issued_at(s.now)
+        .valid(s.now, s.now.plus_secs(365 * DAY))
+        .access(AccessPattern::MONTHLY)
+        .data_range(year(2025))
+        .retention_secs(365 * DAY)
 }
 
 /// The scholarship purpose: DGFiP releases the reference tax income for it only as a bracket.
@@ -99,7 +99,11 @@ pub fn scholarship_ceiling(s: &Scenario) -> PurposeCeiling {
 
 /// The reference tax income as its bracket: 15 000, 30 000 and 45 000 euros.
 pub fn rfr_bracket_term() -> DerivationTerm {
-    testing::derived(testing::rfr(), testing::RFR_BRACKET, &[15_000, 30_000, 45_000])
+    testing::derived(
+        testing::rfr(),
+        testing::RFR_BRACKET,
+        &[15_000, 30_000, 45_000],
+    )
 }
 
 pub fn year(y: u32) -> DataRange {

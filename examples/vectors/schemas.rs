@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use consentry::ceiling::PurposeCeiling;
 use consentry::cose::Envelope;
 use consentry::danger::UncheckedGrant;
-use consentry::derivation::{Derivation, DerivationTerm};
 use consentry::decision::Decision;
+use consentry::derivation::{Derivation, DerivationTerm};
 use consentry::directory::Directory;
 use consentry::ids::BasisId;
 use consentry::json::{self, JsonForm};
@@ -473,7 +473,11 @@ pub fn json_vectors(g: &mut Gen) {
     );
     f.invalid(
         "too-many-parameters",
-        edit(&t_doc, "parameters", Some(json!((1..=17).collect::<Vec<u64>>()))),
+        edit(
+            &t_doc,
+            "parameters",
+            Some(json!((1..=17).collect::<Vec<u64>>())),
+        ),
         Some("derivation/bad_parameter_count"),
     );
     f.invalid(

@@ -282,6 +282,10 @@ impl Reason {
 
     /// One reason of each variant, in variant order (the unit tests tie this list to an
     /// exhaustive match, so a new variant cannot be left out).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one sample per variant, in `Reason` order"
+    )]
     fn one_of_each() -> Vec<Reason> {
         use crate::ledger::LedgerError;
         let (t, o) = (Timestamp(0), Subject::Request);

@@ -2,8 +2,8 @@
 //! ceilings, for scenarios other than the canteen.
 
 use super::{DAY, LOG_OPERATOR, Scenario, TWICE_A_MONTH, key_for, party_for};
-use crate::derivation::{Derivation, DerivationError};
 use crate::ceiling::{Ceilings, PurposeCeiling};
+use crate::derivation::{Derivation, DerivationError};
 use crate::directory::{
     Directory, DirectoryError, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
 };

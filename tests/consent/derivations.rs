@@ -27,7 +27,10 @@ fn derived_only() -> Scenario {
         DerivationKind::Below,
     )
     .unwrap();
-    let mut s = Scenario::canteen_builder().derivation(below).build().unwrap();
+    let mut s = Scenario::canteen_builder()
+        .derivation(below)
+        .build()
+        .unwrap();
     s.ceilings.publish(PurposeCeiling {
         derived_only: vec![DerivedOnly {
             category: rfr(),
@@ -53,7 +56,7 @@ fn an_allow_names_the_derivation_and_its_parameters() {
     let d = s.decide(&s.sign_request(&s.request(&grant)), &grant);
     let a = d.allowed().expect("allowed");
     assert_eq!(a.categories(), [rfr()]);
-    assert_eq!(a.derivations(), [term.clone()]);
+    assert_eq!(a.derivations(), std::slice::from_ref(&term));
     assert_eq!(a.derivation(&rfr()), Some(&term));
     assert_eq!(a.purpose(), &canteen_purpose());
     // The provider computes the value with the vocabulary: 31 200 euros is bracket 2.
@@ -87,8 +90,17 @@ fn raw_is_refused_where_only_a_derivation_is_allowed() {
     let raw = s.sign_grant(&raw);
     let d = s.decide(&s.sign_request(&s.request(&raw)), &raw);
     assert_eq!(d.codes(), ["raw_where_derived_only"]);
-    assert!(d.reasons()[0].to_string().contains("dgfip:revenu_fiscal_reference"));
-    let household_only = s.request(&raw).to_builder().categories(vec![household()]).build().unwrap();
+    assert!(
+        d.reasons()[0]
+            .to_string()
+            .contains("dgfip:revenu_fiscal_reference")
+    );
+    let household_only = s
+        .request(&raw)
+        .to_builder()
+        .categories(vec![household()])
+        .build()
+        .unwrap();
     assert!(s.decide(&s.sign_request(&household_only), &raw).is_allow());
     // With the bracket, the income is allowed, derived.
     let bracket = s
@@ -116,15 +128,32 @@ fn a_grant_covering_raw_cannot_be_built_beyond_a_derived_only_ceiling() {
 fn a_derivation_the_ceiling_and_vocabulary_do_not_allow_is_beyond_the_ceiling() {
     let s = derived_only();
     let cases = [
-        ("not accepted", derived(rfr(), "dgfip:rfr_sous_seuil", &[20_000])),
+        (
+            "not accepted",
+            derived(rfr(), "dgfip:rfr_sous_seuil", &[20_000]),
+        ),
         ("undefined", derived(rfr(), "dgfip:inconnue", &[1])),
-        ("another category's", derived(rfr(), testing::QF_BRACKET, &[1])),
-        ("too many bounds", derived(rfr(), RFR_BRACKET, &(1..=9).collect::<Vec<_>>())),
+        (
+            "another category's",
+            derived(rfr(), testing::QF_BRACKET, &[1]),
+        ),
+        (
+            "too many bounds",
+            derived(rfr(), RFR_BRACKET, &(1..=9).collect::<Vec<_>>()),
+        ),
     ];
     for (what, term) in cases {
-        let e = s.grant().derive(term.clone()).build(&s.ceilings).unwrap_err();
+        let e = s
+            .grant()
+            .derive(term.clone())
+            .build(&s.ceilings)
+            .unwrap_err();
         assert_eq!(excess_codes(&e), ["ceiling/derivation"], "{what}");
-        let unchecked = s.grant().derive(term).build_without_ceiling_check().unwrap();
+        let unchecked = s
+            .grant()
+            .derive(term)
+            .build_without_ceiling_check()
+            .unwrap();
         let bytes = s.sign_grant(&unchecked);
         let d = s.decide(&s.sign_request(&s.request(&bytes)), &bytes);
         assert_eq!(d.codes(), ["beyond_ceiling"], "{what}");
@@ -156,10 +185,7 @@ fn a_derivation_of_a_category_not_covered_is_refused() {
 #[test]
 fn a_habilitation_cannot_cover_a_derived_only_category() {
     let s = derived_only();
-    let e = s
-        .habilitation_builder()
-        .build(&s.ceilings)
-        .unwrap_err();
+    let e = s.habilitation_builder().build(&s.ceilings).unwrap_err();
     assert_eq!(e.code(), "habilitation/beyond_ceiling");
     let HabilitationError::BeyondCeiling(x) = e else {
         unreachable!()
@@ -186,7 +212,10 @@ fn a_request_cannot_choose_the_parameters() {
     let mut s = s;
     for _ in 0..10 {
         let d = s.decide(&s.sign_request(&s.request(&grant)), &grant);
-        assert_eq!(d.allowed().expect("allowed").derivations(), [term.clone()]);
+        assert_eq!(
+            d.allowed().expect("allowed").derivations(),
+            std::slice::from_ref(&term)
+        );
         s.advance_days(31);
     }
 }
@@ -226,6 +255,10 @@ fn the_kit_refuses_a_redefined_derivation() {
         DerivationKind::Above,
     )
     .unwrap();
-    let e = Scenario::canteen_builder().derivation(other).build().err().unwrap();
+    let e = Scenario::canteen_builder()
+        .derivation(other)
+        .build()
+        .err()
+        .unwrap();
     assert_eq!(e.code(), "derivation/redefined");
 }

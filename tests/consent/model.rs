@@ -5,10 +5,10 @@
 //! The number of sequences is `CONSENTRY_MODEL_CASES` (default 1000).
 
 use consentry::ceiling::{CeilingExcess, DerivedOnly, PurposeCeiling};
-use consentry::derivation::{Derivation, DerivationCode, DerivationKind};
 use consentry::danger::UncheckedGrant;
 use consentry::decision::{Basis, Receipts, Verifier};
 use consentry::decision::{Decision, LinkFault, Reason, StatementRefusal, Subject};
+use consentry::derivation::{Derivation, DerivationCode, DerivationKind};
 use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
@@ -1077,7 +1077,10 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                             .map(|c| (c.clone(), HOUSEHOLD_BRACKET, HOUSEHOLD_BOUNDS.to_vec()))
                             .collect();
                         prop_assert_eq!(sent, want);
-                        prop_assert!(!mr.categories.contains(&household()) || b.derived.contains(&household()));
+                        prop_assert!(
+                            !mr.categories.contains(&household())
+                                || b.derived.contains(&household())
+                        );
                         prop_assert_eq!(a.data_range(), mr.data_range);
                         prop_assert_eq!(a.retain_until(), m.now.plus_secs(b.retention));
                         prop_assert_eq!(a.basis(), b.id);

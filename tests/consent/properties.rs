@@ -2,8 +2,10 @@
 
 use crate::reach::reaching_half;
 use consentry::Timestamp;
+use consentry::ceiling::{DerivedOnly, PurposeCeiling};
 use consentry::danger::UncheckedGrant;
 use consentry::decision::{Decision, StatementRefusal};
+use consentry::derivation::DerivationCode;
 use consentry::grant::Grant;
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{LifecycleRefusal, Status};
@@ -11,11 +13,8 @@ use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified};
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, AccessView, DataRange};
-use consentry::ceiling::{DerivedOnly, PurposeCeiling};
-use consentry::derivation::DerivationCode;
 use consentry::testing::{
-    RFR_BRACKET, Scenario, canteen_purpose, derived, household, kit_ceiling, quotient_familial,
-    rfr,
+    RFR_BRACKET, Scenario, canteen_purpose, derived, household, kit_ceiling, quotient_familial, rfr,
 };
 use consentry::vocab::{Category, Purpose};
 use proptest::prelude::*;
@@ -352,7 +351,9 @@ fn allow_implies_every_rule_holds() {
                             }
                         }
                         prop_assert!(
-                            a.derivations().iter().all(|t| a.categories().contains(t.category()))
+                            a.derivations()
+                                .iter()
+                                .all(|t| a.categories().contains(t.category()))
                         );
                         let granted = month_range(g.months.0, g.months.1);
                         prop_assert!(

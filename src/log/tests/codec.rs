@@ -664,7 +664,10 @@ fn receipt_purpose_legal_reference_and_derivations_are_strict() {
     let habilitation = with_added(&of_habilitation, 17, text("CRPA L114-8"));
     let h = Receipt::from_payload_bytes(&habilitation).expect("a habilitation's receipt");
     assert_eq!(h.legal_reference(), Some("CRPA L114-8"));
-    assert_eq!(field(decode(&with_value(&habilitation, 17, text("")))), "legal reference");
+    assert_eq!(
+        field(decode(&with_value(&habilitation, 17, text("")))),
+        "legal reference"
+    );
     // Derivations applied: `[+ [category, derivation, [+ uint]]]`, to categories delivered.
     let delivered = read.categories()[0].as_str().to_owned();
     let term = |category: &str, params: &[u64]| {
@@ -692,11 +695,17 @@ fn receipt_purpose_legal_reference_and_derivations_are_strict() {
         "derivation parameters"
     );
     assert_eq!(
-        field(decode(&derived(vec![term(&delivered, &(0..17).collect::<Vec<_>>())]))),
+        field(decode(&derived(vec![term(
+            &delivered,
+            &(0..17).collect::<Vec<_>>()
+        )]))),
         "derivation parameters"
     );
     assert_eq!(
-        field(decode(&derived(vec![term(&delivered, &[1]), term(&delivered, &[2])]))),
+        field(decode(&derived(vec![
+            term(&delivered, &[1]),
+            term(&delivered, &[2])
+        ]))),
         "derivations"
     );
     assert_eq!(
