@@ -264,7 +264,7 @@ impl Grant {
         self.onward_transfer
     }
     /// The derivations the grant allows, sorted by category: a category named here is released
-    /// only in that derived form, with these parameters (see [`derivation`](crate::derivation)).
+    /// only in that derived form, with these parameters (see the [derivation module](crate::derivation)).
     #[must_use]
     pub fn derivations(&self) -> &[DerivationTerm] {
         &self.derivations
