@@ -118,6 +118,7 @@ fn build_all() -> (Gen, Scenario) {
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
     objects::chains(&mut g, &s);
+    objects::derived(&mut g, &s);
     g.log = log::log_vectors(&mut g.files);
     g.registry = registry::registry(&mut g.files, &s);
     g.records = records::records(&mut g);

@@ -561,7 +561,6 @@ pub fn json_vectors(g: &mut Gen) {
         "terms/empty_range",
     );
     let derived_doc = edit(&grant_doc, "derivations", Some(json!([t_doc.clone()])));
-    f.valid("grant-derived-bracket", derived_doc.clone());
     f.invalid(
         "derivations-not-an-array",
         edit(&grant_doc, "derivations", Some(t_doc.clone())),
