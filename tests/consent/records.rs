@@ -95,7 +95,10 @@ impl Vocabulary {
                     match k.as_str() {
                         "@context" => assert_eq!(v, CONTEXT_IRI),
                         // A derivation's code is consentry's data, like a category's.
-                        "@id" | "@value" | "dct:identifier" | "dct:description"
+                        "@id"
+                        | "@value"
+                        | "dct:identifier"
+                        | "dct:description"
                         | "consentry:derivation" => {}
                         "@type" => match v {
                             Value::Array(a) => {
