@@ -11,6 +11,7 @@ mod consent {
     mod concurrency;
     mod directory;
     mod integrity;
+    mod legal_persons;
     mod model;
     mod properties;
     mod reasons;

@@ -29,7 +29,7 @@ use uuid::Uuid;
 /// transfer allowed (present, as `true`, only when it is), and for a grant expressed by a
 /// representative `15` the chain of representation: `[1*3 [representative, kind]]`, signer
 /// first, each link with the kind of the representation that backed it (0 parent, 1 guardian,
-/// 2 mandate); only for a grant.
+/// 2 mandate, 3 legal representative); only for a grant.
 ///
 /// ```
 /// use consentry::log::Receipt;
@@ -294,7 +294,7 @@ fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<(PartyId, RepresentationKind)>,
                 let kind =
                     RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                         field: "representation kind",
-                        reason: "must be 0 (parent), 1 (guardian) or 2 (mandate)",
+                        reason: "must be 0 (parent), 1 (guardian), 2 (mandate) or 3 (legal representative)",
                     })?;
                 Ok((party, kind))
             })?);
