@@ -790,7 +790,7 @@ fn registry_vectors() {
             "{name}"
         );
     }
-    assert_eq!((applied, refused), (3, 18), "the index's steps");
+    X
     assert_eq!(
         history.current().to_cbor(),
         read(&r["final"]["file"]),
