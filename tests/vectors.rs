@@ -790,7 +790,7 @@ fn registry_vectors() {
             "{name}"
         );
     }
-    X
+    assert_eq!((applied, refused), (4, 22), "the index's steps");
     assert_eq!(
         history.current().to_cbor(),
         read(&r["final"]["file"]),
