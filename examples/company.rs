@@ -23,7 +23,7 @@ use consentry::ids::{BasisId, RequestId};
 use consentry::registry::{RegistryError, Siren, Siret};
 use consentry::signed::SignedPayload;
 use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, kit_ceiling, key_for, party_for};
+use consentry::testing::{Scenario, key_for, kit_ceiling, party_for};
 use consentry::vocab::{Category, Purpose};
 use consentry::{Digest, Grant, Habilitation, Request};
 use std::error::Error;
@@ -173,7 +173,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     let grant = s.sign_grant(&grant_by(manager)?);
     let decision = s.decide(&s.sign_request(&s.request(&grant)), &grant);
-    let allowed = decision.allowed().ok_or("the manager's grant must be allowed")?;
+    let allowed = decision
+        .allowed()
+        .ok_or("the manager's grant must be allowed")?;
     let consent = allowed.consent().ok_or("a grant's consent")?;
     assert_eq!(consent.expressed_by, manager);
     assert_eq!(consent.subject, company);
@@ -202,7 +204,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             fault: LinkFault::NotHeld,
         }]
     );
-    println!("the former manager's grant is refused: {:?}", decision.codes());
+    println!(
+        "the former manager's grant is refused: {:?}",
+        decision.codes()
+    );
 
     // A habilitation: the authority entitles the city hall to the tax-compliance attestation
     // of the bidders of its contracts; DGFiP decides without any consent of the company.

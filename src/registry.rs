@@ -267,11 +267,19 @@ mod tests {
         for s in ["732829320", "552100554", "356000000", "200034528"] {
             assert!(Siren::parse(s).is_ok(), "{s}");
         }
-        for s in ["73282932000074", "20003452800014", "35600000000048", "35600000009075"] {
+        for s in [
+            "73282932000074",
+            "20003452800014",
+            "35600000000048",
+            "35600000009075",
+        ] {
             assert!(Siret::parse(s).is_ok(), "{s}");
         }
         assert_eq!(Siren::parse("200034582"), Err(RegistryError::BadCheckDigit));
-        assert_eq!(Siret::parse("20003452800041"), Err(RegistryError::BadCheckDigit));
+        assert_eq!(
+            Siret::parse("20003452800041"),
+            Err(RegistryError::BadCheckDigit)
+        );
     }
 
     #[test]
@@ -304,7 +312,10 @@ mod tests {
                 found: 10
             }
         );
-        assert_eq!(Siret::parse("").unwrap_err().code(), "registry/wrong_length");
+        assert_eq!(
+            Siret::parse("").unwrap_err().code(),
+            "registry/wrong_length"
+        );
         assert_eq!(
             Siret::parse("7328293200007-").unwrap_err(),
             RegistryError::NotDigits

@@ -354,7 +354,10 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
         "a key for the company: a legal person holds none and acts through its legal representatives",
         &|h| {
             h.next_update(later)
-                .add_key(company, PartyKey::new(key_for("company").verifying_key(), later))
+                .add_key(
+                    company,
+                    PartyKey::new(key_for("company").verifying_key(), later),
+                )
                 .sign(&successor)
         },
         Some("directory/legal_person_key"),

@@ -13,9 +13,7 @@ mod update;
 mod wire;
 
 pub use history::{ChangeFault, DirectoryHistory, UpdateError, Version};
-pub use party::{
-    LegalPerson, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
-};
+pub use party::{LegalPerson, Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
 pub use trust::Trust;
 pub use update::{Change, DirectorySnapshot, DirectoryUpdate};
 pub use wire::DirectoryJson;
@@ -330,9 +328,7 @@ impl Directory {
                 return Err(DirectoryError::UnknownParty(id));
             }
         }
-        let legal_person = self
-            .party(&rep.subject)
-            .is_some_and(Party::is_legal_person);
+        let legal_person = self.party(&rep.subject).is_some_and(Party::is_legal_person);
         if !rep.kind.may_represent(legal_person) {
             let subject = rep.subject;
             return Err(if legal_person {

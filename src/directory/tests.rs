@@ -431,7 +431,10 @@ fn every_directory_error() {
         LegalPersonKey(pid(5)),
     );
     legal
-        .add_party(Party::new(pid(6), "Person", Role::Subject).with_key(PartyKey::new(public(6), Timestamp(0))))
+        .add_party(
+            Party::new(pid(6), "Person", Role::Subject)
+                .with_key(PartyKey::new(public(6), Timestamp(0))),
+        )
         .unwrap();
     let rep = |representative, subject, kind| Representation {
         representative,

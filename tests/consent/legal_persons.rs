@@ -48,7 +48,11 @@ fn cast() -> ScenarioBuilder {
         .party("manager", &[Role::Subject])
         .party("former", &[Role::Subject])
         .party("clerk", &[Role::Subject])
-        .representation("manager", "company", RepresentationKind::LegalRepresentative)
+        .representation(
+            "manager",
+            "company",
+            RepresentationKind::LegalRepresentative,
+        )
         .representation_during(
             "former",
             "company",
@@ -127,7 +131,11 @@ fn a_consent_manager_mandated_by_the_representative_may_head_the_chain() {
         consent.chain,
         [
             link("franceconnect", "manager", RepresentationKind::Mandate),
-            link("manager", "company", RepresentationKind::LegalRepresentative),
+            link(
+                "manager",
+                "company",
+                RepresentationKind::LegalRepresentative
+            ),
         ]
     );
 }
@@ -216,8 +224,16 @@ fn a_legal_representative_may_stand_past_the_first_link() {
             "Martin Participations SAS",
             LegalPerson::new(Siren::parse("912345675").expect("valid")),
         )
-        .representation("holding", "company", RepresentationKind::LegalRepresentative)
-        .representation("manager", "holding", RepresentationKind::LegalRepresentative)
+        .representation(
+            "holding",
+            "company",
+            RepresentationKind::LegalRepresentative,
+        )
+        .representation(
+            "manager",
+            "holding",
+            RepresentationKind::LegalRepresentative,
+        )
         .build()
         .expect("a valid cast");
     let company = s.party("company");
@@ -228,10 +244,22 @@ fn a_legal_representative_may_stand_past_the_first_link() {
     );
     let d = decide(&s, &grant);
     assert_eq!(
-        d.allowed().expect("allowed").consent().expect("a consent").chain,
+        d.allowed()
+            .expect("allowed")
+            .consent()
+            .expect("a consent")
+            .chain,
         [
-            link("manager", "holding", RepresentationKind::LegalRepresentative),
-            link("holding", "company", RepresentationKind::LegalRepresentative),
+            link(
+                "manager",
+                "holding",
+                RepresentationKind::LegalRepresentative
+            ),
+            link(
+                "holding",
+                "company",
+                RepresentationKind::LegalRepresentative
+            ),
         ]
     );
 }
@@ -307,7 +335,12 @@ fn a_legal_person_with_a_key_is_refused_when_listed_and_when_given_one() {
         dir.add_key(party_for("company"), key),
         Err(DirectoryError::LegalPersonKey(party_for("company")))
     );
-    assert!(dir.party(&party_for("company")).expect("listed").keys.is_empty());
+    assert!(
+        dir.party(&party_for("company"))
+            .expect("listed")
+            .keys
+            .is_empty()
+    );
 }
 
 #[test]
@@ -427,16 +460,16 @@ fn a_representation_s_kind_must_suit_its_subject() {
 fn updates_add_legal_persons_and_representatives_under_the_same_rules() {
     let s = Scenario::canteen();
     let operator = SigningKey::from_seed(&[0x0c; 32]);
-    let genesis =
-        DirectorySnapshot::genesis(s.directory.clone(), s.now).sign(&operator);
-    let mut history =
-        DirectoryHistory::load(&genesis, &operator.verifying_key()).expect("loads");
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), s.now).sign(&operator);
+    let mut history = DirectoryHistory::load(&genesis, &operator.verifying_key()).expect("loads");
     let at = s.now.plus_secs(DAY);
     let manager = PartyKey::new(key_for("manager").verifying_key(), at);
     let add = history
         .next_update(at)
         .add_party(company_party())
-        .add_party(Party::new(party_for("manager"), "Claire Martin", Role::Subject).with_key(manager))
+        .add_party(
+            Party::new(party_for("manager"), "Claire Martin", Role::Subject).with_key(manager),
+        )
         .add_representation(Representation {
             representative: party_for("manager"),
             subject: party_for("company"),
@@ -450,7 +483,10 @@ fn updates_add_legal_persons_and_representatives_under_the_same_rules() {
         .current()
         .party(&party_for("company"))
         .expect("added");
-    assert_eq!(company.legal_person.as_ref().map(|l| l.siren), Some(siren()));
+    assert_eq!(
+        company.legal_person.as_ref().map(|l| l.siren),
+        Some(siren())
+    );
     // A key for the company, and a parent for it, are refused with the directory's codes.
     let later = at.plus_secs(DAY);
     let key = history
@@ -522,7 +558,10 @@ fn cbor_and_json_forms_carry_the_legal_person_and_read_back() {
     map.extend_from_slice(SIREN.as_bytes());
     map.extend_from_slice(&[0x02, 0x81, 0x6e]);
     map.extend_from_slice(SIRET.as_bytes());
-    assert!(cbor.windows(map.len()).any(|w| w == map), "key 5 as written");
+    assert!(
+        cbor.windows(map.len()).any(|w| w == map),
+        "key 5 as written"
+    );
     let json = dir.to_json();
     assert!(json.contains("\"legal_person\""));
     assert!(json.contains("\"legal_representative\""));
@@ -557,7 +596,10 @@ fn json_refuses_a_bad_number_with_the_registry_code() {
     ] {
         let e = Directory::from_json(&json_with(siren_text, sirets)).expect_err("refused");
         assert_eq!(e.code(), "directory/malformed");
-        assert!(e.to_string().contains(expected), "{e} should name {expected}");
+        assert!(
+            e.to_string().contains(expected),
+            "{e} should name {expected}"
+        );
     }
     // A SIRET of another SIREN is the directory's typed refusal.
     let e = Directory::from_json(&json_with(SIREN, "[\"73282932000074\"]")).expect_err("refused");
@@ -584,7 +626,9 @@ fn cbor_refuses_unsorted_or_repeated_sirets_and_bad_numbers() {
     d2.add_party(Party::legal_person(
         party_for("company"),
         "Boulangerie Martin SARL",
-        LegalPerson::new(siren()).with_siret(siret()).with_siret(second),
+        LegalPerson::new(siren())
+            .with_siret(siret())
+            .with_siret(second),
     ))
     .expect("valid");
     let sorted = d2.to_cbor();
