@@ -10,11 +10,11 @@
 //!
 //! One documented exception: La Poste's establishments, all under the single SIREN
 //! [`Siren::LA_POSTE`] (356000000), are too many for the Luhn key; a SIRET of that SIREN that
-//! fails the Luhn rule is valid when the sum of its 14 digits is a multiple of 5 (INSEE's own
-//! validator, the `validinsee` package of InseeFrLab, `R/validation_sirene.R`: « un SIRET de La
-//! Poste (SIREN 356000000) ne respectant pas la règle ci-dessus [...] est valide si la somme des
-//! chiffres le composant est un multiple de 5 »). The head office's SIRET, 35600000000048, passes
-//! the Luhn rule itself.
+//! fails the Luhn rule is valid when the sum of its 14 digits is a multiple of 5. The source is
+//! INSEE's own validator, the R package `validinsee` (`InseeFrLab/validinsee`,
+//! `R/validation_sirene.R`): « un SIRET de La Poste (SIREN 356000000) ne respectant pas la règle
+//! ci-dessus [...] est valide si la somme des chiffres le composant est un multiple de 5 ». The
+//! head office's SIRET, 35600000000048, passes the Luhn rule itself.
 //!
 //! ```
 //! use consentry::registry::{RegistryError, Siren, Siret};

@@ -691,7 +691,7 @@ fn la_poste_sirets_follow_the_sum_of_digits() {
     // of 5), which another SIREN may not use.
     assert!(Siret::parse("35600000000048").is_ok());
     assert!(Siret::parse("35600000009075").is_ok());
-    assert_eq!(luhn_sum("35600000009075") % 10 == 0, false);
+    assert_ne!(luhn_sum("35600000009075") % 10, 0);
     assert_eq!(
         Siret::parse("35600000009076"),
         Err(RegistryError::BadCheckDigit)
