@@ -343,9 +343,29 @@ pub mod party {
     pub const ROLES: u64 = 3;
     /// Its keys ([`party_key`](super::party_key) maps).
     pub const KEYS: u64 = 4;
+    /// For a legal person, its registry numbers (a [`legal_person`](super::legal_person) map;
+    /// absent for a natural person or a public body listed without them).
+    pub const LEGAL_PERSON: u64 = 5;
 
     /// Every key of the map, in key order, with its name.
-    pub const ALL: &[(&str, u64)] = &[("id", ID), ("name", NAME), ("roles", ROLES), ("keys", KEYS)];
+    pub const ALL: &[(&str, u64)] = &[
+        ("id", ID),
+        ("name", NAME),
+        ("roles", ROLES),
+        ("keys", KEYS),
+        ("legal person", LEGAL_PERSON),
+    ];
+}
+
+/// A legal person's registry numbers, in a party of the directory (`docs/format.md` §6).
+pub mod legal_person {
+    /// Its SIREN: 9 digits, as text.
+    pub const SIREN: u64 = 1;
+    /// Its establishments' SIRETs: 14 digits each, as text, sorted, unique (absent when none).
+    pub const SIRETS: u64 = 2;
+
+    /// Every key of the map, in key order, with its name.
+    pub const ALL: &[(&str, u64)] = &[("siren", SIREN), ("sirets", SIRETS)];
 }
 
 /// One key of a party in the directory (`docs/format.md` §6).
@@ -440,8 +460,8 @@ pub mod directory_update {
 #[cfg(test)]
 mod tests {
     use super::{
-        denial, directory, directory_update, grant, habilitation, party, party_key, receipt,
-        representation, request, signed_directory, statement, tree_head,
+        denial, directory, directory_update, grant, habilitation, legal_person, party, party_key,
+        receipt, representation, request, signed_directory, statement, tree_head,
     };
 
     const CDDL: &str = include_str!("../docs/consentry.cddl");
@@ -497,6 +517,12 @@ mod tests {
         ),
         (party::ALL, "party", "party: `{", Doc::Inline),
         (party_key::ALL, "party-key", "key: `{", Doc::Inline),
+        (
+            legal_person::ALL,
+            "legal-person",
+            "legal person: `{",
+            Doc::Inline,
+        ),
         (
             representation::ALL,
             "representation",

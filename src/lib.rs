@@ -31,7 +31,7 @@
 //! (the envelope, read side), [`decision`], [`ledger`], [`log`] (proofs, heads, histories),
 //! [`directory`], [`crypto`], [`vocab`], [`ids`], [`json`] (the JSON forms, read with a typed
 //! refusal), [`labels`] (every map key of the wire format, named once), [`record`] (consent
-//! records for ISO/IEC TS 27560).
+//! records for ISO/IEC TS 27560), [`registry`] (the SIREN and SIRET of legal persons).
 //! Escape hatches that can sign what a verifier refuses are in [`danger`]; the auditor's kit
 //! (`consentry::testing`: a cast with fixed keys and clock) is behind the `testing` feature.
 //!
@@ -88,6 +88,7 @@ pub mod log;
 mod party_id;
 pub mod rand;
 pub mod record;
+pub mod registry;
 pub mod request;
 pub mod signed;
 pub mod statement;
@@ -143,6 +144,7 @@ mod refusal_codes {
     use crate::directory::{DirectoryError, PartyId};
     use crate::ledger::{LifecycleRefusal, UseRefusal};
     use crate::record::RecordError;
+    use crate::registry::RegistryError;
     use crate::vocab::CodeError;
     use crate::{
         GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError, Timestamp,
@@ -239,6 +241,21 @@ mod refusal_codes {
             ],
         );
         distinct("random/", &[crate::rand::RandomError.code()]);
+        let siret = || crate::registry::Siret::parse("73282932000074").unwrap();
+        distinct(
+            "registry/",
+            &[
+                RegistryError::WrongLength {
+                    number: "SIREN",
+                    expected: 9,
+                    found: 0,
+                }
+                .code(),
+                RegistryError::NotDigits.code(),
+                RegistryError::BadCheckDigit.code(),
+                RegistryError::SirenCheckDigit.code(),
+            ],
+        );
         distinct(
             "directory/",
             &[
@@ -253,6 +270,23 @@ mod refusal_codes {
                 DirectoryError::DuplicateRole(p).code(),
                 DirectoryError::Malformed(String::new()).code(),
                 DirectoryError::NoSuchKey(k).code(),
+                DirectoryError::AlreadyEnded { end: t }.code(),
+                DirectoryError::NoSuchRepresentation {
+                    representative: p,
+                    subject: p,
+                }
+                .code(),
+                DirectoryError::LegalPersonKey(p).code(),
+                DirectoryError::TooManySirets(p).code(),
+                DirectoryError::ForeignSiret {
+                    party: p,
+                    siret: siret(),
+                }
+                .code(),
+                DirectoryError::DuplicateSiret(siret()).code(),
+                DirectoryError::DuplicateSiren(siret().siren()).code(),
+                DirectoryError::NotALegalPerson { subject: p }.code(),
+                DirectoryError::NotANaturalPerson { subject: p }.code(),
             ],
         );
         distinct(

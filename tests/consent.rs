@@ -12,6 +12,7 @@ mod consent {
     mod derivations;
     mod directory;
     mod integrity;
+    mod legal_persons;
     mod model;
     mod properties;
     mod reasons;

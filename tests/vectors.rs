@@ -795,7 +795,7 @@ fn registry_vectors() {
             "{name}"
         );
     }
-    assert_eq!((applied, refused), (3, 18), "the index's steps");
+    assert_eq!((applied, refused), (4, 22), "the index's steps");
     assert_eq!(
         history.current().to_cbor(),
         read(&r["final"]["file"]),

@@ -1,12 +1,17 @@
 //! The directories the cases are judged against: the canteen cast, and variants with a rotated
-//! key, a compromised key, an ended mandate, an extra mandate, a guardian in a chain.
+//! key, a compromised key, an ended mandate, an extra mandate, a guardian in a chain, a company
+//! represented by the parent.
 
 use std::collections::BTreeMap;
 
-use consentry::directory::{Directory, Party, PartyKey, Representation, RepresentationKind, Role};
+use consentry::directory::{
+    Directory, LegalPerson, Party, PartyKey, Representation, RepresentationKind, Role,
+};
+use consentry::registry::{Siren, Siret};
 use consentry::testing::{Scenario, key_for, party_for};
 
 use super::common::{DAY, NOW, ROTATION, START, rebuild};
+use super::registry::{COMPANY_SIREN, COMPANY_SIRET};
 
 /// Each directory by name, with its description.
 pub fn directories(s: &Scenario) -> BTreeMap<&'static str, (Directory, &'static str)> {
@@ -108,6 +113,29 @@ pub fn directories(s: &Scenario) -> BTreeMap<&'static str, (Directory, &'static 
                 });
             }),
             "canteen, with a guardian of the parent (seed name guardian, a subject) who gave FranceConnect a mandate; the guardianship of the parent ended on 2025-06-01",
+        ),
+    );
+    let company = party_for("company");
+    dirs.insert(
+        "canteen-company",
+        (
+            rebuild(&base, |parties, reps| {
+                let siren = Siren::parse(COMPANY_SIREN).unwrap_or_else(|e| panic!("{e}"));
+                let siret = Siret::parse(COMPANY_SIRET).unwrap_or_else(|e| panic!("{e}"));
+                parties.push(Party::legal_person(
+                    company,
+                    "Boulangerie Martin SARL",
+                    LegalPerson::new(siren).with_siret(siret),
+                ));
+                reps.push(Representation {
+                    representative: parent_id,
+                    subject: company,
+                    kind: RepresentationKind::LegalRepresentative,
+                    valid_from: START,
+                    valid_until: None,
+                });
+            }),
+            "canteen, with a company (seed name company; SIREN 842157398, SIRET 84215739800012), a legal person with no key, whose legal representative is the parent",
         ),
     );
     dirs

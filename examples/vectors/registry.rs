@@ -9,16 +9,22 @@ use consentry::cose::ObjectKind;
 use consentry::danger;
 use consentry::danger::cbor::Encoder;
 use consentry::directory::{
-    DirectoryHistory, DirectorySnapshot, DirectoryUpdate, PartyKey, Representation,
-    RepresentationKind,
+    DirectoryHistory, DirectorySnapshot, DirectoryUpdate, LegalPerson, Party, PartyKey,
+    Representation, RepresentationKind,
 };
-use consentry::testing::{Scenario, key_for};
+use consentry::registry::{Siren, Siret};
+use consentry::testing::{Scenario, key_for, party_for};
 use consentry::{Digest, SigningKey, Timestamp};
 use serde_json::{Value as Json, json};
 
 use super::common::{NOW, hex, seed_of};
 
 const HOUR: u64 = 3_600;
+
+/// The company's fictitious SIREN (valid check digit), and its shop's SIRET.
+pub const COMPANY_SIREN: &str = "842157398";
+/// The SIRET of the company's shop: NIC 0001, check digit 2.
+pub const COMPANY_SIRET: &str = "84215739800012";
 
 /// Writes the registry's files into `files` and returns its index entry.
 pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
@@ -304,6 +310,94 @@ pub fn registry(files: &mut BTreeMap<String, Vec<u8>>, s: &Scenario) -> Json {
                 .sign(&successor)
         },
         Some("update/operator_key_twice"),
+    );
+
+    // Version 4: a company, a legal person carrying its SIREN and its shop's SIRET, with the
+    // parent as its manager (legal representative); then the refusals of its rules.
+    let later = NOW.plus_secs(2 * HOUR);
+    let company = party_for("company");
+    let siren = Siren::parse(COMPANY_SIREN).unwrap_or_else(|e| panic!("{e}"));
+    let company_party = || {
+        Party::legal_person(
+            company,
+            "Boulangerie Martin SARL",
+            LegalPerson::new(siren)
+                .with_siret(Siret::parse(COMPANY_SIRET).unwrap_or_else(|e| panic!("{e}"))),
+        )
+    };
+    let legal_rep = |representative, subject, kind| Representation {
+        representative,
+        subject,
+        kind,
+        valid_from: later,
+        valid_until: None,
+    };
+    step(
+        &mut h,
+        "add-company",
+        "a legal person (SIREN 842157398, SIRET 84215739800012, no key) and the parent as its legal representative (kind 3)",
+        &|h| {
+            h.next_update(later)
+                .add_party(company_party())
+                .add_representation(legal_rep(
+                    s.parent,
+                    company,
+                    RepresentationKind::LegalRepresentative,
+                ))
+                .sign(&successor)
+        },
+        None,
+    );
+    step(
+        &mut h,
+        "company-key",
+        "a key for the company: a legal person holds none and acts through its legal representatives",
+        &|h| {
+            h.next_update(later)
+                .add_key(
+                    company,
+                    PartyKey::new(key_for("company").verifying_key(), later),
+                )
+                .sign(&successor)
+        },
+        Some("directory/legal_person_key"),
+    );
+    step(
+        &mut h,
+        "company-twice",
+        "another party carrying the company's SIREN",
+        &|h| {
+            let mut twin = company_party();
+            twin.id = party_for("company-twin");
+            h.next_update(later).add_party(twin).sign(&successor)
+        },
+        Some("directory/duplicate_siren"),
+    );
+    step(
+        &mut h,
+        "parent-of-company",
+        "a parent (kind 0) for the company: parents and guardians act for natural persons",
+        &|h| {
+            h.next_update(later)
+                .add_representation(legal_rep(s.parent, company, RepresentationKind::Parent))
+                .sign(&successor)
+        },
+        Some("directory/not_a_natural_person"),
+    );
+    step(
+        &mut h,
+        "legal-representative-of-a-person",
+        "a legal representative (kind 3) for the child, who is not a legal person",
+        &|h| {
+            h.next_update(later)
+                .add_representation(legal_rep(
+                    s.parent,
+                    s.child,
+                    RepresentationKind::LegalRepresentative,
+                ))
+                .sign(&successor)
+        },
+        Some("directory/not_a_legal_person"),
     );
 
     let final_dir = h.current().to_cbor();

@@ -899,6 +899,57 @@ pub fn json_vectors(g: &mut Gen) {
         edit(&d, "parties/0/name", Some(json!("é".repeat(200)))),
         "directory/bad_name",
     );
+    // A legal person's numbers and rules.
+    let c = serde_json::from_str::<Json>(&g.dir("canteen-company").to_json())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let company = c["parties"]
+        .as_array()
+        .and_then(|ps| ps.iter().position(|p| p.get("legal_person").is_some()))
+        .unwrap_or_else(|| panic!("canteen-company lists a legal person"));
+    let at = |path: &str| format!("parties/{company}/{path}");
+    f.invalid(
+        "siren-short",
+        edit(&c, &at("legal_person/siren"), Some(json!("84215739"))),
+        MALFORMED,
+    );
+    f.invalid(
+        "legal-person-unknown-field",
+        edit(&c, &at("legal_person/naf"), Some(json!("10.71C"))),
+        MALFORMED,
+    );
+    f.invalid(
+        "representation-kind-unknown-code",
+        edit(&c, "representations/0/kind", Some(json!(3))),
+        MALFORMED,
+    );
+    f.refused(
+        "siren-check-digit",
+        edit(&c, &at("legal_person/siren"), Some(json!("842157399"))),
+        "directory/malformed",
+    );
+    f.refused(
+        "siret-of-another-siren",
+        edit(
+            &c,
+            &at("legal_person/sirets"),
+            Some(json!(["73282932000074"])),
+        ),
+        "directory/foreign_siret",
+    );
+    f.refused(
+        "legal-person-with-a-key",
+        edit(&c, &at("keys"), Some(d["parties"][0]["keys"].clone())),
+        "directory/legal_person_key",
+    );
+    f.refused(
+        "legal-representative-of-a-person",
+        edit(
+            &d,
+            "representations/0/kind",
+            Some(json!("legal_representative")),
+        ),
+        "directory/not_a_legal_person",
+    );
 
     // Decisions, as the verifier gives them.
     let request = s.sign_request(&s.request(&grant));

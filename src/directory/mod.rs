@@ -13,12 +13,13 @@ mod update;
 mod wire;
 
 pub use history::{ChangeFault, DirectoryHistory, UpdateError, Version};
-pub use party::{Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
+pub use party::{LegalPerson, Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
 pub use trust::Trust;
 pub use update::{Change, DirectorySnapshot, DirectoryUpdate};
 pub use wire::DirectoryJson;
 
 use crate::keys::{KeyId, VerifyingKey};
+use crate::registry::{Siren, Siret};
 use crate::time::Timestamp;
 use std::collections::HashMap;
 use thiserror::Error;
@@ -77,6 +78,42 @@ pub enum DirectoryError {
         /// For whom.
         subject: PartyId,
     },
+    /// A legal person is given a key: it acts only through its legal representatives.
+    #[error(
+        "party {0} is a legal person: it holds no key and acts through its legal representatives"
+    )]
+    LegalPersonKey(PartyId),
+    /// A legal person lists more than [`LegalPerson::MAX_SIRETS`] establishments.
+    #[error("legal person {0} lists too many establishments")]
+    TooManySirets(PartyId),
+    /// A legal person lists an establishment of another SIREN.
+    #[error("legal person {party} lists establishment {siret}, which is not of its SIREN")]
+    ForeignSiret {
+        /// The legal person.
+        party: PartyId,
+        /// The establishment's SIRET.
+        siret: Siret,
+    },
+    /// A legal person lists an establishment twice.
+    #[error("establishment {0} is listed twice")]
+    DuplicateSiret(Siret),
+    /// Two parties carry the same SIREN: one legal person, one party.
+    #[error("SIREN {0} is carried by two parties")]
+    DuplicateSiren(Siren),
+    /// A legal representative is recorded for a subject that is not a legal person.
+    #[error("party {subject} is not a legal person: it has no legal representative")]
+    NotALegalPerson {
+        /// The subject of the representation.
+        subject: PartyId,
+    },
+    /// A parent or a guardian is recorded for a legal person.
+    #[error(
+        "party {subject} is a legal person: it has legal representatives, not a parent or a guardian"
+    )]
+    NotANaturalPerson {
+        /// The subject of the representation.
+        subject: PartyId,
+    },
 }
 
 impl DirectoryError {
@@ -97,6 +134,13 @@ impl DirectoryError {
             DirectoryError::NoSuchKey(..) => "directory/no_such_key",
             DirectoryError::AlreadyEnded { .. } => "directory/already_ended",
             DirectoryError::NoSuchRepresentation { .. } => "directory/no_such_representation",
+            DirectoryError::LegalPersonKey(..) => "directory/legal_person_key",
+            DirectoryError::TooManySirets(..) => "directory/too_many_sirets",
+            DirectoryError::ForeignSiret { .. } => "directory/foreign_siret",
+            DirectoryError::DuplicateSiret(..) => "directory/duplicate_siret",
+            DirectoryError::DuplicateSiren(..) => "directory/duplicate_siren",
+            DirectoryError::NotALegalPerson { .. } => "directory/not_a_legal_person",
+            DirectoryError::NotANaturalPerson { .. } => "directory/not_a_natural_person",
         }
     }
 }
@@ -194,6 +238,7 @@ pub struct Directory {
     parties: Vec<Party>,
     by_id: HashMap<PartyId, usize>,
     by_kid: HashMap<KeyId, (usize, usize)>,
+    by_siren: HashMap<Siren, usize>,
     representations: Vec<Representation>,
     // The same records grouped by pair, for the verifier's lookups.
     reps_by_pair: HashMap<(PartyId, PartyId), Vec<Representation>>,
@@ -207,7 +252,9 @@ impl Directory {
     }
 
     /// Adds a party after checking it (unique id and key ids, a role, no role twice, a name,
-    /// sane windows). Its roles are stored sorted, as the CBOR form requires.
+    /// sane windows; for a legal person, no key, a SIREN no other party carries, and its own
+    /// establishments only). Its roles, and a legal person's SIRETs, are stored sorted, as the
+    /// CBOR form requires.
     ///
     /// # Errors
     ///
@@ -216,7 +263,11 @@ impl Directory {
     /// [`DirectoryError::TooManyKeys`] for a party without a role, with a role twice, without a
     /// name or with one too long, or with too many keys; [`DirectoryError::DuplicateKey`] if a key
     /// id is already present, [`DirectoryError::EmptyWindow`] if a key's window ends before it
-    /// starts.
+    /// starts. For a legal person: [`DirectoryError::LegalPersonKey`] if it has a key,
+    /// [`DirectoryError::DuplicateSiren`] if another party carries its SIREN,
+    /// [`DirectoryError::TooManySirets`], [`DirectoryError::ForeignSiret`] or
+    /// [`DirectoryError::DuplicateSiret`] if it lists more than
+    /// [`LegalPerson::MAX_SIRETS`] establishments, one of another SIREN, or one twice.
     pub fn add_party(&mut self, mut party: Party) -> Result<(), DirectoryError> {
         if self.by_id.contains_key(&party.id) {
             return Err(DirectoryError::DuplicateParty(party.id));
@@ -234,6 +285,12 @@ impl Directory {
         if party.keys.len() > Party::MAX_KEYS {
             return Err(DirectoryError::TooManyKeys(party.id));
         }
+        if let Some(legal) = &mut party.legal_person {
+            check_legal_person(party.id, legal, &party.keys)?;
+            if self.by_siren.contains_key(&legal.siren) {
+                return Err(DirectoryError::DuplicateSiren(legal.siren));
+            }
+        }
         let mut kids = Vec::with_capacity(party.keys.len());
         for key in &party.keys {
             let kid = key.kid();
@@ -250,6 +307,9 @@ impl Directory {
             self.by_kid.insert(kid, (index, k));
         }
         self.by_id.insert(party.id, index);
+        if let Some(legal) = &party.legal_person {
+            self.by_siren.insert(legal.siren, index);
+        }
         self.parties.push(party);
         Ok(())
     }
@@ -259,12 +319,23 @@ impl Directory {
     /// # Errors
     ///
     /// [`DirectoryError::UnknownParty`] if the representative or the subject is not in the
-    /// directory.
+    /// directory; [`DirectoryError::NotALegalPerson`] for a legal representative of a subject
+    /// that is not a legal person, [`DirectoryError::NotANaturalPerson`] for a parent or a
+    /// guardian of one that is (see [`RepresentationKind::may_represent`]).
     pub fn add_representation(&mut self, rep: Representation) -> Result<(), DirectoryError> {
         for id in [rep.representative, rep.subject] {
             if !self.by_id.contains_key(&id) {
                 return Err(DirectoryError::UnknownParty(id));
             }
+        }
+        let legal_person = self.party(&rep.subject).is_some_and(Party::is_legal_person);
+        if !rep.kind.may_represent(legal_person) {
+            let subject = rep.subject;
+            return Err(if legal_person {
+                DirectoryError::NotANaturalPerson { subject }
+            } else {
+                DirectoryError::NotALegalPerson { subject }
+            });
         }
         self.reps_by_pair
             .entry((rep.representative, rep.subject))
@@ -282,12 +353,16 @@ impl Directory {
     /// [`DirectoryError::DuplicateKey`] if a party already holds a key with the same id (a
     /// retired key's id included: a kid is never reused), [`DirectoryError::EmptyWindow`] if the
     /// key's window ends before it starts, [`DirectoryError::TooManyKeys`] if the party already
-    /// holds [`Party::MAX_KEYS`] keys.
+    /// holds [`Party::MAX_KEYS`] keys, [`DirectoryError::LegalPersonKey`] if the party is a
+    /// legal person.
     pub fn add_key(&mut self, party: PartyId, key: PartyKey) -> Result<(), DirectoryError> {
         let index = *self
             .by_id
             .get(&party)
             .ok_or(DirectoryError::UnknownParty(party))?;
+        if self.parties[index].is_legal_person() {
+            return Err(DirectoryError::LegalPersonKey(party));
+        }
         let kid = key.kid();
         if self.by_kid.contains_key(&kid) {
             return Err(DirectoryError::DuplicateKey(kid));
@@ -398,6 +473,12 @@ impl Directory {
         &self.representations
     }
 
+    /// The legal person carrying this SIREN.
+    #[must_use]
+    pub fn legal_person(&self, siren: &Siren) -> Option<&Party> {
+        self.by_siren.get(siren).map(|&i| &self.parties[i])
+    }
+
     /// The party and key this key id names.
     #[must_use]
     pub fn key(&self, kid: &KeyId) -> Option<(&Party, &PartyKey)> {
@@ -432,6 +513,32 @@ impl Directory {
     ) -> Option<&Representation> {
         <dyn Trust>::representation(self, representative, subject, at)
     }
+}
+
+/// A legal person's own rules: no key, its establishments of its SIREN, at most
+/// [`LegalPerson::MAX_SIRETS`], none twice (they are sorted here).
+fn check_legal_person(
+    id: PartyId,
+    legal: &mut LegalPerson,
+    keys: &[PartyKey],
+) -> Result<(), DirectoryError> {
+    if !keys.is_empty() {
+        return Err(DirectoryError::LegalPersonKey(id));
+    }
+    if legal.sirets.len() > LegalPerson::MAX_SIRETS {
+        return Err(DirectoryError::TooManySirets(id));
+    }
+    if let Some(siret) = legal.sirets.iter().find(|s| s.siren() != legal.siren) {
+        return Err(DirectoryError::ForeignSiret {
+            party: id,
+            siret: *siret,
+        });
+    }
+    legal.sirets.sort_unstable();
+    if let Some(w) = legal.sirets.windows(2).find(|w| w[0] == w[1]) {
+        return Err(DirectoryError::DuplicateSiret(w[0]));
+    }
+    Ok(())
 }
 
 impl Trust for Directory {

@@ -1,5 +1,6 @@
 use crate::crypto::{CryptoProvider, KeyCache};
 use crate::keys::{KeyId, SignatureError, VerifyingKey};
+use crate::registry::{Siren, Siret};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -133,7 +134,54 @@ impl PartyKey {
     }
 }
 
-/// A party: its id, name, roles and keys.
+/// What makes a party a legal person (a company, an association): its number in the SIRENE
+/// register, and the numbers of those of its establishments the directory lists.
+///
+/// A legal person holds no key: it acts, and consents, through its legal representatives
+/// ([`RepresentationKind::LegalRepresentative`]), the natural persons the directory records as
+/// acting for it.
+///
+/// ```
+/// use consentry::directory::LegalPerson;
+/// use consentry::registry::{Siren, Siret};
+/// let company = LegalPerson::new(Siren::parse("552100554")?)
+///     .with_siret(Siret::parse("55210055400013")?);
+/// assert_eq!(company.sirets.len(), 1);
+/// # Ok::<(), consentry::registry::RegistryError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegalPerson {
+    /// Its SIREN.
+    pub siren: Siren,
+    /// Establishments' SIRETs, each starting with [`siren`](LegalPerson::siren); sorted,
+    /// without repetition, at most [`LegalPerson::MAX_SIRETS`] (the directory sorts them).
+    pub sirets: Vec<Siret>,
+}
+
+impl LegalPerson {
+    /// Most SIRETs a directory lists for one legal person.
+    pub const MAX_SIRETS: usize = 64;
+
+    /// A legal person with no establishment listed.
+    #[must_use]
+    pub fn new(siren: Siren) -> Self {
+        LegalPerson {
+            siren,
+            sirets: Vec::new(),
+        }
+    }
+
+    /// Lists an establishment.
+    #[must_use]
+    pub fn with_siret(mut self, siret: Siret) -> Self {
+        if let Err(at) = self.sirets.binary_search(&siret) {
+            self.sirets.insert(at, siret);
+        }
+        self
+    }
+}
+
+/// A party: its id, name, roles and keys, and for a legal person its registry numbers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Party {
     /// The party's id.
@@ -142,8 +190,10 @@ pub struct Party {
     pub name: String,
     /// Its roles, sorted, without repetition.
     pub roles: Vec<Role>,
-    /// Its verification keys.
+    /// Its verification keys (none for a legal person).
     pub keys: Vec<PartyKey>,
+    /// Present when the party is a legal person: its SIREN and establishments.
+    pub legal_person: Option<LegalPerson>,
 }
 
 impl Party {
@@ -159,7 +209,36 @@ impl Party {
             name: name.into(),
             roles: vec![role],
             keys: Vec::new(),
+            legal_person: None,
         }
+    }
+
+    /// A legal person as a subject: role [`Role::Subject`], no key (it consents through its
+    /// legal representatives).
+    ///
+    /// ```
+    /// use consentry::directory::{Directory, LegalPerson, Party, PartyId};
+    /// use consentry::registry::Siren;
+    /// let company = Party::legal_person(
+    ///     PartyId::from_bytes([4; 16]),
+    ///     "Boulangerie Martin SARL",
+    ///     LegalPerson::new(Siren::parse("552100554")?),
+    /// );
+    /// let mut dir = Directory::new();
+    /// dir.add_party(company).unwrap();
+    /// # Ok::<(), consentry::registry::RegistryError>(())
+    /// ```
+    pub fn legal_person(id: PartyId, name: impl Into<String>, legal_person: LegalPerson) -> Self {
+        Party {
+            legal_person: Some(legal_person),
+            ..Party::new(id, name, Role::Subject)
+        }
+    }
+
+    /// Whether the party is a legal person.
+    #[must_use]
+    pub fn is_legal_person(&self) -> bool {
+        self.legal_person.is_some()
     }
 
     /// Adds a role.
@@ -190,13 +269,17 @@ impl Party {
 /// A grant may be expressed through a chain of representations (see
 /// [`Grant::chain`](crate::grant::Grant::chain)): a consent manager under a mandate from a
 /// parent, who represents a child. A [`Mandate`](RepresentationKind::Mandate) may only be the
-/// chain's first link; parents and guardians may follow one another.
+/// chain's first link; parents, guardians and legal representatives may follow one another.
 ///
 /// ```
 /// use consentry::directory::RepresentationKind;
 /// assert_eq!(RepresentationKind::Guardian.code(), 1);
 /// assert_eq!(RepresentationKind::from_code(2), Some(RepresentationKind::Mandate));
-/// assert_eq!(RepresentationKind::from_code(3), None);
+/// assert_eq!(
+///     RepresentationKind::from_code(3),
+///     Some(RepresentationKind::LegalRepresentative)
+/// );
+/// assert_eq!(RepresentationKind::from_code(4), None);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,23 +292,29 @@ pub enum RepresentationKind {
     Guardian,
     /// A consent manager the subject gave a mandate to.
     Mandate,
+    /// A legal representative of a legal person (a company's manager, an association's
+    /// president): only for a subject that is a [legal person](Party::legal_person). Parents and
+    /// guardians, conversely, act only for natural persons.
+    LegalRepresentative,
 }
 
 impl RepresentationKind {
     /// Every kind, in code order.
-    pub const ALL: [RepresentationKind; 3] = [
+    pub const ALL: [RepresentationKind; 4] = [
         RepresentationKind::Parent,
         RepresentationKind::Guardian,
         RepresentationKind::Mandate,
+        RepresentationKind::LegalRepresentative,
     ];
 
-    /// The kind's code on the wire: 0 parent, 1 guardian, 2 mandate.
+    /// The kind's code on the wire: 0 parent, 1 guardian, 2 mandate, 3 legal representative.
     #[must_use]
     pub fn code(self) -> u64 {
         match self {
             RepresentationKind::Parent => 0,
             RepresentationKind::Guardian => 1,
             RepresentationKind::Mandate => 2,
+            RepresentationKind::LegalRepresentative => 3,
         }
     }
 
@@ -235,14 +324,29 @@ impl RepresentationKind {
         Self::ALL.into_iter().find(|k| k.code() == code)
     }
 
-    /// Whether this is a legal representation (a parent or a guardian), which may stand
-    /// anywhere in a chain, rather than a mandate, which may only be its first link.
+    /// Whether this is a legal representation (a parent, a guardian or a legal person's legal
+    /// representative), which may stand anywhere in a chain, rather than a mandate, which may
+    /// only be its first link.
     #[must_use]
     pub fn is_legal(self) -> bool {
         matches!(
             self,
-            RepresentationKind::Parent | RepresentationKind::Guardian
+            RepresentationKind::Parent
+                | RepresentationKind::Guardian
+                | RepresentationKind::LegalRepresentative
         )
+    }
+
+    /// Whether the kind may represent a subject that is (`true`) or is not (`false`) a legal
+    /// person: a legal representative only a legal person, a parent or a guardian only a natural
+    /// person, a mandate either.
+    #[must_use]
+    pub fn may_represent(self, legal_person: bool) -> bool {
+        match self {
+            RepresentationKind::Parent | RepresentationKind::Guardian => !legal_person,
+            RepresentationKind::LegalRepresentative => legal_person,
+            RepresentationKind::Mandate => true,
+        }
     }
 }
 

@@ -248,6 +248,13 @@ fn every_directory_error() {
             NoSuchKey(_) => "NoSuchKey",
             AlreadyEnded { .. } => "AlreadyEnded",
             NoSuchRepresentation { .. } => "NoSuchRepresentation",
+            LegalPersonKey(_) => "LegalPersonKey",
+            TooManySirets(_) => "TooManySirets",
+            ForeignSiret { .. } => "ForeignSiret",
+            DuplicateSiret(_) => "DuplicateSiret",
+            DuplicateSiren(_) => "DuplicateSiren",
+            NotALegalPerson { .. } => "NotALegalPerson",
+            NotANaturalPerson { .. } => "NotANaturalPerson",
         });
     };
     let (mut dir, kid) = one_key(false);
@@ -375,7 +382,80 @@ fn every_directory_error() {
             .to_string(),
         ),
     );
-    assert_eq!(seen.len(), 13, "{seen:?}");
+    // A legal person's rules.
+    let siren = |t: &str| crate::registry::Siren::parse(t).unwrap();
+    let siret = |t: &str| crate::registry::Siret::parse(t).unwrap();
+    let company = |id: u8, s: &str| {
+        Party::legal_person(pid(id), "Company", super::LegalPerson::new(siren(s)))
+    };
+    let mut legal = Directory::new();
+    check(
+        legal.add_party(company(5, "552100554").with_key(PartyKey::new(public(5), Timestamp(0)))),
+        LegalPersonKey(pid(5)),
+    );
+    let mut foreign = company(5, "552100554");
+    foreign.legal_person.as_mut().unwrap().sirets = vec![siret("73282932000074")];
+    check(
+        legal.add_party(foreign),
+        ForeignSiret {
+            party: pid(5),
+            siret: siret("73282932000074"),
+        },
+    );
+    let mut twice = company(5, "552100554");
+    twice.legal_person.as_mut().unwrap().sirets =
+        vec![siret("55210055400013"), siret("55210055400013")];
+    check(
+        legal.add_party(twice),
+        DuplicateSiret(siret("55210055400013")),
+    );
+    let mut many = company(5, "356000000");
+    // La Poste's establishments: NICs whose digits make the sum a multiple of 5 (3+5+6 = 14).
+    many.legal_person.as_mut().unwrap().sirets = (0..=super::LegalPerson::MAX_SIRETS as u32)
+        .map(|n| {
+            let nic = (0..10)
+                .map(|c| format!("{:04}{c}", n + 10))
+                .find(|nic| (14 + nic.bytes().map(|b| u32::from(b - b'0')).sum::<u32>()) % 5 == 0)
+                .unwrap();
+            siret(&format!("356000000{nic}"))
+        })
+        .collect();
+    check(legal.add_party(many), TooManySirets(pid(5)));
+    legal.add_party(company(5, "552100554")).unwrap();
+    check(
+        legal.add_party(company(6, "552100554")),
+        DuplicateSiren(siren("552100554")),
+    );
+    check(
+        legal.add_key(pid(5), PartyKey::new(public(5), Timestamp(0))),
+        LegalPersonKey(pid(5)),
+    );
+    legal
+        .add_party(
+            Party::new(pid(6), "Person", Role::Subject)
+                .with_key(PartyKey::new(public(6), Timestamp(0))),
+        )
+        .unwrap();
+    let rep = |representative, subject, kind| Representation {
+        representative,
+        subject,
+        kind,
+        valid_from: Timestamp(0),
+        valid_until: None,
+    };
+    check(
+        legal.add_representation(rep(pid(5), pid(6), RepresentationKind::LegalRepresentative)),
+        NotALegalPerson { subject: pid(6) },
+    );
+    check(
+        legal.add_representation(rep(pid(6), pid(5), RepresentationKind::Guardian)),
+        NotANaturalPerson { subject: pid(5) },
+    );
+    legal
+        .add_representation(rep(pid(6), pid(5), RepresentationKind::LegalRepresentative))
+        .unwrap();
+    assert_eq!(legal.representations().len(), 1);
+    assert_eq!(seen.len(), 20, "{seen:?}");
 }
 
 #[test]
@@ -482,17 +562,22 @@ fn cbor_refusals_are_strict() {
         }
         .to_string()
     );
+    // Key 5 is a legal person's map; 6 is unknown.
     let mut extra = ok.clone();
     extra[5] = 0xa5;
-    extra.extend_from_slice(&h("05 00"));
+    extra.extend_from_slice(&h("06 00"));
     assert_eq!(
         malformed(&extra),
         DecodeError::UnknownKey {
             object: "party",
-            key: 5
+            key: 6
         }
         .to_string()
     );
+    let mut not_a_map = ok.clone();
+    not_a_map[5] = 0xa5;
+    not_a_map.extend_from_slice(&h("05 00"));
+    assert!(malformed(&not_a_map).contains("expected map"));
     // Trailing bytes.
     let trailing = [ok.clone(), vec![0x00]].concat();
     assert_eq!(

@@ -150,8 +150,8 @@ impl dyn Trust + '_ {
     /// the first record, in the registry's order, of `representative` for `represented`
     /// whose window holds `at` and whose kind may stand at that place in the chain. The first
     /// link (`first`, the signer's own) may be of any kind; a later link only a legal
-    /// representation (a parent or a guardian), since a mandate may only be the first link.
-    /// `None` if no such record holds.
+    /// representation (a parent, a guardian or a legal representative), since a mandate may
+    /// only be the first link. `None` if no such record holds.
     #[must_use]
     pub fn link(
         &self,

@@ -20,8 +20,8 @@ use crate::wire::{digest, party_id, timestamp};
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Change {
-    /// A new party, with its roles and keys. Its keys' windows may not start before the update's
-    /// issue time.
+    /// A new party, with its roles and keys (for a legal person, its registry numbers and no
+    /// key). Its keys' windows may not start before the update's issue time.
     AddParty(Party),
     /// A new key for a listed party. Its window may not start before the update's issue time,
     /// and its kid may never have been used.
@@ -48,7 +48,8 @@ pub enum Change {
         /// When it was compromised.
         at: Timestamp,
     },
-    /// A new representation; it may not start before the update's issue time.
+    /// A new representation; it may not start before the update's issue time, and its kind
+    /// must suit its subject (a legal representative only for a legal person).
     AddRepresentation(Representation),
     /// Ends, at `at` (no earlier than the update's issue time), the representation of
     /// `representative` for `subject`.

@@ -1,11 +1,13 @@
 //! The directory's CBOR and JSON forms.
 
 use super::{
-    Directory, DirectoryError, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
+    Directory, DirectoryError, LegalPerson, Party, PartyId, PartyKey, Representation,
+    RepresentationKind, Role,
 };
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::keys::VerifyingKey;
-use crate::labels::{directory, party, party_key, representation};
+use crate::labels::{directory, legal_person, party, party_key, representation};
+use crate::registry::{Siren, Siret};
 use crate::time::Timestamp;
 use crate::wire::{party_id, timestamp};
 use serde::{Deserialize, Serialize};
@@ -83,7 +85,7 @@ impl Directory {
 
 /// Writes a party map (`docs/format.md` §6).
 pub(super) fn encode_party(e: &mut Encoder, p: &Party) {
-    e.map(4);
+    e.map(4 + usize::from(p.legal_person.is_some()));
     e.uint(party::ID).bytes(p.id.as_bytes());
     e.uint(party::NAME).text(&p.name);
     e.uint(party::ROLES).array(p.roles.len());
@@ -93,6 +95,17 @@ pub(super) fn encode_party(e: &mut Encoder, p: &Party) {
     e.uint(party::KEYS).array(p.keys.len());
     for k in &p.keys {
         encode_key(e, k);
+    }
+    if let Some(legal) = &p.legal_person {
+        e.uint(party::LEGAL_PERSON)
+            .map(1 + usize::from(!legal.sirets.is_empty()));
+        e.uint(legal_person::SIREN).text(legal.siren.as_str());
+        if !legal.sirets.is_empty() {
+            e.uint(legal_person::SIRETS).array(legal.sirets.len());
+            for s in &legal.sirets {
+                e.text(s.as_str());
+            }
+        }
     }
 }
 
@@ -160,13 +173,41 @@ pub(super) fn decode_party(d: &mut Decoder<'_>) -> Result<Party, DecodeError> {
         });
     }
     let keys = m.required(party::KEYS, "keys", |d| d.array_of("keys", 0, decode_key))?;
+    let legal_person = m.optional(party::LEGAL_PERSON, decode_legal_person)?;
     m.finish()?;
     Ok(Party {
         id,
         name,
         roles,
         keys,
+        legal_person,
     })
+}
+
+/// Reads a legal person map: a valid SIREN, and valid SIRETs sorted without repetition (that
+/// they are of the SIREN is the directory's check, with a typed refusal).
+fn decode_legal_person(d: &mut Decoder<'_>) -> Result<LegalPerson, DecodeError> {
+    let registry = |reason| DecodeError::InvalidValue {
+        field: "legal person",
+        reason,
+    };
+    let mut m = d.map_reader("legal person")?;
+    let siren = m.required(legal_person::SIREN, "siren", |d| {
+        Siren::parse(d.text()?).map_err(|_| registry("not a valid SIREN (9 digits, check digit)"))
+    })?;
+    let sirets = m
+        .optional(legal_person::SIRETS, |d| {
+            d.array_of("sirets", 1, |d| {
+                Siret::parse(d.text()?)
+                    .map_err(|_| registry("not a valid SIRET (14 digits, check digits)"))
+            })
+        })?
+        .unwrap_or_default();
+    m.finish()?;
+    if sirets.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(registry("SIRETs must be sorted, without repetition"));
+    }
+    Ok(LegalPerson { siren, sirets })
 }
 
 pub(super) fn decode_key(d: &mut Decoder<'_>) -> Result<PartyKey, DecodeError> {
@@ -247,6 +288,20 @@ pub struct PartyJson {
     pub roles: Vec<Role>,
     /// Keys.
     pub keys: Vec<PartyKeyJson>,
+    /// For a legal person, its registry numbers (omitted otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_person: Option<LegalPersonJson>,
+}
+
+/// A legal person's registry numbers in JSON: `{"siren": "552100554", "sirets": ["…"]}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegalPersonJson {
+    /// The SIREN, 9 digits.
+    pub siren: Siren,
+    /// The establishments' SIRETs, 14 digits each (may be omitted when empty).
+    #[serde(default)]
+    pub sirets: Vec<Siret>,
 }
 
 /// A key in JSON; keys and ids in lower-case hexadecimal.
@@ -307,6 +362,10 @@ impl From<&Directory> for DirectoryJson {
                             compromised_at: k.compromised_at,
                         })
                         .collect(),
+                    legal_person: p.legal_person.as_ref().map(|l| LegalPersonJson {
+                        siren: l.siren,
+                        sirets: l.sirets.clone(),
+                    }),
                 })
                 .collect(),
             representations: dir
@@ -369,6 +428,10 @@ impl TryFrom<DirectoryJson> for Directory {
                 name: p.name,
                 roles,
                 keys,
+                legal_person: p.legal_person.map(|l| LegalPerson {
+                    siren: l.siren,
+                    sirets: l.sirets,
+                }),
             })?;
         }
         for r in doc.representations {

@@ -31,11 +31,12 @@ use uuid::Uuid;
 /// transfer allowed (present, as `true`, only when it is), and for a grant expressed by a
 /// representative `15` the chain of representation: `[1*3 [representative, kind]]`, signer
 /// first, each link with the kind of the representation that backed it (0 parent, 1 guardian,
-/// 2 mandate); only for a grant. Then `16` the basis's purpose code; `17` the habilitation's
-/// legal reference (text, present exactly when the basis is a habilitation: a grant's legal
-/// basis is the subject's consent, which the basis id and hash already name); and `18` the
-/// derivations applied, `[+ [category, derivation, [+ parameter]]]` sorted by category, each
-/// category among key 10's, present only when a category was sent in derived form.
+/// 2 mandate, 3 legal representative); only for a grant. Then `16` the basis's purpose code;
+/// `17` the habilitation's legal reference (text, present exactly when the basis is a
+/// habilitation: a grant's legal basis is the subject's consent, which the basis id and hash
+/// already name); and `18` the derivations applied, `[+ [category, derivation, [+ parameter]]]`
+/// sorted by category, each category among key 10's, present only when a category was sent in
+/// derived form.
 ///
 /// ```
 /// use consentry::log::Receipt;
@@ -373,7 +374,7 @@ fn read_chain(d: &mut Decoder<'_>) -> Result<Vec<(PartyId, RepresentationKind)>,
                 let kind =
                     RepresentationKind::from_code(d.uint()?).ok_or(DecodeError::InvalidValue {
                         field: "representation kind",
-                        reason: "must be 0 (parent), 1 (guardian) or 2 (mandate)",
+                        reason: "must be 0 (parent), 1 (guardian), 2 (mandate) or 3 (legal representative)",
                     })?;
                 Ok((party, kind))
             })?);

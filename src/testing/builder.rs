@@ -5,7 +5,8 @@ use super::{DAY, LOG_OPERATOR, Scenario, TWICE_A_MONTH, key_for, party_for};
 use crate::ceiling::{Ceilings, PurposeCeiling};
 use crate::derivation::{Derivation, DerivationError};
 use crate::directory::{
-    Directory, DirectoryError, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
+    Directory, DirectoryError, LegalPerson, Party, PartyId, PartyKey, Representation,
+    RepresentationKind, Role,
 };
 use crate::ledger::InMemoryLedger;
 use crate::log::TransferLog;
@@ -159,11 +160,25 @@ impl ScenarioBuilder {
                 key_for(name).verifying_key(),
                 Scenario::EPOCH,
             )],
+            legal_person: None,
         };
         self.cast.push(Cast {
             name: name.to_owned(),
             party,
             key_names: vec![name.to_owned()],
+        });
+        self
+    }
+
+    /// Adds a legal person named `name` in the test, `display` in the directory: a subject with
+    /// no key (see [`Party::legal_person`]), which consents through the legal representatives
+    /// given with [`representation`](Self::representation) and
+    /// [`RepresentationKind::LegalRepresentative`].
+    pub fn legal_person(mut self, name: &str, display: &str, legal_person: LegalPerson) -> Self {
+        self.cast.push(Cast {
+            name: name.to_owned(),
+            party: Party::legal_person(party_for(name), display, legal_person),
+            key_names: Vec::new(),
         });
         self
     }

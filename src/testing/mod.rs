@@ -291,7 +291,8 @@ impl Scenario {
     /// several that started together); the first if none has.
     ///
     /// # Panics
-    /// If `party` is not in the cast (a mistake in the test).
+    /// If `party` is not in the cast, or is a legal person, which holds no key (a mistake in
+    /// the test).
     pub fn key(&self, party: PartyId) -> &SigningKey {
         let keys = self
             .keys
@@ -302,7 +303,7 @@ impl Scenario {
             .filter(|(from, _)| *from <= self.now)
             .max_by_key(|(from, _)| *from)
             .or_else(|| keys.first())
-            .unwrap_or_else(|| unreachable!("every party of the cast has a key"));
+            .unwrap_or_else(|| panic!("party {party} has no key: a legal person signs nothing"));
         key
     }
 

@@ -1,5 +1,6 @@
 //! Chains of representation: FranceConnect under a mandate, for the child through the parent;
-//! a three-link chain through the parent's guardian; a chain too long to be read.
+//! a three-link chain through the parent's guardian; a chain too long to be read; a company's
+//! grant by its legal representative.
 
 use consentry::Digest;
 use consentry::cose::ObjectKind;
@@ -87,4 +88,26 @@ pub fn chains(s: &mut Scenario, cases: &mut Cases) {
         ),
         vec!["malformed"],
     ));
+    // A company (a legal person, no key) whose legal representative is the parent.
+    let company = party_for("company");
+    let by_manager = build(s, grant_for(s, company).expressed_by(s.parent));
+    let mut c = case(
+        s.dgfip,
+        "allow-grant-for-company-by-legal-representative",
+        "a grant about a company (a legal person) expressed by its legal representative, the parent: the chain [parent], backed by a representation of kind 3",
+        s.sign_request(&s.request(&by_manager)),
+        by_manager,
+    );
+    c.directory = "canteen-company";
+    cases.push((c, vec![]));
+    let by_stranger = build(s, grant_for(s, company).expressed_by(s.franceconnect));
+    let mut c = case(
+        s.dgfip,
+        "deny-grant-for-company-by-non-representative",
+        "a grant about the company expressed by FranceConnect, which holds no mandate from it and does not represent it",
+        s.sign_request(&s.request(&by_stranger)),
+        by_stranger,
+    );
+    c.directory = "canteen-company";
+    cases.push((c, vec!["representation_not_valid"]));
 }

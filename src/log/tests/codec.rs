@@ -149,8 +149,14 @@ fn receipt_decoding_is_strict() {
         decode(&chain(vec![subject_link])),
         DecodeError::ChainRepeatsParty { party } if party == subject
     ));
+    // Kind 3, a legal person's legal representative, reads; 4 is unknown.
+    let legal = Receipt::from_payload_bytes(&chain(vec![link(7, 3)])).expect("kind 3");
+    assert_eq!(
+        legal.chain()[0].kind,
+        RepresentationKind::LegalRepresentative
+    );
     assert!(matches!(
-        decode(&chain(vec![link(7, 3)])),
+        decode(&chain(vec![link(7, 4)])),
         DecodeError::InvalidValue {
             field: "representation kind",
             ..
