@@ -12,6 +12,7 @@ use consentry::log::{
     AccessHistory, HistoryItem, InclusionProof, LogEntry, LogError, MerkleTree, ProofError,
     SignedTreeHead, TreeHead, leaf_hash, verify_consistency, verify_history, verify_inclusion,
 };
+use consentry::signed::SignedPayload;
 use consentry::{Digest, Timestamp};
 use std::collections::BTreeMap;
 use std::ffi::c_char;
@@ -20,17 +21,17 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// An append-only transfer log (opaque): the entries' exact bytes, their RFC 9162 Merkle tree,
 /// and an index from subject to the entries about them. Thread-safe: appends and reads are
 /// serialised by an internal lock.
-pub struct ConsentryLog(Mutex<Tree>);
+pub struct ConsentryLog(Mutex<Kept>);
 
 /// What a log handle holds.
 #[derive(Default)]
-pub(super) struct Tree {
+pub(super) struct Kept {
     tree: MerkleTree,
     entries: Vec<Vec<u8>>,
     by_subject: BTreeMap<PartyId, Vec<u64>>,
 }
 
-impl Tree {
+impl Kept {
     fn append(&mut self, entry: &[u8], subject: Option<PartyId>) -> u64 {
         let index = self.tree.append(entry);
         self.entries.push(entry.to_vec());
@@ -90,7 +91,7 @@ impl Tree {
 }
 
 impl ConsentryLog {
-    fn tree(&self) -> MutexGuard<'_, Tree> {
+    fn tree(&self) -> MutexGuard<'_, Kept> {
         // Every operation on the tree either completes or panics before changing it, so a
         // poisoned lock holds a consistent tree.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
@@ -172,7 +173,7 @@ pub unsafe extern "C" fn consentry_log_new(out: *mut *mut ConsentryLog) -> Conse
         // SAFETY: the caller's guarantee on `out`.
         let out = unsafe { out_handle(out, "out") }?;
         out.set(Box::into_raw(Box::new(ConsentryLog(Mutex::new(
-            Tree::default(),
+            Kept::default(),
         )))));
         Ok(ConsentryStatus::Ok)
     })
@@ -468,7 +469,6 @@ pub unsafe extern "C" fn consentry_log_sign_head(
                 timestamp: Timestamp::from_secs(at),
             }
         };
-        use consentry::signed::SignedPayload;
         out.set(ConsentryBuf::from_vec(head.sign(&key.0)));
         Ok(ConsentryStatus::Ok)
     })
