@@ -146,7 +146,11 @@ fn main() {
     let operator = seed("operator");
     let operator_key = consentry::SigningKey::from_seed(&operator);
     write(&dir, "operator.seed", operator);
-    write(&dir, "operator.pub", operator_key.verifying_key().as_bytes());
+    write(
+        &dir,
+        "operator.pub",
+        operator_key.verifying_key().as_bytes(),
+    );
     let (genesis_at, rotated_at) = (now.minus_secs(2 * DAY), now.minus_secs(DAY));
     write(&dir, "genesis_at", genesis_at.secs().to_string());
     write(&dir, "rotated_at", rotated_at.secs().to_string());

@@ -35,7 +35,10 @@ impl<'a> VerifierArgs<'a> {
         })
     }
 
-    pub(super) fn verifier(&self, provider: consentry::directory::PartyId) -> Verifier<'a, dyn Ledger> {
+    pub(super) fn verifier(
+        &self,
+        provider: consentry::directory::PartyId,
+    ) -> Verifier<'a, dyn Ledger> {
         Verifier::new(
             provider,
             &self.directory.0,

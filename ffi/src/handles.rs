@@ -328,7 +328,10 @@ pub unsafe extern "C" fn consentry_crypto_providers(out: *mut ConsentryBuf) -> C
     guard(|| {
         // SAFETY: the caller's guarantee on `out`.
         let out = unsafe { out_buf(out, "out") }?;
-        let names: Vec<&str> = consentry::crypto::providers().iter().map(|p| p.name).collect();
+        let names: Vec<&str> = consentry::crypto::providers()
+            .iter()
+            .map(|p| p.name)
+            .collect();
         out.set(ConsentryBuf::from_vec(to_json(&names)?));
         Ok(ConsentryStatus::Ok)
     })
@@ -422,9 +425,9 @@ pub unsafe extern "C" fn consentry_ledger_new(out: *mut *mut ConsentryLedger) ->
     guard(|| {
         // SAFETY: the caller's guarantee on `out`.
         let out = unsafe { out_handle(out, "out") }?;
-        out.set(Box::into_raw(Box::new(ConsentryLedger(LedgerKind::Memory(
-            InMemoryLedger::new(),
-        )))));
+        out.set(Box::into_raw(Box::new(ConsentryLedger(
+            LedgerKind::Memory(InMemoryLedger::new()),
+        ))));
         Ok(ConsentryStatus::Ok)
     })
 }

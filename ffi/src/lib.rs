@@ -79,17 +79,17 @@ pub use log::{
     consentry_tree_head_verify_inclusion, consentry_verify_history,
 };
 pub use registry::{
-    ConsentryDirectoryHistory, consentry_directory_history_apply,
-    consentry_directory_history_at, consentry_directory_history_checkpoint,
-    consentry_directory_history_current, consentry_directory_history_free,
-    consentry_directory_history_load, consentry_directory_history_version,
+    ConsentryDirectoryHistory, consentry_directory_history_apply, consentry_directory_history_at,
+    consentry_directory_history_checkpoint, consentry_directory_history_current,
+    consentry_directory_history_free, consentry_directory_history_load,
+    consentry_directory_history_version,
 };
 pub use service::{
-    ConsentryDecision, ConsentryVerifier, consentry_decision_denial_entry,
-    consentry_decision_free, consentry_decision_receipt, consentry_decision_to_json,
-    consentry_log_entry_grant_issued, consentry_log_entry_receipt, consentry_log_entry_statement,
-    consentry_receipt_issue, consentry_verifier_apply_statement, consentry_verifier_decide,
-    consentry_verifier_free, consentry_verifier_new,
+    ConsentryDecision, ConsentryVerifier, consentry_decision_denial_entry, consentry_decision_free,
+    consentry_decision_receipt, consentry_decision_to_json, consentry_log_entry_grant_issued,
+    consentry_log_entry_receipt, consentry_log_entry_statement, consentry_receipt_issue,
+    consentry_verifier_apply_statement, consentry_verifier_decide, consentry_verifier_free,
+    consentry_verifier_new,
 };
 
 use consentry::crypto::CryptoProvider;
@@ -461,7 +461,10 @@ unsafe fn crypto_provider(ptr: *const c_char) -> FfiResult<&'static CryptoProvid
     // SAFETY: the caller's guarantee, passed on unchanged.
     let name = unsafe { c_text(ptr, "crypto") }?;
     consentry::crypto::by_name(name).ok_or_else(|| {
-        let built: Vec<&str> = consentry::crypto::providers().iter().map(|p| p.name).collect();
+        let built: Vec<&str> = consentry::crypto::providers()
+            .iter()
+            .map(|p| p.name)
+            .collect();
         let status = if KNOWN_PROVIDERS.contains(&name) {
             ConsentryStatus::Unsupported
         } else {
@@ -483,10 +486,12 @@ const KNOWN_PROVIDERS: [&str; 2] = ["ring", "aws-lc-rs"];
 /// Lower-case hexadecimal.
 fn to_hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// Reads hexadecimal (either case).

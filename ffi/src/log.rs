@@ -83,7 +83,9 @@ impl Kept {
             }
             items.push(HistoryItem {
                 entry: self.entry(index)?.to_vec(),
-                proof: self.inclusion_proof(index, tree_size).map_err(proof_failure)?,
+                proof: self
+                    .inclusion_proof(index, tree_size)
+                    .map_err(proof_failure)?,
             });
         }
         Ok(AccessHistory { subject, items })
@@ -566,7 +568,9 @@ pub unsafe extern "C" fn consentry_log_access_history(
         // SAFETY: as above.
         let subject = unsafe { c_party(subject, "subject") }?;
         let history = log.tree().access_history(subject, tree_size)?;
-        out.set(ConsentryBuf::from_vec(history_to_json(&history, tree_size)?));
+        out.set(ConsentryBuf::from_vec(history_to_json(
+            &history, tree_size,
+        )?));
         Ok(ConsentryStatus::Ok)
     })
 }
@@ -680,7 +684,8 @@ pub unsafe extern "C" fn consentry_tree_head_verify(
         // SAFETY: the caller's guarantee on `out`.
         let out = unsafe { out_buf(out, "out") }?;
         // SAFETY: the caller's guarantees on the rest.
-        let head = unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
+        let head =
+            unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
         out.set(ConsentryBuf::from_vec(to_json(&head_json(&head))?));
         Ok(ConsentryStatus::Ok)
     })
@@ -711,7 +716,8 @@ pub unsafe extern "C" fn consentry_tree_head_verify_inclusion(
 ) -> ConsentryStatus {
     guard(|| {
         // SAFETY: the caller's guarantees.
-        let head = unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
+        let head =
+            unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
         // SAFETY: the caller's guarantee on `entry`.
         let entry = unsafe { bytes(entry, entry_len, "entry") }?;
         // SAFETY: the caller's guarantee on `proof`.
@@ -998,7 +1004,9 @@ pub unsafe extern "C" fn consentry_ledger_access_history(
             .log()
             .access_history(subject, tree_size)
             .map_err(log_failure)?;
-        out.set(ConsentryBuf::from_vec(history_to_json(&history, tree_size)?));
+        out.set(ConsentryBuf::from_vec(history_to_json(
+            &history, tree_size,
+        )?));
         Ok(ConsentryStatus::Ok)
     })
 }
