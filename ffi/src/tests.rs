@@ -152,6 +152,9 @@ fn free_key(key: *mut ConsentrySigningKey) {
     unsafe { consentry_signing_key_free(key) }
 }
 
+/// A call writing a buffer, for tables of probes.
+type BufCall<'a> = Box<dyn Fn(*mut ConsentryBuf) -> ConsentryStatus + 'a>;
+
 const GARBAGE: &[u8] = &[0xd2, 0x84, 0xff, 0x00, 0x13, 0x37];
 
 #[test]
@@ -201,7 +204,7 @@ fn new_functions_refuse_null_pointers_and_reset_their_outputs() {
             ConsentryStatus::NullArgument
         );
     }
-    let nulls: [(&str, Box<dyn Fn(*mut ConsentryBuf) -> ConsentryStatus>); 14] = [
+    let nulls: [(&str, BufCall<'_>); 14] = [
         // SAFETY (all): NULL handles and inputs, a valid out buffer.
         (
             "decision_to_json",
@@ -283,13 +286,12 @@ fn bad_bytes_give_the_exact_status_and_code() {
     let key = [0u8; 32];
     let provider = cstr(Scenario::canteen().dgfip);
     // SAFETY: every pointer is valid for its length, or a NUL-terminated string.
-    type Call<'a> = Box<dyn Fn(*mut ConsentryBuf) -> ConsentryStatus + 'a>;
     let parent = Scenario::canteen().parent;
     let shape = format!(r#"{{"subject":"{parent}","tree_size":0,"items":[],"extra":1}}"#);
     let hex = format!(
         r#"{{"subject":"{parent}","tree_size":1,"items":[{{"index":0,"entry":"abc","path":[]}}]}}"#
     );
-    let cases: [(&str, ConsentryStatus, &str, Call<'_>); 7] = unsafe {
+    let cases: [(&str, ConsentryStatus, &str, BufCall<'_>); 7] = unsafe {
         [
             (
                 "entry",
