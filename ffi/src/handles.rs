@@ -47,6 +47,13 @@ impl ConsentryLedger {
     }
 
     /// The ledger, if it is in memory.
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(
+            clippy::unnecessary_wraps,
+            reason = "every ledger is in memory without the `sqlite` feature"
+        )
+    )]
     fn memory(&self) -> Option<&InMemoryLedger> {
         match &self.0 {
             LedgerKind::Memory(l) => Some(l),
