@@ -140,7 +140,7 @@ fn proof_failure(e: ProofError) -> Failure {
         | ProofError::EmptyProofRequired { .. } => ConsentryStatus::ProofInvalid,
         _ => ConsentryStatus::InvalidInput,
     };
-    Failure::new(status, e.to_string())
+    Failure::new(status, format!("{}: {e}", e.code()))
 }
 
 fn hashes(raw: &[u8], what: &str) -> FfiResult<Vec<Digest>> {
