@@ -2,7 +2,8 @@
 # The C ABI through real foreign code: the header is up to date; a C program runs the canteen
 # flow and the misuse probes against the static and the shared library, the latter under
 # valgrind; a Python ctypes test does the same against the shared library. The libraries come
-# from the crate consentry-ffi (ffi/): the library itself must stay an rlib.
+# from the crate consentry-ffi (ffi/), built with its `sqlite` feature (the service story opens
+# a SQLite ledger): the library itself must stay an rlib.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -25,11 +26,11 @@ fi
 
 step "Rust tests of the ABI crate"
 # Tests no longer built or found pass as "0 passed": require that some ran.
-cargo test -p consentry-ffi --lib 2>&1 | tee "$work/ffi-tests.log"
+cargo test -p consentry-ffi --features sqlite --lib 2>&1 | tee "$work/ffi-tests.log"
 ran=$(sed -n 's/^test result: ok\. \([0-9][0-9]*\) passed.*/\1/p' "$work/ffi-tests.log" |
     awk '{ n += $1 } END { print n + 0 }')
 if [ "$ran" -eq 0 ]; then
-    echo "cargo test -p consentry-ffi --lib ran no test (did the tests move?)" >&2
+    echo "cargo test -p consentry-ffi --features sqlite --lib ran no test (did the tests move?)" >&2
     exit 1
 fi
 echo "ffi: $ran Rust tests of the C ABI ran"
@@ -38,7 +39,7 @@ step "fixtures"
 cargo run --quiet --example ffi_fixtures -- "$work/fixtures"
 
 step "build the libraries"
-cargo build -p consentry-ffi
+cargo build -p consentry-ffi --features sqlite
 metadata=$(cargo metadata --format-version 1 --no-deps)
 target_dir=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])' <<<"$metadata")
 # Only the ABI crate builds them: the library stays an rlib, so that a crate depending on it

@@ -15,11 +15,18 @@
 //! - `request.json`, `request_extra.json` (an extra category), `request_later.json`,
 //!   `revoke.json` (the parent's revocation statement);
 //! - `signed/<name>.cose` (COSE_Sign1 bytes) with `signed/<name>.pub` (the signer's raw 32-byte
-//!   Ed25519 public key) for grants, a habilitation, requests and statements.
+//!   Ed25519 public key) for grants, a habilitation, requests and statements;
+//! - for the service story: `operator.seed` and `operator.pub` (the directory operator's key,
+//!   the trust anchor), `directory.signed` (the directory's first version, signed by the
+//!   operator at `genesis_at`), `directory_update.cose` (update 1, issued at `rotated_at`: the
+//!   city hall's key rotated to the key of `mairie2.seed`), `request_old_key.json` and
+//!   `request_paused.json` (fresh requests as granted, issued at `now`), `pause.json` (the
+//!   parent's pause statement at `now`) and `receipt.id` (a receipt id).
 
 use consentry::Digest;
 use consentry::ceiling::PurposeCeiling;
 use consentry::danger::UncheckedGrant;
+use consentry::directory::{DirectoryHistory, DirectorySnapshot, PartyKey};
 use consentry::signed::SignedPayload;
 use consentry::statement::{Action, Statement};
 use consentry::terms::AccessPattern;
@@ -133,6 +140,49 @@ fn main() {
 
     let hab = s.habilitation();
     write(&dir, "habilitation.json", json(&hab));
+
+    // The service story: the directory as its operator signs it, the city hall's key rotated
+    // the day before `now`, fresh requests and the parent's pause.
+    let operator = seed("operator");
+    let operator_key = consentry::SigningKey::from_seed(&operator);
+    write(&dir, "operator.seed", operator);
+    write(
+        &dir,
+        "operator.pub",
+        operator_key.verifying_key().as_bytes(),
+    );
+    let (genesis_at, rotated_at) = (now.minus_secs(2 * DAY), now.minus_secs(DAY));
+    write(&dir, "genesis_at", genesis_at.secs().to_string());
+    write(&dir, "rotated_at", rotated_at.secs().to_string());
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), genesis_at).sign(&operator_key);
+    let history = DirectoryHistory::load(&genesis, &operator_key.verifying_key())
+        .expect("the operator's own signature");
+    let mairie2 = seed("mairie-2");
+    let rotation = history
+        .next_update(rotated_at)
+        .rotate_key(
+            s.mairie,
+            s.key(s.mairie).key_id(),
+            PartyKey::new(
+                consentry::SigningKey::from_seed(&mairie2).verifying_key(),
+                rotated_at,
+            ),
+        )
+        .sign(&operator_key);
+    write(&dir, "directory.signed", &genesis);
+    write(&dir, "directory_update.cose", &rotation);
+    write(&dir, "mairie2.seed", mairie2);
+    let old_key = s.request(&grant_bytes);
+    write(&dir, "request_old_key.json", json(&old_key));
+    let paused = s.request(&grant_bytes);
+    write(&dir, "request_paused.json", json(&paused));
+    let pause = Statement {
+        action: Action::Pause,
+        issued_at: now,
+        ..revoke.clone()
+    };
+    write(&dir, "pause.json", json(&pause));
+    write(&dir, "receipt.id", s.next_uuid().to_string());
 
     // Signed objects of every kind this version issues, for other COSE implementations.
     let pub_of = |id| *s.key(id).verifying_key().as_bytes();

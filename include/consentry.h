@@ -29,8 +29,9 @@ typedef enum {
   // The transfer is denied. The decision JSON, with every reason, was written all the same
   // and must be freed.
   CONSENTRY_STATUS_DENIED = 6,
-  // The lifecycle statement was not applied. The outcome JSON, with the reason, was written
-  // all the same and must be freed.
+  // The lifecycle statement was not applied (the outcome JSON, with the reason, was written
+  // all the same and must be freed), or a directory update was not applied (the last error
+  // starts with the refusal's code, such as `update/already_applied`).
   CONSENTRY_STATUS_REFUSED = 7,
   // A log proof does not verify.
   CONSENTRY_STATUS_PROOF_INVALID = 8,
@@ -38,25 +39,57 @@ typedef enum {
   CONSENTRY_STATUS_INTERNAL = 9,
   // A bug: the library panicked. The call had no effect that can be relied on.
   CONSENTRY_STATUS_PANIC = 10,
+  // A signature or a signed structure does not verify: a signed tree head, a signed
+  // directory or directory update not signed by the expected key, an access history with an
+  // entry that fails its check. The last error starts with the refusal's code (`log/…`,
+  // `update/…`); a history report, when one is written, must be freed all the same.
+  CONSENTRY_STATUS_VERIFY_FAILED = 11,
+  // The store failed, or found its stored state corrupt (the SQLite file cannot be opened,
+  // a read or write failed). The last error starts with the refusal's code (`store/…`,
+  // `log/storage`…).
+  CONSENTRY_STATUS_STORAGE = 12,
+  // This build of the library lacks what the call needs: the SQLite store (the crate's
+  // `sqlite` feature), a crypto provider named but not built in (`aws-lc-rs`), or an
+  // operation the kind of ledger given does not have.
+  CONSENTRY_STATUS_UNSUPPORTED = 13,
 } consentry_status;
 
 // A set of purpose ceilings (opaque). Immutable: may be read from several threads at once.
 typedef struct consentry_ceilings consentry_ceilings;
 
+// A decision (opaque), as [`consentry_verifier_decide`] made it: an *allow* with its
+// authorization, or a *deny* with its reasons. Immutable: may be read from several threads.
+typedef struct consentry_decision consentry_decision;
+
 // A party directory (opaque). Immutable: may be read from several threads at once.
 typedef struct consentry_directory consentry_directory;
 
-// A verifier's ledger in memory (opaque): lifecycle states, usage counts, request ids seen and
-// decisions made. Thread-safe: one internal lock makes every decision's check-and-record
-// atomic, so several threads may decide with the same ledger at once.
+// The federation's directory as its operator publishes it (opaque): a signed version, then
+// signed updates (new parties, key rotations, retirements, compromises, representations, a
+// new operator key), every version kept so that the directory of any past time can be had.
+// Thread-safe: updates and reads are serialised by an internal lock.
+typedef struct consentry_directory_history consentry_directory_history;
+
+// A verifier's ledger (opaque): lifecycle states, usage counts, request ids seen, and the
+// transfer log a verifier with receipts keeps in it — in memory ([`consentry_ledger_new`]),
+// or durable in a SQLite file ([`consentry_ledger_open_sqlite`]). Thread-safe: every
+// decision's check-and-record is atomic, so several threads may decide with the same ledger
+// at once.
 typedef struct consentry_ledger consentry_ledger;
 
-// An append-only RFC 9162 Merkle tree (opaque). Thread-safe: appends and reads are serialised
-// by an internal lock.
+// An append-only transfer log (opaque): the entries' exact bytes, their RFC 9162 Merkle tree,
+// and an index from subject to the entries about them. Thread-safe: appends and reads are
+// serialised by an internal lock.
 typedef struct consentry_log consentry_log;
 
-// An Ed25519 signing key (opaque). May sign from several threads at once.
+// An Ed25519 signing key (opaque), held by the crypto provider it was loaded with. May sign
+// from several threads at once.
 typedef struct consentry_signing_key consentry_signing_key;
+
+// A provider's verifier settings (opaque): whose verifier it is, the crypto provider that
+// checks signatures, and the key that signs receipts, if any. Immutable: may be used from
+// several threads at once.
+typedef struct consentry_verifier consentry_verifier;
 
 // A byte string allocated by the library and owned by the caller, who frees it exactly once
 // with [`consentry_buf_free`]. The empty buffer is `{NULL, 0}`; a non-empty one always has a
@@ -222,6 +255,39 @@ consentry_status consentry_signing_key_from_pkcs8(const uint8_t *pkcs8,
                                                   size_t len,
                                                   consentry_signing_key **out);
 
+// As [`consentry_signing_key_from_pkcs8`], with the key held by the crypto provider named
+// `crypto` (`"ring"`, or `"aws-lc-rs"` in a build with that feature; `NULL` for the default,
+// ring): every signature it makes is made by that provider. A provider not built in is
+// `UNSUPPORTED`, an unknown name `INVALID_INPUT`. Ed25519 is deterministic: every provider
+// makes the same signatures.
+//
+// # Safety
+// `crypto` is `NULL` or a NUL-terminated string; the rest as
+// [`consentry_signing_key_from_pkcs8`].
+consentry_status consentry_signing_key_from_pkcs8_with(const char *crypto,
+                                                       const uint8_t *pkcs8,
+                                                       size_t len,
+                                                       consentry_signing_key **out);
+
+// As [`consentry_signing_key_from_seed`], with the key held by the crypto provider named
+// `crypto` (see [`consentry_signing_key_from_pkcs8_with`]).
+//
+// # Safety
+// `crypto` is `NULL` or a NUL-terminated string; the rest as
+// [`consentry_signing_key_from_seed`].
+consentry_status consentry_signing_key_from_seed_with(const char *crypto,
+                                                      const uint8_t *seed,
+                                                      size_t len,
+                                                      consentry_signing_key **out);
+
+// Writes the names of the crypto providers of this build into `*out`, as a JSON array of
+// strings, the default first (`["ring"]`, or `["ring","aws-lc-rs"]` in a build with the
+// `aws-lc-rs` feature): the names `crypto` arguments accept.
+//
+// # Safety
+// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_crypto_providers(consentry_buf *out);
+
 // Derives an Ed25519 signing key from a 32-byte seed (the RFC 8032 private key) into a new
 // handle in `*out`. For tests and published vectors; services load PKCS#8 keys.
 //
@@ -260,10 +326,26 @@ void consentry_signing_key_free(consentry_signing_key *key);
 // `out` is `NULL` or valid for writing a pointer.
 consentry_status consentry_ledger_new(consentry_ledger **out);
 
+// Opens (creating it if needed) the durable ledger and transfer log in the SQLite file at
+// `path` (a NUL-terminated UTF-8 path) into a new handle in `*out`: one file per gateway node,
+// in WAL mode with full synchronisation. Opened again later, it holds the same state: lifecycle
+// statements, usage counts, request ids seen, and the log with its latest signed head. On
+// opening, the stored log is checked against its leaf hashes and its latest signed head.
+//
+// Returns `STORAGE` if the file cannot be opened or holds a store that fails a check (the
+// last error starts with `store/ledger`, `store/log` or `store/schema_too_new`), and
+// `UNSUPPORTED` in a build without the `sqlite` feature.
+//
+// # Safety
+// `path` is `NULL` or a NUL-terminated string; `out` is `NULL` or valid for writing a
+// pointer.
+consentry_status consentry_ledger_open_sqlite(const char *path, consentry_ledger **out);
+
 // Removes the decisions the ledger kept since the last call and writes them into `*out` as a
 // JSON array of `{"request_digest", "request", "basis", "subject", "allowed", "reasons", "at"}`
 // (for the transfer log; ids and subject `null` unless they come from verified objects; the
-// schema is `docs/schemas/decision-history.schema.json`).
+// schema is `docs/schemas/decision-history.schema.json`). `UNSUPPORTED` for a SQLite ledger,
+// which keeps no such list.
 //
 // # Safety
 // `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a
@@ -354,7 +436,9 @@ consentry_status consentry_log_new(consentry_log **out);
 void consentry_log_free(consentry_log *log);
 
 // Appends an entry (its leaf hash is SHA-256(0x00 ‖ entry)) and writes its 0-based index into
-// `*out_index`, which may be `NULL` if the index is not wanted.
+// `*out_index`, which may be `NULL` if the index is not wanted. Any bytes are accepted, and
+// attributed to no subject: to log a transfer-log entry that a subject's history finds, use
+// [`consentry_log_append_entry`].
 //
 // # Safety
 // `log` is `NULL` or a live log handle; `entry` is `NULL` (with `len` 0) or valid for reads of
@@ -432,6 +516,457 @@ consentry_status consentry_log_verify_consistency(uint64_t old_size,
                                                   size_t old_root_len,
                                                   const uint8_t *new_root,
                                                   size_t new_root_len);
+
+// Appends a transfer-log entry (a receipt's, a grant's, a statement's or a denial's, as the
+// `consentry_log_entry_*` and [`consentry_decision_denial_entry`](super::consentry_decision_denial_entry)
+// functions make them), after reading it strictly, and writes its index into `*out_index`
+// (which may be `NULL`). The entry is found in its subject's history. `INVALID_INPUT` (the last
+// error starting with `log/…`) if the bytes are not a well-formed entry; nothing is appended.
+//
+// # Safety
+// As [`consentry_log_append`].
+consentry_status consentry_log_append_entry(const consentry_log *log,
+                                            const uint8_t *entry,
+                                            size_t len,
+                                            uint64_t *out_index);
+
+// Writes the exact bytes of entry `index` into `*out`. `INVALID_INPUT` if there is none.
+//
+// # Safety
+// As [`consentry_log_root`].
+consentry_status consentry_log_entry(const consentry_log *log, uint64_t index, consentry_buf *out);
+
+// Signs the head of the log as it is now — its size, root hash, the log's id `operator` (the
+// operator's party id, a NUL-terminated UUID) and the time `at` — with `key` (the operator's),
+// and writes the signed tree head (COSE_Sign1 bytes) into `*out`: the commitment that
+// histories and proofs are checked against.
+//
+// # Safety
+// `log` and `key` are `NULL` or live handles; `operator` is `NULL` or a NUL-terminated string;
+// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_log_sign_head(const consentry_log *log,
+                                         const consentry_signing_key *key,
+                                         const char *operator_,
+                                         uint64_t at,
+                                         consentry_buf *out);
+
+// Writes into `*out` the access history of `subject` (a NUL-terminated UUID) in the log as it
+// was at `tree_size` entries (the size of the signed head it will be checked against): a JSON
+// object `{"subject", "tree_size", "items": [{"index", "entry", "path"}]}`, each entry's bytes
+// in hexadecimal with its inclusion proof (`path`, hexadecimal hashes). Only entries appended
+// with [`consentry_log_append_entry`] are attributed to a subject. `INVALID_INPUT` if
+// `tree_size` is beyond the log.
+//
+// # Safety
+// `log` is `NULL` or a live log handle; `subject` is `NULL` or a NUL-terminated string; `out`
+// is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_log_access_history(const consentry_log *log,
+                                              const char *subject,
+                                              uint64_t tree_size,
+                                              consentry_buf *out);
+
+// Reads a transfer-log entry strictly and writes into `*out` a JSON object `{"kind"
+// ("receipt", "grant", "statement", "denial"), "subject", "time", "leaf_hash", "about"}`, where
+// `about` is the receipt's or statement's claims, the grant's id and digest, or the denial's
+// request digest, ids and reason codes. Signed objects in it are not verified.
+// `INVALID_INPUT` (`log/malformed_entry`, `log/malformed_object`…) if the bytes are not a
+// well-formed entry.
+//
+// # Safety
+// `entry` is `NULL` (with `len` 0) or valid for reads of `len` bytes; `out` is `NULL` or valid
+// for writing a [`ConsentryBuf`].
+consentry_status consentry_log_entry_inspect(const uint8_t *entry, size_t len, consentry_buf *out);
+
+// Verifies a signed tree head of the log `log_id` (the operator's party id, a NUL-terminated
+// UUID) with the operator's 32-byte Ed25519 public key and writes its claims into `*out`:
+// `{"log_id", "tree_size", "root_hash", "timestamp", "kid"}`. Returns `VERIFY_FAILED` if the
+// head is of another log (`log/wrong_log`), names another key (`log/wrong_key`) or its
+// signature does not verify (`log/bad_signature`); `INVALID_INPUT` if it is not a well-formed
+// head (`log/malformed_head`) or the key is not 32 bytes.
+//
+// # Safety
+// `head` and `operator_key` are `NULL` (with length 0) or valid for reads of their lengths;
+// `log_id` is `NULL` or a NUL-terminated string; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_tree_head_verify(const uint8_t *head,
+                                            size_t head_len,
+                                            const char *log_id,
+                                            const uint8_t *operator_key,
+                                            size_t operator_key_len,
+                                            consentry_buf *out);
+
+// Checks that `entry` is entry `index` of the log under a signed tree head, given its
+// inclusion proof at the head's size (concatenated 32-byte hashes, as
+// [`consentry_log_inclusion_proof`] or [`consentry_ledger_log_inclusion_proof`] give it): the
+// head is verified first as [`consentry_tree_head_verify`] does. Returns `OK`,
+// `VERIFY_FAILED` for a head that does not verify, `PROOF_INVALID` for an entry not included
+// so, `INVALID_INPUT` for an index beyond the head's size or lengths that are not whole hashes.
+//
+// # Safety
+// `head`, `operator_key`, `entry` and `proof` are `NULL` (with length 0) or valid for reads of
+// their lengths; `log_id` is `NULL` or a NUL-terminated string.
+consentry_status consentry_tree_head_verify_inclusion(const uint8_t *head,
+                                                      size_t head_len,
+                                                      const char *log_id,
+                                                      const uint8_t *operator_key,
+                                                      size_t operator_key_len,
+                                                      const uint8_t *entry,
+                                                      size_t entry_len,
+                                                      uint64_t index,
+                                                      const uint8_t *proof,
+                                                      size_t proof_len);
+
+// Checks a subject's access history (the JSON of [`consentry_log_access_history`] or
+// [`consentry_ledger_access_history`]) against a signed tree head of the log `log_id`, with
+// only the operator's 32-byte public key: the head first, then each entry on its own (its
+// proof is for the head's size, indices ascend, its bytes are included under the head's root,
+// it decodes strictly, it concerns the subject).
+//
+// When the head verifies, writes the report into `*out`: `{"clean", "subject", "head":
+// {…as consentry_tree_head_verify…}, "verified": [{"index", "entry": {…as
+// consentry_log_entry_inspect…}}], "failures": [{"position", "index", "code", "message"}]}`,
+// and returns `OK` if every entry passed, `VERIFY_FAILED` if one failed (the report must be
+// freed all the same). A head that does not verify is `VERIFY_FAILED` with no report, a
+// malformed one `INVALID_INPUT`. What this cannot show is that the history is complete: the
+// log keeper could leave an entry out.
+//
+// # Safety
+// `history`, `head` and `operator_key` are `NULL` (with length 0) or valid for reads of their
+// lengths; `log_id` is `NULL` or a NUL-terminated string; `out` is `NULL` or valid for writing
+// a [`ConsentryBuf`].
+consentry_status consentry_verify_history(const uint8_t *history,
+                                          size_t history_len,
+                                          const uint8_t *head,
+                                          size_t head_len,
+                                          const char *log_id,
+                                          const uint8_t *operator_key,
+                                          size_t operator_key_len,
+                                          consentry_buf *out);
+
+// Writes the number of entries of the ledger's transfer log into `*out_size`.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `out_size` is `NULL` or valid for writing a
+// `uint64_t`.
+consentry_status consentry_ledger_log_size(const consentry_ledger *ledger, uint64_t *out_size);
+
+// Writes the exact bytes of entry `index` of the ledger's transfer log into `*out` (checked
+// against its leaf hash). `INVALID_INPUT` if there is none, `STORAGE` if the store failed.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_ledger_log_entry(const consentry_ledger *ledger,
+                                            uint64_t index,
+                                            consentry_buf *out);
+
+// Writes the 32-byte root hash of the ledger's transfer log at `tree_size` entries into
+// `*out`.
+//
+// # Safety
+// As [`consentry_ledger_log_entry`].
+consentry_status consentry_ledger_log_root(const consentry_ledger *ledger,
+                                           uint64_t tree_size,
+                                           consentry_buf *out);
+
+// Writes the inclusion proof of entry `index` of the ledger's transfer log at `tree_size`
+// entries into `*out` (concatenated 32-byte hashes, as [`consentry_log_inclusion_proof`]).
+//
+// # Safety
+// As [`consentry_ledger_log_entry`].
+consentry_status consentry_ledger_log_inclusion_proof(const consentry_ledger *ledger,
+                                                      uint64_t index,
+                                                      uint64_t tree_size,
+                                                      consentry_buf *out);
+
+// Writes the consistency proof of the ledger's transfer log from `old_size` to `new_size`
+// entries into `*out` (concatenated 32-byte hashes).
+//
+// # Safety
+// As [`consentry_ledger_log_entry`].
+consentry_status consentry_ledger_log_consistency_proof(const consentry_ledger *ledger,
+                                                        uint64_t old_size,
+                                                        uint64_t new_size,
+                                                        consentry_buf *out);
+
+// Signs the head of the ledger's transfer log as it is now with `key` (the operator's: the
+// provider's own), as the log `operator` (a NUL-terminated UUID) at `at`, keeps it as the
+// latest signed head (in the SQLite file for a SQLite ledger) and writes it into `*out`.
+// Returns `STORAGE` if the log is not consistent with the latest head it signed
+// (`log/inconsistent_with_signed_head`: it was changed or truncated) or the store failed.
+//
+// # Safety
+// `ledger` and `key` are `NULL` or live handles; `operator` is `NULL` or a NUL-terminated
+// string; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_ledger_sign_head(const consentry_ledger *ledger,
+                                            const consentry_signing_key *key,
+                                            const char *operator_,
+                                            uint64_t at,
+                                            consentry_buf *out);
+
+// Writes the latest head the ledger's log signed into `*out`, or leaves it empty if it has
+// signed none.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_ledger_latest_head(const consentry_ledger *ledger, consentry_buf *out);
+
+// Writes the access history of `subject` in the ledger's transfer log at `tree_size` entries
+// into `*out`, in the JSON form of [`consentry_log_access_history`], for
+// [`consentry_verify_history`].
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `subject` is `NULL` or a NUL-terminated string;
+// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_ledger_access_history(const consentry_ledger *ledger,
+                                                 const char *subject,
+                                                 uint64_t tree_size,
+                                                 consentry_buf *out);
+
+// Loads a signed directory (a first version or a checkpoint, as the operator signs it) into a
+// new history handle in `*out`, checking that the operator whose 32-byte Ed25519 public key is
+// `anchor` (the service's trust anchor, configured out of band) signed it.
+//
+// Returns `VERIFY_FAILED` if another key signed it (`update/not_operator_key`) or the
+// signature does not verify (`update/bad_signature`); `INVALID_INPUT` if the bytes are not a
+// well-formed signed directory or the directory breaks a rule.
+//
+// # Safety
+// `signed` and `anchor` are `NULL` (with length 0) or valid for reads of their lengths; `out`
+// is `NULL` or valid for writing a pointer.
+consentry_status consentry_directory_history_load(const uint8_t *signed_,
+                                                  size_t signed_len,
+                                                  const uint8_t *anchor,
+                                                  size_t anchor_len,
+                                                  consentry_directory_history **out);
+
+// Verifies a signed directory update with the operator's current key and applies it, all its
+// changes or none, and writes the new version number into `*out_version` (which may be
+// `NULL`).
+//
+// Returns `OK`; `REFUSED` when it is not applied, the last error starting with the code:
+// `update/already_applied` (these very bytes were applied already: a redelivery, to be
+// ignored), `update/fork` (the operator signed a different update with a number already
+// applied: evidence to report), `update/out_of_order`, `update/wrong_previous`,
+// `update/time_goes_back`, or the code of the change that breaks a rule (`directory/…`);
+// `VERIFY_FAILED` if the operator's current key did not sign it; `INVALID_INPUT` if the bytes
+// are not a well-formed update.
+//
+// # Safety
+// `history` is `NULL` or a live history handle; `update` is `NULL` (with `len` 0) or valid
+// for reads of `len` bytes; `out_version` is `NULL` or valid for writing a `uint64_t`.
+consentry_status consentry_directory_history_apply(const consentry_directory_history *history,
+                                                   const uint8_t *update,
+                                                   size_t len,
+                                                   uint64_t *out_version);
+
+// Writes the current version number into `*out_version`.
+//
+// # Safety
+// `history` is `NULL` or a live history handle; `out_version` is `NULL` or valid for writing a
+// `uint64_t`.
+consentry_status consentry_directory_history_version(const consentry_directory_history *history,
+                                                     uint64_t *out_version);
+
+// Writes into `*out` a new directory handle holding the directory that held at `at` (seconds
+// since the Unix epoch): the last version issued at or before `at`, for deciding on objects of
+// that time. The handle is independent of the history (free it with
+// `consentry_directory_free`). `INVALID_INPUT` (`update/before_history`) if `at` is before
+// the version loaded.
+//
+// # Safety
+// `history` is `NULL` or a live history handle; `out` is `NULL` or valid for writing a
+// pointer.
+consentry_status consentry_directory_history_at(const consentry_directory_history *history,
+                                                uint64_t at,
+                                                consentry_directory **out);
+
+// Writes into `*out` a new directory handle holding the directory as it stands after the last
+// update applied.
+//
+// # Safety
+// As [`consentry_directory_history_at`].
+consentry_status consentry_directory_history_current(const consentry_directory_history *history,
+                                                     consentry_directory **out);
+
+// Signs, with `operator_key`, a checkpoint of the current version issued at `at` (no earlier
+// than the current version), and writes it into `*out`: a service that loads it with
+// [`consentry_directory_history_load`] continues the history from this version, without the
+// updates before it. For the operator; the key must be the operator's current one, or the
+// checkpoint will not load.
+//
+// # Safety
+// `history` and `operator_key` are `NULL` or live handles; `out` is `NULL` or valid for
+// writing a [`ConsentryBuf`].
+consentry_status consentry_directory_history_checkpoint(const consentry_directory_history *history,
+                                                        uint64_t at,
+                                                        const consentry_signing_key *operator_key,
+                                                        consentry_buf *out);
+
+// Frees a directory-history handle. `NULL` is accepted and ignored.
+//
+// # Safety
+// `history` is `NULL` or a live history handle, not used afterwards (by any thread).
+void consentry_directory_history_free(consentry_directory_history *history);
+
+// Creates the verifier of `provider` (a party id, the UUID as a NUL-terminated string) into
+// `*out`, checking signatures with the crypto provider named `crypto` (`NULL` for the
+// default, `"ring"`; see [`consentry_crypto_providers`](super::consentry_crypto_providers)).
+//
+// With a `receipt_key` (the provider's own key, listed under it in the directory), every
+// *allow* gets a receipt signed with it and a fresh random id, and the ledger's transfer log
+// receives the receipt, every denial and every applied statement, each in the transaction that
+// records it: the log a subject's history is later drawn from. With `NULL`, nothing is logged
+// (as [`consentry_decide`](super::consentry_decide)). The key is shared, not copied: it may be
+// freed before the verifier.
+//
+// Returns `UNSUPPORTED` for a crypto provider not built in, `INVALID_INPUT` for an unknown
+// name or a provider that is not a UUID.
+//
+// # Safety
+// `provider` is `NULL` or a NUL-terminated string; `crypto` is `NULL` or a NUL-terminated
+// string; `receipt_key` is `NULL` or a live signing-key handle; `out` is `NULL` or valid for
+// writing a pointer.
+consentry_status consentry_verifier_new(const char *provider,
+                                        const char *crypto,
+                                        const consentry_signing_key *receipt_key,
+                                        consentry_verifier **out);
+
+// Frees a verifier handle. `NULL` is accepted and ignored.
+//
+// # Safety
+// `verifier` is `NULL` or a live verifier handle, not used afterwards.
+void consentry_verifier_free(consentry_verifier *verifier);
+
+// Decides as [`consentry_decide`](super::consentry_decide) does, with this verifier's crypto
+// provider and receipts, on `ledger` (in memory or SQLite). Writes the decision JSON into
+// `*out` in both cases (an allow with receipts also has `"receipt"`: the signed receipt in
+// hexadecimal) and, if `out_decision` is not `NULL`, a new decision handle into
+// `*out_decision` (freed with [`consentry_decision_free`]), from which the receipt or the
+// denial's log entry can be had. Returns `OK` (allowed) or `DENIED`; `INTERNAL` if the
+// operating system's random source failed to give a receipt id (nothing was recorded).
+//
+// # Safety
+// `verifier`, `directory`, `ceilings` and `ledger` are `NULL` or live handles; `request` and
+// `basis` are `NULL` (with length 0) or valid for reads of their lengths; `out` is `NULL` or
+// valid for writing a [`ConsentryBuf`]; `out_decision` is `NULL` or valid for writing a
+// pointer.
+consentry_status consentry_verifier_decide(const consentry_verifier *verifier,
+                                           const consentry_directory *directory,
+                                           const consentry_ceilings *ceilings,
+                                           const consentry_ledger *ledger,
+                                           const uint8_t *request,
+                                           size_t request_len,
+                                           const uint8_t *basis,
+                                           size_t basis_len,
+                                           uint64_t now,
+                                           consentry_buf *out,
+                                           consentry_decision **out_decision);
+
+// Applies a lifecycle statement as [`consentry_apply_statement`](super::consentry_apply_statement)
+// does, with this verifier's crypto provider; with receipts, the applied statement is logged
+// in the ledger's transfer log. Returns `OK` or `REFUSED`, the outcome JSON written in both
+// cases.
+//
+// # Safety
+// As [`consentry_verifier_decide`], with `statement` in place of `request` and no
+// `out_decision`.
+consentry_status consentry_verifier_apply_statement(const consentry_verifier *verifier,
+                                                    const consentry_directory *directory,
+                                                    const consentry_ceilings *ceilings,
+                                                    const consentry_ledger *ledger,
+                                                    const uint8_t *statement,
+                                                    size_t statement_len,
+                                                    const uint8_t *basis,
+                                                    size_t basis_len,
+                                                    uint64_t now,
+                                                    consentry_buf *out);
+
+// Writes the decision's JSON (as [`consentry_verifier_decide`] wrote it, without `"receipt"`)
+// into `*out`.
+//
+// # Safety
+// `decision` is `NULL` or a live decision handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_decision_to_json(const consentry_decision *decision, consentry_buf *out);
+
+// Writes the receipt the verifier signed and logged for this *allow* (COSE_Sign1 bytes) into
+// `*out`: what the provider hands the consumer with the data. `INVALID_INPUT` for a *deny*, or
+// an allow by a verifier without receipts (issue one with [`consentry_receipt_issue`]).
+//
+// # Safety
+// As [`consentry_decision_to_json`].
+consentry_status consentry_decision_receipt(const consentry_decision *decision, consentry_buf *out);
+
+// Issues the receipt of the transfer an *allow* permits, signed with `key` (the provider's),
+// with the id `receipt_id` (a NUL-terminated UUID; `NULL` for a fresh random one) and issue
+// time `at`, and writes its COSE_Sign1 bytes into `*out`. Everything in it is copied from the
+// authorization: it states exactly what the verifier allowed. For a service that keeps its
+// log itself; a verifier with a receipt key issues and logs receipts on its own.
+//
+// Returns `INVALID_INPUT` for a *deny* or a receipt id that is not a UUID, `INTERNAL` if the
+// random source failed.
+//
+// # Safety
+// `decision` and `key` are `NULL` or live handles; `receipt_id` is `NULL` or a NUL-terminated
+// string; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_receipt_issue(const consentry_decision *decision,
+                                         const consentry_signing_key *key,
+                                         const char *receipt_id,
+                                         uint64_t at,
+                                         consentry_buf *out);
+
+// Writes the transfer log's entry for a *deny* into `*out`: the request's hash and ids, the
+// subject the verifier took from verified objects (never from an unauthenticated request), the
+// distinct reason codes and the time, as `Denial::for_decision` makes it. Append it with
+// [`consentry_log_append_entry`](super::consentry_log_append_entry). `INVALID_INPUT` for an
+// *allow* (its entry is its receipt's: [`consentry_log_entry_receipt`]).
+//
+// # Safety
+// As [`consentry_decision_to_json`].
+consentry_status consentry_decision_denial_entry(const consentry_decision *decision,
+                                                 consentry_buf *out);
+
+// Frees a decision handle. `NULL` is accepted and ignored.
+//
+// # Safety
+// `decision` is `NULL` or a live decision handle, not used afterwards.
+void consentry_decision_free(consentry_decision *decision);
+
+// Writes the log entry of a signed receipt (its exact bytes, read strictly; the signature is
+// not checked) into `*out`. `INVALID_INPUT` (`log/malformed_object`) if the bytes are not a
+// well-formed receipt.
+//
+// # Safety
+// `receipt` is `NULL` (with `len` 0) or valid for reads of `len` bytes; `out` is `NULL` or
+// valid for writing a [`ConsentryBuf`].
+consentry_status consentry_log_entry_receipt(const uint8_t *receipt,
+                                             size_t len,
+                                             consentry_buf *out);
+
+// Writes the "grant issued" log entry of a signed grant into `*out` (the consent manager
+// logs each grant it issues). `INVALID_INPUT` if the bytes are not a well-formed grant.
+//
+// # Safety
+// As [`consentry_log_entry_receipt`], with `grant` in place of `receipt`.
+consentry_status consentry_log_entry_grant_issued(const uint8_t *grant,
+                                                  size_t len,
+                                                  consentry_buf *out);
+
+// Writes the log entry of a lifecycle statement about `basis` (a signed grant, whose subject
+// the entry is attributed to, or a habilitation, attributed to nobody) into `*out`.
+// `INVALID_INPUT` if either is malformed or the statement names other bytes than `basis`
+// (`log/statement_not_about_basis`).
+//
+// # Safety
+// `statement` and `basis` are `NULL` (with length 0) or valid for reads of their lengths;
+// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_log_entry_statement(const uint8_t *statement,
+                                               size_t statement_len,
+                                               const uint8_t *basis,
+                                               size_t basis_len,
+                                               consentry_buf *out);
 
 #ifdef __cplusplus
 }  // extern "C"

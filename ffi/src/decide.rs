@@ -7,11 +7,11 @@ use super::{
 };
 use consentry::Timestamp;
 use consentry::decision::{Basis, StatementRefusal, Verifier};
-use consentry::ledger::InMemoryLedger;
+use consentry::ledger::Ledger;
 use std::ffi::c_char;
 
 /// The borrowed inputs every verifier call needs.
-struct VerifierArgs<'a> {
+pub(super) struct VerifierArgs<'a> {
     directory: &'a ConsentryDirectory,
     ceilings: &'a ConsentryCeilings,
     ledger: &'a ConsentryLedger,
@@ -20,7 +20,7 @@ struct VerifierArgs<'a> {
 impl<'a> VerifierArgs<'a> {
     /// # Safety
     /// Each pointer is `NULL` or a live handle of its type.
-    unsafe fn new(
+    pub(super) unsafe fn new(
         directory: *const ConsentryDirectory,
         ceilings: *const ConsentryCeilings,
         ledger: *const ConsentryLedger,
@@ -35,12 +35,15 @@ impl<'a> VerifierArgs<'a> {
         })
     }
 
-    fn verifier(&self, provider: consentry::directory::PartyId) -> Verifier<'a, InMemoryLedger> {
+    pub(super) fn verifier(
+        &self,
+        provider: consentry::directory::PartyId,
+    ) -> Verifier<'a, dyn Ledger> {
         Verifier::new(
             provider,
             &self.directory.0,
             &self.ceilings.0,
-            &self.ledger.0,
+            ConsentryLedger::ledger(self.ledger),
         )
     }
 }
@@ -143,24 +146,31 @@ pub unsafe extern "C" fn consentry_apply_statement(
             Basis::Signed(basis),
             Timestamp::from_secs(now),
         );
-        let (doc, status) = match outcome {
-            Ok(st) => (
-                serde_json::json!({ "applied": true, "status": st }),
-                ConsentryStatus::Ok,
-            ),
-            Err(refusal) => {
-                let (code, message) = (StatementRefusal::code(&refusal), refusal.to_string());
-                set_last_error(format!("refused: {code}: {message}"));
-                (
-                    serde_json::json!({
-                        "applied": false,
-                        "refusal": { "code": code, "message": message },
-                    }),
-                    ConsentryStatus::Refused,
-                )
-            }
-        };
+        let (doc, status) = statement_outcome(outcome);
         out.set(ConsentryBuf::from_vec(to_json(&doc)?));
         Ok(status)
     })
+}
+
+/// The outcome JSON of a statement and its status, the refusal kept as the last error.
+pub(super) fn statement_outcome(
+    outcome: Result<consentry::ledger::Status, StatementRefusal>,
+) -> (serde_json::Value, ConsentryStatus) {
+    match outcome {
+        Ok(st) => (
+            serde_json::json!({ "applied": true, "status": st }),
+            ConsentryStatus::Ok,
+        ),
+        Err(refusal) => {
+            let (code, message) = (StatementRefusal::code(&refusal), refusal.to_string());
+            set_last_error(format!("refused: {code}: {message}"));
+            (
+                serde_json::json!({
+                    "applied": false,
+                    "refusal": { "code": code, "message": message },
+                }),
+                ConsentryStatus::Refused,
+            )
+        }
+    }
 }

@@ -1,13 +1,16 @@
 //! Handles: directory, ceilings, signing keys, ledger.
 
 use super::{
-    ConsentryBuf, ConsentryStatus, Failure, FfiResult, bytes, from_json, guard, guard_free, handle,
-    out_buf, out_handle, text, to_json,
+    ConsentryBuf, ConsentryStatus, Failure, FfiResult, bytes, c_text, crypto_provider, from_json,
+    guard, guard_free, handle, out_buf, out_handle, text, to_json,
 };
 use consentry::ceiling::{Ceilings, PurposeCeiling};
 use consentry::directory::{Directory, DirectoryError};
-use consentry::ledger::InMemoryLedger;
+use consentry::ledger::{InMemoryLedger, Ledger};
+use consentry::log::LogStore;
 use consentry::{KeyError, SigningKey};
+use std::ffi::c_char;
+use std::sync::Arc;
 
 /// A party directory (opaque). Immutable: may be read from several threads at once.
 pub struct ConsentryDirectory(pub(super) Directory);
@@ -15,13 +18,59 @@ pub struct ConsentryDirectory(pub(super) Directory);
 /// A set of purpose ceilings (opaque). Immutable: may be read from several threads at once.
 pub struct ConsentryCeilings(pub(super) Ceilings);
 
-/// An Ed25519 signing key (opaque). May sign from several threads at once.
-pub struct ConsentrySigningKey(pub(super) SigningKey);
+/// An Ed25519 signing key (opaque), held by the crypto provider it was loaded with. May sign
+/// from several threads at once.
+pub struct ConsentrySigningKey(pub(super) Arc<SigningKey>);
 
-/// A verifier's ledger in memory (opaque): lifecycle states, usage counts, request ids seen and
-/// decisions made. Thread-safe: one internal lock makes every decision's check-and-record
-/// atomic, so several threads may decide with the same ledger at once.
-pub struct ConsentryLedger(pub(super) InMemoryLedger);
+/// A verifier's ledger (opaque): lifecycle states, usage counts, request ids seen, and the
+/// transfer log a verifier with receipts keeps in it — in memory ([`consentry_ledger_new`]),
+/// or durable in a SQLite file ([`consentry_ledger_open_sqlite`]). Thread-safe: every
+/// decision's check-and-record is atomic, so several threads may decide with the same ledger
+/// at once.
+pub struct ConsentryLedger(pub(super) LedgerKind);
+
+/// The stores a ledger handle may hold.
+pub(super) enum LedgerKind {
+    Memory(InMemoryLedger),
+    #[cfg(feature = "sqlite")]
+    Sqlite(consentry::store::sqlite::SqliteStore),
+}
+
+impl ConsentryLedger {
+    /// The ledger, whatever its store.
+    pub(super) fn ledger(&self) -> &(dyn Ledger + 'static) {
+        match &self.0 {
+            LedgerKind::Memory(l) => l,
+            #[cfg(feature = "sqlite")]
+            LedgerKind::Sqlite(l) => l,
+        }
+    }
+
+    /// The ledger, if it is in memory.
+    #[cfg_attr(
+        not(feature = "sqlite"),
+        allow(
+            clippy::unnecessary_wraps,
+            reason = "every ledger is in memory without the `sqlite` feature"
+        )
+    )]
+    fn memory(&self) -> Option<&InMemoryLedger> {
+        match &self.0 {
+            LedgerKind::Memory(l) => Some(l),
+            #[cfg(feature = "sqlite")]
+            LedgerKind::Sqlite(_) => None,
+        }
+    }
+
+    /// The transfer log it keeps.
+    pub(super) fn log(&self) -> &dyn LogStore {
+        match &self.0 {
+            LedgerKind::Memory(l) => l,
+            #[cfg(feature = "sqlite")]
+            LedgerKind::Sqlite(l) => l,
+        }
+    }
+}
 
 /// Frees a handle made by `Box::into_raw`.
 ///
@@ -210,7 +259,87 @@ pub unsafe extern "C" fn consentry_signing_key_from_pkcs8(
         // SAFETY: as above.
         let doc = unsafe { bytes(pkcs8, len, "pkcs8") }?;
         let key = SigningKey::from_pkcs8(doc).map_err(|e| Failure::invalid(e.to_string()))?;
-        out.set(Box::into_raw(Box::new(ConsentrySigningKey(key))));
+        out.set(Box::into_raw(Box::new(ConsentrySigningKey(Arc::new(key)))));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+/// As [`consentry_signing_key_from_pkcs8`], with the key held by the crypto provider named
+/// `crypto` (`"ring"`, or `"aws-lc-rs"` in a build with that feature; `NULL` for the default,
+/// ring): every signature it makes is made by that provider. A provider not built in is
+/// `UNSUPPORTED`, an unknown name `INVALID_INPUT`. Ed25519 is deterministic: every provider
+/// makes the same signatures.
+///
+/// # Safety
+/// `crypto` is `NULL` or a NUL-terminated string; the rest as
+/// [`consentry_signing_key_from_pkcs8`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_signing_key_from_pkcs8_with(
+    crypto: *const c_char,
+    pkcs8: *const u8,
+    len: usize,
+    out: *mut *mut ConsentrySigningKey,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantees on `out`, `crypto` and `pkcs8`.
+        let out = unsafe { out_handle(out, "out") }?;
+        // SAFETY: as above.
+        let provider = unsafe { crypto_provider(crypto) }?;
+        // SAFETY: as above.
+        let doc = unsafe { bytes(pkcs8, len, "pkcs8") }?;
+        let key = SigningKey::from_pkcs8_with(provider, doc)
+            .map_err(|e| Failure::invalid(e.to_string()))?;
+        out.set(Box::into_raw(Box::new(ConsentrySigningKey(Arc::new(key)))));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+/// As [`consentry_signing_key_from_seed`], with the key held by the crypto provider named
+/// `crypto` (see [`consentry_signing_key_from_pkcs8_with`]).
+///
+/// # Safety
+/// `crypto` is `NULL` or a NUL-terminated string; the rest as
+/// [`consentry_signing_key_from_seed`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_signing_key_from_seed_with(
+    crypto: *const c_char,
+    seed: *const u8,
+    len: usize,
+    out: *mut *mut ConsentrySigningKey,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantees on `out`, `crypto` and `seed`.
+        let out = unsafe { out_handle(out, "out") }?;
+        // SAFETY: as above.
+        let provider = unsafe { crypto_provider(crypto) }?;
+        // SAFETY: as above.
+        let seed = unsafe { bytes(seed, len, "seed") }?;
+        let seed: &[u8; 32] = seed
+            .try_into()
+            .map_err(|_| Failure::invalid(format!("a seed is 32 bytes, got {len}")))?;
+        let key = SigningKey::from_seed_with(provider, seed)
+            .map_err(|e| Failure::invalid(e.to_string()))?;
+        out.set(Box::into_raw(Box::new(ConsentrySigningKey(Arc::new(key)))));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+/// Writes the names of the crypto providers of this build into `*out`, as a JSON array of
+/// strings, the default first (`["ring"]`, or `["ring","aws-lc-rs"]` in a build with the
+/// `aws-lc-rs` feature): the names `crypto` arguments accept.
+///
+/// # Safety
+/// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_crypto_providers(out: *mut ConsentryBuf) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantee on `out`.
+        let out = unsafe { out_buf(out, "out") }?;
+        let names: Vec<&str> = consentry::crypto::providers()
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        out.set(ConsentryBuf::from_vec(to_json(&names)?));
         Ok(ConsentryStatus::Ok)
     })
 }
@@ -235,9 +364,9 @@ pub unsafe extern "C" fn consentry_signing_key_from_seed(
         let seed: &[u8; 32] = seed
             .try_into()
             .map_err(|_| Failure::invalid(format!("a seed is 32 bytes, got {len}")))?;
-        out.set(Box::into_raw(Box::new(ConsentrySigningKey(
+        out.set(Box::into_raw(Box::new(ConsentrySigningKey(Arc::new(
             SigningKey::from_seed(seed),
-        ))));
+        )))));
         Ok(ConsentryStatus::Ok)
     })
 }
@@ -304,16 +433,64 @@ pub unsafe extern "C" fn consentry_ledger_new(out: *mut *mut ConsentryLedger) ->
         // SAFETY: the caller's guarantee on `out`.
         let out = unsafe { out_handle(out, "out") }?;
         out.set(Box::into_raw(Box::new(ConsentryLedger(
-            InMemoryLedger::new(),
+            LedgerKind::Memory(InMemoryLedger::new()),
         ))));
         Ok(ConsentryStatus::Ok)
     })
 }
 
+/// Opens (creating it if needed) the durable ledger and transfer log in the SQLite file at
+/// `path` (a NUL-terminated UTF-8 path) into a new handle in `*out`: one file per gateway node,
+/// in WAL mode with full synchronisation. Opened again later, it holds the same state: lifecycle
+/// statements, usage counts, request ids seen, and the log with its latest signed head. On
+/// opening, the stored log is checked against its leaf hashes and its latest signed head.
+///
+/// Returns `STORAGE` if the file cannot be opened or holds a store that fails a check (the
+/// last error starts with `store/ledger`, `store/log` or `store/schema_too_new`), and
+/// `UNSUPPORTED` in a build without the `sqlite` feature.
+///
+/// # Safety
+/// `path` is `NULL` or a NUL-terminated string; `out` is `NULL` or valid for writing a
+/// pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_ledger_open_sqlite(
+    path: *const c_char,
+    out: *mut *mut ConsentryLedger,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantees on `out` and `path`.
+        let out = unsafe { out_handle(out, "out") }?;
+        // SAFETY: as above.
+        let path = unsafe { c_text(path, "path") }?;
+        let ledger = open_sqlite(path)?;
+        out.set(Box::into_raw(Box::new(ledger)));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+#[cfg(feature = "sqlite")]
+fn open_sqlite(path: &str) -> FfiResult<ConsentryLedger> {
+    if path.is_empty() {
+        return Err(Failure::invalid("path is empty"));
+    }
+    consentry::store::sqlite::SqliteStore::open(path)
+        .map(|s| ConsentryLedger(LedgerKind::Sqlite(s)))
+        .map_err(|e| Failure::new(ConsentryStatus::Storage, format!("{}: {e}", e.code())))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn open_sqlite(_path: &str) -> FfiResult<ConsentryLedger> {
+    Err(Failure::new(
+        ConsentryStatus::Unsupported,
+        "this build has no SQLite store: build consentry-ffi with the `sqlite` feature",
+    ))
+}
+
 /// Removes the decisions the ledger kept since the last call and writes them into `*out` as a
 /// JSON array of `{"request_digest", "request", "basis", "subject", "allowed", "reasons", "at"}`
 /// (for the transfer log; ids and subject `null` unless they come from verified objects; the
-/// schema is `docs/schemas/decision-history.schema.json`).
+/// schema is `docs/schemas/decision-history.schema.json`). `UNSUPPORTED` for a SQLite ledger,
+/// which keeps no such list.
 ///
 /// # Safety
 /// `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a
@@ -328,7 +505,14 @@ pub unsafe extern "C" fn consentry_ledger_take_decisions(
         let out = unsafe { out_buf(out, "out") }?;
         // SAFETY: as above.
         let ledger = unsafe { handle(ledger, "ledger") }?;
-        let json: FfiResult<Vec<u8>> = to_json(&ledger.0.take_decisions());
+        let Some(memory) = ledger.memory() else {
+            return Err(Failure::new(
+                ConsentryStatus::Unsupported,
+                "only an in-memory ledger keeps a list of decisions: a SQLite ledger logs them \
+                 (with a verifier that has receipts), read its log",
+            ));
+        };
+        let json: FfiResult<Vec<u8>> = to_json(&memory.take_decisions());
         out.set(ConsentryBuf::from_vec(json?));
         Ok(ConsentryStatus::Ok)
     })

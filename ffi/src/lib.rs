@@ -17,11 +17,13 @@
 //!   always safe to free after a failed call. Byte and text outputs are [`ConsentryBuf`]s the
 //!   library allocated: the caller frees each exactly once with [`consentry_buf_free`]. Text is
 //!   not NUL-terminated: use the length.
-//! - **Handles** (directory, ceilings, signing key, ledger, log) are created by a `_new` or
-//!   `_from_*` function and released by the matching `_free`, which accepts `NULL`.
-//! - **Threads.** Directory, ceilings and signing-key handles are immutable once built and may
-//!   be used from several threads at once. Ledger and log handles lock internally and may also be
-//!   shared between threads. A handle must not be freed while another thread uses it.
+//! - **Handles** (directory, directory history, ceilings, signing key, verifier, decision,
+//!   ledger, log) are created by a `_new`, `_from_*`, `_load`, `_open_*` or deciding function
+//!   and released by the matching `_free`, which accepts `NULL`.
+//! - **Threads.** Directory, ceilings, signing-key, verifier and decision handles are immutable
+//!   once built and may be used from several threads at once. Ledger, log and directory-history
+//!   handles lock internally and may also be shared between threads. A handle must not be freed
+//!   while another thread uses it.
 //! - **Panics** never cross the boundary: every body runs under `catch_unwind`, and a panic
 //!   becomes [`ConsentryStatus::Panic`] (this needs the default `panic = "unwind"` profile).
 
@@ -44,15 +46,21 @@ mod handles;
 mod issue;
 #[allow(unsafe_code)]
 mod log;
+#[allow(unsafe_code)]
+mod registry;
+#[allow(unsafe_code)]
+mod service;
 
 pub use decide::{consentry_apply_statement, consentry_decide};
 pub use handles::{
     ConsentryCeilings, ConsentryDirectory, ConsentryLedger, ConsentrySigningKey,
-    consentry_ceilings_free, consentry_ceilings_from_json, consentry_directory_free,
-    consentry_directory_from_cbor, consentry_directory_from_json, consentry_directory_to_cbor,
-    consentry_directory_to_json, consentry_ledger_free, consentry_ledger_new,
-    consentry_ledger_take_decisions, consentry_signing_key_free, consentry_signing_key_from_pkcs8,
-    consentry_signing_key_from_seed, consentry_signing_key_generate,
+    consentry_ceilings_free, consentry_ceilings_from_json, consentry_crypto_providers,
+    consentry_directory_free, consentry_directory_from_cbor, consentry_directory_from_json,
+    consentry_directory_to_cbor, consentry_directory_to_json, consentry_ledger_free,
+    consentry_ledger_new, consentry_ledger_open_sqlite, consentry_ledger_take_decisions,
+    consentry_signing_key_free, consentry_signing_key_from_pkcs8,
+    consentry_signing_key_from_pkcs8_with, consentry_signing_key_from_seed,
+    consentry_signing_key_from_seed_with, consentry_signing_key_generate,
     consentry_signing_key_public_key,
 };
 pub use issue::{
@@ -60,12 +68,32 @@ pub use issue::{
     consentry_issue_statement, consentry_object_inspect,
 };
 pub use log::{
-    ConsentryLog, consentry_log_append, consentry_log_consistency_proof, consentry_log_free,
-    consentry_log_inclusion_proof, consentry_log_new, consentry_log_root, consentry_log_size,
-    consentry_log_verify_consistency, consentry_log_verify_inclusion,
+    ConsentryLog, consentry_ledger_access_history, consentry_ledger_latest_head,
+    consentry_ledger_log_consistency_proof, consentry_ledger_log_entry,
+    consentry_ledger_log_inclusion_proof, consentry_ledger_log_root, consentry_ledger_log_size,
+    consentry_ledger_sign_head, consentry_log_access_history, consentry_log_append,
+    consentry_log_append_entry, consentry_log_consistency_proof, consentry_log_entry,
+    consentry_log_entry_inspect, consentry_log_free, consentry_log_inclusion_proof,
+    consentry_log_new, consentry_log_root, consentry_log_sign_head, consentry_log_size,
+    consentry_log_verify_consistency, consentry_log_verify_inclusion, consentry_tree_head_verify,
+    consentry_tree_head_verify_inclusion, consentry_verify_history,
+};
+pub use registry::{
+    ConsentryDirectoryHistory, consentry_directory_history_apply, consentry_directory_history_at,
+    consentry_directory_history_checkpoint, consentry_directory_history_current,
+    consentry_directory_history_free, consentry_directory_history_load,
+    consentry_directory_history_version,
+};
+pub use service::{
+    ConsentryDecision, ConsentryVerifier, consentry_decision_denial_entry, consentry_decision_free,
+    consentry_decision_receipt, consentry_decision_to_json, consentry_log_entry_grant_issued,
+    consentry_log_entry_receipt, consentry_log_entry_statement, consentry_receipt_issue,
+    consentry_verifier_apply_statement, consentry_verifier_decide, consentry_verifier_free,
+    consentry_verifier_new,
 };
 
-use consentry::Digest;
+use consentry::crypto::CryptoProvider;
+use consentry::{Digest, VerifyingKey};
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -92,8 +120,9 @@ pub enum ConsentryStatus {
     /// The transfer is denied. The decision JSON, with every reason, was written all the same
     /// and must be freed.
     Denied = 6,
-    /// The lifecycle statement was not applied. The outcome JSON, with the reason, was written
-    /// all the same and must be freed.
+    /// The lifecycle statement was not applied (the outcome JSON, with the reason, was written
+    /// all the same and must be freed), or a directory update was not applied (the last error
+    /// starts with the refusal's code, such as `update/already_applied`).
     Refused = 7,
     /// A log proof does not verify.
     ProofInvalid = 8,
@@ -101,10 +130,23 @@ pub enum ConsentryStatus {
     Internal = 9,
     /// A bug: the library panicked. The call had no effect that can be relied on.
     Panic = 10,
+    /// A signature or a signed structure does not verify: a signed tree head, a signed
+    /// directory or directory update not signed by the expected key, an access history with an
+    /// entry that fails its check. The last error starts with the refusal's code (`log/…`,
+    /// `update/…`); a history report, when one is written, must be freed all the same.
+    VerifyFailed = 11,
+    /// The store failed, or found its stored state corrupt (the SQLite file cannot be opened,
+    /// a read or write failed). The last error starts with the refusal's code (`store/…`,
+    /// `log/storage`…).
+    Storage = 12,
+    /// This build of the library lacks what the call needs: the SQLite store (the crate's
+    /// `sqlite` feature), a crypto provider named but not built in (`aws-lc-rs`), or an
+    /// operation the kind of ledger given does not have.
+    Unsupported = 13,
 }
 
 impl ConsentryStatus {
-    const ALL: [ConsentryStatus; 11] = [
+    const ALL: [ConsentryStatus; 14] = [
         ConsentryStatus::Ok,
         ConsentryStatus::NullArgument,
         ConsentryStatus::InvalidUtf8,
@@ -116,6 +158,9 @@ impl ConsentryStatus {
         ConsentryStatus::ProofInvalid,
         ConsentryStatus::Internal,
         ConsentryStatus::Panic,
+        ConsentryStatus::VerifyFailed,
+        ConsentryStatus::Storage,
+        ConsentryStatus::Unsupported,
     ];
 
     fn name(self) -> &'static CStr {
@@ -131,6 +176,9 @@ impl ConsentryStatus {
             ConsentryStatus::ProofInvalid => c"PROOF_INVALID",
             ConsentryStatus::Internal => c"INTERNAL",
             ConsentryStatus::Panic => c"PANIC",
+            ConsentryStatus::VerifyFailed => c"VERIFY_FAILED",
+            ConsentryStatus::Storage => c"STORAGE",
+            ConsentryStatus::Unsupported => c"UNSUPPORTED",
         }
     }
 }
@@ -376,6 +424,99 @@ fn parse_party(text: &str, what: &str) -> FfiResult<consentry::directory::PartyI
         .map_err(|e| Failure::invalid(format!("{what} is not a UUID: {e}")))
 }
 
+/// A party id given as a NUL-terminated UUID.
+///
+/// # Safety
+/// As [`c_text`].
+#[allow(unsafe_code)]
+unsafe fn c_party(ptr: *const c_char, what: &str) -> FfiResult<consentry::directory::PartyId> {
+    // SAFETY: the caller's guarantee, passed on unchanged.
+    parse_party(unsafe { c_text(ptr, what) }?, what)
+}
+
+/// A 32-byte Ed25519 public key given as a pointer and a length.
+///
+/// # Safety
+/// As [`bytes`].
+#[allow(unsafe_code)]
+unsafe fn public_key(ptr: *const u8, len: usize, what: &str) -> FfiResult<VerifyingKey> {
+    // SAFETY: the caller's guarantee, passed on unchanged.
+    let raw = unsafe { bytes(ptr, len, what) }?;
+    let raw: [u8; 32] = raw
+        .try_into()
+        .map_err(|_| Failure::invalid(format!("{what}: a public key is 32 bytes, got {len}")))?;
+    Ok(VerifyingKey::from_bytes(raw))
+}
+
+/// The crypto provider of this build named `name` (`NULL` for the default, `ring`). A provider
+/// that exists but is not built in is `UNSUPPORTED`; any other name is `INVALID_INPUT`.
+///
+/// # Safety
+/// As [`c_text`].
+#[allow(unsafe_code)]
+unsafe fn crypto_provider(ptr: *const c_char) -> FfiResult<&'static CryptoProvider> {
+    if ptr.is_null() {
+        return Ok(&consentry::crypto::RING);
+    }
+    // SAFETY: the caller's guarantee, passed on unchanged.
+    let name = unsafe { c_text(ptr, "crypto") }?;
+    consentry::crypto::by_name(name).ok_or_else(|| {
+        let built: Vec<&str> = consentry::crypto::providers()
+            .iter()
+            .map(|p| p.name)
+            .collect();
+        let status = if KNOWN_PROVIDERS.contains(&name) {
+            ConsentryStatus::Unsupported
+        } else {
+            ConsentryStatus::InvalidInput
+        };
+        Failure::new(
+            status,
+            format!(
+                "crypto/unknown_provider: no crypto provider {name:?} in this build (it has: {})",
+                built.join(", ")
+            ),
+        )
+    })
+}
+
+/// Every provider name the library knows, built in or not.
+const KNOWN_PROVIDERS: [&str; 2] = ["ring", "aws-lc-rs"];
+
+/// Lower-case hexadecimal.
+fn to_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// Reads hexadecimal (either case).
+fn from_hex(text: &str, what: &str) -> FfiResult<Vec<u8>> {
+    let bad = || Failure::invalid(format!("{what} is not hexadecimal"));
+    if text.len() % 2 != 0 {
+        return Err(bad());
+    }
+    text.as_bytes()
+        .chunks_exact(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|p| u8::from_str_radix(p, 16).ok())
+                .ok_or_else(bad)
+        })
+        .collect()
+}
+
+/// Draws a fresh random (version 4) UUID from the operating system's source.
+fn random_uuid() -> FfiResult<uuid::Uuid> {
+    consentry::rand::uuid(&consentry::rand::SystemRandom::new())
+        .map_err(|e| Failure::new(ConsentryStatus::Internal, format!("{}: {e}", e.code())))
+}
+
 /// The library's version, a static NUL-terminated string (never freed).
 #[allow(unsafe_code)]
 #[unsafe(no_mangle)]
@@ -481,6 +622,9 @@ const _: () = {
     shareable::<ConsentrySigningKey>();
     shareable::<ConsentryLedger>();
     shareable::<ConsentryLog>();
+    shareable::<ConsentryDirectoryHistory>();
+    shareable::<ConsentryVerifier>();
+    shareable::<ConsentryDecision>();
 };
 
 #[cfg(test)]

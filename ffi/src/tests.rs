@@ -103,3 +103,733 @@ fn inspect_writes_the_committed_object_info_vectors() {
     }
     assert!(checked >= 10, "{checked} objects");
 }
+
+// ---- the service functions: every refusal with its exact status ----
+
+use consentry::directory::{DirectoryHistory, DirectorySnapshot, PartyKey};
+use consentry::signed::SignedPayload;
+use consentry::testing::{Scenario, key_for};
+use std::ffi::CString;
+use std::ptr::{null, null_mut};
+
+/// A buffer's bytes, then frees it.
+fn take(mut buf: ConsentryBuf) -> Vec<u8> {
+    let bytes = if buf.ptr.is_null() {
+        Vec::new()
+    } else {
+        // SAFETY: a non-empty buffer from the library holds `len` readable bytes.
+        unsafe { std::slice::from_raw_parts(buf.ptr, buf.len) }.to_vec()
+    };
+    // SAFETY: `buf` came from the library.
+    unsafe { consentry_buf_free(&mut buf) };
+    bytes
+}
+
+/// Calls `f` with a fresh out buffer: the status and the bytes written.
+fn with_buf(f: impl FnOnce(*mut ConsentryBuf) -> ConsentryStatus) -> (ConsentryStatus, Vec<u8>) {
+    let mut buf = ConsentryBuf::EMPTY;
+    let status = f(&mut buf);
+    (status, take(buf))
+}
+
+fn json_of(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+fn cstr(text: impl ToString) -> CString {
+    CString::new(text.to_string()).unwrap()
+}
+
+/// The ABI's handle of a key.
+fn key_handle(name: &str) -> *mut ConsentrySigningKey {
+    Box::into_raw(Box::new(ConsentrySigningKey(std::sync::Arc::new(key_for(
+        name,
+    )))))
+}
+
+fn free_key(key: *mut ConsentrySigningKey) {
+    // SAFETY: a live handle made by `key_handle`.
+    unsafe { consentry_signing_key_free(key) }
+}
+
+/// A call writing a buffer, for tables of probes.
+type BufCall<'a> = Box<dyn Fn(*mut ConsentryBuf) -> ConsentryStatus + 'a>;
+
+const GARBAGE: &[u8] = &[0xd2, 0x84, 0xff, 0x00, 0x13, 0x37];
+
+#[test]
+fn new_functions_refuse_null_pointers_and_reset_their_outputs() {
+    let provider = cstr(Scenario::canteen().dgfip);
+    let mut handle_out: *mut ConsentryVerifier = std::ptr::dangling_mut();
+    // SAFETY: every pointer is NULL, a valid out-pointer or a NUL-terminated string.
+    unsafe {
+        assert_eq!(
+            consentry_verifier_new(null(), null(), null(), &mut handle_out),
+            ConsentryStatus::NullArgument
+        );
+        assert!(handle_out.is_null());
+        assert_eq!(last_error(), "provider is NULL");
+        assert_eq!(
+            consentry_verifier_new(provider.as_ptr(), null(), null(), null_mut()),
+            ConsentryStatus::NullArgument
+        );
+        let mut history: *mut ConsentryDirectoryHistory = std::ptr::dangling_mut();
+        assert_eq!(
+            consentry_directory_history_load(null(), 3, null(), 0, &mut history),
+            ConsentryStatus::NullArgument
+        );
+        assert!(history.is_null());
+        let mut n = 7;
+        assert_eq!(
+            consentry_directory_history_version(null(), &mut n),
+            ConsentryStatus::NullArgument
+        );
+        assert_eq!(n, 0);
+        assert_eq!(
+            consentry_directory_history_apply(null(), GARBAGE.as_ptr(), GARBAGE.len(), null_mut()),
+            ConsentryStatus::NullArgument
+        );
+        let mut ledger: *mut ConsentryLedger = std::ptr::dangling_mut();
+        assert_eq!(
+            consentry_ledger_open_sqlite(null(), &mut ledger),
+            ConsentryStatus::NullArgument
+        );
+        assert!(ledger.is_null());
+        assert_eq!(
+            consentry_ledger_log_size(null(), &mut n),
+            ConsentryStatus::NullArgument
+        );
+        assert_eq!(
+            consentry_log_append_entry(null(), GARBAGE.as_ptr(), 1, null_mut()),
+            ConsentryStatus::NullArgument
+        );
+    }
+    let nulls: [(&str, BufCall<'_>); 14] = [
+        // SAFETY (all): NULL handles and inputs, a valid out buffer.
+        (
+            "decision_to_json",
+            Box::new(|o| unsafe { consentry_decision_to_json(null(), o) }),
+        ),
+        (
+            "decision_receipt",
+            Box::new(|o| unsafe { consentry_decision_receipt(null(), o) }),
+        ),
+        (
+            "denial_entry",
+            Box::new(|o| unsafe { consentry_decision_denial_entry(null(), o) }),
+        ),
+        (
+            "receipt_issue",
+            Box::new(|o| unsafe { consentry_receipt_issue(null(), null(), null(), 0, o) }),
+        ),
+        (
+            "entry_receipt",
+            Box::new(|o| unsafe { consentry_log_entry_receipt(null(), 1, o) }),
+        ),
+        (
+            "entry_grant",
+            Box::new(|o| unsafe { consentry_log_entry_grant_issued(null(), 1, o) }),
+        ),
+        (
+            "entry_statement",
+            Box::new(|o| unsafe { consentry_log_entry_statement(null(), 1, null(), 0, o) }),
+        ),
+        (
+            "entry_inspect",
+            Box::new(|o| unsafe { consentry_log_entry_inspect(null(), 1, o) }),
+        ),
+        (
+            "head_verify",
+            Box::new(|o| unsafe { consentry_tree_head_verify(null(), 1, null(), null(), 0, o) }),
+        ),
+        (
+            "verify_history",
+            Box::new(|o| unsafe {
+                consentry_verify_history(null(), 1, null(), 0, null(), null(), 0, o)
+            }),
+        ),
+        (
+            "ledger_sign_head",
+            Box::new(|o| unsafe { consentry_ledger_sign_head(null(), null(), null(), 0, o) }),
+        ),
+        (
+            "ledger_history",
+            Box::new(|o| unsafe { consentry_ledger_access_history(null(), null(), 0, o) }),
+        ),
+        (
+            "log_history",
+            Box::new(|o| unsafe { consentry_log_access_history(null(), null(), 0, o) }),
+        ),
+        (
+            "checkpoint",
+            Box::new(|o| unsafe { consentry_directory_history_checkpoint(null(), 0, null(), o) }),
+        ),
+    ];
+    for (name, call) in nulls {
+        let mut buf = ConsentryBuf {
+            ptr: std::ptr::dangling_mut(),
+            len: 3,
+        };
+        assert_eq!(call(&mut buf), ConsentryStatus::NullArgument, "{name}");
+        assert!(
+            buf.ptr.is_null() && buf.len == 0,
+            "{name}: the out buffer is reset"
+        );
+        assert!(last_error().ends_with("is NULL"), "{name}");
+        // The out-pointer itself NULL is refused too.
+        assert_eq!(call(null_mut()), ConsentryStatus::NullArgument, "{name}");
+    }
+}
+
+#[test]
+fn bad_bytes_give_the_exact_status_and_code() {
+    let key = [0u8; 32];
+    let provider = cstr(Scenario::canteen().dgfip);
+    // SAFETY: every pointer is valid for its length, or a NUL-terminated string.
+    let parent = Scenario::canteen().parent;
+    let shape = format!(r#"{{"subject":"{parent}","tree_size":0,"items":[],"extra":1}}"#);
+    let hex = format!(
+        r#"{{"subject":"{parent}","tree_size":1,"items":[{{"index":0,"entry":"abc","path":[]}}]}}"#
+    );
+    let cases: [(&str, ConsentryStatus, &str, BufCall<'_>); 7] = unsafe {
+        [
+            (
+                "entry",
+                ConsentryStatus::InvalidInput,
+                "log/malformed_entry",
+                Box::new(|o| consentry_log_entry_inspect(GARBAGE.as_ptr(), GARBAGE.len(), o)),
+            ),
+            (
+                "receipt",
+                ConsentryStatus::InvalidInput,
+                "log/malformed_object",
+                Box::new(|o| consentry_log_entry_receipt(GARBAGE.as_ptr(), GARBAGE.len(), o)),
+            ),
+            (
+                "head",
+                ConsentryStatus::InvalidInput,
+                "log/malformed_head",
+                Box::new(|o| {
+                    consentry_tree_head_verify(
+                        GARBAGE.as_ptr(),
+                        GARBAGE.len(),
+                        provider.as_ptr(),
+                        key.as_ptr(),
+                        32,
+                        o,
+                    )
+                }),
+            ),
+            (
+                "short key",
+                ConsentryStatus::InvalidInput,
+                "operator_key: a public key is 32 bytes",
+                Box::new(|o| {
+                    consentry_tree_head_verify(
+                        GARBAGE.as_ptr(),
+                        GARBAGE.len(),
+                        provider.as_ptr(),
+                        key.as_ptr(),
+                        31,
+                        o,
+                    )
+                }),
+            ),
+            (
+                "history syntax",
+                ConsentryStatus::InvalidJson,
+                "history:",
+                Box::new(|o| {
+                    consentry_verify_history(
+                        b"{".as_ptr(),
+                        1,
+                        GARBAGE.as_ptr(),
+                        GARBAGE.len(),
+                        provider.as_ptr(),
+                        key.as_ptr(),
+                        32,
+                        o,
+                    )
+                }),
+            ),
+            (
+                "history shape",
+                ConsentryStatus::InvalidInput,
+                "unknown field",
+                Box::new(|o| {
+                    consentry_verify_history(
+                        shape.as_ptr(),
+                        shape.len(),
+                        GARBAGE.as_ptr(),
+                        GARBAGE.len(),
+                        provider.as_ptr(),
+                        key.as_ptr(),
+                        32,
+                        o,
+                    )
+                }),
+            ),
+            (
+                "history hex",
+                ConsentryStatus::InvalidInput,
+                "history item 0: entry is not hexadecimal",
+                Box::new(|o| {
+                    consentry_verify_history(
+                        hex.as_ptr(),
+                        hex.len(),
+                        GARBAGE.as_ptr(),
+                        GARBAGE.len(),
+                        provider.as_ptr(),
+                        key.as_ptr(),
+                        32,
+                        o,
+                    )
+                }),
+            ),
+        ]
+    };
+    for (name, want, message, call) in cases {
+        let (got, out) = with_buf(call);
+        assert_eq!(got, want, "{name}");
+        assert!(out.is_empty(), "{name}: nothing written");
+        let error = last_error();
+        assert!(error.contains(message), "{name}: {error}");
+    }
+    // The messages, one call at a time (the last error is replaced by each call).
+    // SAFETY: as above.
+    unsafe {
+        let (_, _) = with_buf(|o| consentry_log_entry_inspect(GARBAGE.as_ptr(), GARBAGE.len(), o));
+        assert!(last_error().starts_with("log/malformed_entry: "));
+        let mut h: *mut ConsentryDirectoryHistory = null_mut();
+        assert_eq!(
+            consentry_directory_history_load(
+                GARBAGE.as_ptr(),
+                GARBAGE.len(),
+                key.as_ptr(),
+                32,
+                &mut h
+            ),
+            ConsentryStatus::InvalidInput
+        );
+        assert_eq!(
+            consentry_directory_history_load(
+                GARBAGE.as_ptr(),
+                GARBAGE.len(),
+                key.as_ptr(),
+                33,
+                &mut h
+            ),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(last_error().contains("a public key is 32 bytes, got 33"));
+        let mut v: *mut ConsentryVerifier = null_mut();
+        assert_eq!(
+            consentry_verifier_new(c"not-a-uuid".as_ptr(), null(), null(), &mut v),
+            ConsentryStatus::InvalidInput
+        );
+        assert_eq!(
+            consentry_verifier_new(provider.as_ptr(), c"rot13".as_ptr(), null(), &mut v),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(last_error().starts_with("crypto/unknown_provider: "));
+        let aws = consentry_verifier_new(provider.as_ptr(), c"aws-lc-rs".as_ptr(), null(), &mut v);
+        if cfg!(feature = "aws-lc-rs") {
+            assert_eq!(aws, ConsentryStatus::Ok);
+        } else {
+            assert_eq!(aws, ConsentryStatus::Unsupported);
+        }
+        consentry_verifier_free(v);
+        let mut k: *mut ConsentrySigningKey = null_mut();
+        assert_eq!(
+            consentry_signing_key_from_seed_with(c"ring".as_ptr(), key.as_ptr(), 31, &mut k),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(k.is_null());
+    }
+    assert_eq!(
+        from_hex("0g", "x").unwrap_err().status,
+        ConsentryStatus::InvalidInput
+    );
+    assert_eq!(
+        from_hex("abc", "x").unwrap_err().status,
+        ConsentryStatus::InvalidInput
+    );
+    assert_eq!(from_hex("00fF", "x").unwrap(), [0, 255]);
+    assert_eq!(to_hex(&[0, 255, 16]), "00ff10");
+}
+
+#[test]
+fn directory_updates_refused_by_kind() {
+    let s = Scenario::canteen();
+    let operator = key_for("operator");
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), s.now).sign(&operator);
+    let history = DirectoryHistory::load(&genesis, &operator.verifying_key()).unwrap();
+    let rotation = history.next_update(s.now.plus_secs(60)).rotate_key(
+        s.mairie,
+        s.key(s.mairie).key_id(),
+        PartyKey::new(key_for("mairie-2").verifying_key(), s.now.plus_secs(60)),
+    );
+    let by_operator = rotation.sign(&operator);
+    let by_someone = rotation.sign(&key_for("someone"));
+    let anchor = *operator.verifying_key().as_bytes();
+    let mut h: *mut ConsentryDirectoryHistory = null_mut();
+    // SAFETY: every pointer is valid for its length; `h` is a live handle once loaded.
+    unsafe {
+        assert_eq!(
+            consentry_directory_history_load(
+                genesis.as_ptr(),
+                genesis.len(),
+                anchor.as_ptr(),
+                32,
+                &mut h
+            ),
+            ConsentryStatus::Ok
+        );
+        assert_eq!(
+            consentry_directory_history_apply(h, by_someone.as_ptr(), by_someone.len(), null_mut()),
+            ConsentryStatus::VerifyFailed
+        );
+        assert!(last_error().starts_with("update/not_operator_key: "));
+        let mut version = 9;
+        assert_eq!(
+            consentry_directory_history_apply(
+                h,
+                by_operator.as_ptr(),
+                by_operator.len(),
+                &mut version
+            ),
+            ConsentryStatus::Ok
+        );
+        assert_eq!(version, 1);
+        assert_eq!(
+            consentry_directory_history_apply(
+                h,
+                by_operator.as_ptr(),
+                by_operator.len(),
+                null_mut()
+            ),
+            ConsentryStatus::Refused
+        );
+        assert!(last_error().starts_with("update/already_applied: "));
+        let mut d: *mut ConsentryDirectory = null_mut();
+        assert_eq!(
+            consentry_directory_history_at(h, s.now.secs() - 1, &mut d),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(last_error().starts_with("update/before_history: "));
+        // Before the rotation the new key is unknown; after it, listed.
+        let new_kid = key_for("mairie-2").key_id();
+        assert_eq!(
+            consentry_directory_history_at(h, s.now.secs(), &mut d),
+            ConsentryStatus::Ok
+        );
+        assert!((*d).0.key(&new_kid).is_none());
+        consentry_directory_free(d);
+        assert_eq!(
+            consentry_directory_history_current(h, &mut d),
+            ConsentryStatus::Ok
+        );
+        assert!((*d).0.key(&new_kid).is_some());
+        consentry_directory_free(d);
+        consentry_directory_history_free(h);
+    }
+}
+
+#[test]
+fn decisions_receipts_denials_and_the_ledger_log() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let request = s.sign_request(&s.request(&grant));
+    let provider = cstr(s.dgfip);
+    let parent = cstr(s.parent);
+    let dgfip = key_handle("dgfip");
+    let directory = Box::into_raw(Box::new(ConsentryDirectory(s.directory.clone())));
+    let ceilings = Box::into_raw(Box::new(ConsentryCeilings(s.ceilings.clone())));
+    let mut ledger: *mut ConsentryLedger = null_mut();
+    let mut verifier: *mut ConsentryVerifier = null_mut();
+    // SAFETY: every handle is live until freed at the end; every buffer valid for its length.
+    unsafe {
+        assert_eq!(consentry_ledger_new(&mut ledger), ConsentryStatus::Ok);
+        assert_eq!(
+            consentry_verifier_new(provider.as_ptr(), c"ring".as_ptr(), dgfip, &mut verifier),
+            ConsentryStatus::Ok
+        );
+        let decide = |req: &[u8], keep: bool| {
+            let mut d: *mut ConsentryDecision = null_mut();
+            let (st, out) = with_buf(|o| {
+                consentry_verifier_decide(
+                    verifier,
+                    directory,
+                    ceilings,
+                    ledger,
+                    req.as_ptr(),
+                    req.len(),
+                    grant.as_ptr(),
+                    grant.len(),
+                    s.now.secs(),
+                    o,
+                    if keep { &mut d } else { null_mut() },
+                )
+            });
+            (st, json_of(&out), d)
+        };
+        let (st, allow, d) = decide(&request, true);
+        assert_eq!(st, ConsentryStatus::Ok, "{allow}");
+        let (st, receipt) = with_buf(|o| consentry_decision_receipt(d, o));
+        assert_eq!(st, ConsentryStatus::Ok);
+        assert_eq!(allow["receipt"], to_hex(&receipt));
+        assert_eq!(
+            with_buf(|o| consentry_decision_denial_entry(d, o)).0,
+            ConsentryStatus::InvalidInput
+        );
+        assert_eq!(
+            with_buf(|o| consentry_receipt_issue(d, dgfip, c"x".as_ptr(), 0, o)).0,
+            ConsentryStatus::InvalidInput
+        );
+        assert!(last_error().starts_with("receipt_id is not a UUID"));
+        let (st, issued) = with_buf(|o| consentry_receipt_issue(d, dgfip, null(), s.now.secs(), o));
+        assert_eq!(st, ConsentryStatus::Ok);
+        // Two receipts of one allow differ by their ids only: both read as receipts.
+        assert_ne!(issued, receipt);
+        consentry_decision_free(d);
+        // The replay: a deny, whose denial entry reads back with its code and subject.
+        let (st, _, d) = decide(&request, true);
+        assert_eq!(st, ConsentryStatus::Denied);
+        assert_eq!(
+            with_buf(|o| consentry_decision_receipt(d, o)).0,
+            ConsentryStatus::InvalidInput
+        );
+        let (st, entry) = with_buf(|o| consentry_decision_denial_entry(d, o));
+        assert_eq!(st, ConsentryStatus::Ok);
+        let info =
+            json_of(&with_buf(|o| consentry_log_entry_inspect(entry.as_ptr(), entry.len(), o)).1);
+        assert_eq!(info["kind"], "denial");
+        assert_eq!(info["subject"], s.parent.to_string());
+        assert_eq!(info["about"]["reasons"][0], "replayed_request");
+        consentry_decision_free(d);
+        // The ledger's log holds the receipt and the denial; its head verifies, and a head
+        // with one byte changed does not.
+        let mut size = 0;
+        assert_eq!(
+            consentry_ledger_log_size(ledger, &mut size),
+            ConsentryStatus::Ok
+        );
+        assert_eq!(size, 2);
+        let (st, head) = with_buf(|o| {
+            consentry_ledger_sign_head(ledger, dgfip, provider.as_ptr(), s.now.secs(), o)
+        });
+        assert_eq!(st, ConsentryStatus::Ok);
+        let public = key_for("dgfip").verifying_key();
+        let mut bad = head.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            with_buf(|o| consentry_tree_head_verify(
+                bad.as_ptr(),
+                bad.len(),
+                provider.as_ptr(),
+                public.as_bytes().as_ptr(),
+                32,
+                o
+            ))
+            .0,
+            ConsentryStatus::VerifyFailed
+        );
+        assert!(last_error().starts_with("log/bad_signature: "));
+        assert_eq!(
+            with_buf(|o| consentry_ledger_log_entry(ledger, 2, o)).0,
+            ConsentryStatus::InvalidInput
+        );
+        assert_eq!(
+            with_buf(|o| consentry_ledger_log_root(ledger, 3, o)).0,
+            ConsentryStatus::InvalidInput
+        );
+        assert_eq!(
+            with_buf(|o| consentry_ledger_log_consistency_proof(ledger, 1, 2, o)).0,
+            ConsentryStatus::Ok
+        );
+        // The parent's history verifies; the same history under another subject does not.
+        let (st, history) =
+            with_buf(|o| consentry_ledger_access_history(ledger, parent.as_ptr(), 2, o));
+        assert_eq!(st, ConsentryStatus::Ok);
+        let key = public.as_bytes();
+        let (st, report) = with_buf(|o| {
+            consentry_verify_history(
+                history.as_ptr(),
+                history.len(),
+                head.as_ptr(),
+                head.len(),
+                provider.as_ptr(),
+                key.as_ptr(),
+                32,
+                o,
+            )
+        });
+        assert_eq!(st, ConsentryStatus::Ok);
+        assert_eq!(json_of(&report)["clean"], true);
+        let mut other = json_of(&history);
+        other["subject"] = s.mairie.to_string().into();
+        let other = other.to_string();
+        let (st, report) = with_buf(|o| {
+            consentry_verify_history(
+                other.as_ptr(),
+                other.len(),
+                head.as_ptr(),
+                head.len(),
+                provider.as_ptr(),
+                key.as_ptr(),
+                32,
+                o,
+            )
+        });
+        assert_eq!(st, ConsentryStatus::VerifyFailed);
+        let report = json_of(&report);
+        assert_eq!(report["failures"][0]["code"], "log/not_about_subject");
+        assert_eq!(report["failures"].as_array().unwrap().len(), 2);
+        // A head that does not verify leaves no report.
+        let (st, report) = with_buf(|o| {
+            consentry_verify_history(
+                history.as_ptr(),
+                history.len(),
+                bad.as_ptr(),
+                bad.len(),
+                provider.as_ptr(),
+                key.as_ptr(),
+                32,
+                o,
+            )
+        });
+        assert_eq!((st, report.len()), (ConsentryStatus::VerifyFailed, 0));
+        // The in-memory ledger keeps its decisions; a statement entry about other bytes is refused.
+        assert_eq!(
+            with_buf(|o| consentry_ledger_take_decisions(ledger, o)).0,
+            ConsentryStatus::Ok
+        );
+        let pause = s.statement(&grant, consentry::Action::Pause, s.parent);
+        assert_eq!(
+            with_buf(|o| consentry_log_entry_statement(
+                pause.as_ptr(),
+                pause.len(),
+                request.as_ptr(),
+                request.len(),
+                o
+            ))
+            .0,
+            ConsentryStatus::InvalidInput
+        );
+        let other_grant =
+            s.sign_grant(&s.grant().retention_secs(86_400).build(&s.ceilings).unwrap());
+        assert_eq!(
+            with_buf(|o| consentry_log_entry_statement(
+                pause.as_ptr(),
+                pause.len(),
+                other_grant.as_ptr(),
+                other_grant.len(),
+                o
+            ))
+            .0,
+            ConsentryStatus::InvalidInput
+        );
+        assert!(last_error().starts_with("log/statement_not_about_basis: "));
+        consentry_verifier_free(verifier);
+        consentry_ledger_free(ledger);
+        consentry_directory_free(directory);
+        consentry_ceilings_free(ceilings);
+    }
+    free_key(dgfip);
+}
+
+#[test]
+fn a_log_kept_apart_indexes_entries_not_raw_bytes() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let parent = cstr(s.parent);
+    let mut log: *mut ConsentryLog = null_mut();
+    // SAFETY: `log` is live until freed; every buffer is valid for its length.
+    unsafe {
+        assert_eq!(consentry_log_new(&mut log), ConsentryStatus::Ok);
+        let (st, entry) =
+            with_buf(|o| consentry_log_entry_grant_issued(grant.as_ptr(), grant.len(), o));
+        assert_eq!(st, ConsentryStatus::Ok);
+        assert_eq!(
+            consentry_log_append(log, entry.as_ptr(), entry.len(), null_mut()),
+            ConsentryStatus::Ok
+        );
+        let mut index = 9;
+        assert_eq!(
+            consentry_log_append_entry(log, entry.as_ptr(), entry.len(), &mut index),
+            ConsentryStatus::Ok
+        );
+        assert_eq!(index, 1);
+        assert_eq!(
+            consentry_log_append_entry(log, GARBAGE.as_ptr(), GARBAGE.len(), null_mut()),
+            ConsentryStatus::InvalidInput
+        );
+        let history =
+            json_of(&with_buf(|o| consentry_log_access_history(log, parent.as_ptr(), 2, o)).1);
+        // The raw append (index 0) is nobody's; the entry appended as one is the parent's.
+        assert_eq!(history["items"].as_array().unwrap().len(), 1);
+        assert_eq!(history["items"][0]["index"], 1);
+        assert_eq!(with_buf(|o| consentry_log_entry(log, 1, o)).1, entry);
+        assert_eq!(
+            with_buf(|o| consentry_log_entry(log, 2, o)).0,
+            ConsentryStatus::InvalidInput
+        );
+        consentry_log_free(log);
+    }
+    // The signed head of such a log is one `SignedTreeHead::verify` accepts.
+    let key = key_handle("log-operator");
+    let operator = cstr(s.dgfip);
+    let mut log: *mut ConsentryLog = null_mut();
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(consentry_log_new(&mut log), ConsentryStatus::Ok);
+        let (st, head) = with_buf(|o| consentry_log_sign_head(log, key, operator.as_ptr(), 5, o));
+        assert_eq!(st, ConsentryStatus::Ok);
+        let head = consentry::log::SignedTreeHead::verify(
+            &head,
+            s.dgfip,
+            &key_for("log-operator").verifying_key(),
+        )
+        .unwrap();
+        assert_eq!((head.tree_size(), head.timestamp().secs()), (0, 5));
+        assert_eq!(head.root_hash(), consentry::log::empty_root());
+        consentry_log_free(log);
+    }
+    free_key(key);
+    let _ = consentry::log::TreeHead::KIND;
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn a_sqlite_ledger_that_cannot_be_opened_is_a_storage_failure() {
+    let dir = std::env::temp_dir();
+    let path = cstr(dir.display());
+    let mut ledger: *mut ConsentryLedger = std::ptr::dangling_mut();
+    // SAFETY: valid strings and out-pointer.
+    unsafe {
+        assert_eq!(
+            consentry_ledger_open_sqlite(path.as_ptr(), &mut ledger),
+            ConsentryStatus::Storage
+        );
+        assert!(ledger.is_null());
+        assert!(last_error().starts_with("store/ledger: "));
+        assert_eq!(
+            consentry_ledger_open_sqlite(c"".as_ptr(), &mut ledger),
+            ConsentryStatus::InvalidInput
+        );
+    }
+}
+
+#[cfg(not(feature = "sqlite"))]
+#[test]
+fn without_the_sqlite_feature_opening_is_unsupported() {
+    let mut ledger: *mut ConsentryLedger = std::ptr::dangling_mut();
+    // SAFETY: valid string and out-pointer.
+    unsafe {
+        assert_eq!(
+            consentry_ledger_open_sqlite(c"x.db".as_ptr(), &mut ledger),
+            ConsentryStatus::Unsupported
+        );
+    }
+    assert!(ledger.is_null());
+}

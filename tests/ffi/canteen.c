@@ -622,6 +622,494 @@ static void misuse(void) {
     consentry_signing_key_free(parent);
 }
 
+
+/* ---- the service's whole job: signed directory, verifier with receipts, SQLite, log ---- */
+
+static int count(consentry_buf b, const char *needle) {
+    int n = 0;
+    size_t k = strlen(needle);
+    const uint8_t *p = b.ptr, *end = b.ptr + b.len;
+    while (p && (p = memmem(p, (size_t)(end - p), needle, k)) != NULL) {
+        n++;
+        p += k;
+    }
+    return n;
+}
+
+static consentry_buf buf_of(const char *name) {
+    size_t len;
+    uint8_t *data = fixture(name, &len);
+    consentry_buf b = {0};
+    /* A library buffer is needed by nothing here: keep the bytes in a malloc'd buffer. */
+    b.ptr = data;
+    b.len = len;
+    return b;
+}
+
+static void remove_db(const char *path) {
+    char p[4200];
+    remove(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    remove(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    remove(p);
+}
+
+static consentry_status verifier_decide(const consentry_verifier *v, const consentry_directory *d,
+                                        const consentry_ledger *l, consentry_buf request,
+                                        consentry_buf basis, uint64_t now, consentry_buf *out,
+                                        consentry_decision **decision) {
+    return consentry_verifier_decide(v, d, ceilings, l, request.ptr, request.len, basis.ptr,
+                                     basis.len, now, out, decision);
+}
+
+static void service_story(void) {
+    uint64_t now = fixture_u64("now"), genesis_at = fixture_u64("genesis_at"), version = 99,
+             size = 0, index = 99;
+    consentry_buf signed_dir = buf_of("directory.signed"), update = buf_of("directory_update.cose"),
+                  anchor = buf_of("operator.pub"), wrong_anchor = {0}, out = {0}, grant = {0},
+                  allowed_req = {0}, old_req = {0}, extra_req = {0}, paused_req = {0},
+                  pause = {0}, receipt = {0}, issued = {0}, entry = {0}, head = {0},
+                  provider_pub = {0}, proof = {0}, history = {0}, checkpoint = {0}, head2 = {0},
+                  providers = {0};
+    consentry_signing_key *parent = key_from_seed("parent.seed"),
+                          *mairie_old = key_from_seed("mairie.seed"),
+                          *mairie = key_from_seed("mairie2.seed"),
+                          *dgfip = key_from_seed("dgfip.seed"),
+                          *operator_key = key_from_seed("operator.seed"), *dgfip_ring = NULL;
+    consentry_directory_history *dh = NULL, *dh2 = NULL;
+    consentry_directory *dir = NULL, *old_dir = NULL;
+    consentry_verifier *verifier = NULL, *v2 = NULL;
+    consentry_ledger *ledger = NULL;
+    consentry_decision *decision = NULL;
+    consentry_log *log = NULL;
+    char db[4200], *parent_id = (char *)fixture("parent.id", NULL),
+                   *receipt_id = (char *)fixture("receipt.id", NULL);
+    size_t len;
+    uint8_t *json, *seed;
+
+    /* 1. The directory, as its operator signed it, then a signed update: the city hall's key
+     *    rotated the day before. */
+    EXPECT(consentry_directory_history_load(signed_dir.ptr, signed_dir.len, anchor.ptr,
+                                            anchor.len, &dh),
+           CONSENTRY_STATUS_OK);
+    EXPECT(consentry_directory_history_version(dh, &version), CONSENTRY_STATUS_OK);
+    CHECK(version == 0, "first version %llu", (unsigned long long)version);
+    EXPECT(consentry_signing_key_public_key(mairie_old, &wrong_anchor), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_directory_history_load(signed_dir.ptr, signed_dir.len, wrong_anchor.ptr,
+                                            wrong_anchor.len, &dh2),
+           CONSENTRY_STATUS_VERIFY_FAILED);
+    CHECK(error_contains("update/not_operator_key") && dh2 == NULL, "another anchor refused");
+    EXPECT(consentry_directory_history_apply(dh, update.ptr, update.len, &version),
+           CONSENTRY_STATUS_OK);
+    CHECK(version == 1, "version after the rotation %llu", (unsigned long long)version);
+    EXPECT(consentry_directory_history_apply(dh, update.ptr, update.len, NULL),
+           CONSENTRY_STATUS_REFUSED);
+    CHECK(error_contains("update/already_applied"), "a redelivered update is named so");
+    update.ptr[update.len - 1] ^= 1;
+    EXPECT(consentry_directory_history_apply(dh, update.ptr, update.len, NULL),
+           CONSENTRY_STATUS_VERIFY_FAILED);
+    CHECK(error_contains("update/bad_signature"), "a tampered update");
+    update.ptr[update.len - 1] ^= 1;
+    EXPECT(consentry_directory_history_at(dh, genesis_at - 1, &old_dir),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(error_contains("update/before_history") && old_dir == NULL, "before the history");
+    EXPECT(consentry_directory_history_at(dh, genesis_at, &old_dir), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_directory_history_at(dh, now, &dir), CONSENTRY_STATUS_OK);
+    /* A checkpoint of version 1 loads on its own. */
+    EXPECT(consentry_directory_history_checkpoint(dh, now, operator_key, &checkpoint),
+           CONSENTRY_STATUS_OK);
+    EXPECT(consentry_directory_history_load(checkpoint.ptr, checkpoint.len, anchor.ptr,
+                                            anchor.len, &dh2),
+           CONSENTRY_STATUS_OK);
+    EXPECT(consentry_directory_history_version(dh2, &version), CONSENTRY_STATUS_OK);
+    CHECK(version == 1, "checkpoint version %llu", (unsigned long long)version);
+
+    /* 2. The provider's verifier: ring by name, receipts signed with its key. */
+    EXPECT(consentry_crypto_providers(&providers), CONSENTRY_STATUS_OK);
+    CHECK(contains(providers, "\"ring\""), "providers: %.*s", (int)providers.len, providers.ptr);
+    EXPECT(consentry_verifier_new(provider, "no-such-provider", dgfip, &v2),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(error_contains("crypto/unknown_provider") && v2 == NULL, "unknown provider");
+    EXPECT(consentry_verifier_new(provider, "aws-lc-rs", dgfip, &v2),
+           contains(providers, "aws-lc-rs") ? CONSENTRY_STATUS_OK : CONSENTRY_STATUS_UNSUPPORTED);
+    consentry_verifier_free(v2);
+    v2 = NULL;
+    seed = fixture("dgfip.seed", &len);
+    EXPECT(consentry_signing_key_from_seed_with("ring", seed, len, &dgfip_ring),
+           CONSENTRY_STATUS_OK);
+    free(seed);
+    EXPECT(consentry_verifier_new(provider, "ring", dgfip_ring, &verifier), CONSENTRY_STATUS_OK);
+    /* The key is shared: the verifier keeps it alive. */
+    consentry_signing_key_free(dgfip_ring);
+
+    /* 3. The durable ledger, in a SQLite file. */
+    snprintf(db, sizeof db, "%s/story.db", fixtures);
+    remove_db(db);
+    EXPECT(consentry_ledger_open_sqlite(db, &ledger), CONSENTRY_STATUS_OK);
+
+    /* 4. The parent's grant; the consent manager logs it as issued. */
+    json = fixture("grant.json", &len);
+    EXPECT(consentry_issue_grant(json, len, parent, ceilings, &grant), CONSENTRY_STATUS_OK);
+    free(json);
+    EXPECT(consentry_log_new(&log), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_entry_grant_issued(grant.ptr, grant.len, &entry), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_append_entry(log, entry.ptr, entry.len, &index), CONSENTRY_STATUS_OK);
+    CHECK(index == 0, "grant entry index");
+    consentry_buf_free(&entry);
+
+    /* 5. A request signed with the city hall's rotated-out key: denied. */
+    old_req = issue_request("request_old_key.json", mairie_old);
+    EXPECT(verifier_decide(verifier, dir, ledger, old_req, grant, now, &out, NULL),
+           CONSENTRY_STATUS_DENIED);
+    CHECK(contains(out, "\"code\":\"key_not_valid\""), "old key: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    /* The same request is good in the directory as it was before the rotation (on a ledger of
+     * its own: an allow here uses the grant's quota). */
+    {
+        consentry_ledger *scratch = NULL;
+        EXPECT(consentry_ledger_new(&scratch), CONSENTRY_STATUS_OK);
+        EXPECT(consentry_decide(old_dir, ceilings, scratch, provider, old_req.ptr, old_req.len,
+                                grant.ptr, grant.len, now, &out),
+               CONSENTRY_STATUS_OK);
+        consentry_buf_free(&out);
+        consentry_ledger_free(scratch);
+    }
+
+    /* 6. The request as granted, with the new key: allowed, with a signed receipt. */
+    allowed_req = issue_request("request.json", mairie);
+    EXPECT(verifier_decide(verifier, dir, ledger, allowed_req, grant, now, &out, &decision),
+           CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"decision\":\"allow\"") && contains(out, "\"receipt\":\""),
+          "allow: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_decision_receipt(decision, &receipt), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_object_inspect(receipt.ptr, receipt.len, &out), CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"kind\":\"receipt\""), "receipt: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_decision_denial_entry(decision, &entry), CONSENTRY_STATUS_INVALID_INPUT);
+    /* A receipt issued from the authorization, with a chosen id, for a log kept apart. */
+    EXPECT(consentry_receipt_issue(decision, dgfip, "not-a-uuid", now, &issued),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_receipt_issue(decision, dgfip, receipt_id, now, &issued),
+           CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_entry_receipt(issued.ptr, issued.len, &entry), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_entry_inspect(entry.ptr, entry.len, &out), CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"kind\":\"receipt\"") && contains(out, receipt_id) &&
+              contains(out, parent_id),
+          "receipt entry: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_log_append_entry(log, entry.ptr, entry.len, NULL), CONSENTRY_STATUS_OK);
+    consentry_buf_free(&entry);
+    consentry_decision_free(decision);
+    decision = NULL;
+
+    /* 7. An extra category: denied; its denial entry goes to the log kept apart. */
+    extra_req = issue_request("request_extra.json", mairie);
+    EXPECT(verifier_decide(verifier, dir, ledger, extra_req, grant, now, &out, &decision),
+           CONSENTRY_STATUS_DENIED);
+    CHECK(contains(out, "\"code\":\"categories_not_covered\""), "extra: %.*s", (int)out.len,
+          out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_decision_receipt(decision, &out), CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_receipt_issue(decision, dgfip, NULL, now, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_decision_denial_entry(decision, &entry), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_entry_inspect(entry.ptr, entry.len, &out), CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"kind\":\"denial\"") &&
+              contains(out, "\"reasons\":[\"categories_not_covered\",\"frequency_exhausted\"]") &&
+              contains(out, parent_id),
+          "denial entry: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_log_append_entry(log, entry.ptr, entry.len, NULL), CONSENTRY_STATUS_OK);
+    consentry_buf_free(&entry);
+    consentry_decision_free(decision);
+    decision = NULL;
+
+    /* 8. The parent pauses the grant; a fresh request is then denied. */
+    json = fixture("pause.json", &len);
+    EXPECT(consentry_issue_statement(json, len, parent, &pause), CONSENTRY_STATUS_OK);
+    free(json);
+    EXPECT(consentry_verifier_apply_statement(verifier, dir, ceilings, ledger, pause.ptr,
+                                              pause.len, grant.ptr, grant.len, now, &out),
+           CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"status\":\"paused\""), "pause: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_log_entry_statement(pause.ptr, pause.len, grant.ptr, grant.len, &entry),
+           CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_append_entry(log, entry.ptr, entry.len, NULL), CONSENTRY_STATUS_OK);
+    consentry_buf_free(&entry);
+    EXPECT(consentry_log_entry_statement(pause.ptr, pause.len, old_req.ptr, old_req.len, &entry),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    paused_req = issue_request("request_paused.json", mairie);
+    EXPECT(verifier_decide(verifier, dir, ledger, paused_req, grant, now, &out, NULL),
+           CONSENTRY_STATUS_DENIED);
+    CHECK(contains(out, "\"code\":\"paused\""), "paused: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+
+    /* 9. The ledger's log: a denial, a receipt, a denial, the statement, a denial. Its head
+     *    is signed by the provider, and checked with its public key alone. */
+    EXPECT(consentry_ledger_log_size(ledger, &size), CONSENTRY_STATUS_OK);
+    CHECK(size == 5, "ledger log size %llu", (unsigned long long)size);
+    EXPECT(consentry_ledger_sign_head(ledger, dgfip, provider, now, &head), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_signing_key_public_key(dgfip, &provider_pub), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_tree_head_verify(head.ptr, head.len, provider, provider_pub.ptr,
+                                      provider_pub.len, &out),
+           CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"tree_size\":5"), "head: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_tree_head_verify(head.ptr, head.len, provider, wrong_anchor.ptr,
+                                      wrong_anchor.len, &out),
+           CONSENTRY_STATUS_VERIFY_FAILED);
+    CHECK(error_contains("log/wrong_key"), "head under another key");
+    EXPECT(consentry_tree_head_verify(head.ptr, head.len, parent_id, provider_pub.ptr,
+                                      provider_pub.len, &out),
+           CONSENTRY_STATUS_VERIFY_FAILED);
+    CHECK(error_contains("log/wrong_log"), "head of another log");
+    /* The receipt is entry 1: included under the head. */
+    EXPECT(consentry_ledger_log_entry(ledger, 1, &entry), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_entry_inspect(entry.ptr, entry.len, &out), CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"kind\":\"receipt\""), "entry 1: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_ledger_log_inclusion_proof(ledger, 1, 5, &proof), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_tree_head_verify_inclusion(head.ptr, head.len, provider, provider_pub.ptr,
+                                                provider_pub.len, entry.ptr, entry.len, 1,
+                                                proof.ptr, proof.len),
+           CONSENTRY_STATUS_OK);
+    EXPECT(consentry_tree_head_verify_inclusion(head.ptr, head.len, provider, provider_pub.ptr,
+                                                provider_pub.len, entry.ptr, entry.len, 2,
+                                                proof.ptr, proof.len),
+           CONSENTRY_STATUS_PROOF_INVALID);
+    entry.ptr[entry.len / 2] ^= 1;
+    EXPECT(consentry_tree_head_verify_inclusion(head.ptr, head.len, provider, provider_pub.ptr,
+                                                provider_pub.len, entry.ptr, entry.len, 1,
+                                                proof.ptr, proof.len),
+           CONSENTRY_STATUS_PROOF_INVALID);
+    consentry_buf_free(&entry);
+    EXPECT(consentry_ledger_log_entry(ledger, 5, &entry), CONSENTRY_STATUS_INVALID_INPUT);
+
+    /* 10. The parent's history, checked against the head: five entries, all proven. */
+    EXPECT(consentry_ledger_access_history(ledger, parent_id, 5, &history), CONSENTRY_STATUS_OK);
+    CHECK(count(history, "\"index\":") == 5, "history: %.*s", (int)history.len, history.ptr);
+    EXPECT(consentry_verify_history(history.ptr, history.len, head.ptr, head.len, provider,
+                                    provider_pub.ptr, provider_pub.len, &out),
+           CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"clean\":true") && count(out, "\"leaf_hash\"") == 5 &&
+              contains(out, "\"failures\":[]"),
+          "history report: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    /* One changed digit in an entry: that entry fails, the others pass. */
+    {
+        uint8_t *digit = memmem(history.ptr, history.len, "\"entry\":\"", 9);
+        CHECK(digit != NULL, "an entry in the history");
+        if (digit) digit[20] = digit[20] == '0' ? '1' : '0';
+    }
+    EXPECT(consentry_verify_history(history.ptr, history.len, head.ptr, head.len, provider,
+                                    provider_pub.ptr, provider_pub.len, &out),
+           CONSENTRY_STATUS_VERIFY_FAILED);
+    CHECK(contains(out, "\"clean\":false") && count(out, "\"position\":") == 1 &&
+              count(out, "\"leaf_hash\"") == 4,
+          "tampered history: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    consentry_buf_free(&history);
+    EXPECT(consentry_verify_history((const uint8_t *)"{", 1, head.ptr, head.len, provider,
+                                    provider_pub.ptr, provider_pub.len, &out),
+           CONSENTRY_STATUS_INVALID_JSON);
+
+    /* 11. The log kept apart: the grant, the receipt, the denial and the statement, checked the
+     *     same way. */
+    consentry_buf_free(&head);
+    EXPECT(consentry_log_sign_head(log, dgfip, provider, now, &head), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_access_history(log, parent_id, 4, &history), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_verify_history(history.ptr, history.len, head.ptr, head.len, provider,
+                                    provider_pub.ptr, provider_pub.len, &out),
+           CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"clean\":true") && count(out, "\"leaf_hash\"") == 4 &&
+              contains(out, "\"kind\":\"grant\"") && contains(out, "\"kind\":\"statement\""),
+          "kept-apart history: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    consentry_buf_free(&history);
+    EXPECT(consentry_log_access_history(log, parent_id, 5, &history),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_entry(log, 3, &entry), CONSENTRY_STATUS_OK);
+    consentry_buf_free(&entry);
+
+    /* 12. The SQLite ledger closed and opened again: the log, its head, the pause and the
+     *     request ids seen are all still there. */
+    consentry_ledger_free(ledger);
+    ledger = NULL;
+    EXPECT(consentry_ledger_open_sqlite(db, &ledger), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_ledger_log_size(ledger, &size), CONSENTRY_STATUS_OK);
+    CHECK(size == 5, "log size after reopening %llu", (unsigned long long)size);
+    EXPECT(consentry_ledger_latest_head(ledger, &head2), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_ledger_sign_head(ledger, dgfip, provider, now, &out), CONSENTRY_STATUS_OK);
+    consentry_buf_free(&out);
+    CHECK(head2.len > 0, "the signed head was kept");
+    EXPECT(verifier_decide(verifier, dir, ledger, allowed_req, grant, now, &out, NULL),
+           CONSENTRY_STATUS_DENIED);
+    /* Paused, and the month's use counted: both kept in the file. */
+    CHECK(contains(out, "\"code\":\"paused\"") &&
+              contains(out, "\"code\":\"frequency_exhausted\""),
+          "after reopening: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    EXPECT(consentry_ledger_take_decisions(ledger, &out), CONSENTRY_STATUS_UNSUPPORTED);
+    EXPECT(consentry_ledger_log_size(ledger, &size), CONSENTRY_STATUS_OK);
+    CHECK(size == 6, "the denial after reopening is logged: %llu", (unsigned long long)size);
+    {
+        char bad[4300];
+        consentry_ledger *nowhere = NULL;
+        snprintf(bad, sizeof bad, "%s/no/such/dir/x.db", fixtures);
+        EXPECT(consentry_ledger_open_sqlite(bad, &nowhere), CONSENTRY_STATUS_STORAGE);
+        CHECK(error_contains("store/") && nowhere == NULL, "an unopenable file");
+        EXPECT(consentry_ledger_open_sqlite(NULL, &nowhere), CONSENTRY_STATUS_NULL_ARGUMENT);
+    }
+
+    consentry_ledger_free(ledger);
+    remove_db(db);
+    consentry_log_free(log);
+    consentry_verifier_free(verifier);
+    consentry_directory_free(dir);
+    consentry_directory_free(old_dir);
+    consentry_directory_history_free(dh);
+    consentry_directory_history_free(dh2);
+    consentry_signing_key_free(parent);
+    consentry_signing_key_free(mairie_old);
+    consentry_signing_key_free(mairie);
+    consentry_signing_key_free(dgfip);
+    consentry_signing_key_free(operator_key);
+    free(signed_dir.ptr);
+    free(update.ptr);
+    free(anchor.ptr);
+    free(parent_id);
+    free(receipt_id);
+    consentry_buf_free(&wrong_anchor);
+    consentry_buf_free(&grant);
+    consentry_buf_free(&allowed_req);
+    consentry_buf_free(&old_req);
+    consentry_buf_free(&extra_req);
+    consentry_buf_free(&paused_req);
+    consentry_buf_free(&pause);
+    consentry_buf_free(&receipt);
+    consentry_buf_free(&issued);
+    consentry_buf_free(&head);
+    consentry_buf_free(&head2);
+    consentry_buf_free(&provider_pub);
+    consentry_buf_free(&proof);
+    consentry_buf_free(&checkpoint);
+    consentry_buf_free(&providers);
+}
+
+/* ---- misuse of the service functions: exact statuses ---- */
+
+static void service_misuse(void) {
+    static const uint8_t garbage[] = {0xd2, 0x84, 0xff, 0x00, 0x13, 0x37, 0xc0, 0xfe};
+    consentry_buf out = {(uint8_t *)garbage, 99};
+    consentry_directory_history *dh = (consentry_directory_history *)&passed;
+    consentry_verifier *v = (consentry_verifier *)&passed;
+    consentry_ledger *l = (consentry_ledger *)&passed;
+    consentry_directory *d = NULL;
+    consentry_signing_key *k = NULL;
+    consentry_log *log = NULL;
+    uint64_t n = 7;
+    uint8_t key32[32] = {0};
+
+    EXPECT(consentry_directory_history_load(NULL, 3, key32, 32, &dh),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    CHECK(dh == NULL, "history out reset");
+    EXPECT(consentry_directory_history_load(garbage, sizeof garbage, key32, 32, &dh),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_directory_history_load(garbage, sizeof garbage, key32, 31, &dh),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_directory_history_apply(NULL, garbage, sizeof garbage, NULL),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_directory_history_version(NULL, &n), CONSENTRY_STATUS_NULL_ARGUMENT);
+    CHECK(n == 0, "out_version reset");
+    EXPECT(consentry_directory_history_at(NULL, 0, &d), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_directory_history_current(NULL, &d), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_directory_history_checkpoint(NULL, 0, NULL, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    CHECK(out.ptr == NULL && out.len == 0, "out buffer reset");
+    EXPECT(consentry_verifier_new(NULL, NULL, NULL, &v), CONSENTRY_STATUS_NULL_ARGUMENT);
+    CHECK(v == NULL, "verifier out reset");
+    EXPECT(consentry_verifier_new("not-a-uuid", NULL, NULL, &v), CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_verifier_new(provider, NULL, NULL, NULL), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_verifier_decide(NULL, directory, ceilings, NULL, NULL, 0, NULL, 0, 0, &out,
+                                     NULL),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_verifier_apply_statement(NULL, directory, ceilings, NULL, NULL, 0, NULL, 0,
+                                              0, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_decision_to_json(NULL, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_decision_receipt(NULL, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_decision_denial_entry(NULL, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_receipt_issue(NULL, NULL, NULL, 0, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_log_entry_receipt(NULL, 1, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_log_entry_receipt(garbage, sizeof garbage, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(error_contains("log/malformed_object"), "a garbage receipt");
+    EXPECT(consentry_log_entry_grant_issued(garbage, sizeof garbage, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_entry_statement(garbage, sizeof garbage, garbage, sizeof garbage, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_entry_inspect(garbage, sizeof garbage, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(error_contains("log/malformed_entry"), "a garbage entry");
+    EXPECT(consentry_log_entry_inspect(NULL, 0, &out), CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_new(&log), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_log_append_entry(log, garbage, sizeof garbage, &n),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_size(log, &n), CONSENTRY_STATUS_OK);
+    CHECK(n == 0, "nothing appended");
+    EXPECT(consentry_log_append_entry(NULL, garbage, 1, NULL), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_log_entry(log, 0, &out), CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_sign_head(log, NULL, provider, 0, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    k = key_from_seed("dgfip.seed");
+    EXPECT(consentry_log_sign_head(log, k, "nope", 0, &out), CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_access_history(log, NULL, 0, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_log_access_history(log, provider, 1, &out), CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_log_access_history(log, provider, 0, &out), CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "\"items\":[]"), "an empty history: %.*s", (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    consentry_log_free(log);
+    consentry_signing_key_free(k);
+    EXPECT(consentry_tree_head_verify(garbage, sizeof garbage, provider, key32, 32, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(error_contains("log/malformed_head"), "a garbage head");
+    EXPECT(consentry_tree_head_verify(NULL, 0, NULL, key32, 32, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_tree_head_verify_inclusion(garbage, sizeof garbage, provider, key32, 32,
+                                                NULL, 0, 0, NULL, 0),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_verify_history(NULL, 5, NULL, 0, provider, key32, 32, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_verify_history((const uint8_t *)"{}", 2, NULL, 0, provider, key32, 32, &out),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_ledger_open_sqlite("", &l), CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(l == NULL, "ledger out reset");
+    EXPECT(consentry_ledger_log_size(NULL, &n), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_log_entry(NULL, 0, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_log_root(NULL, 0, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_log_inclusion_proof(NULL, 0, 0, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_log_consistency_proof(NULL, 0, 0, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_sign_head(NULL, NULL, NULL, 0, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_latest_head(NULL, &out), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_ledger_access_history(NULL, provider, 0, &out),
+           CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_crypto_providers(NULL), CONSENTRY_STATUS_NULL_ARGUMENT);
+    EXPECT(consentry_signing_key_from_seed_with("no-such", key32, 32, &k),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    EXPECT(consentry_signing_key_from_pkcs8_with(NULL, garbage, sizeof garbage, &k),
+           CONSENTRY_STATUS_INVALID_INPUT);
+    CHECK(k == NULL, "key out reset");
+    consentry_directory_history_free(NULL);
+    consentry_directory_history_free(NULL);
+    consentry_verifier_free(NULL);
+    consentry_decision_free(NULL);
+    passed++;
+}
+
 int main(int argc, char **argv) {
     size_t len;
     uint8_t *json;
@@ -647,6 +1135,8 @@ int main(int argc, char **argv) {
     log_flow();
     threads();
     misuse();
+    service_story();
+    service_misuse();
 
     consentry_directory_free(directory);
     consentry_ceilings_free(ceilings);
@@ -655,7 +1145,7 @@ int main(int argc, char **argv) {
     printf("consentry %s through the C ABI\n", consentry_version());
     printf("c-abi: %d passed, %d failed\n", passed, failed);
     /* Never pass vacuously. */
-    if (passed < 150) {
+    if (passed < 300) {
         fprintf(stderr, "too few checks ran (%d)\n", passed);
         return 1;
     }

@@ -19,6 +19,7 @@ LIB_PATH, FIXTURES = (sys.argv[1], sys.argv[2]) if len(sys.argv) == 3 else (None
 # consentry_status
 OK, NULL_ARGUMENT, INVALID_UTF8, INVALID_JSON, INVALID_INPUT = 0, 1, 2, 3, 4
 BEYOND_CEILING, DENIED, REFUSED, PROOF_INVALID, INTERNAL, PANIC = 5, 6, 7, 8, 9, 10
+VERIFY_FAILED, STORAGE, UNSUPPORTED = 11, 12, 13
 
 
 class Buf(ctypes.Structure):
@@ -80,6 +81,58 @@ class Consentry:
                 [c_uint64, c_uint64, u8p, c_size_t, u8p, c_size_t, u8p, c_size_t],
                 c_int32,
             ),
+            # The service's whole job.
+            "consentry_crypto_providers": ([bufp], c_int32),
+            "consentry_signing_key_from_seed_with": ([c_char_p, u8p, c_size_t, handlep], c_int32),
+            "consentry_signing_key_from_pkcs8_with": ([c_char_p, u8p, c_size_t, handlep], c_int32),
+            "consentry_ledger_open_sqlite": ([c_char_p, handlep], c_int32),
+            "consentry_directory_history_load": ([u8p, c_size_t, u8p, c_size_t, handlep], c_int32),
+            "consentry_directory_history_apply": ([handle, u8p, c_size_t, POINTER(c_uint64)], c_int32),
+            "consentry_directory_history_version": ([handle, POINTER(c_uint64)], c_int32),
+            "consentry_directory_history_at": ([handle, c_uint64, handlep], c_int32),
+            "consentry_directory_history_current": ([handle, handlep], c_int32),
+            "consentry_directory_history_checkpoint": ([handle, c_uint64, handle, bufp], c_int32),
+            "consentry_directory_history_free": ([handle], None),
+            "consentry_verifier_new": ([c_char_p, c_char_p, handle, handlep], c_int32),
+            "consentry_verifier_free": ([handle], None),
+            "consentry_verifier_decide": (
+                [handle, handle, handle, handle, u8p, c_size_t, u8p, c_size_t, c_uint64, bufp,
+                 handlep],
+                c_int32,
+            ),
+            "consentry_verifier_apply_statement": (
+                [handle, handle, handle, handle, u8p, c_size_t, u8p, c_size_t, c_uint64, bufp],
+                c_int32,
+            ),
+            "consentry_decision_to_json": ([handle, bufp], c_int32),
+            "consentry_decision_receipt": ([handle, bufp], c_int32),
+            "consentry_decision_denial_entry": ([handle, bufp], c_int32),
+            "consentry_decision_free": ([handle], None),
+            "consentry_receipt_issue": ([handle, handle, c_char_p, c_uint64, bufp], c_int32),
+            "consentry_log_entry_receipt": ([u8p, c_size_t, bufp], c_int32),
+            "consentry_log_entry_grant_issued": ([u8p, c_size_t, bufp], c_int32),
+            "consentry_log_entry_statement": ([u8p, c_size_t, u8p, c_size_t, bufp], c_int32),
+            "consentry_log_entry_inspect": ([u8p, c_size_t, bufp], c_int32),
+            "consentry_log_append_entry": ([handle, u8p, c_size_t, POINTER(c_uint64)], c_int32),
+            "consentry_log_entry": ([handle, c_uint64, bufp], c_int32),
+            "consentry_log_sign_head": ([handle, handle, c_char_p, c_uint64, bufp], c_int32),
+            "consentry_log_access_history": ([handle, c_char_p, c_uint64, bufp], c_int32),
+            "consentry_tree_head_verify": ([u8p, c_size_t, c_char_p, u8p, c_size_t, bufp], c_int32),
+            "consentry_tree_head_verify_inclusion": (
+                [u8p, c_size_t, c_char_p, u8p, c_size_t, u8p, c_size_t, c_uint64, u8p, c_size_t],
+                c_int32,
+            ),
+            "consentry_verify_history": (
+                [u8p, c_size_t, u8p, c_size_t, c_char_p, u8p, c_size_t, bufp], c_int32
+            ),
+            "consentry_ledger_log_size": ([handle, POINTER(c_uint64)], c_int32),
+            "consentry_ledger_log_entry": ([handle, c_uint64, bufp], c_int32),
+            "consentry_ledger_log_root": ([handle, c_uint64, bufp], c_int32),
+            "consentry_ledger_log_inclusion_proof": ([handle, c_uint64, c_uint64, bufp], c_int32),
+            "consentry_ledger_log_consistency_proof": ([handle, c_uint64, c_uint64, bufp], c_int32),
+            "consentry_ledger_sign_head": ([handle, handle, c_char_p, c_uint64, bufp], c_int32),
+            "consentry_ledger_latest_head": ([handle, bufp], c_int32),
+            "consentry_ledger_access_history": ([handle, c_char_p, c_uint64, bufp], c_int32),
         }
         for name, (args, res) in sigs.items():
             fn = getattr(lib, name)
@@ -430,6 +483,231 @@ class Misuse(unittest.TestCase):
         self.assertEqual(self.c.status_name(12345), b"UNKNOWN")
         self.assertTrue(self.c.version())
 
+
+class ServiceStory(unittest.TestCase):
+    """The canteen story as a provider's service runs it through the ABI: the directory from its
+    operator's signed version and a key rotation, a verifier with receipts on a SQLite ledger,
+    the receipt, a denial entry, a pause, the signed head, an inclusion proof, the parent's
+    history checked against the head, and the ledger reopened with its state."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Consentry(LIB_PATH)
+
+    def key(self, name, crypto=None):
+        seed = fixture(name + ".seed")
+        st, k = self.c.new_handle("signing_key_from_seed_with", crypto, seed, len(seed))
+        self.assertEqual(st, OK, self.c.last_error())
+        self.addCleanup(self.c.signing_key_free, k)
+        return k
+
+    def public(self, key):
+        st, pub = self.c.call_buf("signing_key_public_key", key)
+        self.assertEqual(st, OK)
+        return pub
+
+    def issue(self, kind, name, key, *extra):
+        doc = fixture(name)
+        st, out = self.c.call_buf("issue_" + kind, doc, len(doc), key, *extra)
+        self.assertEqual(st, OK, self.c.last_error())
+        return out
+
+    def decide(self, request, *, keep=False):
+        d, buf = c_void_p(), Buf()
+        st = self.c.verifier_decide(
+            self.verifier, self.directory, self.ceilings, self.ledger, request, len(request),
+            self.grant, len(self.grant), self.now, byref(buf), byref(d) if keep else None,
+        )
+        out = self.c.take(buf)
+        if keep:
+            self.addCleanup(self.c.decision_free, d)
+            return st, json.loads(out), d
+        return st, json.loads(out)
+
+    def codes(self, decision):
+        return [r["code"] for r in decision.get("reasons", [])]
+
+    def setUp(self):
+        c = self.c
+        self.now = int(fixture("now"))
+        self.provider = fixture("provider.id")
+        self.parent_id = fixture("parent.id")
+        anchor = fixture("operator.pub")
+        signed = fixture("directory.signed")
+        st, self.history = c.new_handle("directory_history_load", signed, len(signed), anchor, 32)
+        self.assertEqual(st, OK, c.last_error())
+        self.addCleanup(c.directory_history_free, self.history)
+        update = fixture("directory_update.cose")
+        version = c_uint64(99)
+        self.assertEqual(c.directory_history_apply(self.history, update, len(update), byref(version)), OK)
+        self.assertEqual(version.value, 1)
+        self.assertEqual(c.directory_history_apply(self.history, update, len(update), None), REFUSED)
+        self.assertTrue(c.last_error().startswith("update/already_applied"))
+        st, self.directory = c.new_handle("directory_history_at", self.history, self.now)
+        self.assertEqual(st, OK)
+        self.addCleanup(c.directory_free, self.directory)
+        j = fixture("ceilings.json")
+        st, self.ceilings = c.new_handle("ceilings_from_json", j, len(j))
+        self.addCleanup(c.ceilings_free, self.ceilings)
+        self.dgfip = self.key("dgfip", b"ring")
+        self.parent, self.mairie = self.key("parent"), self.key("mairie2")
+        st, self.verifier = c.new_handle("verifier_new", self.provider, b"ring", self.dgfip)
+        self.assertEqual(st, OK, c.last_error())
+        self.addCleanup(c.verifier_free, self.verifier)
+        self.db = os.path.join(FIXTURES, "python-story-%d.db" % os.getpid())
+        self.addCleanup(self.remove_db)
+        self.remove_db()
+        st, self.ledger = c.new_handle("ledger_open_sqlite", self.db.encode())
+        self.assertEqual(st, OK, c.last_error())
+        self.grant = self.issue("grant", "grant.json", self.parent, self.ceilings)
+
+    def remove_db(self):
+        for end in ("", "-wal", "-shm"):
+            try:
+                os.remove(self.db + end)
+            except FileNotFoundError:
+                pass
+
+    def tearDown(self):
+        self.c.ledger_free(self.ledger)
+
+    def test_the_whole_story(self):
+        c = self.c
+        # The rotated-out key signs nothing new.
+        old = self.issue("request", "request_old_key.json", self.key("mairie"))
+        st, d = self.decide(old)
+        self.assertEqual((st, self.codes(d)), (DENIED, ["key_not_valid"]))
+        # As granted, with the new key: allowed, with the receipt the verifier signed.
+        st, d, decision = self.decide(self.issue("request", "request.json", self.mairie), keep=True)
+        self.assertEqual(st, OK, d)
+        st, receipt = c.call_buf("decision_receipt", decision)
+        self.assertEqual(st, OK)
+        self.assertEqual(receipt.hex(), d["receipt"])
+        st, info = c.call_buf("object_inspect", receipt, len(receipt))
+        self.assertEqual(json.loads(info)["kind"], "receipt")
+        self.assertEqual(c.call_buf("decision_denial_entry", decision)[0], INVALID_INPUT)
+        rid = fixture("receipt.id")
+        st, issued = c.call_buf("receipt_issue", decision, self.dgfip, rid, self.now)
+        self.assertEqual(st, OK, c.last_error())
+        st, entry = c.call_buf("log_entry_receipt", issued, len(issued))
+        st, info = c.call_buf("log_entry_inspect", entry, len(entry))
+        info = json.loads(info)
+        self.assertEqual((info["kind"], info["about"]["id"], info["subject"]),
+                         ("receipt", rid.decode(), self.parent_id.decode()))
+        # An extra category: denied; its denial entry names the subject and the codes.
+        st, d, decision = self.decide(self.issue("request", "request_extra.json", self.mairie), keep=True)
+        self.assertEqual((st, self.codes(d)), (DENIED, ["categories_not_covered", "frequency_exhausted"]))
+        st, entry = c.call_buf("decision_denial_entry", decision)
+        self.assertEqual(st, OK)
+        st, info = c.call_buf("log_entry_inspect", entry, len(entry))
+        info = json.loads(info)
+        self.assertEqual((info["kind"], info["about"]["reasons"], info["subject"]),
+                         ("denial", ["categories_not_covered", "frequency_exhausted"],
+                          self.parent_id.decode()))
+        self.assertEqual(c.call_buf("decision_receipt", decision)[0], INVALID_INPUT)
+        # The parent pauses; the next request is denied for it.
+        pause = self.issue("statement", "pause.json", self.parent)
+        st, out = c.call_buf("verifier_apply_statement", self.verifier, self.directory, self.ceilings,
+                             self.ledger, pause, len(pause), self.grant, len(self.grant), self.now)
+        self.assertEqual((st, json.loads(out)["status"]["status"]), (OK, "paused"))
+        st, d = self.decide(self.issue("request", "request_paused.json", self.mairie))
+        self.assertEqual((st, self.codes(d)), (DENIED, ["paused", "frequency_exhausted"]))
+        # The ledger's log: denial, receipt, denial, statement, denial; the head signed.
+        size = c_uint64()
+        self.assertEqual(c.ledger_log_size(self.ledger, byref(size)), OK)
+        self.assertEqual(size.value, 5)
+        kinds = []
+        for i in range(5):
+            st, e = c.call_buf("ledger_log_entry", self.ledger, i)
+            kinds.append(json.loads(c.call_buf("log_entry_inspect", e, len(e))[1])["kind"])
+        self.assertEqual(kinds, ["denial", "receipt", "denial", "statement", "denial"])
+        st, head = c.call_buf("ledger_sign_head", self.ledger, self.dgfip, self.provider, self.now)
+        self.assertEqual(st, OK, c.last_error())
+        pub = self.public(self.dgfip)
+        st, claims = c.call_buf("tree_head_verify", head, len(head), self.provider, pub, 32)
+        self.assertEqual((st, json.loads(claims)["tree_size"]), (OK, 5))
+        st, root = c.call_buf("ledger_log_root", self.ledger, 5)
+        self.assertEqual(json.loads(claims)["root_hash"], root.hex())
+        other = self.public(self.parent)
+        self.assertEqual(c.call_buf("tree_head_verify", head, len(head), self.provider, other, 32)[0],
+                         VERIFY_FAILED)
+        self.assertTrue(c.last_error().startswith("log/wrong_key"))
+        # The receipt's inclusion under the head.
+        st, e1 = c.call_buf("ledger_log_entry", self.ledger, 1)
+        st, proof = c.call_buf("ledger_log_inclusion_proof", self.ledger, 1, 5)
+        args = (head, len(head), self.provider, pub, 32)
+        self.assertEqual(c.tree_head_verify_inclusion(*args, e1, len(e1), 1, proof, len(proof)), OK)
+        self.assertEqual(c.tree_head_verify_inclusion(*args, e1, len(e1), 3, proof, len(proof)),
+                         PROOF_INVALID)
+        # The parent's history, checked against the head with the provider's public key alone.
+        st, history = c.call_buf("ledger_access_history", self.ledger, self.parent_id, 5)
+        self.assertEqual(st, OK)
+        self.assertEqual([i["index"] for i in json.loads(history)["items"]], [0, 1, 2, 3, 4])
+        st, report = c.call_buf("verify_history", history, len(history), *args)
+        report = json.loads(report)
+        self.assertEqual((st, report["clean"], len(report["verified"])), (OK, True, 5))
+        self.assertEqual([v["entry"]["kind"] for v in report["verified"]], kinds)
+        # An entry left out and one moved: the moved one fails, with its code.
+        doc = json.loads(history)
+        doc["items"] = [doc["items"][0], dict(doc["items"][1], index=2)]
+        forged = json.dumps(doc).encode()
+        st, report = c.call_buf("verify_history", forged, len(forged), *args)
+        report = json.loads(report)
+        self.assertEqual((st, report["clean"]), (VERIFY_FAILED, False))
+        self.assertEqual([f["position"] for f in report["failures"]], [1])
+        # Closed and opened again: the log, its head, the pause and the use are kept.
+        c.ledger_free(self.ledger)
+        st, self.ledger = c.new_handle("ledger_open_sqlite", self.db.encode())
+        self.assertEqual(st, OK, c.last_error())
+        self.assertEqual(c.ledger_log_size(self.ledger, byref(size)), OK)
+        self.assertEqual(size.value, 5)
+        self.assertEqual(c.call_buf("ledger_latest_head", self.ledger), (OK, head))
+        st, d = self.decide(self.issue("request", "request_paused.json", self.mairie))
+        self.assertIn("paused", self.codes(d))
+        self.assertEqual(c.call_buf("ledger_take_decisions", self.ledger)[0], UNSUPPORTED)
+
+    def test_a_log_kept_apart(self):
+        c = self.c
+        st, log = c.new_handle("log_new")
+        self.addCleanup(c.log_free, log)
+        st, entry = c.call_buf("log_entry_grant_issued", self.grant, len(self.grant))
+        self.assertEqual(c.log_append_entry(log, entry, len(entry), None), OK)
+        pause = self.issue("statement", "pause.json", self.parent)
+        st, entry = c.call_buf("log_entry_statement", pause, len(pause), self.grant, len(self.grant))
+        self.assertEqual(c.log_append_entry(log, entry, len(entry), None), OK)
+        self.assertEqual(c.log_append_entry(log, b"raw", 3, None), INVALID_INPUT)
+        self.assertEqual(c.log_append(log, b"raw", 3, None), OK)  # raw bytes: nobody's history
+        st, head = c.call_buf("log_sign_head", log, self.dgfip, self.provider, self.now)
+        st, history = c.call_buf("log_access_history", log, self.parent_id, 3)
+        self.assertEqual(len(json.loads(history)["items"]), 2)
+        pub = self.public(self.dgfip)
+        st, report = c.call_buf("verify_history", history, len(history), head, len(head),
+                                self.provider, pub, 32)
+        self.assertEqual((st, json.loads(report)["clean"]), (OK, True))
+
+    def test_checkpoint_and_crypto_by_name(self):
+        c = self.c
+        operator = self.key("operator")
+        st, cp = c.call_buf("directory_history_checkpoint", self.history, self.now, operator)
+        st, h2 = c.new_handle("directory_history_load", cp, len(cp), fixture("operator.pub"), 32)
+        self.assertEqual(st, OK, c.last_error())
+        v = c_uint64()
+        self.assertEqual(c.directory_history_version(h2, byref(v)), OK)
+        self.assertEqual(v.value, 1)
+        c.directory_history_free(h2)
+        wrong = self.public(self.parent)
+        signed = fixture("directory.signed")
+        self.assertEqual(c.new_handle("directory_history_load", signed, len(signed), wrong, 32)[0],
+                         VERIFY_FAILED)
+        st, names = c.call_buf("crypto_providers")
+        names = json.loads(names)
+        self.assertEqual(names[0], "ring")
+        want = OK if "aws-lc-rs" in names else UNSUPPORTED
+        st, v2 = c.new_handle("verifier_new", self.provider, b"aws-lc-rs", None)
+        self.assertEqual(st, want)
+        c.verifier_free(v2)
+        self.assertEqual(c.new_handle("verifier_new", self.provider, b"rot13", None)[0], INVALID_INPUT)
+        self.assertEqual(c.new_handle("ledger_open_sqlite", b"/nonexistent/dir/x.db")[0], STORAGE)
 
 
 
