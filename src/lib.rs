@@ -90,6 +90,7 @@ pub mod record;
 pub mod request;
 pub mod signed;
 pub mod statement;
+pub mod stats;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
 pub mod terms;
