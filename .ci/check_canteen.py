@@ -7,7 +7,8 @@ Usage: cargo run -q --example canteen | python3 .ci/check_canteen.py
 The example's wording may change; this reads only what it must not change: the ALLOW and DENY
 verdicts in order, the reason codes in brackets under each DENY, the outcome of each lifecycle
 statement (the Ok/Err value after "->"), the access history's entries (#N lines: their number,
-their reason codes, categories and actions), and the entries REFUSED once a receipt is altered.
+their reason codes, categories and actions), and the entries REFUSED once a receipt is altered; and that the grant's allows release the reference
+income only as its bracket (`dgfip:tranche_rfr`, bracket 2), the income itself never printed.
 Fails with a message naming each expected line that is missing or different; ends with
 "N passed, M failed".
 """
@@ -16,6 +17,11 @@ import re
 import sys
 
 CATEGORY = "dgfip:revenu_fiscal_reference"
+# What the habilitation covers: the tax administration releases the income only as its
+# bracket, which a habilitation cannot apply.
+HABILITATION_CATEGORY = "dgfip:composition_foyer"
+DERIVATION = "dgfip:tranche_rfr"
+RAW_INCOME = "27480"
 
 # The flow of examples/canteen.rs, in order: ("allow", basis) or ("deny", {codes}) for each
 # decision, ("statement", outcome) for each lifecycle statement.
@@ -66,7 +72,7 @@ def codes_in(line):
 
 def parse(lines):
     """The decisions and statements in order, the history lines, and the refused entries."""
-    events, history, refused = [], [], []
+    events, history, refused, derived = [], [], [], []
     section = None  # "history" or "tampered" once their headers are passed
     i = 0
     while i < len(lines):
@@ -93,7 +99,10 @@ def parse(lines):
                 if m:
                     basis = m.group(1)
                 j += 1
+            block = lines[i + 1:j]
             events.append(("allow", basis, i + 1))
+            if basis == "grant":
+                derived.append((any(DERIVATION in l and re.search(r"\bbracket 2\b", l) for l in block), i + 1))
         elif "->" in line and re.search(r"->\s*(Ok|Err)\(", line):
             outcome = line.split("->", 1)[1].strip()
             m = re.match(r"Ok\((\w+)", outcome)
@@ -109,13 +118,13 @@ def parse(lines):
         if section == "tampered" and m:
             refused.append((int(m.group(1)), i + 1))
         i += 1
-    return events, history, refused
+    return events, history, refused, derived
 
 
 def classify(text):
     """What a history line is about, from the codes, category and action it shows."""
     codes = codes_in(text) - {CATEGORY.split(":")[1]}
-    if CATEGORY in text:
+    if CATEGORY in text or HABILITATION_CATEGORY in text:
         basis = "habilitation" if re.search(r"habilitation", text, re.I) else "grant"
         return ("allow", basis)
     if codes:
@@ -131,7 +140,7 @@ def classify(text):
 def main():
     lines = sys.stdin.read().splitlines()
     check(lines, "no output on stdin: pipe `cargo run -q --example canteen` into this script")
-    events, history, refused = parse(lines)
+    events, history, refused, derived = parse(lines)
 
     # Every decision and statement, in order.
     for n, (kind, value, title) in enumerate(EXPECTED_EVENTS):
@@ -149,6 +158,12 @@ def main():
         len(events) == len(EXPECTED_EVENTS),
         f"{len(events)} decisions and statements printed, {len(EXPECTED_EVENTS)} expected",
     )
+
+    # The grant's allows send the income's bracket, never the income.
+    check(len(derived) == 2, f"{len(derived)} allows under the grant, expected 2")
+    for ok, at in derived:
+        check(ok, f"the allow at line {at} does not release the income as {DERIVATION}, bracket 2")
+    check(not any(RAW_INCOME in l.replace(" ", "") for l in lines), "the raw income is printed")
 
     # The logged entries and the signed head agree on the size of the log.
     logged = [int(m.group(1)) for l in lines for m in [re.search(r"logged\s+entry\s*#(\d+)", l)] if m]

@@ -1,19 +1,32 @@
 //! The canteen flow, end to end: a parent consents, through FranceConnect, that the city hall
 //! may obtain the reference tax income from the tax administration to price the school canteen,
-//! once a month, for one school year. Every transfer is receipted into a tamper-evident log,
-//! and at the end the parent checks their access history without trusting the log keeper.
+//! once a month, for one school year. The tax administration releases that income for canteen
+//! pricing only as its bracket, so the grant names the bracket (bounds fixed by the parent's
+//! grant) and the city hall receives the bracket, never the income. Every transfer is receipted
+//! into a tamper-evident log, and at the end the parent checks their access history without
+//! trusting the log keeper.
 //!
 //! Run with `cargo run --example canteen`.
 
+use consentry::ceiling::{DerivedOnly, PurposeCeiling};
 use consentry::decision::{Basis, Decision};
+use consentry::derivation::{DerivationTerm, DerivedValue};
 use consentry::directory::PartyId;
 use consentry::grant::Grant;
+use consentry::habilitation::Habilitation;
+use consentry::ids::BasisId;
 use consentry::log::{Denial, LogEntry, Receipt, TransferLog, verify_history};
 use consentry::signed::{SignedPayload, Verified};
 use consentry::statement::Action;
 use consentry::terms::DataRange;
-use consentry::testing::{self, Scenario};
+use consentry::testing::{self, Scenario, canteen_purpose, household, kit_ceiling, rfr};
 use consentry::vocab::Purpose;
+
+/// The family's reference tax income, which only the tax administration sees.
+const RAW_INCOME: u64 = 27_480;
+
+/// The canteen's pricing brackets of the reference tax income, in euros.
+const BOUNDS: [u64; 4] = [10_000, 20_000, 30_000, 45_000];
 
 /// The provider's side: its scenario (directory, ceilings, ledger, clock) and its log.
 struct Provider {
@@ -35,9 +48,27 @@ impl Provider {
         println!("\n== {title}");
         match &decision {
             Decision::Allow(a) => {
-                let cats: Vec<&str> = a.categories().iter().map(|c| c.as_str()).collect();
                 println!("   ALLOW: the provider may send exactly:");
-                println!("     categories      {}", cats.join(", "));
+                for c in a.categories() {
+                    match a.derivation(c) {
+                        Some(t) => {
+                            let d = self.s.ceilings.derivations().get(t.derivation());
+                            let value = d.map(|d| d.apply(t.parameters(), RAW_INCOME));
+                            let shown = match value {
+                                Some(DerivedValue::Bracket(i)) => format!("bracket {i}"),
+                                Some(DerivedValue::Holds(b)) => format!("{b}"),
+                                _ => "?".to_owned(),
+                            };
+                            println!(
+                                "     category        {c} only as {} {:?}: sends {shown}, not the value",
+                                t.derivation(),
+                                t.parameters()
+                            );
+                        }
+                        None => println!("     category        {c} (raw)"),
+                    }
+                }
+                println!("     purpose         {}", a.purpose().code());
                 println!(
                     "     data range      {} .. {}",
                     a.data_range().from(),
@@ -106,6 +137,16 @@ fn main() {
         s: Scenario::canteen(),
         log: TransferLog::new(),
     };
+    // The tax administration releases the reference income for canteen pricing only as its
+    // bracket (the vocabulary's `dgfip:tranche_rfr`); the household composition stays raw.
+    let dgfip = p.s.dgfip;
+    p.s.ceilings.publish(PurposeCeiling {
+        derived_only: vec![DerivedOnly {
+            category: rfr(),
+            derivations: vec![testing::rfr_bracket().code().clone()],
+        }],
+        ..kit_ceiling(dgfip, canteen_purpose(), [rfr(), household()])
+    });
     println!("consentry: the canteen flow (clock at {})", p.s.now);
     for (id, role) in [
         (p.s.parent, "subject"),
@@ -120,10 +161,30 @@ fn main() {
         println!("  {:<45} {id} ({role})", p.name(id));
     }
 
-    // The parent consents through FranceConnect, which signs the grant under its mandate.
+    // A grant for the raw income is beyond the tax administration's ceiling.
+    let raw =
+        p.s.grant()
+            .expressed_by(p.s.franceconnect)
+            .build(&p.s.ceilings);
+    if let Err(e) = raw {
+        println!(
+            "\na grant for the raw income is refused when built: [{}] {e}",
+            e.code()
+        );
+    }
+
+    // The parent consents through FranceConnect, which signs the grant under its mandate: the
+    // income only as its canteen bracket, the bounds fixed here.
+    let bracket = DerivationTerm::new(
+        rfr(),
+        testing::rfr_bracket().code().clone(),
+        BOUNDS.to_vec(),
+    )
+    .expect("four increasing bounds");
     let grant =
         p.s.grant()
             .expressed_by(p.s.franceconnect)
+            .derive(bracket)
             .build(&p.s.ceilings)
             .expect("within the tax administration's ceiling for canteen pricing");
     let grant_bytes = p.s.sign_grant(&grant);
@@ -208,8 +269,23 @@ fn main() {
     let resume_again = p.s.statement(&grant_bytes, Action::Resume, p.s.parent);
     p.statement("A resume after the revocation", resume_again, &grant_bytes);
 
-    // 6. A transfer under a habilitation: no per-subject grant, same decision and audit.
-    let hab = p.s.habilitation().sign(p.s.key(p.s.authority));
+    // 6. A transfer under a habilitation: no per-subject grant, same decision and audit. A
+    // habilitation applies no derivation, so it covers only what the tax administration
+    // releases raw: the household composition.
+    let hab = Habilitation::builder(
+        BasisId(p.s.next_uuid()),
+        p.s.authority,
+        p.s.mairie,
+        canteen_purpose(),
+    )
+    .legal_reference("CRPA art. L114-8 ; décret n° 2025-0000")
+    .cover(p.s.dgfip, [household()])
+    .issued_at(p.s.now)
+    .valid(p.s.now, p.s.now.plus_secs(365 * 86_400))
+    .retention_secs(365 * 86_400)
+    .build(&p.s.ceilings)
+    .expect("within the tax administration's ceiling")
+    .sign(p.s.key(p.s.authority));
     println!("\nhabilitation: {} bytes", hab.len());
     let under_hab = p.s.sign_request(&p.s.request(&hab));
     p.decide("Under the habilitation", &under_hab, Basis::Signed(&hab));
@@ -236,7 +312,16 @@ fn main() {
         let what = match &e.entry {
             LogEntry::Receipt(r) => {
                 let r = r.claims();
-                let cats: Vec<&str> = r.categories().iter().map(|c| c.as_str()).collect();
+                let cats: Vec<String> = r
+                    .categories()
+                    .iter()
+                    .map(
+                        |c| match r.derivations().iter().find(|t| t.category() == c) {
+                            Some(t) => format!("{c} as its bracket ({})", t.derivation()),
+                            None => c.to_string(),
+                        },
+                    )
+                    .collect();
                 format!(
                     "{} received {} ({:?} {})",
                     p.name(r.consumer()),

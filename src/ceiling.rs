@@ -5,7 +5,13 @@
 //! provider must stay within that provider's ceiling for its purpose, in every dimension:
 //! categories, validity, frequency, retention and data range. A provider that published no
 //! ceiling for a purpose has not opened that purpose, and nothing is released for it.
+//!
+//! A ceiling may also release a category only in derived form ([`PurposeCeiling::derived_only`]):
+//! a basis must then apply one of the derivations it accepts to that category, and a request for
+//! the category under a basis that does not is refused (`raw_where_derived_only`). The
+//! vocabulary of derivations is published with the ceilings ([`Ceilings::define`]).
 
+use crate::derivation::{Derivation, DerivationCode, DerivationError, DerivationTerm, Derivations};
 use crate::directory::PartyId;
 use crate::terms::{AccessPattern, Scope};
 use crate::vocab::{Category, Purpose};
@@ -30,6 +36,33 @@ pub struct PurposeCeiling {
     pub max_retention_secs: u64,
     /// Widest data range, in seconds.
     pub max_data_range_secs: u64,
+    /// Categories (among [`categories`](PurposeCeiling::categories)) released for this
+    /// purpose only in derived form, each with the derivations accepted; empty (and absent
+    /// from the JSON form) when every category may be released raw.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived_only: Vec<DerivedOnly>,
+}
+
+impl PurposeCeiling {
+    /// The derivations accepted for `category` if this ceiling releases it only derived.
+    #[must_use]
+    pub fn derived_only(&self, category: &Category) -> Option<&[DerivationCode]> {
+        self.derived_only
+            .iter()
+            .find(|d| d.category == *category)
+            .map(|d| d.derivations.as_slice())
+    }
+}
+
+/// A category a ceiling releases only in derived form, and the derivations it accepts (a basis
+/// applying none of them to the category goes beyond the ceiling).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DerivedOnly {
+    /// The category.
+    pub category: Category,
+    /// The derivations accepted for it (codes of the vocabulary).
+    pub derivations: Vec<DerivationCode>,
 }
 
 /// One way a basis goes beyond a ceiling.
@@ -75,6 +108,21 @@ pub enum CeilingExcess {
         /// The widest allowed.
         max_secs: u64,
     },
+    /// Categories covered raw that the ceiling releases only in derived form.
+    RawWhereDerivedOnly {
+        /// The provider.
+        provider: PartyId,
+        /// The categories covered raw.
+        categories: Vec<Category>,
+    },
+    /// Categories covered with a derivation the vocabulary does not define for them, with
+    /// parameters not of its shape, or not among those the ceiling accepts.
+    Derivation {
+        /// The provider.
+        provider: PartyId,
+        /// The categories.
+        categories: Vec<Category>,
+    },
 }
 
 impl CeilingExcess {
@@ -88,6 +136,8 @@ impl CeilingExcess {
             CeilingExcess::Frequency { .. } => "ceiling/frequency",
             CeilingExcess::Retention { .. } => "ceiling/retention",
             CeilingExcess::DataRange { .. } => "ceiling/data_range",
+            CeilingExcess::RawWhereDerivedOnly { .. } => "ceiling/raw_where_derived_only",
+            CeilingExcess::Derivation { .. } => "ceiling/derivation",
         }
     }
 }
@@ -107,6 +157,8 @@ pub struct CeilingTerms<'a> {
     pub retention_secs: u64,
     /// Data range length in seconds, if the basis has one.
     pub data_range_secs: Option<u64>,
+    /// The derivations the basis applies (sorted by category; empty for a habilitation).
+    pub derivations: &'a [DerivationTerm],
 }
 
 /// The ceilings a verifier knows, by (publisher, purpose code).
@@ -125,12 +177,14 @@ pub struct CeilingTerms<'a> {
 ///     max_access: AccessPattern::MONTHLY,
 ///     max_retention_secs: 366 * 86_400,
 ///     max_data_range_secs: 366 * 86_400,
+///     derived_only: Vec::new(),
 /// });
 /// assert!(c.get(&PartyId::from_bytes([2; 16]), "education:cantine").is_some());
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Ceilings {
     by_publisher: HashMap<PartyId, HashMap<String, PurposeCeiling>>,
+    derivations: Derivations,
 }
 
 impl Ceilings {
@@ -157,6 +211,21 @@ impl Ceilings {
     /// Every ceiling.
     pub fn iter(&self) -> impl Iterator<Item = &PurposeCeiling> {
         self.by_publisher.values().flat_map(HashMap::values)
+    }
+
+    /// Defines a derivation of the vocabulary the ceilings and the bases refer to.
+    ///
+    /// # Errors
+    ///
+    /// [`DerivationError::Redefined`] if its code is already defined otherwise.
+    pub fn define(&mut self, derivation: Derivation) -> Result<(), DerivationError> {
+        self.derivations.define(derivation)
+    }
+
+    /// The vocabulary of derivations.
+    #[must_use]
+    pub fn derivations(&self) -> &Derivations {
+        &self.derivations
     }
 
     /// Every way `terms` go beyond the ceilings of the providers in their scope, in scope
@@ -197,6 +266,25 @@ impl Ceilings {
                 categories: extra,
             });
         }
+        let (mut raw, mut wrong) = (Vec::new(), Vec::new());
+        for cat in categories {
+            let term = terms
+                .derivations
+                .binary_search_by(|t| t.category().cmp(cat))
+                .ok()
+                .map(|i| &terms.derivations[i]);
+            let accepted = c.derived_only(cat);
+            match (term, accepted) {
+                (None, None) => {}
+                (None, Some(_)) => raw.push(cat.clone()),
+                (Some(t), accepted) => {
+                    let defined = self.derivations.check(t).is_ok();
+                    if !defined || accepted.is_some_and(|a| !a.contains(t.derivation())) {
+                        wrong.push(cat.clone());
+                    }
+                }
+            }
+        }
         if terms.validity_secs > c.max_validity_secs {
             out.push(CeilingExcess::Validity {
                 provider,
@@ -219,6 +307,18 @@ impl Ceilings {
             out.push(CeilingExcess::DataRange {
                 provider,
                 max_secs: c.max_data_range_secs,
+            });
+        }
+        if !raw.is_empty() {
+            out.push(CeilingExcess::RawWhereDerivedOnly {
+                provider,
+                categories: raw,
+            });
+        }
+        if !wrong.is_empty() {
+            out.push(CeilingExcess::Derivation {
+                provider,
+                categories: wrong,
             });
         }
     }

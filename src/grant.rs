@@ -3,6 +3,7 @@
 use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::ceiling::{CeilingExcess, CeilingTerms, Ceilings};
 use crate::cose::ObjectKind;
+use crate::derivation::{self, DerivationTerm};
 use crate::directory::PartyId;
 use crate::ids::BasisId;
 use crate::labels::grant;
@@ -34,6 +35,8 @@ pub struct Grant {
     retention_secs: u64,
     #[serde(default)]
     onward_transfer: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    derivations: Vec<DerivationTerm>,
 }
 
 crate::json::checked_deserialize!(Grant, GrantJson);
@@ -57,6 +60,8 @@ struct GrantJson {
     retention_secs: u64,
     #[serde(default)]
     onward_transfer: bool,
+    #[serde(default)]
+    derivations: Vec<DerivationTerm>,
 }
 
 impl TryFrom<GrantJson> for Grant {
@@ -76,6 +81,7 @@ impl TryFrom<GrantJson> for Grant {
             data_range: j.data_range,
             retention_secs: j.retention_secs,
             onward_transfer: j.onward_transfer,
+            derivations: j.derivations,
         };
         grant.check()?;
         Ok(grant)
@@ -110,6 +116,10 @@ pub enum GrantError {
     /// A party appears twice in the chain of representation, or the chain names the subject.
     #[error("party {0} appears twice in the chain from the signer to the subject")]
     ChainRepeatsParty(PartyId),
+    /// A derivation applies to a category the scope does not cover, or two to the same
+    /// category.
+    #[error("each derivation must apply to a category the grant covers, at most one per category")]
+    BadDerivations,
 }
 
 impl GrantError {
@@ -123,6 +133,7 @@ impl GrantError {
             GrantError::BeyondCeiling(_) => "grant/beyond_ceiling",
             GrantError::ChainTooLong { .. } => "grant/chain_too_long",
             GrantError::ChainRepeatsParty(_) => "grant/chain_repeats_party",
+            GrantError::BadDerivations => "grant/bad_derivations",
         }
     }
 }
@@ -152,6 +163,7 @@ impl Grant {
             data_range: None,
             retention_secs: None,
             onward_transfer: false,
+            derivations: Vec::new(),
         }
     }
 
@@ -251,6 +263,17 @@ impl Grant {
     pub fn onward_transfer(&self) -> bool {
         self.onward_transfer
     }
+    /// The derivations the grant allows, sorted by category: a category named here is released
+    /// only in that derived form, with these parameters (see the [derivation module](crate::derivation)).
+    #[must_use]
+    pub fn derivations(&self) -> &[DerivationTerm] {
+        &self.derivations
+    }
+    /// The derivation the grant applies to `category`, if any.
+    #[must_use]
+    pub fn derivation(&self, category: &Category) -> Option<&DerivationTerm> {
+        derivation_of(&self.derivations, category)
+    }
 
     /// The invariants every grant holds, however it was made.
     fn check(&self) -> Result<(), GrantError> {
@@ -260,7 +283,19 @@ impl Grant {
         if !self.scope.is_well_formed() {
             return Err(GrantError::BadScope);
         }
-        check_chain(&self.chain, self.subject)
+        check_chain(&self.chain, self.subject)?;
+        let covered = |c: &Category| {
+            self.scope
+                .entries()
+                .iter()
+                .any(|e| e.categories.binary_search(c).is_ok())
+        };
+        if !derivation::is_set_by_category(&self.derivations, crate::terms::MAX_SCOPE)
+            || !self.derivations.iter().all(|t| covered(t.category()))
+        {
+            return Err(GrantError::BadDerivations);
+        }
+        Ok(())
     }
 
     /// The terms ceilings judge.
@@ -273,8 +308,20 @@ impl Grant {
             access: Some(&self.access),
             retention_secs: self.retention_secs,
             data_range_secs: Some(self.data_range.len_secs()),
+            derivations: &self.derivations,
         }
     }
+}
+
+/// The term of `terms` (sorted by category) for `category`.
+pub(crate) fn derivation_of<'t>(
+    terms: &'t [DerivationTerm],
+    category: &Category,
+) -> Option<&'t DerivationTerm> {
+    terms
+        .binary_search_by(|t| t.category().cmp(category))
+        .ok()
+        .map(|i| &terms[i])
 }
 
 /// Builds a [`Grant`], refusing one beyond the purpose ceilings.
@@ -314,6 +361,7 @@ pub struct GrantBuilder {
     data_range: Option<DataRange>,
     retention_secs: Option<u64>,
     onward_transfer: bool,
+    derivations: Vec<DerivationTerm>,
 }
 
 impl GrantBuilder {
@@ -374,6 +422,34 @@ impl GrantBuilder {
         self.onward_transfer = true;
         self
     }
+    /// Releases the term's category only in its derived form, with the term's fixed
+    /// parameters (replacing any derivation set before for that category). Checked when
+    /// building: the category must be covered; [`build`](GrantBuilder::build) also checks the
+    /// derivation against the vocabulary and the ceilings.
+    ///
+    /// ```
+    /// use consentry::derivation::{DerivationCode, DerivationTerm};
+    /// use consentry::testing::{self, Scenario};
+    /// let s = Scenario::canteen();
+    /// let bracket = DerivationTerm::new(
+    ///     testing::rfr(),
+    ///     DerivationCode::new(testing::RFR_BRACKET).unwrap(),
+    ///     vec![15_000, 30_000, 45_000],
+    /// )
+    /// .unwrap();
+    /// let grant = s.grant().derive(bracket.clone()).build(&s.ceilings).unwrap();
+    /// assert_eq!(grant.derivation(&testing::rfr()), Some(&bracket));
+    /// ```
+    pub fn derive(mut self, term: DerivationTerm) -> Self {
+        match self
+            .derivations
+            .binary_search_by(|t| t.category().cmp(term.category()))
+        {
+            Ok(i) => self.derivations[i] = term,
+            Err(i) => self.derivations.insert(i, term),
+        }
+        self
+    }
 
     /// Builds the grant, refusing it if it goes beyond `ceilings`.
     ///
@@ -385,7 +461,7 @@ impl GrantBuilder {
     /// [`GrantError::BeyondCeiling`] (with every excess) if the grant goes beyond `ceilings`;
     /// [`GrantError::ChainTooLong`] or [`GrantError::ChainRepeatsParty`] if the chain of
     /// representation has more than [`Grant::MAX_LINKS`] parties, names one twice or names the
-    /// subject.
+    /// subject; [`GrantError::BadDerivations`] if a derivation applies to a category not covered.
     pub fn build(self, ceilings: &Ceilings) -> Result<Grant, GrantError> {
         let grant = self.build_unchecked()?;
         let excess = ceilings.excesses(&grant.ceiling_terms());
@@ -415,6 +491,7 @@ impl GrantBuilder {
                 .retention_secs
                 .ok_or(GrantError::Missing("retention"))?,
             onward_transfer: self.onward_transfer,
+            derivations: self.derivations,
         };
         grant.check()?;
         Ok(grant)
@@ -428,7 +505,8 @@ impl SignedPayload for Grant {
         let n = 12
             + usize::from(!self.chain.is_empty())
             + usize::from(self.purpose.text().is_some())
-            + usize::from(self.onward_transfer);
+            + usize::from(self.onward_transfer)
+            + usize::from(!self.derivations.is_empty());
         e.map(n);
         e.uint(grant::VERSION).uint(FORMAT_VERSION);
         e.uint(grant::ID).bytes(self.id.0.as_bytes());
@@ -454,6 +532,10 @@ impl SignedPayload for Grant {
         if self.onward_transfer {
             e.uint(grant::ONWARD_TRANSFER).bool(true);
         }
+        if !self.derivations.is_empty() {
+            e.uint(grant::DERIVATIONS);
+            derivation::write_terms(e, &self.derivations);
+        }
     }
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
@@ -474,6 +556,11 @@ impl SignedPayload for Grant {
         let onward_transfer = m
             .optional(grant::ONWARD_TRANSFER, wire::true_flag)?
             .is_some();
+        let derivations = m
+            .optional(grant::DERIVATIONS, |d| {
+                derivation::read_terms(d, crate::terms::MAX_SCOPE)
+            })?
+            .unwrap_or_default();
         m.finish()?;
         let grant = Grant {
             id,
@@ -489,6 +576,7 @@ impl SignedPayload for Grant {
             data_range,
             retention_secs,
             onward_transfer,
+            derivations,
         };
         grant.check().map_err(|e| match e {
             GrantError::ChainTooLong { links } => DecodeError::ChainTooLong {
@@ -499,6 +587,10 @@ impl SignedPayload for Grant {
             GrantError::BadScope => DecodeError::InvalidValue {
                 field: "grant",
                 reason: "the scope is empty or malformed",
+            },
+            GrantError::BadDerivations => DecodeError::InvalidValue {
+                field: "derivations",
+                reason: "a derivation applies to a category the grant does not cover",
             },
             _ => DecodeError::InvalidValue {
                 field: "grant",

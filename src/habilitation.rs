@@ -33,6 +33,7 @@ use thiserror::Error;
 ///     max_access: consentry::AccessPattern::MONTHLY,
 ///     max_retention_secs: 31_536_000,
 ///     max_data_range_secs: 31_536_000,
+///     derived_only: Vec::new(),
 /// });
 /// let h = Habilitation::builder(BasisId::from_bytes([7; 16]), authority, mairie, canteen)
 ///     .legal_reference("CRPA art. L114-8; arrêté du 1er janvier 2025")
@@ -319,6 +320,9 @@ impl Habilitation {
             access: None,
             retention_secs: self.retention_secs,
             data_range_secs: None,
+            // A habilitation applies no derivation: the law it rests on names the data it
+            // opens, so a category a ceiling releases only derived is beyond it.
+            derivations: &[],
         }
     }
 }

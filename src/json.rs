@@ -1,7 +1,8 @@
 //! The JSON forms of the model objects, read with a typed refusal.
 //!
 //! Every object a service exchanges as JSON — [`Grant`], [`Habilitation`], [`Request`],
-//! [`Statement`], [`PurposeCeiling`] (and a list of them), and their parts [`Scope`],
+//! [`Statement`], [`PurposeCeiling`] and [`Derivation`] (and a list of each), and their parts
+//! [`DerivationTerm`], [`Scope`],
 //! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
@@ -30,6 +31,7 @@
 //! [`Directory::from_json`]: crate::Directory::from_json
 
 use crate::ceiling::PurposeCeiling;
+use crate::derivation::{Derivation, DerivationError, DerivationTerm};
 use crate::grant::{Grant, GrantError};
 use crate::habilitation::{Habilitation, HabilitationError};
 use crate::request::{Request, RequestError};
@@ -70,6 +72,9 @@ forms! {
     DataRange => "data-range.schema.json",
     Purpose => "purpose.schema.json",
     Category => "category.schema.json",
+    Derivation => "derivation.schema.json",
+    Vec<Derivation> => "derivations.schema.json",
+    DerivationTerm => "derivation-term.schema.json",
 }
 
 /// Why a JSON document was refused.
@@ -150,6 +155,11 @@ const RULE_CODES: &[&str] = &[
     "habilitation/beyond_ceiling",
     "request/missing_claim",
     "request/bad_categories",
+    "derivation/bad_code",
+    "derivation/bad_parameter_count",
+    "derivation/unsorted_parameters",
+    "derivation/bad_max_bounds",
+    "grant/bad_derivations",
 ];
 
 /// The rule code and the message of a serde error message made by [`refuse`].
@@ -187,7 +197,8 @@ rule_errors!(
     TermsError,
     GrantError,
     HabilitationError,
-    RequestError
+    RequestError,
+    DerivationError
 );
 
 /// Implements `Deserialize` for `$t` by reading its unchecked JSON shape `$json` and checking it
@@ -263,6 +274,11 @@ mod tests {
             HabilitationError::BeyondCeiling(Vec::new()).rule_code(),
             RequestError::Missing("x").rule_code(),
             RequestError::BadCategories.rule_code(),
+            DerivationError::BadCode(CodeError::NoNamespace).rule_code(),
+            DerivationError::BadParameterCount.rule_code(),
+            DerivationError::UnsortedParameters.rule_code(),
+            DerivationError::BadMaxBounds.rule_code(),
+            GrantError::BadDerivations.rule_code(),
         ]);
         assert_eq!(codes, RULE_CODES);
     }

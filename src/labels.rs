@@ -59,6 +59,9 @@ pub mod grant {
     pub const RETENTION: u64 = 13;
     /// Onward transfer allowed (written only when true).
     pub const ONWARD_TRANSFER: u64 = 14;
+    /// The derivations allowed, each category with its derivation and fixed parameters
+    /// (written only when there is one).
+    pub const DERIVATIONS: u64 = 15;
 
     /// Every key of the map, in key order, with its name.
     pub const ALL: &[(&str, u64)] = &[
@@ -77,6 +80,7 @@ pub mod grant {
         ("data range", DATA_RANGE),
         ("retention", RETENTION),
         ("onward transfer", ONWARD_TRANSFER),
+        ("derivations", DERIVATIONS),
     ];
 }
 
@@ -228,6 +232,13 @@ pub mod receipt {
     /// The chain of representation through which the consent was expressed, when not by the
     /// subject: each link's representative and kind, signer first.
     pub const CHAIN: u64 = 15;
+    /// The purpose code of the basis.
+    pub const PURPOSE: u64 = 16;
+    /// The legal reference of a habilitation (absent for a grant, whose basis is consent).
+    pub const LEGAL_REFERENCE: u64 = 17;
+    /// The derivations applied: each category sent in derived form, with its derivation and
+    /// parameters (written only when there is one).
+    pub const DERIVATIONS: u64 = 18;
 
     /// Every key of the map, in key order, with its name.
     pub const ALL: &[(&str, u64)] = &[
@@ -247,6 +258,9 @@ pub mod receipt {
         ("issued at", ISSUED_AT),
         ("onward transfer", ONWARD_TRANSFER),
         ("chain", CHAIN),
+        ("purpose", PURPOSE),
+        ("legal reference", LEGAL_REFERENCE),
+        ("derivations", DERIVATIONS),
     ];
 }
 
@@ -665,8 +679,14 @@ mod tests {
 
     #[test]
     fn the_labels_are_the_keys_of_the_cddl_and_of_the_format_document() {
+        // A receipt of a grant has the receipt's keys but those of a habilitation's alone.
+        let habilitation_only = [receipt::LEGAL_REFERENCE];
         for &(all, rule, anchor, doc) in MAPS {
-            assert_eq!(cddl_keys(rule), keys(all), "CDDL rule `{rule}`");
+            let mut expected = keys(all);
+            if rule == "grant-receipt" {
+                expected.retain(|k| !habilitation_only.contains(k));
+            }
+            assert_eq!(cddl_keys(rule), expected, "CDDL rule `{rule}`");
             match doc {
                 Doc::Table => {
                     let named: Vec<(&str, u64)> = all.to_vec();
@@ -681,7 +701,11 @@ mod tests {
             }
         }
         // A receipt of a habilitation has the receipt's keys but those of a grant's alone.
-        let grant_only = [receipt::ONWARD_TRANSFER, receipt::CHAIN];
+        let grant_only = [
+            receipt::ONWARD_TRANSFER,
+            receipt::CHAIN,
+            receipt::DERIVATIONS,
+        ];
         let mut of_habilitation = keys(receipt::ALL);
         of_habilitation.retain(|k| !grant_only.contains(k));
         assert_eq!(

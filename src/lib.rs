@@ -70,6 +70,7 @@ pub mod cose;
 pub mod crypto;
 pub mod danger;
 pub mod decision;
+pub mod derivation;
 mod digest;
 pub mod directory;
 #[cfg(any(test, feature = "testing"))]

@@ -40,8 +40,9 @@
 //! assert_eq!(json["dpv:hasConsentStatus"][1]["consentry:action"], "pause");
 //! ```
 
+use crate::derivation::DerivationTerm;
 use crate::directory::PartyId;
-use crate::grant::Grant;
+use crate::grant::{Grant, derivation_of};
 use crate::habilitation::Habilitation;
 use crate::ids::{BasisId, BasisKind};
 use crate::ledger::{BasisState, LifecycleRefusal, StatementRecord, Status};
@@ -291,14 +292,20 @@ pub fn grant_record(
         // A one-time pattern, and any the library may add later, read as a single use.
         _ => json!("dpv:SingularFrequency"),
     };
-    let processes = processes(g.scope(), g.purpose(), g.consumer(), g.retention_secs())
-        .into_iter()
-        .map(|mut p| {
-            p.insert("dpv:hasFrequency".into(), frequency.clone());
-            p.insert("consentry:dataRange".into(), range(g.data_range()));
-            Value::Object(p)
-        })
-        .collect();
+    let processes = processes(
+        g.scope(),
+        g.purpose(),
+        g.derivations(),
+        g.consumer(),
+        g.retention_secs(),
+    )
+    .into_iter()
+    .map(|mut p| {
+        p.insert("dpv:hasFrequency".into(), frequency.clone());
+        p.insert("consentry:dataRange".into(), range(g.data_range()));
+        Value::Object(p)
+    })
+    .collect();
     doc.insert("dpv:hasProcess".into(), Value::Array(processes));
 
     let mut given = event(
@@ -363,7 +370,12 @@ pub fn habilitation_record(
     for (index, r) in receipts.iter().enumerate() {
         basis.check_receipt(index, r, receipts, at)?;
         let c = r.claims();
-        if c.consumer() != h.consumer() || !scope_covers(h.scope(), c) {
+        if c.consumer() != h.consumer()
+            || !scope_covers(h.scope(), c)
+            || c.purpose() != h.purpose()
+            || c.legal_reference() != Some(h.legal_reference())
+            || !c.derivations().is_empty()
+        {
             return Err(RecordError::ReceiptOutsideBasis { index });
         }
     }
@@ -383,10 +395,16 @@ pub fn habilitation_record(
             "dct:description": h.legal_reference(),
         }),
     );
-    let processes = processes(h.scope(), h.purpose(), h.consumer(), h.retention_secs())
-        .into_iter()
-        .map(Value::Object)
-        .collect();
+    let processes = processes(
+        h.scope(),
+        h.purpose(),
+        &[],
+        h.consumer(),
+        h.retention_secs(),
+    )
+    .into_iter()
+    .map(Value::Object)
+    .collect();
     doc.insert("dpv:hasProcess".into(), Value::Array(processes));
 
     let mut history = vec![Value::Object(event(
@@ -525,6 +543,14 @@ fn grant_covers(g: &Grant, r: &Receipt) -> bool {
         && scope_covers(g.scope(), r)
         && g.data_range().contains(&r.data_range())
         && (g.onward_transfer() || !r.onward_transfer())
+        && r.purpose() == g.purpose()
+        && r.legal_reference().is_none()
+        // Each category delivered in exactly the form the grant allows: derived where the
+        // grant derives it, with its parameters; raw otherwise.
+        && r
+            .categories()
+            .iter()
+            .all(|c| derivation_of(r.derivations(), c) == g.derivation(c))
 }
 
 fn scope_covers(scope: &Scope, r: &Receipt) -> bool {
@@ -579,19 +605,25 @@ fn finish(
 
 /// One `dpv:Process` per provider of the scope: its categories, from that provider, to the
 /// consumer, for the purpose, kept for the retention.
-fn processes(
-    scope: &Scope,
-    purpose: &Purpose,
-    consumer: PartyId,
-    retention_secs: u64,
-) -> Vec<Map<String, Value>> {
-    let mut purpose_node = json!({
+fn purpose_node(purpose: &Purpose) -> Value {
+    let mut node = json!({
         "@type": "dpv:Purpose",
         "dct:identifier": purpose.code(),
     });
     if let Some(text) = purpose.text() {
-        purpose_node["dct:description"] = json!(text);
+        node["dct:description"] = json!(text);
     }
+    node
+}
+
+fn processes(
+    scope: &Scope,
+    purpose: &Purpose,
+    derivations: &[DerivationTerm],
+    consumer: PartyId,
+    retention_secs: u64,
+) -> Vec<Map<String, Value>> {
+    let purpose_node = purpose_node(purpose);
     scope
         .entries()
         .iter()
@@ -601,7 +633,7 @@ fn processes(
             p.insert("dpv:hasPurpose".into(), purpose_node.clone());
             p.insert(
                 "dpv:hasPersonalData".into(),
-                personal_data(&entry.categories),
+                personal_data(&entry.categories, derivations),
             );
             p.insert("dpv:hasDataSource".into(), json!(party(entry.provider)));
             p.insert("dpv:hasRecipient".into(), json!(party(consumer)));
@@ -636,7 +668,11 @@ fn use_of(receipt: &Verified<Receipt>) -> Value {
     u.insert("dpv:hasDataSubject".into(), json!(party(r.subject())));
     u.insert("dpv:hasDataSource".into(), json!(party(r.provider())));
     u.insert("dpv:hasRecipient".into(), json!(party(r.consumer())));
-    u.insert("dpv:hasPersonalData".into(), personal_data(r.categories()));
+    u.insert(
+        "dpv:hasPersonalData".into(),
+        personal_data(r.categories(), r.derivations()),
+    );
+    u.insert("dpv:hasPurpose".into(), purpose_node(r.purpose()));
     u.insert("consentry:dataRange".into(), range(r.data_range()));
     u.insert(
         "dpv:hasStorageCondition".into(),
@@ -706,11 +742,22 @@ fn party(id: PartyId) -> String {
     format!("urn:uuid:{id}")
 }
 
-fn personal_data(categories: &[Category]) -> Value {
+/// One node per category: `dpv:PersonalData`, or `dpv:DerivedPersonalData` with
+/// `consentry:derivation` and `consentry:parameters` when `derivations` (sorted by category)
+/// releases it only derived.
+fn personal_data(categories: &[Category], derivations: &[DerivationTerm]) -> Value {
     Value::Array(
         categories
             .iter()
-            .map(|c| json!({"@type": "dpv:PersonalData", "dct:identifier": c.as_str()}))
+            .map(|c| match derivation_of(derivations, c) {
+                None => json!({"@type": "dpv:PersonalData", "dct:identifier": c.as_str()}),
+                Some(t) => json!({
+                    "@type": "dpv:DerivedPersonalData",
+                    "dct:identifier": c.as_str(),
+                    "consentry:derivation": t.derivation().as_str(),
+                    "consentry:parameters": t.parameters(),
+                }),
+            })
             .collect(),
     )
 }

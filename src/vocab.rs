@@ -52,7 +52,7 @@ impl CodeError {
     }
 }
 
-fn check_code(code: &str) -> Result<(), CodeError> {
+pub(crate) fn check_code(code: &str) -> Result<(), CodeError> {
     let (ns, name) = code.split_once(':').ok_or(CodeError::NoNamespace)?;
     let ns_ok = (1..=32).contains(&ns.len())
         && ns.as_bytes()[0].is_ascii_lowercase()

@@ -9,6 +9,7 @@ mod consent {
     mod chains;
     mod common;
     mod concurrency;
+    mod derivations;
     mod directory;
     mod integrity;
     mod model;

@@ -861,3 +861,123 @@ fn hostile_chains_are_refused_with_their_own_errors() {
         ["representation_not_valid", "representation_not_valid"]
     );
 }
+
+/// The canteen grant's payload with key 15 (derivations) set to `derivations`, signed by the
+/// parent.
+fn with_derivations(s: &Scenario, derivations: Value) -> Vec<u8> {
+    let grant = s.grant().build(&s.ceilings).unwrap();
+    let Ok(Value::Map(mut entries)) = Value::decode(&grant.to_payload_bytes(), Limits::OBJECT)
+    else {
+        unreachable!("a payload is a map")
+    };
+    entries.push((Value::Unsigned(15), derivations));
+    danger::sign(
+        ObjectKind::Grant,
+        s.key(s.parent),
+        &Value::Map(entries).encode(),
+    )
+}
+
+fn term(category: &str, code: &str, parameters: Vec<u64>) -> Value {
+    Value::Array(vec![
+        Value::Text(category.to_owned()),
+        Value::Text(code.to_owned()),
+        Value::Array(parameters.into_iter().map(Value::Unsigned).collect()),
+    ])
+}
+
+/// Hostile derivations in a grant (key 15): each refused when the grant is read, with its own
+/// error, before any vocabulary or ceiling is consulted; a parameter list lying about its length
+/// costs a small multiple of its own size.
+#[test]
+fn hostile_derivations_are_refused_with_their_own_errors() {
+    let s = Scenario::canteen();
+    let rfr = "dgfip:revenu_fiscal_reference";
+    let code = "dgfip:tranche_rfr";
+    let refused = |v: Value| {
+        Unverified::<Grant>::parse(&with_derivations(&s, v))
+            .map(drop)
+            .unwrap_err()
+    };
+    let invalid = |v: Value| match refused(v) {
+        ParseError::Payload(DecodeError::InvalidValue { field, .. }) => field,
+        other => panic!("not an invalid value: {other:?}"),
+    };
+    // Well formed: read back.
+    let ok = with_derivations(&s, Value::Array(vec![term(rfr, code, vec![1, 2])]));
+    let read = Unverified::<Grant>::parse(&ok).unwrap();
+    assert_eq!(read.claims().derivations()[0].parameters(), [1, 2]);
+    // Written only when not empty.
+    assert_eq!(invalid(Value::Array(vec![])), "derivations");
+    // No parameter, 17 parameters, unsorted or repeated parameters.
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, vec![])])),
+        "derivation parameters"
+    );
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, (0..17).collect())])),
+        "derivation parameters"
+    );
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, vec![2, 1])])),
+        "derivation parameters"
+    );
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, code, vec![2, 2])])),
+        "derivation parameters"
+    );
+    // A category the scope does not cover; the same category twice.
+    assert_eq!(
+        invalid(Value::Array(vec![term(
+            "cnaf:quotient_familial",
+            code,
+            vec![1]
+        )])),
+        "derivations"
+    );
+    assert_eq!(
+        invalid(Value::Array(vec![
+            term(rfr, code, vec![1]),
+            term(rfr, code, vec![2])
+        ])),
+        "derivations"
+    );
+    // A code or a category that is not namespace:name.
+    assert_eq!(
+        invalid(Value::Array(vec![term(rfr, "tranche", vec![1])])),
+        "derivation"
+    );
+    assert_eq!(
+        invalid(Value::Array(vec![term("rfr", code, vec![1])])),
+        "category"
+    );
+    // The wrong shapes: a map instead of the list, a term of two items, a negative parameter.
+    assert_eq!(refused(Value::Map(vec![])).code(), "cbor/wrong_type");
+    assert_eq!(
+        invalid(Value::Array(vec![Value::Array(vec![
+            Value::Text(rfr.into()),
+            Value::Text(code.into())
+        ])])),
+        "derivation"
+    );
+    assert_eq!(
+        refused(Value::Array(vec![Value::Array(vec![
+            Value::Text(rfr.into()),
+            Value::Text(code.into()),
+            Value::Array(vec![Value::Negative(0)]),
+        ])]))
+        .code(),
+        "cbor/wrong_type"
+    );
+    // A parameter list claiming 2^32 items: refused on its header, nothing allocated for it.
+    let env = Envelope::parse(&ok).unwrap();
+    let mut bad = env.payload().to_vec();
+    let at = bad
+        .windows(3)
+        .position(|w| w == [0x82, 0x01, 0x02])
+        .expect("the parameters");
+    bad.splice(at..at + 1, header(4, 1 << 32));
+    let lying = danger::sign(ObjectKind::Grant, s.key(s.parent), &bad);
+    assert!(Unverified::<Grant>::parse(&lying).is_err());
+    check_cost("grant with parameters claiming 2^32", &lying);
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use consentry::ceiling::{Ceilings, PurposeCeiling};
 use consentry::cose::{Envelope, ObjectKind};
 use consentry::decision::{Basis, Reason, Verifier};
+use consentry::derivation::Derivation;
 use consentry::directory::{Directory, DirectoryHistory, PartyId};
 use consentry::ledger::InMemoryLedger;
 use consentry::{SigningKey, Timestamp};
@@ -68,6 +69,10 @@ fn directories(index: &Value) -> BTreeMap<String, Directory> {
 
 fn ceilings(index: &Value) -> Ceilings {
     let mut c = Ceilings::new();
+    for v in index["derivations"].as_array().expect("derivations") {
+        c.define(serde_json::from_value::<Derivation>(v.clone()).expect("a derivation"))
+            .expect("defined once");
+    }
     for v in index["ceilings"].as_array().expect("ceilings") {
         c.publish(serde_json::from_value::<PurposeCeiling>(v.clone()).expect("a ceiling"));
     }

@@ -58,6 +58,7 @@ pub fn scenario() -> Scenario {
         max_access: HIGH_QUOTA,
         max_retention_secs: 400 * DAY,
         max_data_range_secs: 366 * DAY,
+        derived_only: Vec::new(),
     });
     s
 }

@@ -5,13 +5,16 @@ use consentry::Limits;
 use consentry::danger;
 use consentry::danger::UncheckedGrant;
 
+use consentry::ceiling::{DerivedOnly, PurposeCeiling};
 use consentry::cose::{self, Envelope};
 use consentry::danger::cbor::{Encoder, Value};
+use consentry::derivation::DerivationTerm;
 use consentry::directory::{Directory, PartyId, Representation};
 use consentry::grant::{Grant, GrantBuilder};
 use consentry::ids::BasisId;
 use consentry::terms::{AccessPattern, DataRange};
 use consentry::testing::{self, Scenario};
+use consentry::vocab::Purpose;
 use consentry::{Digest, SigningKey, Timestamp};
 
 pub const DAY: u64 = 86_400;
@@ -63,18 +66,44 @@ pub fn seed_of(name: &str) -> [u8; 32] {
 
 /// The canteen grant's terms for any subject (as [`Scenario::grant`] for the parent).
 pub fn grant_for(s: &Scenario, subject: PartyId) -> GrantBuilder {
-    Grant::builder(
-        BasisId(s.next_uuid()),
-        subject,
-        s.mairie,
-        testing::canteen_purpose(),
+    grant_with_purpose(s, subject, testing::canteen_purpose())
+}
+
+/// The canteen grant's terms for another purpose.
+pub fn grant_with_purpose(s: &Scenario, subject: PartyId, purpose: Purpose) -> GrantBuilder {
+    Grant::builder(BasisId(s.next_uuid()), subject, s.mairie, purpose)
+        .cover(s.dgfip, [testing::rfr()])
+        .issued_at(s.now)
+        .valid(s.now, s.now.plus_secs(365 * DAY))
+        .access(AccessPattern::MONTHLY)
+        .data_range(year(2025))
+        .retention_secs(365 * DAY)
+}
+
+/// The scholarship purpose: DGFiP releases the reference tax income for it only as a bracket.
+pub fn scholarship() -> Purpose {
+    Purpose::new("education:bourse_college").unwrap_or_else(|_| unreachable!())
+}
+
+/// DGFiP's ceiling for the scholarship purpose: the reference tax income, only as
+/// `dgfip:tranche_rfr`.
+pub fn scholarship_ceiling(s: &Scenario) -> PurposeCeiling {
+    PurposeCeiling {
+        derived_only: vec![DerivedOnly {
+            category: testing::rfr(),
+            derivations: vec![testing::rfr_bracket().code().clone()],
+        }],
+        ..testing::kit_ceiling(s.dgfip, scholarship(), [testing::rfr()])
+    }
+}
+
+/// The reference tax income as its bracket: 15 000, 30 000 and 45 000 euros.
+pub fn rfr_bracket_term() -> DerivationTerm {
+    testing::derived(
+        testing::rfr(),
+        testing::RFR_BRACKET,
+        &[15_000, 30_000, 45_000],
     )
-    .cover(s.dgfip, [testing::rfr()])
-    .issued_at(s.now)
-    .valid(s.now, s.now.plus_secs(365 * DAY))
-    .access(AccessPattern::MONTHLY)
-    .data_range(year(2025))
-    .retention_secs(365 * DAY)
 }
 
 pub fn year(y: u32) -> DataRange {

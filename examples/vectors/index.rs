@@ -94,6 +94,7 @@ pub fn index(g: &Gen, s: &Scenario) -> Json {
         "extra_keys": extra_keys,
         "directories": directories,
         "ceilings": ceilings,
+        "derivations": s.ceilings.derivations().iter().collect::<Vec<_>>(),
         "counts": {
             "objects_valid": valid,
             "objects_invalid": g.objects.len() - valid,

@@ -97,6 +97,10 @@ pub fn generate(out: &Path) -> io::Result<String> {
 /// Builds every case, in the index's order.
 fn build_all() -> (Gen, Scenario) {
     let mut s = Scenario::canteen();
+    // Beside the canteen's, DGFiP's ceiling for school scholarships, which releases the
+    // reference tax income only as a bracket.
+    let scholarship = common::scholarship_ceiling(&s);
+    s.ceilings.publish(scholarship);
     let mut g = Gen {
         ceilings: s.ceilings.clone(),
         dirs: directories::directories(&s),
@@ -114,6 +118,7 @@ fn build_all() -> (Gen, Scenario) {
     objects::objects(&mut g, &s);
     decisions::decisions(&mut g, &mut s);
     objects::chains(&mut g, &s);
+    objects::derived(&mut g, &s);
     g.log = log::log_vectors(&mut g.files);
     g.registry = registry::registry(&mut g.files, &s);
     g.records = records::records(&mut g);

@@ -17,6 +17,7 @@ use consentry::ceiling::PurposeCeiling;
 use consentry::cose::Envelope;
 use consentry::danger::UncheckedGrant;
 use consentry::decision::Decision;
+use consentry::derivation::{Derivation, DerivationTerm};
 use consentry::directory::Directory;
 use consentry::ids::BasisId;
 use consentry::json::{self, JsonForm};
@@ -61,6 +62,9 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
         "data-range" => with::<DataRange>(text),
         "purpose" => with::<Purpose>(text),
         "category" => with::<Category>(text),
+        "derivation" => with::<Derivation>(text),
+        "derivations" => with::<Vec<Derivation>>(text),
+        "derivation-term" => with::<DerivationTerm>(text),
         "directory" => Directory::from_json(text)
             .map(|d| serde_json::from_str(&d.to_json()).unwrap_or(Json::Null))
             .map_err(|e| e.code().to_owned()),
@@ -69,7 +73,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
 }
 
 /// The forms and what emits or reads each (the index says it).
-const FORMS: [(&str, &str); 22] = [
+const FORMS: [(&str, &str); 25] = [
     (
         "grant",
         "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
@@ -100,6 +104,18 @@ const FORMS: [(&str, &str); 22] = [
         "consentry::Purpose, inside grants, habilitations, requests and ceilings",
     ),
     ("category", "consentry::Category"),
+    (
+        "derivation",
+        "consentry::derivation::Derivation: one derivation of the vocabulary",
+    ),
+    (
+        "derivations",
+        "a list of derivations: the vocabulary published with the ceilings",
+    ),
+    (
+        "derivation-term",
+        "consentry::derivation::DerivationTerm, inside grants, authorizations and receipts",
+    ),
     ("ceiling", "consentry::ceiling::PurposeCeiling"),
     (
         "ceilings",
@@ -397,6 +413,89 @@ pub fn json_vectors(g: &mut Gen) {
     );
     f.invalid("not-a-string", json!(42), SHAPE);
 
+    // Derivations: the vocabulary, and a term with its fixed parameters.
+    let d_doc = value(&consentry::testing::rfr_bracket());
+    let f = forms.entry("derivation").or_default();
+    f.valid("rfr-bracket", d_doc.clone());
+    f.valid(
+        "age-over",
+        json!({"code": "insee:majeur", "category": "insee:age", "kind": "age_over"}),
+    );
+    f.object_mutations(&d_doc, &["code", "category", "kind"], SHAPE);
+    f.invalid(
+        "bracket-without-max-bounds",
+        edit(&d_doc, "max_bounds", None),
+        Some("derivation/bad_max_bounds"),
+    );
+    f.invalid(
+        "max-bounds-zero",
+        edit(&d_doc, "max_bounds", Some(json!(0))),
+        Some("derivation/bad_max_bounds"),
+    );
+    f.invalid(
+        "max-bounds-too-many",
+        edit(&d_doc, "max_bounds", Some(json!(17))),
+        Some("derivation/bad_max_bounds"),
+    );
+    f.invalid(
+        "max-bounds-on-a-threshold",
+        edit(&d_doc, "kind", Some(json!("below"))),
+        Some("derivation/bad_max_bounds"),
+    );
+    f.invalid(
+        "unknown-kind",
+        edit(&d_doc, "kind", Some(json!("rounded"))),
+        SHAPE,
+    );
+    f.invalid(
+        "code-without-namespace",
+        edit(&d_doc, "code", Some(json!("tranche"))),
+        Some("derivation/bad_code"),
+    );
+    let f = forms.entry("derivations").or_default();
+    f.valid(
+        "canteen",
+        value(&s.ceilings.derivations().iter().collect::<Vec<_>>()),
+    );
+    f.invalid("not-an-array", d_doc.clone(), SHAPE);
+    let t_doc = value(&consentry::testing::derived(
+        consentry::testing::rfr(),
+        consentry::testing::RFR_BRACKET,
+        &[15_000, 30_000, 45_000],
+    ));
+    let f = forms.entry("derivation-term").or_default();
+    f.valid("rfr-bracket", t_doc.clone());
+    f.object_mutations(&t_doc, &["category", "derivation", "parameters"], SHAPE);
+    f.invalid(
+        "no-parameters",
+        edit(&t_doc, "parameters", Some(json!([]))),
+        Some("derivation/bad_parameter_count"),
+    );
+    f.invalid(
+        "too-many-parameters",
+        edit(
+            &t_doc,
+            "parameters",
+            Some(json!((1..=17).collect::<Vec<u64>>())),
+        ),
+        Some("derivation/bad_parameter_count"),
+    );
+    f.invalid(
+        "negative-parameter",
+        edit(&t_doc, "parameters", Some(json!([-1]))),
+        SHAPE,
+    );
+    f.refused(
+        "parameters-unsorted",
+        edit(&t_doc, "parameters", Some(json!([30_000, 15_000]))),
+        "derivation/unsorted_parameters",
+    );
+    f.refused(
+        "parameters-repeated",
+        edit(&t_doc, "parameters", Some(json!([15_000, 15_000]))),
+        "derivation/unsorted_parameters",
+    );
+
     // The signed objects' forms.
     let f = forms.entry("grant").or_default();
     let required = [
@@ -460,6 +559,26 @@ pub fn json_vectors(g: &mut Gen) {
             grant_doc["data_range"].get("from").cloned(),
         ),
         "terms/empty_range",
+    );
+    let derived_doc = edit(&grant_doc, "derivations", Some(json!([t_doc.clone()])));
+    f.invalid(
+        "derivations-not-an-array",
+        edit(&grant_doc, "derivations", Some(t_doc.clone())),
+        SHAPE,
+    );
+    f.refused(
+        "derivation-of-a-category-not-covered",
+        edit(
+            &derived_doc,
+            "derivations/0/category",
+            Some(json!("cnaf:quotient_familial")),
+        ),
+        "grant/bad_derivations",
+    );
+    f.refused(
+        "derivation-twice-for-a-category",
+        edit(&grant_doc, "derivations", Some(json!([t_doc, t_doc]))),
+        "grant/bad_derivations",
     );
 
     let hab_doc = value(&s.habilitation());
@@ -604,6 +723,19 @@ pub fn json_vectors(g: &mut Gen) {
         ],
         SHAPE,
     );
+    f.valid(
+        "dgfip-derived-only",
+        value(&super::common::scholarship_ceiling(&s)),
+    );
+    f.invalid(
+        "derived-only-missing-derivations",
+        edit(
+            &value(&super::common::scholarship_ceiling(&s)),
+            "derived_only/0/derivations",
+            None,
+        ),
+        SHAPE,
+    );
     f.invalid(
         "max-access-no-uses",
         edit(
@@ -651,6 +783,26 @@ pub fn json_vectors(g: &mut Gen) {
     f.valid(
         "no-ceiling",
         value(&s.ceilings.excesses(&closed.ceiling_terms())),
+    );
+    let mut strict = s.ceilings.clone();
+    strict.publish(super::common::scholarship_ceiling(&s));
+    let raw = Grant::builder(
+        BasisId(s.next_uuid()),
+        s.parent,
+        s.mairie,
+        super::common::scholarship(),
+    )
+    .cover(s.dgfip, [consentry::testing::rfr()])
+    .issued_at(s.now)
+    .valid(s.now, s.now.plus_secs(30 * DAY))
+    .access(AccessPattern::one_time())
+    .data_range(year(2025))
+    .retention_secs(30 * DAY)
+    .build_without_ceiling_check()
+    .unwrap_or_else(|e| panic!("{e}"));
+    f.valid(
+        "raw-where-derived-only",
+        value(&strict.excesses(&raw.ceiling_terms())),
     );
     let e0 = value(&excesses[0]);
     f.invalid(

@@ -1,11 +1,12 @@
 use super::Reason;
 use crate::cose::ObjectKind;
+use crate::derivation::DerivationTerm;
 use crate::digest::Digest;
 use crate::directory::{PartyId, RepresentationKind};
 use crate::ids::{BasisId, RequestId};
 use crate::terms::DataRange;
 use crate::time::Timestamp;
-use crate::vocab::Category;
+use crate::vocab::{Category, Purpose};
 use serde::Serialize;
 use serde::ser::{SerializeStruct, Serializer};
 
@@ -57,6 +58,8 @@ pub struct Authorization {
     pub(super) retain_until: Timestamp,
     pub(super) consent: Option<ConsentExpression>,
     pub(super) legal_reference: Option<String>,
+    pub(super) purpose: Purpose,
+    pub(super) derivations: Vec<DerivationTerm>,
     pub(super) onward_transfer: bool,
     pub(super) decided_at: Timestamp,
     #[serde(skip)]
@@ -104,10 +107,32 @@ impl Authorization {
     pub fn provider(&self) -> PartyId {
         self.provider
     }
-    /// Exactly the categories that may be sent.
+    /// Exactly the categories that may be sent: raw, unless
+    /// [`derivations`](Authorization::derivations) names the category, which is then sent
+    /// only in that derived form.
     #[must_use]
     pub fn categories(&self) -> &[Category] {
         &self.categories
+    }
+    /// Exactly which derived values may be sent: for each category of
+    /// [`categories`](Authorization::categories) the basis derives, the derivation and its
+    /// parameters, fixed by the grant (sorted by category; empty when everything is raw). The
+    /// provider computes the value with the vocabulary's
+    /// [`Derivation::apply`](crate::derivation::Derivation::apply).
+    #[must_use]
+    pub fn derivations(&self) -> &[DerivationTerm] {
+        &self.derivations
+    }
+    /// The derivation `category` may be sent in, or `None` if it may be sent raw (or is not
+    /// authorized at all: see [`categories`](Authorization::categories)).
+    #[must_use]
+    pub fn derivation(&self, category: &Category) -> Option<&DerivationTerm> {
+        crate::grant::derivation_of(&self.derivations, category)
+    }
+    /// The basis's purpose.
+    #[must_use]
+    pub fn purpose(&self) -> &Purpose {
+        &self.purpose
     }
     /// Exactly the period the data sent may cover.
     #[must_use]

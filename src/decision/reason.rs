@@ -180,6 +180,12 @@ pub enum Reason {
         /// The categories not covered.
         categories: Vec<Category>,
     },
+    /// Categories asked for that this provider's ceiling for the purpose releases only in
+    /// derived form, and that the basis does not derive: the raw value may not be sent.
+    RawWhereDerivedOnly {
+        /// The categories.
+        categories: Vec<Category>,
+    },
     /// The request's purpose is not the basis's.
     PurposeMismatch {
         /// The purpose claimed.
@@ -276,6 +282,10 @@ impl Reason {
 
     /// One reason of each variant, in variant order (the unit tests tie this list to an
     /// exhaustive match, so a new variant cannot be left out).
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one sample per variant, in `Reason` order"
+    )]
     fn one_of_each() -> Vec<Reason> {
         use crate::ledger::LedgerError;
         let (t, o) = (Timestamp(0), Subject::Request);
@@ -345,6 +355,9 @@ impl Reason {
             Reason::CategoriesNotCovered {
                 categories: Vec::new(),
             },
+            Reason::RawWhereDerivedOnly {
+                categories: Vec::new(),
+            },
             Reason::PurposeMismatch {
                 requested: purpose.clone(),
                 granted: purpose,
@@ -397,21 +410,22 @@ impl Reason {
             Reason::WrongProvider { .. } => 13,
             Reason::ProviderNotCovered { .. } => 14,
             Reason::CategoriesNotCovered { .. } => 15,
-            Reason::PurposeMismatch { .. } => 16,
-            Reason::DataRangeOutside { .. } => 17,
-            Reason::DataRangeTooLong { .. } => 18,
-            Reason::NotYetValid { .. } => 19,
-            Reason::Expired { .. } => 20,
-            Reason::Paused { .. } => 21,
-            Reason::Revoked { .. } => 22,
-            Reason::BeyondCeiling { .. } => 23,
-            Reason::BasisFromFuture { .. } => 24,
-            Reason::RequestFromFuture { .. } => 25,
-            Reason::RequestTooOld { .. } => 26,
-            Reason::ReplayedRequest { .. } => 27,
-            Reason::OneTimeUsed => 28,
-            Reason::FrequencyExhausted { .. } => 29,
-            Reason::LedgerUnavailable { .. } => 30,
+            Reason::RawWhereDerivedOnly { .. } => 16,
+            Reason::PurposeMismatch { .. } => 17,
+            Reason::DataRangeOutside { .. } => 18,
+            Reason::DataRangeTooLong { .. } => 19,
+            Reason::NotYetValid { .. } => 20,
+            Reason::Expired { .. } => 21,
+            Reason::Paused { .. } => 22,
+            Reason::Revoked { .. } => 23,
+            Reason::BeyondCeiling { .. } => 24,
+            Reason::BasisFromFuture { .. } => 25,
+            Reason::RequestFromFuture { .. } => 26,
+            Reason::RequestTooOld { .. } => 27,
+            Reason::ReplayedRequest { .. } => 28,
+            Reason::OneTimeUsed => 29,
+            Reason::FrequencyExhausted { .. } => 30,
+            Reason::LedgerUnavailable { .. } => 31,
         }
     }
 
@@ -452,6 +466,7 @@ impl Reason {
             Reason::WrongProvider { .. } => "wrong_provider",
             Reason::ProviderNotCovered { .. } => "provider_not_covered",
             Reason::CategoriesNotCovered { .. } => "categories_not_covered",
+            Reason::RawWhereDerivedOnly { .. } => "raw_where_derived_only",
             Reason::PurposeMismatch { .. } => "purpose_mismatch",
             Reason::DataRangeOutside { .. } => "data_range_outside",
             Reason::DataRangeTooLong { .. } => "data_range_too_long",
@@ -567,6 +582,15 @@ impl fmt::Display for Reason {
             }
             Reason::CategoriesNotCovered { categories } => {
                 write!(f, "categories not covered: ")?;
+                let names: Vec<&str> = categories.iter().map(Category::as_str).collect();
+                f.write_str(&names.join(", "))
+            }
+            Reason::RawWhereDerivedOnly { categories } => {
+                write!(
+                    f,
+                    "the provider releases these categories for this purpose only in derived \
+                     form, and the basis allows no derivation of them: "
+                )?;
                 let names: Vec<&str> = categories.iter().map(Category::as_str).collect();
                 f.write_str(&names.join(", "))
             }

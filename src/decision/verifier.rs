@@ -1,7 +1,7 @@
 use super::{
     Authorization, ChainLink, ConsentExpression, Decision, LinkFault, Reason, Refusal, Subject,
 };
-use crate::ceiling::{CeilingTerms, Ceilings};
+use crate::ceiling::{CeilingExcess, CeilingTerms, Ceilings};
 use crate::cose::{Envelope, EnvelopeError, ObjectKind};
 use crate::crypto::{self, CryptoProvider};
 use crate::digest::Digest;
@@ -622,6 +622,24 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 });
             }
         }
+        // A category this provider releases for the purpose only derived is sent only as the
+        // basis's derivation of it; without one, the raw value is asked for, and refused. (That
+        // the basis's derivation is one the ceiling accepts is the ceiling rule's.)
+        if let Some(c) = self.ceilings.get(&self.provider, b.purpose.code()) {
+            let raw: Vec<_> = r
+                .categories()
+                .iter()
+                .filter(|cat| {
+                    covered.binary_search(cat).is_ok()
+                        && c.derived_only(cat).is_some()
+                        && crate::grant::derivation_of(b.terms.derivations, cat).is_none()
+                })
+                .cloned()
+                .collect();
+            if !raw.is_empty() {
+                out.push(Reason::RawWhereDerivedOnly { categories: raw });
+            }
+        }
         if r.purpose() != b.purpose {
             out.push(Reason::PurposeMismatch {
                 requested: r.purpose().clone(),
@@ -664,6 +682,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         let mut excesses = Vec::new();
         self.ceilings
             .excesses_at(&b.terms, self.provider, &mut excesses);
+        // A category covered raw where the ceiling releases it only derived is judged per
+        // request (`RawWhereDerivedOnly` above): a basis signed before the ceiling was tightened
+        // still serves its other categories, and never the raw value.
+        excesses.retain(|e| !matches!(e, CeilingExcess::RawWhereDerivedOnly { .. }));
         if !excesses.is_empty() {
             out.push(Reason::BeyondCeiling { excesses });
         }
@@ -765,6 +787,14 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 chain: self.backed_links(g).filter_map(Result::ok).collect(),
             }),
             legal_reference: b.legal_reference.map(str::to_owned),
+            purpose: b.purpose.clone(),
+            // Allowed, so each of these is the basis's own term, which the ceiling accepted.
+            derivations: r
+                .categories()
+                .iter()
+                .filter_map(|c| crate::grant::derivation_of(b.terms.derivations, c))
+                .cloned()
+                .collect(),
             onward_transfer: b.grant.is_some_and(Grant::onward_transfer),
             decided_at: now,
             receipt: None,

@@ -4,14 +4,16 @@ use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder};
 use crate::cose::ObjectKind;
 use crate::decision::{Authorization, ChainLink};
+use crate::derivation::{self, DerivationTerm};
 use crate::directory::{PartyId, RepresentationKind};
 use crate::grant::chain_length;
+use crate::habilitation::MAX_LEGAL_REFERENCE;
 use crate::ids::{BasisId, BasisKind, RequestId};
 use crate::labels::receipt;
 use crate::signed::SignedPayload;
 use crate::terms::DataRange;
 use crate::time::Timestamp;
-use crate::vocab::Category;
+use crate::vocab::{Category, Purpose};
 use crate::wire::{self, FORMAT_VERSION};
 use serde::Serialize;
 use uuid::Uuid;
@@ -29,7 +31,11 @@ use uuid::Uuid;
 /// transfer allowed (present, as `true`, only when it is), and for a grant expressed by a
 /// representative `15` the chain of representation: `[1*3 [representative, kind]]`, signer
 /// first, each link with the kind of the representation that backed it (0 parent, 1 guardian,
-/// 2 mandate); only for a grant.
+/// 2 mandate); only for a grant. Then `16` the basis's purpose code; `17` the habilitation's
+/// legal reference (text, present exactly when the basis is a habilitation: a grant's legal
+/// basis is the subject's consent, which the basis id and hash already name); and `18` the
+/// derivations applied, `[+ [category, derivation, [+ parameter]]]` sorted by category, each
+/// category among key 10's, present only when a category was sent in derived form.
 ///
 /// ```
 /// use consentry::log::Receipt;
@@ -65,6 +71,9 @@ pub struct Receipt {
     issued_at: Timestamp,
     onward_transfer: bool,
     chain: Vec<ChainLink>,
+    purpose: Purpose,
+    legal_reference: Option<String>,
+    derivations: Vec<DerivationTerm>,
 }
 
 impl Receipt {
@@ -97,6 +106,11 @@ impl Receipt {
             data_range: authorization.data_range(),
             retain_until: authorization.retain_until(),
             issued_at: at,
+            // The code only: the purpose's text is for people, and the basis carries it.
+            purpose: Purpose::new(authorization.purpose().code())
+                .unwrap_or_else(|_| authorization.purpose().clone()),
+            legal_reference: authorization.legal_reference().map(str::to_owned),
+            derivations: authorization.derivations().to_vec(),
         }
     }
 
@@ -183,13 +197,36 @@ impl Receipt {
     pub fn chain(&self) -> &[ChainLink] {
         &self.chain
     }
+    /// The purpose the data was sent for (its code).
+    #[must_use]
+    pub fn purpose(&self) -> &Purpose {
+        &self.purpose
+    }
+    /// The legal text the habilitation relied on rests on; `None` for a grant, whose legal
+    /// basis is the subject's consent.
+    #[must_use]
+    pub fn legal_reference(&self) -> Option<&str> {
+        self.legal_reference.as_deref()
+    }
+    /// The derivations applied: each category of [`categories`](Receipt::categories) sent in
+    /// derived form, with its derivation and parameters (sorted by category; empty when every
+    /// category was sent raw).
+    #[must_use]
+    pub fn derivations(&self) -> &[DerivationTerm] {
+        &self.derivations
+    }
 }
 
 impl SignedPayload for Receipt {
     const KIND: ObjectKind = ObjectKind::Receipt;
 
     fn encode(&self, e: &mut Encoder) {
-        e.map(14 + usize::from(self.onward_transfer) + usize::from(!self.chain.is_empty()));
+        e.map(
+            15 + usize::from(self.onward_transfer)
+                + usize::from(!self.chain.is_empty())
+                + usize::from(self.legal_reference.is_some())
+                + usize::from(!self.derivations.is_empty()),
+        );
         e.uint(receipt::VERSION).uint(FORMAT_VERSION);
         e.uint(receipt::ID).bytes(self.id.as_bytes());
         e.uint(receipt::REQUEST).bytes(self.request.0.as_bytes());
@@ -217,6 +254,14 @@ impl SignedPayload for Receipt {
                     .bytes(link.representative.as_bytes())
                     .uint(link.kind.code());
             }
+        }
+        e.uint(receipt::PURPOSE).text(self.purpose.code());
+        if let Some(reference) = &self.legal_reference {
+            e.uint(receipt::LEGAL_REFERENCE).text(reference);
+        }
+        if !self.derivations.is_empty() {
+            e.uint(receipt::DERIVATIONS);
+            derivation::write_terms(e, &self.derivations);
         }
     }
 
@@ -246,8 +291,20 @@ impl SignedPayload for Receipt {
                 .optional(receipt::ONWARD_TRANSFER, wire::true_flag)?
                 .is_some(),
             chain: Vec::new(),
+            purpose: Purpose::new("x:x").unwrap_or_else(|_| unreachable!()),
+            legal_reference: None,
+            derivations: Vec::new(),
         };
         let chain = m.optional(receipt::CHAIN, read_chain)?;
+        receipt.purpose = m.required(receipt::PURPOSE, "purpose", wire::purpose_code)?;
+        receipt.legal_reference = m.optional(receipt::LEGAL_REFERENCE, |d| {
+            wire::text(d, "legal reference", MAX_LEGAL_REFERENCE)
+        })?;
+        receipt.derivations = m
+            .optional(receipt::DERIVATIONS, |d| {
+                derivation::read_terms(d, crate::terms::MAX_SCOPE)
+            })?
+            .unwrap_or_default();
         m.finish()?;
         if let Some(links) = chain {
             if receipt.basis_kind != BasisKind::Grant {
@@ -262,6 +319,28 @@ impl SignedPayload for Receipt {
             return Err(DecodeError::InvalidValue {
                 field: "onward transfer",
                 reason: "only a grant allows onward transfer",
+            });
+        }
+        if receipt.legal_reference.is_some() != (receipt.basis_kind == BasisKind::Habilitation) {
+            return Err(DecodeError::InvalidValue {
+                field: "legal reference",
+                reason: "present exactly when the basis is a habilitation",
+            });
+        }
+        if !receipt.derivations.is_empty() && receipt.basis_kind != BasisKind::Grant {
+            return Err(DecodeError::InvalidValue {
+                field: "derivations",
+                reason: "only a grant allows derivations",
+            });
+        }
+        if receipt
+            .derivations
+            .iter()
+            .any(|t| receipt.categories.binary_search(t.category()).is_err())
+        {
+            return Err(DecodeError::InvalidValue {
+                field: "derivations",
+                reason: "each must apply to a category delivered",
             });
         }
         Ok(receipt)

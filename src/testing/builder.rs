@@ -3,6 +3,7 @@
 
 use super::{DAY, LOG_OPERATOR, Scenario, TWICE_A_MONTH, key_for, party_for};
 use crate::ceiling::{Ceilings, PurposeCeiling};
+use crate::derivation::{Derivation, DerivationError};
 use crate::directory::{
     Directory, DirectoryError, Party, PartyId, PartyKey, Representation, RepresentationKind, Role,
 };
@@ -41,6 +42,7 @@ pub fn kit_ceiling(
         max_access: TWICE_A_MONTH,
         max_retention_secs: 400 * DAY,
         max_data_range_secs: 366 * DAY,
+        derived_only: Vec::new(),
     }
 }
 
@@ -60,6 +62,9 @@ pub enum ScenarioError {
     /// The party chosen to decide ([`ScenarioBuilder::verifier`]) is not a provider.
     #[error("party {0} is not a provider and cannot decide")]
     NotAProvider(PartyId),
+    /// A derivation given to [`ScenarioBuilder::derivation`] redefines a code otherwise.
+    #[error(transparent)]
+    Derivation(#[from] DerivationError),
 }
 
 impl ScenarioError {
@@ -71,6 +76,7 @@ impl ScenarioError {
             ScenarioError::Directory(e) => e.code(),
             ScenarioError::NoProvider => "kit/no_provider",
             ScenarioError::NotAProvider(_) => "kit/not_a_provider",
+            ScenarioError::Derivation(e) => e.code(),
         }
     }
 }
@@ -111,6 +117,7 @@ pub struct ScenarioBuilder {
     cast: Vec<Cast>,
     representations: Vec<Representation>,
     ceilings: Vec<PurposeCeiling>,
+    derivations: Vec<Derivation>,
     now: Timestamp,
     verifier: Option<PartyId>,
     error: Option<ScenarioError>,
@@ -122,6 +129,7 @@ impl Default for ScenarioBuilder {
             cast: Vec::new(),
             representations: Vec::new(),
             ceilings: Vec::new(),
+            derivations: Vec::new(),
             now: Scenario::CLOCK,
             verifier: None,
             error: None,
@@ -238,6 +246,38 @@ impl ScenarioBuilder {
         self
     }
 
+    /// Defines a derivation of the vocabulary the ceilings and grants refer to (see
+    /// [`derivation`](crate::derivation)).
+    ///
+    /// ```
+    /// use consentry::ceiling::{DerivedOnly, PurposeCeiling};
+    /// use consentry::directory::Role;
+    /// use consentry::testing::{self, Scenario, canteen_purpose, kit_ceiling, party_for, rfr};
+    /// // The tax office releases the reference income for canteen pricing only as a bracket.
+    /// let s = Scenario::builder()
+    ///     .party("parent", &[Role::Subject])
+    ///     .party("dgfip", &[Role::Provider])
+    ///     .party("mairie", &[Role::Consumer])
+    ///     .derivation(testing::rfr_bracket())
+    ///     .ceiling(PurposeCeiling {
+    ///         derived_only: vec![DerivedOnly {
+    ///             category: rfr(),
+    ///             derivations: vec![testing::rfr_bracket().code().clone()],
+    ///         }],
+    ///         ..kit_ceiling(party_for("dgfip"), canteen_purpose(), [rfr()])
+    ///     })
+    ///     .build()?;
+    /// let raw = s.grant().build(&s.ceilings);
+    /// assert_eq!(raw.unwrap_err().code(), "grant/beyond_ceiling");
+    /// let bracket = testing::derived(rfr(), testing::RFR_BRACKET, &[15_000, 30_000]);
+    /// assert!(s.grant().derive(bracket).build(&s.ceilings).is_ok());
+    /// # Ok::<(), consentry::testing::ScenarioError>(())
+    /// ```
+    pub fn derivation(mut self, derivation: Derivation) -> Self {
+        self.derivations.push(derivation);
+        self
+    }
+
     /// Sets the clock.
     pub fn clock(mut self, now: Timestamp) -> Self {
         self.now = now;
@@ -263,7 +303,8 @@ impl ScenarioBuilder {
     /// [`DirectoryError::DuplicateKey`] for a key name used twice,
     /// [`DirectoryError::EmptyWindow`] for a rotation at or before a key's start);
     /// [`DirectoryError::UnknownParty`] for a representation, then a ceiling, naming a party not
-    /// in the cast; for the deciding provider, [`DirectoryError::UnknownParty`],
+    /// in the cast; [`ScenarioError::Derivation`] for a derivation redefining a code otherwise;
+    /// for the deciding provider, [`DirectoryError::UnknownParty`],
     /// [`ScenarioError::NotAProvider`] or [`ScenarioError::NoProvider`].
     pub fn build(self) -> Result<Scenario, ScenarioError> {
         if let Some(error) = self.error {
@@ -289,6 +330,9 @@ impl ScenarioBuilder {
             directory.add_representation(representation)?;
         }
         let mut ceilings = Ceilings::new();
+        for derivation in self.derivations {
+            ceilings.define(derivation)?;
+        }
         for ceiling in self.ceilings {
             if directory.party(&ceiling.publisher).is_none() {
                 return Err(DirectoryError::UnknownParty(ceiling.publisher).into());

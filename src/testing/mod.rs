@@ -45,6 +45,7 @@
 
 use crate::ceiling::Ceilings;
 use crate::decision::{Basis, Decision, StatementRefusal, Verifier};
+use crate::derivation::{Derivation, DerivationCode, DerivationKind, DerivationTerm};
 use crate::digest::Digest;
 use crate::directory::{Directory, PartyId, RepresentationKind, Role};
 use crate::grant::{Grant, GrantBuilder};
@@ -101,6 +102,48 @@ pub fn quotient_familial() -> Category {
 #[must_use]
 pub fn household() -> Category {
     Category::new("dgfip:composition_foyer").unwrap_or_else(|_| unreachable!())
+}
+
+/// The code of the kit's bracket of the reference tax income ([`rfr_bracket`]).
+pub const RFR_BRACKET: &str = "dgfip:tranche_rfr";
+
+/// The code of the kit's bracket of the family quotient ([`qf_bracket`]).
+pub const QF_BRACKET: &str = "cnaf:tranche_qf";
+
+/// The bracket of the reference tax income (up to 8 bounds), defined in the canteen's
+/// vocabulary.
+#[must_use]
+pub fn rfr_bracket() -> Derivation {
+    DerivationCode::new(RFR_BRACKET)
+        .and_then(|code| Derivation::new(code, rfr(), DerivationKind::Bracket { max_bounds: 8 }))
+        .unwrap_or_else(|_| unreachable!("a valid derivation"))
+}
+
+/// The bracket of the family quotient (up to 8 bounds), defined in the canteen's vocabulary.
+#[must_use]
+pub fn qf_bracket() -> Derivation {
+    DerivationCode::new(QF_BRACKET)
+        .and_then(|code| {
+            Derivation::new(
+                code,
+                quotient_familial(),
+                DerivationKind::Bracket { max_bounds: 8 },
+            )
+        })
+        .unwrap_or_else(|_| unreachable!("a valid derivation"))
+}
+
+/// A derivation term, for a grant's [`derive`](crate::grant::GrantBuilder::derive): `category`
+/// released as the derivation `code` with `parameters`.
+///
+/// # Panics
+/// If the code is not `namespace:name` or the parameters are not 1 to 16 strictly increasing
+/// values (a mistake in the test).
+#[must_use]
+pub fn derived(category: Category, code: &str, parameters: &[u64]) -> DerivationTerm {
+    DerivationCode::new(code)
+        .and_then(|code| DerivationTerm::new(category, code, parameters.to_vec()))
+        .unwrap_or_else(|e| panic!("not a valid derivation term: {e}"))
 }
 
 /// The canteen pricing purpose.
@@ -220,6 +263,8 @@ impl Scenario {
         builder
             .representation("franceconnect", "parent", RepresentationKind::Mandate)
             .representation("parent", "child", RepresentationKind::Parent)
+            .derivation(rfr_bracket())
+            .derivation(qf_bracket())
             .ceiling(kit_ceiling(
                 party_for("dgfip"),
                 canteen_purpose(),

@@ -5,6 +5,7 @@ use super::{Scenario, ScenarioError};
 use crate::cbor::DecodeError;
 use crate::ceiling::CeilingExcess;
 use crate::decision::{Reason, StatementRefusal, Subject};
+use crate::derivation::DerivationError;
 use crate::digest::Digest;
 use crate::directory::{DirectoryError, PartyId};
 use crate::grant::GrantError;
@@ -109,6 +110,7 @@ fn grant_codes() -> BTreeSet<&'static str> {
         GrantError::BeyondCeiling(Vec::new()),
         GrantError::ChainTooLong { links: 4 },
         GrantError::ChainRepeatsParty(party()),
+        GrantError::BadDerivations,
     ];
     let excesses = [
         CeilingExcess::NoCeiling { provider: party() },
@@ -129,10 +131,18 @@ fn grant_codes() -> BTreeSet<&'static str> {
             provider: party(),
             max_secs: 1,
         },
+        CeilingExcess::RawWhereDerivedOnly {
+            provider: party(),
+            categories: Vec::new(),
+        },
+        CeilingExcess::Derivation {
+            provider: party(),
+            categories: Vec::new(),
+        },
     ];
     let mut codes = one_of_each(
         &grants,
-        6,
+        7,
         |g| match g {
             GrantError::Missing(_) => 0,
             GrantError::BadScope => 1,
@@ -140,12 +150,13 @@ fn grant_codes() -> BTreeSet<&'static str> {
             GrantError::BeyondCeiling(_) => 3,
             GrantError::ChainTooLong { .. } => 4,
             GrantError::ChainRepeatsParty(_) => 5,
+            GrantError::BadDerivations => 6,
         },
         GrantError::code,
     );
     codes.extend(one_of_each(
         &excesses,
-        6,
+        8,
         |e| match e {
             CeilingExcess::NoCeiling { .. } => 0,
             CeilingExcess::Categories { .. } => 1,
@@ -153,6 +164,8 @@ fn grant_codes() -> BTreeSet<&'static str> {
             CeilingExcess::Frequency { .. } => 3,
             CeilingExcess::Retention { .. } => 4,
             CeilingExcess::DataRange { .. } => 5,
+            CeilingExcess::RawWhereDerivedOnly { .. } => 6,
+            CeilingExcess::Derivation { .. } => 7,
         },
         CeilingExcess::code,
     ));
@@ -304,15 +317,19 @@ fn kit_codes() -> BTreeSet<&'static str> {
     let mut samples = vec![
         ScenarioError::NoProvider,
         ScenarioError::NotAProvider(party()),
+        ScenarioError::Derivation(DerivationError::Redefined(
+            crate::derivation::DerivationCode::new("a:b").unwrap(),
+        )),
     ];
     samples.extend(directory.into_iter().map(ScenarioError::Directory));
     one_of_each(
         &samples,
-        3,
+        4,
         |e| match e {
             ScenarioError::Directory(_) => 0,
             ScenarioError::NoProvider => 1,
             ScenarioError::NotAProvider(_) => 2,
+            ScenarioError::Derivation(_) => 3,
         },
         ScenarioError::code,
     )

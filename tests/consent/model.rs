@@ -4,10 +4,11 @@
 //!
 //! The number of sequences is `CONSENTRY_MODEL_CASES` (default 1000).
 
-use consentry::ceiling::CeilingExcess;
+use consentry::ceiling::{CeilingExcess, DerivedOnly, PurposeCeiling};
 use consentry::danger::UncheckedGrant;
 use consentry::decision::{Basis, Receipts, Verifier};
 use consentry::decision::{Decision, LinkFault, Reason, StatementRefusal, Subject};
+use consentry::derivation::{Derivation, DerivationCode, DerivationKind};
 use consentry::directory::{KeyRefusal, PartyId, RepresentationKind, Role};
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
@@ -18,7 +19,10 @@ use consentry::request::Request;
 use consentry::signed::{SignedPayload, Verified};
 use consentry::statement::{Action, Statement};
 use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, household, quotient_familial, rfr};
+use consentry::testing::{
+    Scenario, canteen_purpose, derived as derived_term, household, kit_ceiling, quotient_familial,
+    rfr,
+};
 use consentry::vocab::{Category, Purpose};
 use consentry::{Digest, KeyId, Timestamp};
 use proptest::prelude::*;
@@ -30,6 +34,10 @@ const DAY: u64 = 86_400;
 /// The default policy's tolerances, restated.
 const SKEW: u64 = 120;
 const MAX_AGE: u64 = 300;
+/// The derivation DGFiP's ceiling requires here for the household composition, and the bounds
+/// the model's grants fix.
+const HOUSEHOLD_BRACKET: &str = "dgfip:parts_foyer";
+const HOUSEHOLD_BOUNDS: [u64; 3] = [1, 2, 4];
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("CONSENTRY_MODEL_CASES")
@@ -91,6 +99,9 @@ enum Op {
         validity_days: u64,
         retention_days: u64,
         wide_range: bool,
+        /// Whether the grant releases the household composition (if it covers it) only as
+        /// [`HOUSEHOLD_BRACKET`], which DGFiP's ceiling here requires.
+        derive_household: bool,
     },
     Habilitation {
         by_authority: bool,
@@ -140,6 +151,7 @@ fn op() -> impl Strategy<Value = Op> {
         prop_oneof![2 => Just(30u64), 10 => Just(365), 1 => Just(400)],
         prop_oneof![10 => Just(365u64), 3 => Just(30), 1 => Just(500)],
         prop::bool::weighted(0.08),
+        prop::bool::weighted(0.7),
     )
         .prop_map(
             |(
@@ -151,6 +163,7 @@ fn op() -> impl Strategy<Value = Op> {
                 validity_days,
                 retention_days,
                 wide_range,
+                derive_household,
             )| Op::Grant {
                 for_child,
                 expresser,
@@ -160,6 +173,7 @@ fn op() -> impl Strategy<Value = Op> {
                 validity_days,
                 retention_days,
                 wide_range,
+                derive_household,
             },
         );
     let mutation = prop_oneof![
@@ -217,6 +231,9 @@ struct MBasis {
     /// `Some` for a grant.
     grant: Option<MGrant>,
     categories: Vec<Category>,
+    /// The categories the basis releases only as a derivation (the household composition as
+    /// [`HOUSEHOLD_BRACKET`] with [`HOUSEHOLD_BOUNDS`], or nothing).
+    derived: Vec<Category>,
     not_before: Timestamp,
     expires_at: Timestamp,
     retention: u64,
@@ -364,7 +381,8 @@ impl Model {
     }
 
     /// DGFiP's canteen ceiling, restated: two categories, 366 days of validity and data, two
-    /// uses per 30 days, 400 days of retention.
+    /// uses per 30 days, 400 days of retention. (The household composition only as its bracket
+    /// is judged per request, not as an excess.)
     fn excesses(&self, b: &MBasis) -> Vec<CeilingExcess> {
         let provider = self.dgfip;
         let allowed = [rfr(), household()];
@@ -529,6 +547,17 @@ impl Model {
             out.push(Reason::CategoriesNotCovered {
                 categories: missing,
             });
+        }
+        // DGFiP releases the household composition for the canteen only as its bracket: asked
+        // for under a basis that covers it raw, it is refused.
+        let raw: Vec<Category> = r
+            .categories
+            .iter()
+            .filter(|c| **c == household() && b.categories.contains(c) && !b.derived.contains(c))
+            .cloned()
+            .collect();
+        if !raw.is_empty() {
+            out.push(Reason::RawWhereDerivedOnly { categories: raw });
         }
         if r.purpose != canteen_purpose() {
             out.push(Reason::PurposeMismatch {
@@ -722,6 +751,21 @@ fn universe() -> [Category; 5] {
 /// applied — and by nothing for a statement refused.
 fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), TestCaseError> {
     let mut s = Scenario::canteen();
+    // Here DGFiP releases the household composition for the canteen only as its bracket.
+    let bracket = Derivation::new(
+        DerivationCode::new(HOUSEHOLD_BRACKET).unwrap(),
+        household(),
+        DerivationKind::Bracket { max_bounds: 4 },
+    )
+    .unwrap();
+    s.ceilings.define(bracket).unwrap();
+    s.ceilings.publish(PurposeCeiling {
+        derived_only: vec![DerivedOnly {
+            category: household(),
+            derivations: vec![DerivationCode::new(HOUSEHOLD_BRACKET).unwrap()],
+        }],
+        ..kit_ceiling(s.dgfip, canteen_purpose(), [rfr(), household()])
+    });
     let ids = super::common::receipt_ids();
     let provider_key = consentry::testing::key_for("dgfip");
     prop_assert_eq!(s.key(s.verifier_provider).key_id(), provider_key.key_id());
@@ -799,6 +843,7 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                 validity_days,
                 retention_days,
                 wide_range,
+                derive_household,
             } => {
                 let subject = if *for_child { s.child } else { s.parent };
                 let chain = match (expresser, for_child) {
@@ -841,16 +886,27 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                     }
                 };
                 let id = BasisId(s.next_uuid());
-                let grant = Grant::builder(id, subject, s.mairie, canteen_purpose())
+                let derived: Vec<Category> = if *derive_household && cats.contains(&household()) {
+                    vec![household()]
+                } else {
+                    vec![]
+                };
+                let mut builder = Grant::builder(id, subject, s.mairie, canteen_purpose())
                     .chain(chain.clone())
                     .cover(s.dgfip, cats.clone())
                     .issued_at(s.now)
                     .valid(not_before, expires_at)
                     .access(pattern)
                     .data_range(data_range)
-                    .retention_secs(retention_days * DAY)
-                    .build_without_ceiling_check()
-                    .unwrap();
+                    .retention_secs(retention_days * DAY);
+                if !derived.is_empty() {
+                    builder = builder.derive(derived_term(
+                        household(),
+                        HOUSEHOLD_BRACKET,
+                        &HOUSEHOLD_BOUNDS,
+                    ));
+                }
+                let grant = builder.build_without_ceiling_check().unwrap();
                 bases.push(MBasis {
                     bytes: s.sign_grant(&grant),
                     id,
@@ -863,6 +919,7 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                         data_range,
                     }),
                     categories: cats,
+                    derived,
                     not_before,
                     expires_at,
                     retention: retention_days * DAY,
@@ -893,6 +950,7 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                     issued_at: s.now,
                     grant: None,
                     categories: vec![rfr()],
+                    derived: vec![],
                     not_before: s.now,
                     expires_at: s.now.plus_secs(365 * DAY),
                     retention: 365 * DAY,
@@ -999,6 +1057,30 @@ fn run_on<L: Ledger + LogStore + ?Sized>(ops: &[Op], ledger: &L) -> Result<(), T
                 match (&decision, &expected) {
                     (Decision::Allow(a), Ok(rep)) => {
                         prop_assert_eq!(a.categories(), &mr.categories[..]);
+                        // Exactly the categories the basis derives go derived, with the
+                        // grant's derivation and bounds.
+                        let sent: Vec<(Category, &str, Vec<u64>)> = a
+                            .derivations()
+                            .iter()
+                            .map(|t| {
+                                (
+                                    t.category().clone(),
+                                    t.derivation().as_str(),
+                                    t.parameters().to_vec(),
+                                )
+                            })
+                            .collect();
+                        let want: Vec<(Category, &str, Vec<u64>)> = mr
+                            .categories
+                            .iter()
+                            .filter(|c| b.derived.contains(c))
+                            .map(|c| (c.clone(), HOUSEHOLD_BRACKET, HOUSEHOLD_BOUNDS.to_vec()))
+                            .collect();
+                        prop_assert_eq!(sent, want);
+                        prop_assert!(
+                            !mr.categories.contains(&household())
+                                || b.derived.contains(&household())
+                        );
                         prop_assert_eq!(a.data_range(), mr.data_range);
                         prop_assert_eq!(a.retain_until(), m.now.plus_secs(b.retention));
                         prop_assert_eq!(a.basis(), b.id);

@@ -2,8 +2,10 @@
 
 use crate::reach::reaching_half;
 use consentry::Timestamp;
+use consentry::ceiling::{DerivedOnly, PurposeCeiling};
 use consentry::danger::UncheckedGrant;
 use consentry::decision::{Decision, StatementRefusal};
+use consentry::derivation::DerivationCode;
 use consentry::grant::Grant;
 use consentry::ids::{BasisId, RequestId};
 use consentry::ledger::{LifecycleRefusal, Status};
@@ -11,7 +13,9 @@ use consentry::request::Request;
 use consentry::signed::{SignedPayload, Unverified};
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, AccessView, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, household, quotient_familial, rfr};
+use consentry::testing::{
+    RFR_BRACKET, Scenario, canteen_purpose, derived, household, kit_ceiling, quotient_familial, rfr,
+};
 use consentry::vocab::{Category, Purpose};
 use proptest::prelude::*;
 use proptest::sample::{Index, subsequence};
@@ -37,6 +41,19 @@ struct GrantSpec {
     validity_days: u64,
     /// Months of 2025 covered: `[first, last]`.
     months: (u32, u32),
+    /// The bounds of the reference income's bracket, if the grant releases it only so (when
+    /// it covers it).
+    bracket: Option<Vec<u64>>,
+    /// Whether DGFiP's canteen ceiling releases the reference income only as its bracket.
+    derived_only: bool,
+}
+
+fn bracket() -> impl Strategy<Value = Option<Vec<u64>>> {
+    prop_oneof![
+        3 => Just(None),
+        2 => Just(Some(vec![15_000, 30_000, 45_000])),
+        1 => Just(Some(vec![20_000])),
+    ]
 }
 
 fn grant_spec() -> impl Strategy<Value = GrantSpec> {
@@ -58,9 +75,19 @@ fn grant_spec() -> impl Strategy<Value = GrantSpec> {
             3 => Just((1u32, 12u32)),
             1 => (1u32..=12, 1u32..=12).prop_map(|(a, b)| (a.min(b), a.max(b))),
         ],
+        bracket(),
+        prop_oneof![3 => Just(false), 1 => Just(true)],
     )
         .prop_map(
-            |(mut categories, access, starts_in_days, validity_days, months)| {
+            |(
+                mut categories,
+                access,
+                starts_in_days,
+                validity_days,
+                months,
+                bracket,
+                derived_only,
+            )| {
                 categories.sort();
                 GrantSpec {
                     categories,
@@ -68,6 +95,8 @@ fn grant_spec() -> impl Strategy<Value = GrantSpec> {
                     starts_in_days,
                     validity_days,
                     months,
+                    bracket,
+                    derived_only,
                 }
             },
         )
@@ -83,10 +112,14 @@ fn grant_within_ceiling() -> impl Strategy<Value = GrantSpec> {
             Just(AccessPattern::MONTHLY),
             Just(AccessPattern::periodic(2, 30 * DAY).unwrap()),
         ],
+        bracket(),
+        prop_oneof![3 => Just(false), 1 => Just(true)],
     )
-        .prop_map(|(categories, access)| GrantSpec {
+        .prop_map(|(categories, access, bracket, derived_only)| GrantSpec {
             categories,
             access,
+            bracket,
+            derived_only,
             ..canteen_spec()
         })
 }
@@ -99,6 +132,19 @@ fn canteen_spec() -> GrantSpec {
         starts_in_days: 0,
         validity_days: 365,
         months: (1, 12),
+        bracket: None,
+        derived_only: false,
+    }
+}
+
+/// DGFiP's canteen ceiling releasing the reference income only as its bracket.
+fn derived_only_ceiling(s: &Scenario) -> PurposeCeiling {
+    PurposeCeiling {
+        derived_only: vec![DerivedOnly {
+            category: rfr(),
+            derivations: vec![DerivationCode::new(RFR_BRACKET).unwrap()],
+        }],
+        ..kit_ceiling(s.dgfip, canteen_purpose(), [rfr(), household()])
     }
 }
 
@@ -126,7 +172,11 @@ fn make_grant(s: &Scenario, g: &GrantSpec) -> (Grant, Vec<u8>) {
     .valid(nb, nb.plus_secs(g.validity_days * DAY))
     .access(g.access)
     .data_range(month_range(g.months.0, g.months.1))
-    .retention_secs(365 * DAY)
+    .retention_secs(365 * DAY);
+    let grant = match (&g.bracket, g.categories.contains(&rfr())) {
+        (Some(bounds), true) => grant.derive(derived(rfr(), RFR_BRACKET, bounds)),
+        _ => grant,
+    }
     .build_without_ceiling_check()
     .unwrap();
     let bytes = s.sign_grant(&grant);
@@ -258,6 +308,9 @@ fn allow_implies_every_rule_holds() {
             .prop_flat_map(|g| (Just(g.clone()), prop::collection::vec(step(Some(g)), 4..25))),
         |(g, steps)| {
             let mut s = Scenario::canteen();
+            if g.derived_only {
+                s.ceilings.publish(derived_only_ceiling(&s));
+            }
             let start = s.now;
             let (grant, bytes) = make_grant(&s, &g);
             let mut status = Status::Active;
@@ -279,6 +332,29 @@ fn allow_implies_every_rule_holds() {
                             "within DGFiP's ceiling"
                         );
                         prop_assert_eq!(a.categories(), req.categories());
+                        // Derivations: the reference income, if the grant derives it, goes
+                        // only as that bracket with the grant's bounds; nothing else is
+                        // derived; and where DGFiP releases it only derived, never raw.
+                        let derives_rfr = g.categories.contains(&rfr()) && g.bracket.is_some();
+                        for c in a.categories() {
+                            let sent = a.derivations().iter().find(|t| t.category() == c);
+                            if *c == rfr() && derives_rfr {
+                                let t = sent.expect("the income goes only as its bracket");
+                                prop_assert_eq!(t.derivation().as_str(), RFR_BRACKET);
+                                prop_assert_eq!(Some(t.parameters()), g.bracket.as_deref());
+                            } else {
+                                prop_assert!(sent.is_none(), "{c} is not derived by the grant");
+                                prop_assert!(
+                                    !(g.derived_only && *c == rfr()),
+                                    "the raw income sent where only its bracket may be"
+                                );
+                            }
+                        }
+                        prop_assert!(
+                            a.derivations()
+                                .iter()
+                                .all(|t| a.categories().contains(t.category()))
+                        );
                         let granted = month_range(g.months.0, g.months.1);
                         prop_assert!(
                             granted.from() <= a.data_range().from()

@@ -87,14 +87,19 @@ impl Vocabulary {
 
     /// Every key, every type and every IRI value of a record, recursively; the texts
     /// consentry's own codes and people's words live in (`dct:identifier`,
-    /// `dct:description`, `@value`) are data.
+    /// `dct:description`, `consentry:derivation`, `@value`) are data.
     fn check_all(&self, v: &Value, used: &mut BTreeSet<String>) {
         match v {
             Value::Object(m) => {
                 for (k, v) in m {
                     match k.as_str() {
                         "@context" => assert_eq!(v, CONTEXT_IRI),
-                        "@id" | "@value" | "dct:identifier" | "dct:description" => {}
+                        // A derivation's code is consentry's data, like a category's.
+                        "@id"
+                        | "@value"
+                        | "dct:identifier"
+                        | "dct:description"
+                        | "consentry:derivation" => {}
                         "@type" => match v {
                             Value::Array(a) => {
                                 for t in a {
@@ -288,6 +293,22 @@ fn the_record_of_every_valid_basis_vector_restates_its_facts() {
                 entry["categories"].as_array().expect("categories").clone(),
                 "{name}"
             );
+            // A category the grant derives is derived personal data, with its derivation.
+            let none = Vec::new();
+            let derivations = c["derivations"].as_array().unwrap_or(&none);
+            for node in one_or_many(&p["dpv:hasPersonalData"]) {
+                match derivations
+                    .iter()
+                    .find(|t| t["category"] == node["dct:identifier"])
+                {
+                    Some(t) => {
+                        assert_eq!(node["@type"], "dpv:DerivedPersonalData", "{name}");
+                        assert_eq!(node["consentry:derivation"], t["derivation"], "{name}");
+                        assert_eq!(node["consentry:parameters"], t["parameters"], "{name}");
+                    }
+                    None => assert_eq!(node["@type"], "dpv:PersonalData", "{name}"),
+                }
+            }
             assert_eq!(
                 p["dpv:hasPurpose"]["dct:identifier"], c["purpose"]["code"],
                 "{name}"
@@ -375,7 +396,7 @@ fn the_record_of_every_valid_basis_vector_restates_its_facts() {
             assert_eq!(issue["dpv:isIndicatedBy"], urn(&c["authority"]), "{name}");
         }
     }
-    assert_eq!((grants, habilitations), (8, 1));
+    assert_eq!((grants, habilitations), (9, 1));
 }
 
 fn verified<T: SignedPayload>(s: &Scenario, bytes: &[u8]) -> Verified<T> {
@@ -726,15 +747,30 @@ fn each_refusal_has_its_code() {
             Cbor::Array(vec![Cbor::Text("cnaf:quotient_familial".into())]),
         ),
         (14, Cbor::Bool(true)),
+        // Another purpose than the grant's.
+        (16, Cbor::Text("social:aide_logement".into())),
+        // A derived form the grant does not name (the grant releases the income raw).
+        (
+            18,
+            Cbor::Array(vec![Cbor::Array(vec![
+                Cbor::Text("dgfip:revenu_fiscal_reference".into()),
+                Cbor::Text("dgfip:tranche_rfr".into()),
+                Cbor::Array(vec![Cbor::Unsigned(1)]),
+            ])]),
+        ),
     ] {
-        let forged = if key == 14 {
-            // Onward transfer: a key the honest receipt leaves out, so add it.
+        let forged = if key == 14 || key == 18 {
+            // A key the honest receipt leaves out, so add it, in its place.
             let payload = verified::<Receipt>(&s, &used).claims().to_payload_bytes();
             let Cbor::Map(mut entries) = Cbor::decode(&payload, Limits::OBJECT).expect("map")
             else {
                 unreachable!()
             };
-            entries.push((Cbor::Unsigned(14), value));
+            let at = entries
+                .iter()
+                .position(|(k, _)| matches!(k, Cbor::Unsigned(k) if *k > key))
+                .unwrap_or(entries.len());
+            entries.insert(at, (Cbor::Unsigned(key), value));
             Receipt::from_payload_bytes(&Cbor::Map(entries).encode())
                 .expect("a receipt")
                 .sign(s.key(s.dgfip))

@@ -3,6 +3,7 @@
 
 mod allow;
 mod chains;
+mod derived;
 mod integrity;
 mod many;
 mod refusals;
@@ -56,6 +57,7 @@ pub fn decisions(g: &mut Gen, s: &mut Scenario) {
     many::many(s, &mut cases, &b);
     integrity::integrity(s, &mut cases, &b, &u);
     chains::chains(s, &mut cases);
+    derived::derived(s, &mut cases);
     for (c, want) in cases {
         let w = if want.is_empty() {
             Want::Allow

@@ -2,6 +2,7 @@
 //! signature), each with what a strict reader must say about it.
 
 mod chains;
+mod derived;
 mod envelope;
 mod payload;
 mod signature;
@@ -14,6 +15,7 @@ use consentry::testing::Scenario;
 use super::cases::Gen;
 
 pub use chains::chains;
+pub use derived::derived;
 
 /// The objects the cases start from or alter, built once, in the order that fixes their ids.
 pub struct Objects {

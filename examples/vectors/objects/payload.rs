@@ -96,10 +96,10 @@ pub fn map(g: &mut Gen, o: &Objects) {
     );
     g.invalid(
         "payload-unknown-key",
-        "an extra key 15 in a grant",
+        "an extra key 16 in a grant",
         G,
         "canteen",
-        sg(&with(p, 15, uint(0))),
+        sg(&with(p, 16, uint(0))),
         "cbor/unknown_key",
         true,
     );

@@ -95,8 +95,8 @@ fn receipt_decoding_is_strict() {
         DecodeError::MissingKey { key: 7, .. }
     ));
     assert!(matches!(
-        decode(&with_extra(&payload, 17)),
-        DecodeError::UnknownKey { key: 17, .. }
+        decode(&with_extra(&payload, 19)),
+        DecodeError::UnknownKey { key: 19, .. }
     ));
     // The onward-transfer flag is written only when true.
     assert!(matches!(
@@ -168,10 +168,11 @@ fn receipt_decoding_is_strict() {
             ..
         }
     ));
-    // The representation kind of the former key 16 is gone.
+    // The representation kind of the former key 16 is gone: key 16 is now the purpose code.
+    assert!(Receipt::from_payload_bytes(&with_value(&payload, 16, Value::Unsigned(1))).is_err());
     assert!(matches!(
-        decode(&with_added(&payload, 16, Value::Unsigned(1))),
-        DecodeError::UnknownKey { key: 16, .. }
+        decode(&without(&payload, 16)),
+        DecodeError::MissingKey { key: 16, .. }
     ));
     // No chain in a receipt of a habilitation.
     assert!(matches!(
@@ -636,4 +637,83 @@ fn a_denial_keeps_each_code_once() {
     let denial = Denial::for_decision(&deny).expect("a denial");
     assert_eq!(denial.reasons(), ["malformed"]);
     assert_eq!(denial.subject(), None, "nothing verified names a subject");
+}
+
+/// Keys 16 (purpose), 17 (legal reference: exactly for a habilitation) and 18 (derivations
+/// applied: a grant's, to categories delivered), each refused when out of place.
+#[test]
+fn receipt_purpose_legal_reference_and_derivations_are_strict() {
+    let payload = receipt_payload();
+    let decode = |bytes: &[u8]| Receipt::from_payload_bytes(bytes).expect_err("refused");
+    let read = Receipt::from_payload_bytes(&payload).expect("the receipt");
+    assert_eq!(read.purpose(), &crate::testing::canteen_purpose());
+    assert_eq!(read.legal_reference(), None);
+    assert!(read.derivations().is_empty());
+    let field = |e: DecodeError| match e {
+        DecodeError::InvalidValue { field, .. } => field,
+        other => panic!("not an invalid value: {other:?}"),
+    };
+    let text = |t: &str| Value::Text(t.to_owned());
+    // A grant's receipt names no legal reference; a habilitation's always does.
+    assert_eq!(
+        field(decode(&with_added(&payload, 17, text("CRPA L114-8")))),
+        "legal reference"
+    );
+    let of_habilitation = with_value(&payload, 5, Value::Unsigned(1));
+    assert_eq!(field(decode(&of_habilitation)), "legal reference");
+    let habilitation = with_added(&of_habilitation, 17, text("CRPA L114-8"));
+    let h = Receipt::from_payload_bytes(&habilitation).expect("a habilitation's receipt");
+    assert_eq!(h.legal_reference(), Some("CRPA L114-8"));
+    assert_eq!(
+        field(decode(&with_value(&habilitation, 17, text("")))),
+        "legal reference"
+    );
+    // Derivations applied: `[+ [category, derivation, [+ uint]]]`, to categories delivered.
+    let delivered = read.categories()[0].as_str().to_owned();
+    let term = |category: &str, params: &[u64]| {
+        Value::Array(vec![
+            text(category),
+            text("dgfip:tranche_rfr"),
+            Value::Array(params.iter().map(|p| Value::Unsigned(*p)).collect()),
+        ])
+    };
+    let derived = |terms: Vec<Value>| with_added(&payload, 18, Value::Array(terms));
+    let ok = Receipt::from_payload_bytes(&derived(vec![term(&delivered, &[10, 20])]))
+        .expect("a derivation applied to a category delivered");
+    assert_eq!(ok.derivations()[0].parameters(), [10, 20]);
+    assert_eq!(field(decode(&derived(vec![]))), "derivations");
+    assert_eq!(
+        field(decode(&derived(vec![term("cnaf:quotient_familial", &[1])]))),
+        "derivations"
+    );
+    assert_eq!(
+        field(decode(&derived(vec![term(&delivered, &[20, 10])]))),
+        "derivation parameters"
+    );
+    assert_eq!(
+        field(decode(&derived(vec![term(&delivered, &[])]))),
+        "derivation parameters"
+    );
+    assert_eq!(
+        field(decode(&derived(vec![term(
+            &delivered,
+            &(0..17).collect::<Vec<_>>()
+        )]))),
+        "derivation parameters"
+    );
+    assert_eq!(
+        field(decode(&derived(vec![
+            term(&delivered, &[1]),
+            term(&delivered, &[2])
+        ]))),
+        "derivations"
+    );
+    assert_eq!(
+        field(decode(&with_added(
+            &habilitation,
+            18,
+            Value::Array(vec![term(&delivered, &[1])])
+        ))),
+        "derivations"
+    );
 }

@@ -129,11 +129,14 @@ pub(super) fn without(payload: &[u8], key: u64) -> Vec<u8> {
     encode_map(entries)
 }
 
-/// Adds `key` with `value` at the end of a payload map (keys added in ascending order keep
-/// the map sorted).
+/// Adds `key` with `value` to a payload map, in its place in key order (the map stays sorted).
 pub(super) fn with_added(payload: &[u8], key: u64, value: Value) -> Vec<u8> {
     let mut entries = payload_map(payload);
-    entries.push((Value::Unsigned(key), value));
+    let at = entries
+        .iter()
+        .position(|(k, _)| matches!(k, Value::Unsigned(k) if *k > key))
+        .unwrap_or(entries.len());
+    entries.insert(at, (Value::Unsigned(key), value));
     encode_map(entries)
 }
 
