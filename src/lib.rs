@@ -92,6 +92,7 @@ pub mod registry;
 pub mod request;
 pub mod signed;
 pub mod statement;
+pub mod stats;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
 pub mod terms;

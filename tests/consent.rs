@@ -19,5 +19,6 @@ mod consent {
     mod receipts;
     mod records;
     mod statements;
+    mod stats;
     mod trust;
 }

@@ -11,6 +11,7 @@ use crate::log::{
     verify_history_against,
 };
 use crate::signed::{SignedPayload, Unverified};
+use crate::stats::{Period, StatsError, UsageReport};
 
 impl Scenario {
     /// Logs a decision as the deciding provider's log keeps it, and returns the entry's index:
@@ -110,5 +111,23 @@ impl Scenario {
         let head = SignedTreeHead::verify(head, operator, &self.key(operator).verifying_key())?;
         let history = self.log.access_history(subject, head.tree_size())?;
         Ok(verify_history_against(&history, head))
+    }
+
+    /// The usage statistics of `period` ([`UsageReport::compute`]) over every entry of the log,
+    /// against its head signed now ([`Scenario::sign_head`]), with counts below `threshold`
+    /// suppressed: what a publisher computes and a reader checks with [`UsageReport::verify`].
+    ///
+    /// # Errors
+    ///
+    /// [`StatsError::PeriodAfterHead`] if `period` ends after the clock.
+    pub fn usage_report(&self, period: Period, threshold: u64) -> Result<UsageReport, StatsError> {
+        let operator = self.log_operator;
+        let head = SignedTreeHead::verify(
+            &self.sign_head(),
+            operator,
+            &self.key(operator).verifying_key(),
+        )
+        .unwrap_or_else(|e| unreachable!("the scenario's own head verifies: {e}"));
+        UsageReport::compute(self.log.entries(), &head, period, threshold)
     }
 }

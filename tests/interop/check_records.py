@@ -2,7 +2,8 @@
 JSON-LD processor, loading the records' context from the repository's copy and refusing any
 other document (CI has no network).
 
-For each record: expansion succeeds; no key is dropped (the set of property IRIs after
+For each record: it validates against docs/schemas/record.schema.json (and a copy with an
+unknown key, or an unknown status, does not: negative controls); expansion succeeds; no key is dropped (the set of property IRIs after
 expansion is exactly the set of keys of the compact document, expanded through the context's
 prefixes); the record is a dpv:ConsentRecord or a dpv:DataProcessingRecord; and every IRI of
 the DPV namespace it uses is a term of DPV 2.3 (tests/data/dpv/dpv-2.3-terms.txt).
@@ -10,11 +11,14 @@ the DPV namespace it uses is a term of DPV 2.3 (tests/data/dpv/dpv-2.3-terms.txt
 Usage: check_records.py REPOSITORY_ROOT
 """
 
+import copy
 import json
 import pathlib
 import sys
 
+from jsonschema import Draft202012Validator
 from pyld import jsonld
+from referencing import Registry, Resource
 
 DPV = "https://w3id.org/dpv#"
 CONTEXT_IRI = "urn:consentry:context:record-v1"
@@ -72,11 +76,33 @@ def main(root: pathlib.Path) -> None:
                     props.add(key)
                     expanded_iris(value, props, iris)
 
+    schemas = root / "docs/schemas"
+    registry = Registry()
+    for schema_file in schemas.glob("*.schema.json"):
+        registry = registry.with_resource(
+            schema_file.name, Resource.from_contents(json.loads(schema_file.read_text()))
+        )
+    record_schema = json.loads((schemas / "record.schema.json").read_text())
+    Draft202012Validator.check_schema(record_schema)
+    validator = Draft202012Validator(record_schema, registry=registry)
+
     kinds = {}
     checked_terms = set()
+    refused = 0
     for path in files:
         doc = json.loads(path.read_text())
         assert doc["@context"] == CONTEXT_IRI, path.name
+        errors = [e.message for e in validator.iter_errors(doc)]
+        assert not errors, (path.name, errors[:3])
+        for mutate in (
+            lambda d: d.__setitem__("consentry:unknown", 1),
+            lambda d: d.__setitem__("consentry:status", "suspended"),
+            lambda d: d["dpv:hasProcess"][0].__setitem__("dpv:hasDataSource", "someone"),
+        ):
+            bad = copy.deepcopy(doc)
+            mutate(bad)
+            assert not validator.is_valid(bad), path.name
+            refused += 1
         expanded = jsonld.expand(doc)
         assert len(expanded) == 1, (path.name, len(expanded))
         props, iris = set(), set()
@@ -103,7 +129,8 @@ def main(root: pathlib.Path) -> None:
     print(
         f"{len(files)} records expanded ({consent} consent records, {processing} data-processing"
         f" records), context loaded {len(loads)} times from the local copy,"
-        f" {len(checked_terms)} distinct DPV terms all in DPV 2.3"
+        f" {len(checked_terms)} distinct DPV terms all in DPV 2.3; all valid against"
+        f" record.schema.json, {refused} altered copies refused by it"
     )
 
 
