@@ -70,6 +70,7 @@ pub mod cose;
 pub mod crypto;
 pub mod danger;
 pub mod decision;
+pub mod deletion;
 mod digest;
 pub mod directory;
 #[cfg(any(test, feature = "testing"))]
@@ -118,6 +119,7 @@ pub use ids::{BasisId, RequestId};
 pub use request::{Request, RequestBuilder, RequestError};
 pub use signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
 pub use statement::{Action, Statement};
+pub use deletion::{Deletion, DeletionError};
 pub use terms::{AccessPattern, AccessView, DataRange, Scope, TermsError};
 // The decision and the state it keeps.
 pub use decision::{Authorization, Basis, Decision, Policy, Reason, Receipts, Refusal, Verifier};
