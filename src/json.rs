@@ -1,7 +1,7 @@
 //! The JSON forms of the model objects, read with a typed refusal.
 //!
 //! Every object a service exchanges as JSON — [`Grant`], [`Habilitation`], [`Request`],
-//! [`Statement`], [`PurposeCeiling`] (and a list of them), and their parts [`Scope`],
+//! [`Statement`], [`Deletion`], [`PurposeCeiling`] (and a list of them), and their parts [`Scope`],
 //! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
@@ -30,6 +30,7 @@
 //! [`Directory::from_json`]: crate::Directory::from_json
 
 use crate::ceiling::PurposeCeiling;
+use crate::deletion::Deletion;
 use crate::grant::{Grant, GrantError};
 use crate::habilitation::{Habilitation, HabilitationError};
 use crate::request::{Request, RequestError};
@@ -63,6 +64,7 @@ forms! {
     Habilitation => "habilitation.schema.json",
     Request => "request.schema.json",
     Statement => "statement.schema.json",
+    Deletion => "deletion.schema.json",
     PurposeCeiling => "ceiling.schema.json",
     Vec<PurposeCeiling> => "ceilings.schema.json",
     Scope => "scope.schema.json",
