@@ -298,8 +298,10 @@ fn deletion_evidence(p: &mut Provider) {
         .log
         .append_deletion(statement, &p.s.directory)
         .expect("the city hall deletes what it received");
-    println!("
-== The city hall deletes the data of its first transfer");
+    println!(
+        "
+== The city hall deletes the data of its first transfer"
+    );
     println!("   deletion statement appended at index {at}, signed by the city hall");
     let head = p.log.sign_head(p.s.key(p.s.dgfip), p.s.dgfip, p.s.now);
     let provider_key = p.s.key(p.s.dgfip).verifying_key();

@@ -215,7 +215,12 @@ fn main() {
         &deletion.to_payload_bytes(),
     );
     let entry = consentry::log::LogEntry::deletion(signed).expect("a deletion entry");
-    write(&root, "decode_object", "deletion-entry.cbor", &entry.to_bytes());
+    write(
+        &root,
+        "decode_object",
+        "deletion-entry.cbor",
+        &entry.to_bytes(),
+    );
 
     // envelope_verify: signed with the verification key, and with others.
     let key = fuzzing::envelope_key();

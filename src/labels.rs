@@ -458,8 +458,8 @@ pub mod deletion {
 #[cfg(test)]
 mod tests {
     use super::{
-        deletion, denial, directory, directory_update, grant, habilitation, party, party_key, receipt,
-        representation, request, signed_directory, statement, tree_head,
+        deletion, denial, directory, directory_update, grant, habilitation, party, party_key,
+        receipt, representation, request, signed_directory, statement, tree_head,
     };
 
     const CDDL: &str = include_str!("../docs/consentry.cddl");

@@ -113,13 +113,13 @@ pub use directory::{
 };
 pub use vocab::{Category, Purpose};
 // The signed objects and how they are read: parse, then verify, then use.
+pub use deletion::{Deletion, DeletionError};
 pub use grant::{Grant, GrantBuilder, GrantError};
 pub use habilitation::{Habilitation, HabilitationBuilder, HabilitationError};
 pub use ids::{BasisId, RequestId};
 pub use request::{Request, RequestBuilder, RequestError};
 pub use signed::{ParseError, SignedPayload, Unverified, Verified, VerifyError};
 pub use statement::{Action, Statement};
-pub use deletion::{Deletion, DeletionError};
 pub use terms::{AccessPattern, AccessView, DataRange, Scope, TermsError};
 // The decision and the state it keeps.
 pub use decision::{Authorization, Basis, Decision, Policy, Reason, Receipts, Refusal, Verifier};
@@ -146,8 +146,7 @@ mod refusal_codes {
     use crate::record::RecordError;
     use crate::vocab::CodeError;
     use crate::{
-        Digest, GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError,
-        Timestamp,
+        Digest, GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError, Timestamp,
     };
     use std::collections::HashSet;
 

@@ -13,6 +13,7 @@ use consentry::{DecodeError, Limits, Major};
 use consentry::cose::{Envelope, EnvelopeError, ObjectKind};
 use consentry::danger::cbor::{Encoder, Value};
 use consentry::decision::StatementRefusal;
+use consentry::deletion::Deletion;
 use consentry::directory::{
     Directory, DirectoryError, DirectoryHistory, DirectorySnapshot, DirectoryUpdate, KeyRefusal,
     UpdateError,
@@ -24,7 +25,6 @@ use consentry::request::Request;
 use consentry::signed::{
     ObjectError, ParseError, SignedPayload, Unverified, Verified, VerifyError,
 };
-use consentry::deletion::Deletion;
 use consentry::statement::{Action, Statement};
 use consentry::testing::Scenario;
 
@@ -880,7 +880,10 @@ fn a_ledgers_log_takes_only_the_receiving_consumers_deletion() {
     let ledger = InMemoryLedger::new();
     let next = std::sync::atomic::AtomicU64::new(1);
     let ids = || {
-        uuid::Uuid::from_u64_pair(0xde1, next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        uuid::Uuid::from_u64_pair(
+            0xde1,
+            next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        )
     };
     let verifier = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &ledger)
         .with_receipts(Receipts {
@@ -889,7 +892,11 @@ fn a_ledgers_log_takes_only_the_receiving_consumers_deletion() {
         });
     let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
     let request = s.sign_request(&s.request(&grant));
-    assert!(verifier.decide(&request, Basis::Signed(&grant), s.now).is_allow());
+    assert!(
+        verifier
+            .decide(&request, Basis::Signed(&grant), s.now)
+            .is_allow()
+    );
     let size = ledger.log_size().unwrap();
     let Ok(LogEntry::Receipt(receipt)) = LogEntry::from_bytes(&ledger.log_entry(size - 1).unwrap())
     else {
@@ -924,4 +931,3 @@ fn a_ledgers_log_takes_only_the_receiving_consumers_deletion() {
     let twice = log_deletion(&ledger, &deletion.sign(s.key(s.mairie)), &s.directory).unwrap_err();
     assert_eq!(twice.code(), "deletion/already_deleted");
 }
-

@@ -1197,7 +1197,7 @@ fn deletions_are_checked_against_the_shared_log() {
     let LogEntry::Deletion(d) = LogEntry::from_bytes(&bytes).expect("an entry") else {
         panic!("a deletion entry");
     };
-    let again = consentry::log::log_deletion(&other, d.bytes(), &s.directory)
-        .expect_err("already deleted");
+    let again =
+        consentry::log::log_deletion(&other, d.bytes(), &s.directory).expect_err("already deleted");
     assert_eq!(again.code(), "deletion/already_deleted");
 }

@@ -1044,7 +1044,7 @@ fn deletions_are_checked_against_the_stored_log_and_survive_a_restart() {
     let LogEntry::Deletion(d) = LogEntry::from_bytes(&bytes).expect("an entry") else {
         panic!("a deletion entry");
     };
-    let again = consentry::log::log_deletion(&store, d.bytes(), &s.directory)
-        .expect_err("already deleted");
+    let again =
+        consentry::log::log_deletion(&store, d.bytes(), &s.directory).expect_err("already deleted");
     assert_eq!(again.code(), "deletion/already_deleted");
 }

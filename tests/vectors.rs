@@ -516,7 +516,9 @@ mod log {
                         let logged = LogEntry::from_bytes(b).expect("entry");
                         before.observe(i, &logged, Some(dir)).expect("counted");
                     }
-                    before.check(v.claims()).expect("a deletion of a logged receipt");
+                    before
+                        .check(v.claims())
+                        .expect("a deletion of a logged receipt");
                 }
                 _ => panic!("{name}: unknown entry kind"),
             }

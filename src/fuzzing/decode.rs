@@ -190,7 +190,11 @@ fn decode_checks(data: &[u8]) -> bool {
 
     if let Ok(entry) = LogEntry::from_bytes(data) {
         accepted = true;
-        assert_eq!(entry.to_bytes(), data, "log entry re-encoding differs from its input");
+        assert_eq!(
+            entry.to_bytes(),
+            data,
+            "log entry re-encoding differs from its input"
+        );
     }
 
     if let Ok(env) = Envelope::parse(data) {

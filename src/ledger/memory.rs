@@ -1,6 +1,6 @@
 use super::{
-    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
-    Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
+    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal,
+    Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
 };
 use crate::digest::Digest;
 use crate::directory::PartyId;

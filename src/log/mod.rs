@@ -42,12 +42,12 @@ mod store;
 mod transfer_log;
 
 pub use crate::ids::BasisKind;
+pub(crate) use deletion::record_entry as deletion_record_entry;
+pub use deletion::{CountedDeletion, DeletionIndex, log_deletion};
 pub use entry::{
     Denial, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE, MAX_REASON_CODE_LEN,
     StatementEntry,
 };
-pub use deletion::{CountedDeletion, DeletionIndex, log_deletion};
-pub(crate) use deletion::record_entry as deletion_record_entry;
 pub use error::LogError;
 pub use hash::{empty_root, leaf_hash, node_hash};
 pub use head::{HeadMonitor, SignedTreeHead, TreeHead, compare_heads};

@@ -158,10 +158,8 @@ fn replay(
     let mut index = DeletionIndex::new();
     for bytes in entries {
         let i = tree.append(bytes);
-        let entry = LogEntry::from_bytes(bytes).map_err(|error| OverdueError::Entry {
-            index: i,
-            error,
-        })?;
+        let entry =
+            LogEntry::from_bytes(bytes).map_err(|error| OverdueError::Entry { index: i, error })?;
         // A deletion that does not count is not an error of the log: it is left out.
         let _ = index.observe(i, &entry, Some(trust));
     }
@@ -186,10 +184,8 @@ pub fn overdue_receipts(
 ) -> Result<Vec<u64>, OverdueError> {
     let mut index = DeletionIndex::new();
     for (i, bytes) in (0u64..).zip(entries) {
-        let entry = LogEntry::from_bytes(bytes).map_err(|error| OverdueError::Entry {
-            index: i,
-            error,
-        })?;
+        let entry =
+            LogEntry::from_bytes(bytes).map_err(|error| OverdueError::Entry { index: i, error })?;
         let _ = index.observe(i, &entry, Some(trust));
     }
     Ok(index.overdue_at(at))
@@ -213,7 +209,8 @@ impl OverdueReport {
         at: Timestamp,
         trust: &dyn Trust,
     ) -> Result<Self, OverdueError> {
-        let signed = SignedTreeHead::verify(head, log_id, operator_key).map_err(OverdueError::Head)?;
+        let signed =
+            SignedTreeHead::verify(head, log_id, operator_key).map_err(OverdueError::Head)?;
         let (tree, overdue) = replay(entries, &signed, at, trust)?;
         let mut items = Vec::with_capacity(overdue.len());
         for index in overdue {
@@ -256,7 +253,8 @@ impl OverdueReport {
         at: Timestamp,
         trust: &dyn Trust,
     ) -> Result<Self, OverdueError> {
-        let signed = SignedTreeHead::verify(head, log_id, operator_key).map_err(OverdueError::Head)?;
+        let signed =
+            SignedTreeHead::verify(head, log_id, operator_key).map_err(OverdueError::Head)?;
         let entries = (0..signed.tree_size())
             .map(|index| {
                 store

@@ -41,8 +41,8 @@ use crate::directory::PartyId;
 use crate::ids::BasisKey;
 use crate::keys::SigningKey;
 use crate::ledger::{
-    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError,
-    LifecycleRefusal, Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
+    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal,
+    Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
 };
 use crate::log::{
     ConsistencyProof, DeletionIndex, InclusionProof, LogEntry, LogError, LogStore, ProofError,

@@ -40,9 +40,8 @@ use crate::directory::PartyId;
 use crate::ids::{BasisId, BasisKey, ReplayKey};
 use crate::keys::SigningKey;
 use crate::ledger::{
-    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError,
-    LifecycleRefusal, Observation, Snapshot, StatementRecord, Status, UsageWindow, UseRecord,
-    UseRefusal,
+    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal,
+    Observation, Snapshot, StatementRecord, Status, UsageWindow, UseRecord, UseRefusal,
 };
 use crate::log::{
     ConsistencyProof, DeletionIndex, InclusionProof, LogEntry, LogError, LogStore, ProofError,
@@ -705,8 +704,8 @@ fn apply(
             // The receipts and deletions about the subject, in log order: a deletion names
             // the receipt's subject, so its receipt and any earlier deletion of it are there.
             let mut index = DeletionIndex::new();
-            let mut rows = conn
-                .prepare_cached("SELECT idx, entry FROM log WHERE subject = ?1 ORDER BY idx")?;
+            let mut rows =
+                conn.prepare_cached("SELECT idx, entry FROM log WHERE subject = ?1 ORDER BY idx")?;
             let mut rows = rows.query([&deletion.subject.as_bytes()[..]])?;
             while let Some(row) = rows.next()? {
                 let i = u64::try_from(row.get::<_, i64>(0)?)

@@ -11,8 +11,8 @@ use crate::log::{
     Denial, HistoryReport, LogEntry, LogError, LoggedObject, OverdueError, OverdueReceipt,
     OverdueReport, Receipt, SignedTreeHead, verify_history_against, verify_overdue,
 };
-use crate::time::Timestamp;
 use crate::signed::{SignedPayload, Unverified};
+use crate::time::Timestamp;
 
 impl Scenario {
     /// Logs a decision as the deciding provider's log keeps it, and returns the entry's index:
@@ -122,7 +122,10 @@ impl Scenario {
     ///
     /// If the scenario's grant or request is refused (a scenario that is not the canteen's).
     pub fn transfer_and_log(&mut self) -> (LoggedObject<Receipt>, u64) {
-        let grant = self.grant().build(&self.ceilings).expect("the scenario's grant");
+        let grant = self
+            .grant()
+            .build(&self.ceilings)
+            .expect("the scenario's grant");
         let grant = self.sign_grant(&grant);
         let request = self.sign_request(&self.request(&grant));
         let decision = self.decide(&request, &grant);
@@ -143,7 +146,10 @@ impl Scenario {
     /// # Errors
     ///
     /// The refusals of [`TransferLog::append_deletion`](crate::log::TransferLog::append_deletion).
-    pub fn delete_and_log(&mut self, receipt: &LoggedObject<Receipt>) -> Result<u64, DeletionError> {
+    pub fn delete_and_log(
+        &mut self,
+        receipt: &LoggedObject<Receipt>,
+    ) -> Result<u64, DeletionError> {
         let deletion = Deletion::for_receipt(receipt, self.now, self.now);
         let bytes = deletion.sign(self.key(deletion.consumer));
         self.log.append_deletion(bytes, &self.directory)

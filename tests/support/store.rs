@@ -190,7 +190,8 @@ pub fn deletions_through<L: Ledger + LogStore>(s: &Scenario, store: &L) -> u64 {
     let bytes = deletion.sign(s.key(s.mairie));
     log_deletion(store, &bytes, &s.directory).expect("the consumer's deletion is logged");
     assert_eq!(store.log_size(), Ok(size + 1));
-    let logged = LogEntry::from_bytes(&store.log_entry(size).expect("the deletion")).expect("entry");
+    let logged =
+        LogEntry::from_bytes(&store.log_entry(size).expect("the deletion")).expect("entry");
     assert!(matches!(&logged, LogEntry::Deletion(d) if d.bytes() == bytes));
     let history = store.access_history(s.parent, size + 1).expect("history");
     assert_eq!(history.items.last().map(|i| i.index()), Some(size));
@@ -213,15 +214,20 @@ pub fn deletions_through<L: Ledger + LogStore>(s: &Scenario, store: &L) -> u64 {
     .sign(s.key(s.mairie));
     let refused = log_deletion(store, &never, &s.directory).expect_err("an unknown receipt");
     assert_eq!(refused.code(), "deletion/unknown_receipt");
-    assert_eq!(store.log_size(), Ok(size + 1), "no refused deletion is logged");
+    assert_eq!(
+        store.log_size(),
+        Ok(size + 1),
+        "no refused deletion is logged"
+    );
 
     // The overdue query over the store's log: the deleted receipt is not listed, even after
     // its retention.
     let (key, op) = operator();
     let at = receipt.claims().retain_until().plus_secs(1);
     let head = store.sign_head(&key, op, at).expect("head");
-    let report = OverdueReport::from_store(store, &head, op, &key.verifying_key(), at, &s.directory)
-        .expect("report");
+    let report =
+        OverdueReport::from_store(store, &head, op, &key.verifying_key(), at, &s.directory)
+            .expect("report");
     let entries: Vec<Vec<u8>> = (0..size + 1)
         .map(|i| store.log_entry(i).expect("entry"))
         .collect();

@@ -17,7 +17,11 @@ fn deletion_by(s: &Scenario, receipt: &LoggedObject<Receipt>) -> Deletion {
     Deletion::for_receipt(receipt, s.now, s.now)
 }
 
-fn code(s: &mut Scenario, deletion: &Deletion, signer: fn(&Scenario) -> crate::PartyId) -> &'static str {
+fn code(
+    s: &mut Scenario,
+    deletion: &Deletion,
+    signer: fn(&Scenario) -> crate::PartyId,
+) -> &'static str {
     let signer = signer(s);
     let before = s.log.len();
     let bytes = deletion.sign(s.key(signer));
@@ -43,7 +47,10 @@ fn the_consumers_deletion_is_logged_about_the_subject() {
     assert_eq!(s.log.indices_about(&s.parent), [r, index]);
     let counted = s.log.deletions().receipts();
     assert_eq!(counted.len(), 1);
-    assert_eq!(counted[0].2.map(|d| (d.index, d.deleted_at)), Some((index, s.now)));
+    assert_eq!(
+        counted[0].2.map(|d| (d.index, d.deleted_at)),
+        Some((index, s.now))
+    );
 }
 
 #[test]
@@ -55,7 +62,10 @@ fn a_deletion_by_another_consumer_is_refused() {
         consumer: s.other_consumer,
         ..deletion_by(&s, &receipt)
     };
-    assert_eq!(code(&mut s, &deletion, |s| s.other_consumer), "deletion/wrong_signer");
+    assert_eq!(
+        code(&mut s, &deletion, |s| s.other_consumer),
+        "deletion/wrong_signer"
+    );
 }
 
 #[test]
@@ -64,7 +74,10 @@ fn a_deletion_naming_the_consumer_signed_by_another_key_is_refused() {
     let (receipt, _) = s.transfer_and_log();
     let deletion = deletion_by(&s, &receipt);
     let bytes = deletion.sign(s.key(s.other_consumer));
-    let refused = s.log.append_deletion(bytes, &s.directory).expect_err("refused");
+    let refused = s
+        .log
+        .append_deletion(bytes, &s.directory)
+        .expect_err("refused");
     assert_eq!(refused.code(), "deletion/invalid_object");
     assert!(refused.cause().is_some_and(|c| c.starts_with("signature/")));
 }
@@ -82,7 +95,10 @@ fn a_deletion_of_a_receipt_never_logged_is_refused() {
         receipt: uuid::Uuid::from_u128(0xdead),
         ..deletion_by(&s, &unlogged)
     };
-    assert_eq!(code(&mut s, &deletion, |s| s.mairie), "deletion/unknown_receipt");
+    assert_eq!(
+        code(&mut s, &deletion, |s| s.mairie),
+        "deletion/unknown_receipt"
+    );
 }
 
 #[test]
@@ -93,7 +109,10 @@ fn a_deletion_naming_other_bytes_under_a_logged_id_is_refused() {
         receipt_digest: Digest::of(b"other bytes"),
         ..deletion_by(&s, &receipt)
     };
-    assert_eq!(code(&mut s, &deletion, |s| s.mairie), "deletion/receipt_hash_mismatch");
+    assert_eq!(
+        code(&mut s, &deletion, |s| s.mairie),
+        "deletion/receipt_hash_mismatch"
+    );
 }
 
 #[test]
@@ -104,12 +123,18 @@ fn a_deletion_about_another_subject_or_request_is_refused() {
         subject: s.child,
         ..deletion_by(&s, &receipt)
     };
-    assert_eq!(code(&mut s, &about_child, |s| s.mairie), "deletion/receipt_mismatch");
+    assert_eq!(
+        code(&mut s, &about_child, |s| s.mairie),
+        "deletion/receipt_mismatch"
+    );
     let other_request = Deletion {
         request: crate::RequestId(uuid::Uuid::from_u128(5)),
         ..deletion_by(&s, &receipt)
     };
-    assert_eq!(code(&mut s, &other_request, |s| s.mairie), "deletion/receipt_mismatch");
+    assert_eq!(
+        code(&mut s, &other_request, |s| s.mairie),
+        "deletion/receipt_mismatch"
+    );
 }
 
 #[test]
@@ -120,7 +145,10 @@ fn a_deletion_before_the_receipt_is_refused() {
         deleted_at: receipt.claims().issued_at().minus_secs(1),
         ..deletion_by(&s, &receipt)
     };
-    assert_eq!(code(&mut s, &deletion, |s| s.mairie), "deletion/before_receipt");
+    assert_eq!(
+        code(&mut s, &deletion, |s| s.mairie),
+        "deletion/before_receipt"
+    );
 }
 
 #[test]
@@ -134,7 +162,10 @@ fn a_second_deletion_of_a_receipt_is_refused() {
         .log
         .append_deletion(later.sign(s.key(s.mairie)), &s.directory)
         .expect_err("second");
-    assert_eq!(refused, crate::DeletionError::AlreadyDeleted { index: first });
+    assert_eq!(
+        refused,
+        crate::DeletionError::AlreadyDeleted { index: first }
+    );
     assert_eq!(refused.code(), "deletion/already_deleted");
 }
 
@@ -176,7 +207,10 @@ fn a_deletion_entry_round_trips() {
     assert_eq!(entry.time(), s.now);
     // Rebuilt from its entries, the log counts the same deletion.
     let rebuilt = TransferLog::from_entries(s.log.entries().iter().cloned()).expect("rebuilt");
-    assert_eq!(rebuilt.deletions().receipts()[0].2, s.log.deletions().receipts()[0].2);
+    assert_eq!(
+        rebuilt.deletions().receipts()[0].2,
+        s.log.deletions().receipts()[0].2
+    );
 }
 
 #[test]
@@ -210,7 +244,10 @@ fn the_history_shows_received_kept_until_and_deleted_on() {
     let after = kept.claims().retain_until().plus_secs(1);
     assert_eq!(k.state(after), RetentionState::Overdue);
     // At the deadline itself the data may still be kept.
-    assert_eq!(k.state(kept.claims().retain_until()), RetentionState::NotYet);
+    assert_eq!(
+        k.state(kept.claims().retain_until()),
+        RetentionState::NotYet
+    );
     let (y, m, day) = s.now.date();
     assert!(
         d.describe(s.now)
@@ -268,7 +305,12 @@ fn the_overdue_query_lists_exactly_the_receipts_past_retention_without_deletion(
     let at = last_deadline.plus_secs(1);
     // The rule, restated: retention passed before `at`, and no deletion stated at or before it.
     let expected: Vec<u64> = vec![receipts[1].1, receipts[2].1];
-    let found: Vec<u64> = s.overdue_audit(at).expect("audit").iter().map(|o| o.index).collect();
+    let found: Vec<u64> = s
+        .overdue_audit(at)
+        .expect("audit")
+        .iter()
+        .map(|o| o.index)
+        .collect();
     assert_eq!(found, expected);
     let later: Vec<u64> = s
         .overdue_audit(s.now)
@@ -313,8 +355,14 @@ fn audit() -> Audit {
 
 fn check(a: &Audit, report: &OverdueReport, entries: &[Vec<u8>]) -> Result<usize, OverdueError> {
     let op = a.s.log_operator;
-    verify_overdue(report, entries, op, &a.s.key(op).verifying_key(), &a.s.directory)
-        .map(|v| v.len())
+    verify_overdue(
+        report,
+        entries,
+        op,
+        &a.s.key(op).verifying_key(),
+        &a.s.directory,
+    )
+    .map(|v| v.len())
 }
 
 #[test]
