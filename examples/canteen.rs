@@ -359,4 +359,88 @@ fn main() {
         println!("   entry #{} REFUSED: {}", f.index, f.error);
     }
     assert!(!report.is_clean(), "the tampered entry must be caught");
+
+    // 9. Deletion evidence: the city hall deletes the data of its first transfer and signs a
+    // deletion statement; the parent's history shows it; an auditor asks which receipts are
+    // past their retention with no deletion, checked by replaying every entry up to a head.
+    deletion_evidence(&mut p);
+}
+
+/// Section 9: the consumer's deletion, the history's retention lines, the overdue query.
+fn deletion_evidence(p: &mut Provider) {
+    use consentry::deletion::Deletion;
+    use consentry::log::{OverdueReport, RetentionState, verify_overdue};
+
+    let receipts: Vec<_> = (0..p.log.len())
+        .filter_map(|i| match LogEntry::from_bytes(p.log.entry(i)?) {
+            Ok(LogEntry::Receipt(r)) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let first = &receipts[0];
+    let statement = Deletion::for_receipt(first, p.s.now, p.s.now).sign(p.s.key(p.s.mairie));
+    let at = p
+        .log
+        .append_deletion(statement, &p.s.directory)
+        .expect("the city hall deletes what it received");
+    println!(
+        "
+== The city hall deletes the data of its first transfer"
+    );
+    println!("   deletion statement appended at index {at}, signed by the city hall");
+    let head = p.log.sign_head(p.s.key(p.s.dgfip), p.s.dgfip, p.s.now);
+    let provider_key = p.s.key(p.s.dgfip).verifying_key();
+    let history = p
+        .log
+        .access_history(p.s.parent, p.log.len())
+        .expect("a valid size");
+    let report = verify_history(&history, &head, p.s.dgfip, &provider_key).expect("a valid head");
+    println!("   the parent's transfers, from the proven history:");
+    let mut deleted = Vec::new();
+    for line in report.retention(&p.s.directory) {
+        if matches!(line.state(p.s.now), RetentionState::Deleted { .. }) {
+            deleted.push(line.receipt_index);
+        }
+        println!(
+            "     index {:<2} to {}: {}",
+            line.receipt_index,
+            p.name(line.receipt.consumer()),
+            line.describe(p.s.now)
+        );
+    }
+    assert_eq!(deleted.len(), 1, "the first transfer is shown deleted");
+
+    // After every retention has passed: the receipts not deleted, proven by a replay.
+    let later = receipts
+        .iter()
+        .map(|r| r.claims().retain_until())
+        .max()
+        .expect("receipts")
+        .plus_secs(86_400);
+    let head = p.log.sign_head(p.s.key(p.s.dgfip), p.s.dgfip, later);
+    let report = OverdueReport::compute(
+        p.log.entries(),
+        &head,
+        p.s.dgfip,
+        &provider_key,
+        later,
+        &p.s.directory,
+    )
+    .expect("the keeper's report");
+    let overdue = verify_overdue(
+        &report,
+        p.log.entries(),
+        p.s.dgfip,
+        &provider_key,
+        &p.s.directory,
+    )
+    .expect("the auditor's replay agrees");
+    let listed: Vec<String> = overdue.iter().map(|o| o.index.to_string()).collect();
+    println!(
+        "\n== Overdue retention at {later}: receipts at index {} (replayed over all {} entries)",
+        listed.join(", "),
+        p.log.len()
+    );
+    assert_eq!(overdue.len(), receipts.len() - 1);
+    assert!(overdue.iter().all(|o| !deleted.contains(&o.index)));
 }

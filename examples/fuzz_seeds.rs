@@ -202,6 +202,25 @@ fn main() {
     let value = e.into_bytes();
     assert!(Value::decode(&value, Limits::OBJECT).is_ok());
     write(&root, "decode_object", "value.cbor", &value);
+    // A deletion statement, signed and bare, and its log entry.
+    let mut d = Scenario::canteen();
+    let (receipt, _) = d.transfer_and_log();
+    let deletion = consentry::Deletion::for_receipt(&receipt, d.now, d.now);
+    let signed = deletion.sign(d.key(d.mairie));
+    write(&root, "decode_object", "deletion.cose", &signed);
+    write(
+        &root,
+        "decode_object",
+        "deletion.payload",
+        &deletion.to_payload_bytes(),
+    );
+    let entry = consentry::log::LogEntry::deletion(signed).expect("a deletion entry");
+    write(
+        &root,
+        "decode_object",
+        "deletion-entry.cbor",
+        &entry.to_bytes(),
+    );
 
     // envelope_verify: signed with the verification key, and with others.
     let key = fuzzing::envelope_key();

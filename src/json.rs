@@ -1,8 +1,8 @@
 //! The JSON forms of the model objects, read with a typed refusal.
 //!
 //! Every object a service exchanges as JSON — [`Grant`], [`Habilitation`], [`Request`],
-//! [`Statement`], [`PurposeCeiling`] and [`Derivation`] (and a list of each), and their parts
-//! [`DerivationTerm`], [`Scope`],
+//! [`Statement`], [`Deletion`], [`PurposeCeiling`] and [`Derivation`] (and a list of each), and
+//! their parts [`DerivationTerm`], [`Scope`],
 //! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
@@ -32,6 +32,7 @@
 
 use crate::ceiling::PurposeCeiling;
 use crate::derivation::{Derivation, DerivationError, DerivationTerm};
+use crate::deletion::Deletion;
 use crate::grant::{Grant, GrantError};
 use crate::habilitation::{Habilitation, HabilitationError};
 use crate::request::{Request, RequestError};
@@ -65,6 +66,7 @@ forms! {
     Habilitation => "habilitation.schema.json",
     Request => "request.schema.json",
     Statement => "statement.schema.json",
+    Deletion => "deletion.schema.json",
     PurposeCeiling => "ceiling.schema.json",
     Vec<PurposeCeiling> => "ceilings.schema.json",
     Scope => "scope.schema.json",

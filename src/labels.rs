@@ -457,10 +457,43 @@ pub mod directory_update {
     ];
 }
 
+/// The payload of a deletion statement (`docs/format.md` §5.7).
+pub mod deletion {
+    /// The format version.
+    pub const VERSION: u64 = super::VERSION;
+    /// The id of the receipt of the transfer whose data was deleted.
+    pub const RECEIPT: u64 = 1;
+    /// SHA-256 of that receipt's exact signed bytes.
+    pub const RECEIPT_HASH: u64 = 2;
+    /// The request the transfer answered.
+    pub const REQUEST: u64 = 3;
+    /// The person the data is about.
+    pub const SUBJECT: u64 = 4;
+    /// The consumer that received the data, deleted it and signs.
+    pub const CONSUMER: u64 = 5;
+    /// When the data was deleted.
+    pub const DELETED_AT: u64 = 6;
+    /// When the statement was signed.
+    pub const ISSUED_AT: u64 = 7;
+
+    /// Every key of the map, in key order, with its name.
+    pub const ALL: &[(&str, u64)] = &[
+        ("version", VERSION),
+        ("receipt", RECEIPT),
+        ("receipt hash", RECEIPT_HASH),
+        ("request", REQUEST),
+        ("subject", SUBJECT),
+        ("consumer", CONSUMER),
+        ("deleted at", DELETED_AT),
+        ("issued at", ISSUED_AT),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::{
-        denial, directory, directory_update, grant, habilitation, legal_person, party, party_key,
+        deletion, denial, directory, directory_update, grant, habilitation, legal_person, party,
+        party_key,
         receipt, representation, request, signed_directory, statement, tree_head,
     };
 
@@ -513,6 +546,12 @@ mod tests {
             directory_update::ALL,
             "directory-update-payload",
             "### 6.4 Directory update",
+            Doc::Table,
+        ),
+        (
+            deletion::ALL,
+            "deletion-payload",
+            "### 5.7 Deletion",
             Doc::Table,
         ),
         (party::ALL, "party", "party: `{", Doc::Inline),

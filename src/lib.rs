@@ -71,6 +71,7 @@ pub mod crypto;
 pub mod danger;
 pub mod decision;
 pub mod derivation;
+pub mod deletion;
 mod digest;
 pub mod directory;
 #[cfg(any(test, feature = "testing"))]
@@ -115,6 +116,7 @@ pub use directory::{
 };
 pub use vocab::{Category, Purpose};
 // The signed objects and how they are read: parse, then verify, then use.
+pub use deletion::{Deletion, DeletionError};
 pub use grant::{Grant, GrantBuilder, GrantError};
 pub use habilitation::{Habilitation, HabilitationBuilder, HabilitationError};
 pub use ids::{BasisId, RequestId};
@@ -148,7 +150,7 @@ mod refusal_codes {
     use crate::registry::RegistryError;
     use crate::vocab::CodeError;
     use crate::{
-        GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError, Timestamp,
+        Digest, GrantError, HabilitationError, KeyError, KeyId, RequestError, TermsError, Timestamp,
     };
     use std::collections::HashSet;
 
@@ -317,6 +319,71 @@ mod refusal_codes {
                 .code(),
             ],
         );
+        {
+            use crate::deletion::DeletionError;
+            use crate::log::{LogError, OverdueError};
+            let d = Digest::of(b"d");
+            distinct(
+                "deletion/",
+                &[
+                    DeletionError::Object(crate::signed::ObjectError::Verify(
+                        crate::VerifyError::BadSignature,
+                    ))
+                    .code(),
+                    DeletionError::WrongSigner {
+                        consumer: p,
+                        signer: p,
+                    }
+                    .code(),
+                    DeletionError::UnknownReceipt {
+                        receipt: uuid::Uuid::nil(),
+                        receipt_digest: d,
+                    }
+                    .code(),
+                    DeletionError::ReceiptHashMismatch {
+                        named: d,
+                        logged: d,
+                    }
+                    .code(),
+                    DeletionError::ReceiptMismatch { field: "x" }.code(),
+                    DeletionError::BeforeReceipt {
+                        deleted_at: t,
+                        received_at: t,
+                    }
+                    .code(),
+                    DeletionError::AlreadyDeleted { index: 0 }.code(),
+                    DeletionError::Storage(crate::LedgerError::Unavailable(String::new())).code(),
+                ],
+            );
+            distinct(
+                "overdue/",
+                &[
+                    OverdueError::Head(LogError::BadSignature).code(),
+                    OverdueError::AfterHead { at: t, head: t }.code(),
+                    OverdueError::EntryCount {
+                        head_size: 0,
+                        entries: 0,
+                    }
+                    .code(),
+                    OverdueError::Entry {
+                        index: 0,
+                        error: LogError::BadSignature,
+                    }
+                    .code(),
+                    OverdueError::RootMismatch.code(),
+                    OverdueError::Item {
+                        position: 0,
+                        error: LogError::BadSignature,
+                    }
+                    .code(),
+                    OverdueError::ResultMismatch {
+                        expected: Vec::new(),
+                        listed: Vec::new(),
+                    }
+                    .code(),
+                ],
+            );
+        }
         distinct(
             "",
             &[

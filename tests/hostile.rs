@@ -13,6 +13,7 @@ use consentry::{DecodeError, Limits, Major};
 use consentry::cose::{Envelope, EnvelopeError, ObjectKind};
 use consentry::danger::cbor::{Encoder, Value};
 use consentry::decision::StatementRefusal;
+use consentry::deletion::Deletion;
 use consentry::directory::{
     Directory, DirectoryError, DirectoryHistory, DirectorySnapshot, DirectoryUpdate, KeyRefusal,
     UpdateError,
@@ -477,7 +478,9 @@ fn oversized_input_is_refused_at_once() {
 /// its updates included.
 #[test]
 fn every_cross_kind_confusion_is_refused() {
-    let s = Scenario::canteen();
+    let mut s = Scenario::canteen();
+    let (logged, _) = s.transfer_and_log();
+    let deletion = Deletion::for_receipt(&logged, s.now, s.now).sign(s.key(s.mairie));
     let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
     let habilitation = s.habilitation().sign(s.key(s.authority));
     let statement = s.statement(&grant, Action::Pause, s.parent);
@@ -499,6 +502,7 @@ fn every_cross_kind_confusion_is_refused() {
         (ObjectKind::TreeHead, &tree_head),
         (ObjectKind::Directory, &signed_directory),
         (ObjectKind::DirectoryUpdate, &update),
+        (ObjectKind::Deletion, &deletion),
     ];
     // The directory history takes a signed directory and an update, and nothing else.
     let registry_kind = |bytes: &[u8], expected: ObjectKind| {
@@ -533,6 +537,7 @@ fn every_cross_kind_confusion_is_refused() {
         );
         assert!(confused::<Statement>(bytes, kind), "{kind} as statement");
         assert!(confused::<Request>(bytes, kind), "{kind} as request");
+        assert!(confused::<Deletion>(bytes, kind), "{kind} as deletion");
         for expected in [ObjectKind::Directory, ObjectKind::DirectoryUpdate] {
             let got = registry_kind(bytes, expected);
             assert_eq!(got, if kind == expected { Ok(()) } else { Err(kind) });
@@ -558,7 +563,7 @@ fn every_cross_kind_confusion_is_refused() {
             check_cost(&format!("signed {kind}"), bytes);
         }
     }
-    assert_eq!(pairs, 56);
+    assert_eq!(pairs, 72);
     // The grant presented as a request, to the verifier.
     let d = s.decide(&grant, &grant);
     assert_eq!(d.codes(), ["wrong_kind"]);
@@ -980,4 +985,67 @@ fn hostile_derivations_are_refused_with_their_own_errors() {
     let lying = danger::sign(ObjectKind::Grant, s.key(s.parent), &bad);
     assert!(Unverified::<Grant>::parse(&lying).is_err());
     check_cost("grant with parameters claiming 2^32", &lying);
+/// A verifier's ledger keeps the log its receipts go to: a deletion reaches it only through
+/// [`log_deletion`], which refuses every statement but the receipt's consumer's about a
+/// receipt logged there, and appends nothing when it refuses.
+#[test]
+fn a_ledgers_log_takes_only_the_receiving_consumers_deletion() {
+    use consentry::decision::{Basis, Receipts, Verifier};
+    use consentry::ledger::InMemoryLedger;
+    use consentry::log::{LogEntry, LogStore, log_deletion};
+
+    let s = Scenario::canteen();
+    let ledger = InMemoryLedger::new();
+    let next = std::sync::atomic::AtomicU64::new(1);
+    let ids = || {
+        uuid::Uuid::from_u64_pair(
+            0xde1,
+            next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        )
+    };
+    let verifier = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &ledger)
+        .with_receipts(Receipts {
+            key: s.key(s.dgfip),
+            ids: &ids,
+        });
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let request = s.sign_request(&s.request(&grant));
+    assert!(
+        verifier
+            .decide(&request, Basis::Signed(&grant), s.now)
+            .is_allow()
+    );
+    let size = ledger.log_size().unwrap();
+    let Ok(LogEntry::Receipt(receipt)) = LogEntry::from_bytes(&ledger.log_entry(size - 1).unwrap())
+    else {
+        panic!("the allow's receipt");
+    };
+    let deletion = Deletion::for_receipt(&receipt, s.now, s.now);
+    // Another consumer, as itself; the consumer's name with another key; a receipt the ledger
+    // never logged; not a deletion at all.
+    let as_other = Deletion {
+        consumer: s.other_consumer,
+        ..deletion.clone()
+    }
+    .sign(s.key(s.other_consumer));
+    let with_other_key = deletion.sign(s.key(s.other_consumer));
+    let unlogged = Deletion {
+        receipt_digest: consentry::Digest::of(&request),
+        ..deletion.clone()
+    }
+    .sign(s.key(s.mairie));
+    for (bytes, code) in [
+        (&as_other, "deletion/wrong_signer"),
+        (&with_other_key, "deletion/invalid_object"),
+        (&unlogged, "deletion/receipt_hash_mismatch"),
+        (&grant, "deletion/invalid_object"),
+    ] {
+        let refused = log_deletion(&ledger, bytes, &s.directory).unwrap_err();
+        assert_eq!(refused.code(), code);
+        assert_eq!(ledger.log_size(), Ok(size), "{code}: nothing appended");
+    }
+    log_deletion(&ledger, &deletion.sign(s.key(s.mairie)), &s.directory).unwrap();
+    assert_eq!(ledger.log_size(), Ok(size + 1));
+    let twice = log_deletion(&ledger, &deletion.sign(s.key(s.mairie)), &s.directory).unwrap_err();
+    assert_eq!(twice.code(), "deletion/already_deleted");
 }

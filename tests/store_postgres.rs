@@ -1180,3 +1180,24 @@ fn database_faults_deny_record_nothing_and_recover() {
         "the denial, then the receipt"
     );
 }
+
+// ------------------------------------------------------------------------------ deletions
+
+/// A consumer's deletion statement is checked against the shared log under its advisory lock
+/// and appended; refused ones append nothing; a second node sees the deletion and refuses
+/// another.
+#[test]
+fn deletions_are_checked_against_the_shared_log() {
+    let schema = Schema::new("deletions");
+    let s = Scenario::canteen();
+    let store = schema.open();
+    let index = deletions_through(&s, &store);
+    let other = schema.open();
+    let bytes = other.log_entry(index).expect("the deletion");
+    let LogEntry::Deletion(d) = LogEntry::from_bytes(&bytes).expect("an entry") else {
+        panic!("a deletion entry");
+    };
+    let again =
+        consentry::log::log_deletion(&other, d.bytes(), &s.directory).expect_err("already deleted");
+    assert_eq!(again.code(), "deletion/already_deleted");
+}

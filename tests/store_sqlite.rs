@@ -1024,3 +1024,27 @@ fn crash_recovery_survives_kills() {
         "the children acknowledged too little to test anything"
     );
 }
+
+// ------------------------------------------------------------------------------ deletions
+
+/// A consumer's deletion statement is checked against the stored log and appended in the
+/// group commit; refused ones append nothing; after a restart the deletion is still logged,
+/// still counts (a second one is refused) and the reopened log rebuilds its root.
+#[test]
+fn deletions_are_checked_against_the_stored_log_and_survive_a_restart() {
+    let dir = TempDir::new("deletions");
+    let s = Scenario::canteen();
+    let (index, bytes) = {
+        let store = open(&dir.db());
+        let index = deletions_through(&s, &store);
+        (index, store.log_entry(index).expect("the deletion"))
+    };
+    let store = open(&dir.db());
+    assert_eq!(store.log_entry(index), Ok(bytes.clone()));
+    let LogEntry::Deletion(d) = LogEntry::from_bytes(&bytes).expect("an entry") else {
+        panic!("a deletion entry");
+    };
+    let again =
+        consentry::log::log_deletion(&store, d.bytes(), &s.directory).expect_err("already deleted");
+    assert_eq!(again.code(), "deletion/already_deleted");
+}

@@ -508,6 +508,23 @@ mod log {
                             .as_slice()
                     );
                 }
+                LogEntry::Deletion(d) => {
+                    let v = d.verify(dir).unwrap_or_else(|err| panic!("{name}: {err}"));
+                    assert_eq!(
+                        serde_json::to_value(v.claims()).expect("json"),
+                        e["deletion"]
+                    );
+                    // It is about a receipt logged before it, and counts.
+                    let mut before = consentry::log::DeletionIndex::new();
+                    for (i, b) in (0u64..).zip(rebuilt.iter()) {
+                        let b: &Vec<u8> = b;
+                        let logged = LogEntry::from_bytes(b).expect("entry");
+                        before.observe(i, &logged, Some(dir)).expect("counted");
+                    }
+                    before
+                        .check(v.claims())
+                        .expect("a deletion of a logged receipt");
+                }
                 _ => panic!("{name}: unknown entry kind"),
             }
             rebuilt.push(bytes);
@@ -518,7 +535,7 @@ mod log {
             .iter()
             .map(|b| LogEntry::from_bytes(b).expect("entry").kind())
             .collect();
-        assert_eq!(kinds.len(), 4, "every entry kind is logged");
+        assert_eq!(kinds.len(), 5, "every entry kind is logged");
         let rebuilt = TransferLog::from_entries(rebuilt).expect("the log rebuilds");
         assert_eq!(rebuilt.root().to_hex(), log["root"]);
     }

@@ -55,6 +55,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
         "habilitation" => with::<Habilitation>(text),
         "request" => with::<Request>(text),
         "statement" => with::<Statement>(text),
+        "deletion" => with::<consentry::Deletion>(text),
         "ceiling" => with::<PurposeCeiling>(text),
         "ceilings" => with::<Vec<PurposeCeiling>>(text),
         "scope" => with::<Scope>(text),
@@ -73,7 +74,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
 }
 
 /// The forms and what emits or reads each (the index says it).
-const FORMS: [(&str, &str); 25] = [
+const FORMS: [(&str, &str); 26] = [
     (
         "grant",
         "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
@@ -143,6 +144,7 @@ const FORMS: [(&str, &str); 25] = [
         "consentry::ledger::DecisionRecord list: consentry_ledger_take_decisions writes it",
     ),
     ("receipt", "consentry::log::Receipt (claims)"),
+    ("deletion", "consentry::Deletion (claims)"),
     ("object-info", "consentry_object_inspect writes it"),
 ];
 
@@ -692,6 +694,31 @@ pub fn json_vectors(g: &mut Gen) {
     f.invalid(
         "issued-at-fractional",
         edit(&st_doc, "issued_at", Some(json!(1.5))),
+        SHAPE,
+    );
+
+    // A deletion statement.
+    let mut d = Scenario::canteen();
+    let (receipt, _) = d.transfer_and_log();
+    let del_doc = value(&consentry::Deletion::for_receipt(&receipt, d.now, d.now));
+    let f = forms.entry("deletion").or_default();
+    f.valid("city-hall-deletes", del_doc.clone());
+    f.object_mutations(
+        &del_doc,
+        &[
+            "receipt",
+            "receipt_digest",
+            "request",
+            "subject",
+            "consumer",
+            "deleted_at",
+            "issued_at",
+        ],
+        SHAPE,
+    );
+    f.invalid(
+        "receipt-digest-short",
+        edit(&del_doc, "receipt_digest", Some(json!("abcd"))),
         SHAPE,
     );
 

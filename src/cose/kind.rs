@@ -26,11 +26,13 @@ pub enum ObjectKind {
     Directory,
     /// A change to the party directory, signed by its operator.
     DirectoryUpdate,
+    /// A consumer's statement that it deleted the data a transfer gave it.
+    Deletion,
 }
 
 impl ObjectKind {
     /// Every kind, in content-type order.
-    pub const ALL: [ObjectKind; 8] = [
+    pub const ALL: [ObjectKind; 9] = [
         ObjectKind::Grant,
         ObjectKind::Habilitation,
         ObjectKind::Statement,
@@ -39,6 +41,7 @@ impl ObjectKind {
         ObjectKind::TreeHead,
         ObjectKind::Directory,
         ObjectKind::DirectoryUpdate,
+        ObjectKind::Deletion,
     ];
 
     /// The COSE content type of this kind.
@@ -53,6 +56,7 @@ impl ObjectKind {
             ObjectKind::TreeHead => 65_006,
             ObjectKind::Directory => 65_007,
             ObjectKind::DirectoryUpdate => 65_008,
+            ObjectKind::Deletion => 65_009,
         }
     }
 
@@ -74,6 +78,7 @@ impl ObjectKind {
             ObjectKind::TreeHead => "tree head",
             ObjectKind::Directory => "directory",
             ObjectKind::DirectoryUpdate => "directory update",
+            ObjectKind::Deletion => "deletion",
         }
     }
 }

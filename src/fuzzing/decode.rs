@@ -4,10 +4,12 @@
 use super::envelope::envelope_key;
 use crate::cbor::{Limits, Value};
 use crate::cose::{self, Envelope, ObjectKind};
+use crate::deletion::Deletion;
 use crate::directory::Directory;
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::keys::SigningKey;
+use crate::log::LogEntry;
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified};
 use crate::statement::Statement;
@@ -183,6 +185,17 @@ fn decode_checks(data: &[u8]) -> bool {
     accepted |= payload_roundtrip::<Habilitation>(data);
     accepted |= payload_roundtrip::<Statement>(data);
     accepted |= payload_roundtrip::<Request>(data);
+    accepted |= signed_roundtrip::<Deletion>(data);
+    accepted |= payload_roundtrip::<Deletion>(data);
+
+    if let Ok(entry) = LogEntry::from_bytes(data) {
+        accepted = true;
+        assert_eq!(
+            entry.to_bytes(),
+            data,
+            "log entry re-encoding differs from its input"
+        );
+    }
 
     if let Ok(env) = Envelope::parse(data) {
         accepted = true;

@@ -1,6 +1,6 @@
 use super::{
-    BasisState, CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
-    Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
+    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal,
+    Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
 };
 use crate::digest::Digest;
 use crate::directory::PartyId;
@@ -319,6 +319,17 @@ impl Ledger for InMemoryLedger {
         at: Timestamp,
     ) -> Result<Timestamp, LedgerError> {
         self.lock().sight(basis, &basis_digest, at, true)
+    }
+
+    fn record_deletion(
+        &self,
+        record: &DeletionRecord<'_>,
+    ) -> Result<(), crate::deletion::DeletionError> {
+        let entry = crate::log::deletion_record_entry(record)?;
+        let mut s = self.lock();
+        s.log.deletions().check(record.deletion)?;
+        s.log.append(&entry);
+        Ok(())
     }
 
     fn record_decision(

@@ -183,6 +183,16 @@ pub struct StatementRecord<'a> {
     pub log_entry: Option<&'a [u8]>,
 }
 
+/// A deletion statement, verified against the directory, about to be checked against the log
+/// and appended ([`Ledger::record_deletion`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeletionRecord<'a> {
+    /// The statement's claims, authenticated.
+    pub deletion: &'a crate::deletion::Deletion,
+    /// Its log entry (kind 4).
+    pub log_entry: &'a [u8],
+}
+
 /// Why [`Ledger::record_use`] refused to record a use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -362,6 +372,28 @@ pub trait Ledger: Send + Sync {
         record: DecisionRecord,
         log_entry: Option<&[u8]>,
     ) -> Result<(), LedgerError>;
+    /// Checks a verified deletion statement against the transfer log kept with the ledger
+    /// ([`DeletionIndex::check`](crate::log::DeletionIndex::check): the receipt it names is
+    /// logged, it is the receipt's consumer's, not dated before it, and no deletion of it is
+    /// logged yet) and appends its entry, atomically with the check. On any error nothing is
+    /// appended.
+    ///
+    /// The default refuses: a ledger that keeps no transfer log cannot check a deletion.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`DeletionIndex::check`](crate::log::DeletionIndex::check);
+    /// [`DeletionError::Storage`](crate::deletion::DeletionError::Storage) if the store failed
+    /// or keeps no log.
+    fn record_deletion(
+        &self,
+        record: &DeletionRecord<'_>,
+    ) -> Result<(), crate::deletion::DeletionError> {
+        let _ = record;
+        Err(crate::deletion::DeletionError::Storage(
+            LedgerError::Unavailable("this ledger keeps no transfer log".into()),
+        ))
+    }
 }
 
 #[cfg(test)]

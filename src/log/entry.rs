@@ -4,6 +4,7 @@ use crate::Digest;
 use crate::cbor::{DecodeError, Decoder, Encoder, Limits};
 use crate::cose::Envelope;
 use crate::decision::{Decision, Reason};
+use crate::deletion::Deletion;
 use crate::directory::{PartyId, Trust};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
@@ -297,7 +298,9 @@ impl Denial {
 ///   a habilitation has no single subject);
 /// - `[3, denial]`: a denial, a map with keys `0` version (2), `1` request hash, `2` request id
 ///   (optional), `3` basis id (optional), `4` subject (optional), `5` reason codes, `6` time
-///   ([`crate::labels::denial`]).
+///   ([`crate::labels::denial`]);
+/// - `[4, deletion]`: a consumer's deletion statement, its exact COSE bytes; it concerns the
+///   subject it names.
 ///
 /// The leaf hash is [`leaf_hash`] of these bytes. Decoding is strict: an entry re-encodes to the
 /// bytes it was decoded from, and the signed objects it carries decode strictly as their kind.
@@ -324,6 +327,8 @@ pub enum LogEntry {
     Statement(StatementEntry),
     /// A denied transfer.
     Denial(Denial),
+    /// A consumer's deletion statement about a logged receipt.
+    Deletion(LoggedObject<Deletion>),
 }
 
 /// A lifecycle statement as logged, with the subject of the basis it is about. Made only by
@@ -433,6 +438,17 @@ impl LogEntry {
         }))
     }
 
+    /// A deletion entry from the deletion statement's signed bytes (parsed strictly; signature
+    /// not checked, nor that its receipt is logged: a log writer checks both, see
+    /// [`TransferLog::append_deletion`](super::TransferLog::append_deletion)).
+    ///
+    /// # Errors
+    ///
+    /// [`LogError::MalformedObject`] if `bytes` is not a well-formed deletion statement.
+    pub fn deletion(bytes: Vec<u8>) -> Result<Self, LogError> {
+        object(EntryKind::Deletion, bytes).map(LogEntry::Deletion)
+    }
+
     /// The entry of a statement the verifier has just verified and applied to the basis whose
     /// subject (for a grant) is `subject`.
     pub(crate) fn verified_statement(
@@ -459,11 +475,13 @@ impl LogEntry {
             LogEntry::GrantIssued(_) => EntryKind::GrantIssued,
             LogEntry::Statement(_) => EntryKind::Statement,
             LogEntry::Denial(_) => EntryKind::Denial,
+            LogEntry::Deletion(_) => EntryKind::Deletion,
         }
     }
 
     /// The person the entry concerns, if it concerns one: the receipt's or grant's subject, the
-    /// subject recorded with a statement, the denial's subject if known.
+    /// subject recorded with a statement, the denial's subject if known, the subject a deletion
+    /// statement names.
     #[must_use]
     pub fn subject(&self) -> Option<PartyId> {
         match self {
@@ -471,6 +489,7 @@ impl LogEntry {
             LogEntry::GrantIssued(g) => Some(g.claims().subject()),
             LogEntry::Statement(e) => e.subject,
             LogEntry::Denial(d) => d.subject(),
+            LogEntry::Deletion(d) => Some(d.claims().subject),
         }
     }
 
@@ -482,6 +501,7 @@ impl LogEntry {
             LogEntry::GrantIssued(g) => g.claims().issued_at(),
             LogEntry::Statement(e) => e.statement.claims().issued_at,
             LogEntry::Denial(d) => d.at(),
+            LogEntry::Deletion(d) => d.claims().issued_at,
         }
     }
 
@@ -492,6 +512,7 @@ impl LogEntry {
             LogEntry::Receipt(r) => Some(r.bytes()),
             LogEntry::GrantIssued(g) => Some(g.bytes()),
             LogEntry::Statement(e) => Some(e.statement.bytes()),
+            LogEntry::Deletion(d) => Some(d.bytes()),
             LogEntry::Denial(_) => None,
         }
     }
@@ -520,6 +541,9 @@ impl LogEntry {
             LogEntry::Denial(d) => {
                 e.array(2).uint(EntryKind::Denial.code());
                 d.encode(&mut e);
+            }
+            LogEntry::Deletion(d) => {
+                e.array(2).uint(EntryKind::Deletion.code()).bytes(d.bytes());
             }
         }
         e.into_bytes()
@@ -562,6 +586,7 @@ impl LogEntry {
             match kind {
                 EntryKind::Receipt => LogEntry::receipt(object_bytes)?,
                 EntryKind::GrantIssued => LogEntry::grant_issued(object_bytes)?,
+                EntryKind::Deletion => LogEntry::deletion(object_bytes)?,
                 _ => {
                     let subject = if arity == 3 {
                         Some(wire::party_id(&mut d).map_err(LogError::MalformedEntry)?)

@@ -1,12 +1,16 @@
 //! A person's access history and its verification against a signed tree head.
 
-use crate::directory::PartyId;
+use crate::directory::{PartyId, Trust};
 use crate::keys::VerifyingKey;
+use crate::time::Timestamp;
+
+use super::deletion::{CountedDeletion, DeletionIndex};
 
 use super::entry::LogEntry;
 use super::error::LogError;
 use super::head::SignedTreeHead;
 use super::proof::InclusionProof;
+use super::receipt::Receipt;
 
 /// One entry of a history: the entry's exact bytes and its inclusion proof (which carries the
 /// entry's index and the tree size it is proved against).
@@ -154,4 +158,127 @@ fn check_item(
         });
     }
     Ok(entry)
+}
+
+/// Where the data of one transfer in a subject's history stands: received on, kept until,
+/// deleted on (see [`HistoryReport::retention`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// The receipt's index in the log.
+    pub receipt_index: u64,
+    /// The receipt's claims (authenticated by the directory the retention was read with).
+    pub receipt: Receipt,
+    /// The deletion that counts for it, if one is in the history.
+    pub deleted: Option<CountedDeletion>,
+}
+
+/// The state of one transfer's data at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetentionState {
+    /// The consumer stated it deleted the data at `at`; `late` if after the retention deadline.
+    Deleted {
+        /// When, as the consumer states it.
+        at: Timestamp,
+        /// Whether that was after `retain until`.
+        late: bool,
+    },
+    /// Not deleted yet, and the consumer may still keep it.
+    NotYet,
+    /// Not deleted, and the retention deadline has passed.
+    Overdue,
+}
+
+impl Retention {
+    /// When the data was received: the receipt's issue time.
+    #[must_use]
+    pub fn received_on(&self) -> Timestamp {
+        self.receipt.issued_at()
+    }
+
+    /// Until when the consumer may keep it: the receipt's `retain until`.
+    #[must_use]
+    pub fn kept_until(&self) -> Timestamp {
+        self.receipt.retain_until()
+    }
+
+    /// The state at `now`: deleted (a deletion stated at or before `now`), else overdue once
+    /// `retain until` has passed (`retain until` < `now`, as [`DeletionIndex::overdue_at`]
+    /// judges), else not yet.
+    #[must_use]
+    pub fn state(&self, now: Timestamp) -> RetentionState {
+        match self.deleted {
+            Some(d) if d.deleted_at <= now => RetentionState::Deleted {
+                at: d.deleted_at,
+                late: d.deleted_at > self.kept_until(),
+            },
+            _ if self.kept_until() < now => RetentionState::Overdue,
+            _ => RetentionState::NotYet,
+        }
+    }
+
+    /// The line a person reads: `received on …, kept until …, deleted on …` (or `not deleted
+    /// yet`, or `not deleted: overdue`), dates in UTC.
+    #[must_use]
+    pub fn describe(&self, now: Timestamp) -> String {
+        let date = |t: Timestamp| {
+            let (y, m, d) = t.date();
+            format!("{y:04}-{m:02}-{d:02}")
+        };
+        let end = match self.state(now) {
+            RetentionState::Deleted { at, late: false } => format!("deleted on {}", date(at)),
+            RetentionState::Deleted { at, late: true } => {
+                format!("deleted on {} (late)", date(at))
+            }
+            RetentionState::NotYet => "not deleted yet".to_owned(),
+            RetentionState::Overdue => "not deleted: overdue".to_owned(),
+        };
+        format!(
+            "received on {}, kept until {}, {end}",
+            date(self.received_on()),
+            date(self.kept_until())
+        )
+    }
+}
+
+impl HistoryReport {
+    /// Per receipt in the verified entries, where its data stands: the receipts whose
+    /// provider's signature verifies against `trust`, each with the deletion entry of the
+    /// history that counts for it (signed by the receipt's consumer as `trust` shows, and
+    /// passing every check of [`DeletionIndex::check`] against the entries before it), by
+    /// ascending index.
+    ///
+    /// ```
+    /// use consentry::deletion::Deletion;
+    /// use consentry::log::RetentionState;
+    /// use consentry::signed::SignedPayload;
+    /// use consentry::testing::Scenario;
+    ///
+    /// let mut s = Scenario::canteen();
+    /// let (receipt, _) = s.transfer_and_log();
+    /// s.advance_days(3);
+    /// let bytes = Deletion::for_receipt(&receipt, s.now, s.now).sign(s.key(s.mairie));
+    /// s.log.append_deletion(bytes, &s.directory).unwrap();
+    /// let report = s.proven_history(s.parent, &s.sign_head()).unwrap();
+    /// let lines = report.retention(&s.directory);
+    /// assert!(matches!(lines[0].state(s.now), RetentionState::Deleted { late: false, .. }));
+    /// assert!(lines[0].describe(s.now).contains(", deleted on "));
+    /// ```
+    #[must_use]
+    pub fn retention(&self, trust: &dyn Trust) -> Vec<Retention> {
+        let mut index = DeletionIndex::new();
+        for checked in &self.verified {
+            // A deletion that does not count is left out; the history still lists its entry.
+            let _ = index.observe(checked.index, &checked.entry, Some(trust));
+        }
+        index
+            .receipts()
+            .into_iter()
+            .map(|(receipt_index, receipt, deleted)| Retention {
+                receipt_index,
+                receipt: receipt.clone(),
+                deleted,
+            })
+            .collect()
+    }
 }

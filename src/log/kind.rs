@@ -14,6 +14,8 @@ pub enum EntryKind {
     Statement,
     /// A denied transfer, unsigned: the tree head signs over it (code 3).
     Denial,
+    /// A consumer's signed deletion statement about a logged receipt (code 4).
+    Deletion,
 }
 
 impl EntryKind {
@@ -25,6 +27,7 @@ impl EntryKind {
             EntryKind::GrantIssued => 1,
             EntryKind::Statement => 2,
             EntryKind::Denial => 3,
+            EntryKind::Deletion => 4,
         }
     }
 
@@ -36,6 +39,7 @@ impl EntryKind {
             1 => Some(EntryKind::GrantIssued),
             2 => Some(EntryKind::Statement),
             3 => Some(EntryKind::Denial),
+            4 => Some(EntryKind::Deletion),
             _ => None,
         }
     }
@@ -48,6 +52,7 @@ impl fmt::Display for EntryKind {
             EntryKind::GrantIssued => "grant",
             EntryKind::Statement => "statement",
             EntryKind::Denial => "denial",
+            EntryKind::Deletion => "deletion",
         })
     }
 }

@@ -27,6 +27,7 @@
 //! # Ok::<(), consentry::log::ProofError>(())
 //! ```
 
+mod deletion;
 mod entry;
 mod error;
 mod hash;
@@ -34,12 +35,15 @@ mod head;
 mod history;
 mod kind;
 mod merkle;
+mod overdue;
 mod proof;
 mod receipt;
 mod store;
 mod transfer_log;
 
 pub use crate::ids::BasisKind;
+pub(crate) use deletion::record_entry as deletion_record_entry;
+pub use deletion::{CountedDeletion, DeletionIndex, log_deletion};
 pub use entry::{
     Denial, LogEntry, LoggedObject, MAX_DENIAL_REASONS, MAX_ENTRY_SIZE, MAX_REASON_CODE_LEN,
     StatementEntry,
@@ -48,11 +52,14 @@ pub use error::LogError;
 pub use hash::{empty_root, leaf_hash, node_hash};
 pub use head::{HeadMonitor, SignedTreeHead, TreeHead, compare_heads};
 pub use history::{
-    AccessHistory, CheckedEntry, HistoryFailure, HistoryItem, HistoryReport, verify_history,
-    verify_history_against,
+    AccessHistory, CheckedEntry, HistoryFailure, HistoryItem, HistoryReport, Retention,
+    RetentionState, verify_history, verify_history_against,
 };
 pub use kind::EntryKind;
 pub use merkle::MerkleTree;
+pub use overdue::{
+    OverdueError, OverdueItem, OverdueReceipt, OverdueReport, overdue_receipts, verify_overdue,
+};
 pub use proof::{
     ConsistencyProof, InclusionProof, MAX_CONSISTENCY_PROOF_LEN, MAX_INCLUSION_PROOF_LEN,
     ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion,

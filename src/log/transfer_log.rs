@@ -7,7 +7,12 @@ use crate::signed::SignedPayload;
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 
-use super::entry::LogEntry;
+use crate::deletion::{Deletion, DeletionError};
+use crate::directory::Trust;
+use crate::signed::Verified;
+
+use super::deletion::DeletionIndex;
+use super::entry::{LogEntry, LoggedObject};
 use super::error::LogError;
 use super::head::TreeHead;
 use super::history::{AccessHistory, HistoryItem};
@@ -50,6 +55,7 @@ pub struct TransferLog {
     entries: Vec<Vec<u8>>,
     tree: MerkleTree,
     by_subject: BTreeMap<PartyId, Vec<u64>>,
+    deletions: DeletionIndex,
 }
 
 impl TransferLog {
@@ -69,23 +75,74 @@ impl TransferLog {
         let mut log = Self::new();
         for bytes in entries {
             let entry = LogEntry::from_bytes(&bytes)?;
-            log.push(bytes, entry.subject());
+            log.push(bytes, &entry);
         }
         Ok(log)
     }
 
     /// Appends an entry and returns its index.
+    ///
+    /// This is the log's raw append: it checks nothing about the entry. A deletion statement is
+    /// appended with [`TransferLog::append_deletion`], which checks it; a deletion entry
+    /// appended here that would fail those checks (bar its signature) is logged but does not
+    /// count as a deletion.
     pub fn append(&mut self, entry: &LogEntry) -> u64 {
-        self.push(entry.to_bytes(), entry.subject())
+        self.push(entry.to_bytes(), entry)
     }
 
-    fn push(&mut self, bytes: Vec<u8>, subject: Option<PartyId>) -> u64 {
+    fn push(&mut self, bytes: Vec<u8>, entry: &LogEntry) -> u64 {
         let index = self.tree.append(&bytes);
         self.entries.push(bytes);
-        if let Some(subject) = subject {
+        if let Some(subject) = entry.subject() {
             self.by_subject.entry(subject).or_default().push(index);
         }
+        // A deletion that fails its checks is kept as logged and not counted.
+        let _ = self.deletions.observe(index, entry, None);
         index
+    }
+
+    /// Appends a consumer's deletion statement after checking it: its signature and key rule
+    /// against `trust`, then every rule of [`DeletionIndex::check`] against the entries
+    /// logged (the receipt it names is logged, the hash is its exact bytes', it is signed by
+    /// the receipt's consumer, the ids and subject are the receipt's, it is not dated before
+    /// the receipt, and no deletion of the receipt is logged yet). Returns the entry's index.
+    ///
+    /// ```
+    /// use consentry::deletion::Deletion;
+    /// use consentry::signed::SignedPayload;
+    /// use consentry::testing::Scenario;
+    ///
+    /// let mut s = Scenario::canteen();
+    /// let (receipt, _) = s.transfer_and_log();
+    /// let bytes = Deletion::for_receipt(&receipt, s.now, s.now).sign(s.key(s.mairie));
+    /// let index = s.log.append_deletion(bytes.clone(), &s.directory).unwrap();
+    /// assert_eq!(index, 1);
+    /// // The same deletion again is refused: the first one stands.
+    /// let again = s.log.append_deletion(bytes, &s.directory).unwrap_err();
+    /// assert_eq!(again.code(), "deletion/already_deleted");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`DeletionError::Object`] if the statement is malformed or its signature refused, the
+    /// refusals of [`DeletionIndex::check`]; nothing is appended then.
+    pub fn append_deletion(
+        &mut self,
+        bytes: Vec<u8>,
+        trust: &dyn Trust,
+    ) -> Result<u64, DeletionError> {
+        let verified =
+            Verified::<Deletion>::parse_and_verify(&bytes, trust).map_err(DeletionError::Object)?;
+        self.deletions.check(verified.claims())?;
+        let entry = LogEntry::Deletion(LoggedObject::from_parts(bytes, verified.claims().clone()));
+        Ok(self.push(entry.to_bytes(), &entry))
+    }
+
+    /// The receipts and counted deletions of the log, as [`TransferLog::append_deletion`]
+    /// checks a new deletion against them.
+    #[must_use]
+    pub fn deletions(&self) -> &DeletionIndex {
+        &self.deletions
     }
 
     /// Number of entries.

@@ -35,15 +35,18 @@
 )]
 
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
+use crate::deletion::DeletionError;
 use crate::digest::Digest;
 use crate::directory::PartyId;
 use crate::ids::BasisKey;
 use crate::keys::SigningKey;
 use crate::ledger::{
-    BasisState, CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
-    Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
+    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal,
+    Observation, Snapshot, StatementRecord, Status, UseRecord, UseRefusal,
 };
-use crate::log::{ConsistencyProof, InclusionProof, LogEntry, LogError, LogStore, ProofError};
+use crate::log::{
+    ConsistencyProof, DeletionIndex, InclusionProof, LogEntry, LogError, LogStore, ProofError,
+};
 use crate::time::Timestamp;
 use postgres::{Client, Config, NoTls, Statement};
 use std::collections::BTreeMap;
@@ -803,6 +806,15 @@ fn log_error(f: Fail<()>) -> LogError {
     }
 }
 
+fn deletion_error(f: Fail<DeletionError>) -> DeletionError {
+    match f {
+        Fail::Refused(e) => e,
+        Fail::Db(e) => DeletionError::Storage(unavailable(&e)),
+        Fail::Ledger(e) => DeletionError::Storage(e),
+        Fail::Log(e) => DeletionError::Storage(LedgerError::Corrupt(e.to_string())),
+    }
+}
+
 fn commit_error<R>(f: Fail<R>) -> CommitError<R> {
     match f {
         Fail::Db(e) => CommitError::Storage(unavailable(&e)),
@@ -974,6 +986,54 @@ impl Ledger for PgStore {
             Ok(())
         })
         .map_err(ledger_error)
+    }
+
+    /// Under the log's advisory lock (so deletions are checked one at a time, across nodes):
+    /// integrates the queued entries, reads the entries about the deletion's subject, checks
+    /// the deletion against them, and queues and integrates its entry, in one transaction.
+    /// Receipts still queued by another node's uncommitted transaction are not yet logged.
+    fn record_deletion(&self, record: &DeletionRecord<'_>) -> Result<(), DeletionError> {
+        let entry = crate::log::deletion_record_entry(record)?.to_bytes();
+        let subject = record.deletion.subject;
+        let mut view = self.log_view();
+        self.run(|conn| -> Result<(), Fail<DeletionError>> {
+            let mut tx = conn.client.transaction()?;
+            self.sync(&mut tx, &conn.integrate, &conn.log_rows, &mut view)
+                .map_err(|f| match f {
+                    Fail::Db(e) => Fail::Db(e),
+                    Fail::Ledger(e) => Fail::Ledger(e),
+                    Fail::Log(e) => Fail::Log(e),
+                    Fail::Refused(()) => Fail::Ledger(LedgerError::Unavailable("refused".into())),
+                })?;
+            let about: Vec<i64> = view
+                .by_subject
+                .get(&subject)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|&i| i64::try_from(i).unwrap_or(i64::MAX))
+                .collect();
+            let rows = tx.query(
+                "SELECT idx, entry FROM log WHERE idx = ANY($1) ORDER BY idx",
+                &[&about],
+            )?;
+            let mut index = DeletionIndex::new();
+            for row in rows {
+                let i = read_index(row.try_get(0)?)?;
+                let bytes: Vec<u8> = row.try_get(1)?;
+                let logged = LogEntry::from_bytes(&bytes)
+                    .map_err(|e| LedgerError::Corrupt(format!("log entry {i}: {e}")))?;
+                let _ = index.observe(i, &logged, None);
+            }
+            if let Err(refusal) = index.check(record.deletion) {
+                tx.rollback()?;
+                return Err(Fail::Refused(refusal));
+            }
+            tx.execute("INSERT INTO log_pending (entry) VALUES ($1)", &[&entry])?;
+            tx.execute(&conn.integrate, &[])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .map_err(deletion_error)
     }
 }
 

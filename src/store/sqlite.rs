@@ -35,15 +35,17 @@
 
 use super::{LogCache, OpenError, SCHEMA_VERSION, check_leaf, seal, unseal};
 use crate::Digest;
+use crate::deletion::{Deletion, DeletionError};
 use crate::directory::PartyId;
 use crate::ids::{BasisId, BasisKey, ReplayKey};
 use crate::keys::SigningKey;
 use crate::ledger::{
-    BasisState, CommitError, DecisionRecord, Ledger, LedgerError, LifecycleRefusal, Observation,
-    Snapshot, StatementRecord, Status, UsageWindow, UseRecord, UseRefusal,
+    BasisState, CommitError, DecisionRecord, DeletionRecord, Ledger, LedgerError, LifecycleRefusal,
+    Observation, Snapshot, StatementRecord, Status, UsageWindow, UseRecord, UseRefusal,
 };
 use crate::log::{
-    ConsistencyProof, InclusionProof, LogEntry, LogError, LogStore, ProofError, leaf_hash,
+    ConsistencyProof, DeletionIndex, InclusionProof, LogEntry, LogError, LogStore, ProofError,
+    leaf_hash,
 };
 use crate::time::Timestamp;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
@@ -577,6 +579,11 @@ enum Job {
     Existence { digest: Digest, at: Timestamp },
     /// A denial's log entry.
     Append(Result<Append, LedgerError>),
+    /// A deletion statement, checked against the log about its subject, then appended.
+    Deletion {
+        deletion: Box<Deletion>,
+        entry: Result<Append, LedgerError>,
+    },
 }
 
 enum Done {
@@ -587,6 +594,7 @@ enum Done {
 
 enum Fail {
     Use(Vec<UseRefusal>),
+    Deletion(DeletionError),
     Lifecycle(LifecycleRefusal),
     Storage(LedgerError),
 }
@@ -689,6 +697,28 @@ fn apply(
         }
         Job::Append(entry) => {
             append(conn, base, leaves, &entry?)?;
+            Ok(Done::Unit)
+        }
+        Job::Deletion { deletion, entry } => {
+            let entry = entry?;
+            // The receipts and deletions about the subject, in log order: a deletion names
+            // the receipt's subject, so its receipt and any earlier deletion of it are there.
+            let mut index = DeletionIndex::new();
+            let mut rows =
+                conn.prepare_cached("SELECT idx, entry FROM log WHERE subject = ?1 ORDER BY idx")?;
+            let mut rows = rows.query([&deletion.subject.as_bytes()[..]])?;
+            while let Some(row) = rows.next()? {
+                let i = u64::try_from(row.get::<_, i64>(0)?)
+                    .map_err(|_| corrupt("a log index is negative"))?;
+                let bytes: Vec<u8> = row.get(1)?;
+                let logged = LogEntry::from_bytes(&bytes)
+                    .map_err(|e| corrupt(&format!("log entry {i} does not decode: {e}")))?;
+                let _ = index.observe(i, &logged, None);
+            }
+            index
+                .check(&deletion)
+                .map_err(|e| Failure::Refused(Fail::Deletion(e)))?;
+            append(conn, base, leaves, &entry)?;
             Ok(Done::Unit)
         }
     }
@@ -1069,6 +1099,27 @@ impl Ledger for SqliteStore {
             Ok(Done::Unit) => Ok(()),
             Err(Fail::Storage(e)) => Err(e),
             _ => Err(mismatch()),
+        }
+    }
+
+    /// Checks the deletion against the entries about its subject and appends it, in one
+    /// transaction of the group commit.
+    fn record_deletion(&self, record: &DeletionRecord<'_>) -> Result<(), DeletionError> {
+        self.submit_deletion(record)
+    }
+}
+
+impl SqliteStore {
+    fn submit_deletion(&self, record: &DeletionRecord<'_>) -> Result<(), DeletionError> {
+        let entry = crate::log::deletion_record_entry(record)?;
+        match self.submit(Job::Deletion {
+            deletion: Box::new(record.deletion.clone()),
+            entry: prepare(&entry.to_bytes()),
+        }) {
+            Ok(Done::Unit) => Ok(()),
+            Err(Fail::Deletion(refusal)) => Err(refusal),
+            Err(Fail::Storage(e)) => Err(DeletionError::Storage(e)),
+            _ => Err(DeletionError::Storage(mismatch())),
         }
     }
 }

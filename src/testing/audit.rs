@@ -3,15 +3,17 @@
 
 use super::Scenario;
 use crate::decision::{Decision, StatementRefusal};
+use crate::deletion::{Deletion, DeletionError};
 use crate::directory::PartyId;
 use crate::habilitation::Habilitation;
 use crate::ledger::Status;
 use crate::log::{
-    Denial, HistoryReport, LogEntry, LogError, LoggedObject, Receipt, SignedTreeHead,
-    verify_history_against,
+    Denial, HistoryReport, LogEntry, LogError, LoggedObject, OverdueError, OverdueReceipt,
+    OverdueReport, Receipt, SignedTreeHead, verify_history_against, verify_overdue,
 };
 use crate::signed::{SignedPayload, Unverified};
 use crate::stats::{Period, StatsError, UsageReport};
+use crate::time::Timestamp;
 
 impl Scenario {
     /// Logs a decision as the deciding provider's log keeps it, and returns the entry's index:
@@ -129,5 +131,64 @@ impl Scenario {
         )
         .unwrap_or_else(|e| unreachable!("the scenario's own head verifies: {e}"));
         UsageReport::compute(self.log.entries(), &head, period, threshold)
+    }
+
+    /// Makes one transfer of the canteen case and logs it: a fresh grant of the parent, a
+    /// request of the mairie under it, the decision (an *allow*) and its receipt, signed by
+    /// the provider. Returns the receipt as logged and its entry's index.
+    ///
+    /// # Panics
+    ///
+    /// If the scenario's grant or request is refused (a scenario that is not the canteen's).
+    pub fn transfer_and_log(&mut self) -> (LoggedObject<Receipt>, u64) {
+        let grant = self
+            .grant()
+            .build(&self.ceilings)
+            .expect("the scenario's grant");
+        let grant = self.sign_grant(&grant);
+        let request = self.sign_request(&self.request(&grant));
+        let decision = self.decide(&request, &grant);
+        assert!(decision.allowed().is_some(), "the transfer is allowed");
+        let index = self.log_decision(&decision);
+        let bytes = self.log.entry(index).expect("just logged").to_vec();
+        match LogEntry::from_bytes(&bytes) {
+            Ok(LogEntry::Receipt(receipt)) => (receipt, index),
+            _ => unreachable!("an allow is logged as its receipt"),
+        }
+    }
+
+    /// The receipt's consumer states that it deleted the data now: its deletion statement
+    /// ([`Deletion::for_receipt`]) signed with its key, appended with the log's checks
+    /// ([`TransferLog::append_deletion`](crate::log::TransferLog::append_deletion)). Returns the
+    /// entry's index.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`TransferLog::append_deletion`](crate::log::TransferLog::append_deletion).
+    pub fn delete_and_log(
+        &mut self,
+        receipt: &LoggedObject<Receipt>,
+    ) -> Result<u64, DeletionError> {
+        let deletion = Deletion::for_receipt(receipt, self.now, self.now);
+        let bytes = deletion.sign(self.key(deletion.consumer));
+        self.log.append_deletion(bytes, &self.directory)
+    }
+
+    /// The auditor's overdue query in one call: the log's head signed now, the report of the
+    /// receipts overdue at `at` computed by replaying every entry
+    /// ([`OverdueReport::compute`]), then checked as an auditor holding the entries checks it
+    /// ([`verify_overdue`], against the log operator's key and the directory).
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`OverdueReport::compute`] and [`verify_overdue`] (for instance
+    /// [`OverdueError::AfterHead`] if `at` is after the clock).
+    pub fn overdue_audit(&self, at: Timestamp) -> Result<Vec<OverdueReceipt>, OverdueError> {
+        let operator = self.log_operator;
+        let key = self.key(operator).verifying_key();
+        let head = self.sign_head();
+        let entries = self.log.entries();
+        let report = OverdueReport::compute(entries, &head, operator, &key, at, &self.directory)?;
+        verify_overdue(&report, entries, operator, &key, &self.directory)
     }
 }

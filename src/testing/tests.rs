@@ -335,6 +335,88 @@ fn kit_codes() -> BTreeSet<&'static str> {
     )
 }
 
+/// A deletion's refusals (`src/log/tests/deletion.rs` makes each) and the overdue query's.
+fn deletion_codes() -> BTreeSet<&'static str> {
+    use crate::deletion::DeletionError;
+    use crate::log::OverdueError;
+    let digest = Digest::of(b"x");
+    let deletions = [
+        DeletionError::Object(crate::signed::ObjectError::Verify(
+            VerifyError::BadSignature,
+        )),
+        DeletionError::WrongSigner {
+            consumer: party(),
+            signer: party(),
+        },
+        DeletionError::UnknownReceipt {
+            receipt: uuid::Uuid::nil(),
+            receipt_digest: digest,
+        },
+        DeletionError::ReceiptHashMismatch {
+            named: digest,
+            logged: digest,
+        },
+        DeletionError::ReceiptMismatch { field: "subject" },
+        DeletionError::BeforeReceipt {
+            deleted_at: T,
+            received_at: T,
+        },
+        DeletionError::AlreadyDeleted { index: 0 },
+        DeletionError::Storage(LedgerError::Unavailable(String::new())),
+    ];
+    let mut codes = one_of_each(
+        &deletions,
+        8,
+        |e| match e {
+            DeletionError::Object(_) => 0,
+            DeletionError::WrongSigner { .. } => 1,
+            DeletionError::UnknownReceipt { .. } => 2,
+            DeletionError::ReceiptHashMismatch { .. } => 3,
+            DeletionError::ReceiptMismatch { .. } => 4,
+            DeletionError::BeforeReceipt { .. } => 5,
+            DeletionError::AlreadyDeleted { .. } => 6,
+            DeletionError::Storage(_) => 7,
+        },
+        DeletionError::code,
+    );
+    let overdue = [
+        OverdueError::Head(LogError::BadSignature),
+        OverdueError::AfterHead { at: T, head: T },
+        OverdueError::EntryCount {
+            head_size: 1,
+            entries: 0,
+        },
+        OverdueError::Entry {
+            index: 0,
+            error: LogError::BadSignature,
+        },
+        OverdueError::RootMismatch,
+        OverdueError::Item {
+            position: 0,
+            error: LogError::BadSignature,
+        },
+        OverdueError::ResultMismatch {
+            expected: Vec::new(),
+            listed: Vec::new(),
+        },
+    ];
+    codes.extend(one_of_each(
+        &overdue,
+        7,
+        |e| match e {
+            OverdueError::Head(_) => 0,
+            OverdueError::AfterHead { .. } => 1,
+            OverdueError::EntryCount { .. } => 2,
+            OverdueError::Entry { .. } => 3,
+            OverdueError::RootMismatch => 4,
+            OverdueError::Item { .. } => 5,
+            OverdueError::ResultMismatch { .. } => 6,
+        },
+        OverdueError::code,
+    ));
+    codes
+}
+
 /// The codes of each list under "Codes an audit test may see" in `docs/model.md`, by the
 /// list's bold name: every `snake_case` code in backquotes, with or without a `layer/` prefix.
 fn documented() -> Vec<(String, BTreeSet<String>)> {
@@ -385,6 +467,7 @@ fn the_documented_codes_are_the_library_codes() {
         ("grants", owned(grant_codes())),
         ("log", owned(log_codes())),
         ("kit", owned(kit_codes())),
+        ("deletions", owned(deletion_codes())),
     ];
     let documented = documented();
     assert_eq!(

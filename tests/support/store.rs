@@ -166,3 +166,73 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
         .map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok())
         .collect()
 }
+
+/// Deletion statements through a store: one transfer decided and logged by the verifier, its
+/// consumer's deletion logged ([`log_deletion`]) and found again in the store's log and the
+/// subject's history; a second deletion, one signed by another consumer and one about a
+/// receipt never logged are refused with their codes and append nothing; the overdue report
+/// over the store's log is computed and checks. Returns the deletion entry's index.
+pub fn deletions_through<L: Ledger + LogStore>(s: &Scenario, store: &L) -> u64 {
+    use consentry::deletion::Deletion;
+    use consentry::log::{OverdueReport, log_deletion, verify_overdue};
+    use consentry::signed::SignedPayload;
+
+    let ids = receipt_ids(7);
+    let v = verifier(s, store, &ids);
+    let g = grant(s, AccessPattern::one_time());
+    assert!(decide(&v, s, &request(s, &g), &g).is_allow());
+    let size = store.log_size().expect("size");
+    let receipt_entry = store.log_entry(size - 1).expect("the receipt");
+    let LogEntry::Receipt(receipt) = LogEntry::from_bytes(&receipt_entry).expect("an entry") else {
+        panic!("the allow's receipt is the last entry");
+    };
+    let deletion = Deletion::for_receipt(&receipt, s.now, s.now);
+    let bytes = deletion.sign(s.key(s.mairie));
+    log_deletion(store, &bytes, &s.directory).expect("the consumer's deletion is logged");
+    assert_eq!(store.log_size(), Ok(size + 1));
+    let logged =
+        LogEntry::from_bytes(&store.log_entry(size).expect("the deletion")).expect("entry");
+    assert!(matches!(&logged, LogEntry::Deletion(d) if d.bytes() == bytes));
+    let history = store.access_history(s.parent, size + 1).expect("history");
+    assert_eq!(history.items.last().map(|i| i.index()), Some(size));
+
+    // Refusals: nothing is appended.
+    let again = log_deletion(store, &bytes, &s.directory).expect_err("a second deletion");
+    assert_eq!(again.code(), "deletion/already_deleted");
+    let by_other = Deletion {
+        consumer: s.other_consumer,
+        ..deletion.clone()
+    }
+    .sign(s.key(s.other_consumer));
+    let refused = log_deletion(store, &by_other, &s.directory).expect_err("another consumer");
+    assert_eq!(refused.code(), "deletion/wrong_signer");
+    let never = Deletion {
+        receipt: Uuid::from_u128(random_u128()),
+        receipt_digest: Digest::of(b"a receipt never logged"),
+        ..deletion.clone()
+    }
+    .sign(s.key(s.mairie));
+    let refused = log_deletion(store, &never, &s.directory).expect_err("an unknown receipt");
+    assert_eq!(refused.code(), "deletion/unknown_receipt");
+    assert_eq!(
+        store.log_size(),
+        Ok(size + 1),
+        "no refused deletion is logged"
+    );
+
+    // The overdue query over the store's log: the deleted receipt is not listed, even after
+    // its retention.
+    let (key, op) = operator();
+    let at = receipt.claims().retain_until().plus_secs(1);
+    let head = store.sign_head(&key, op, at).expect("head");
+    let report =
+        OverdueReport::from_store(store, &head, op, &key.verifying_key(), at, &s.directory)
+            .expect("report");
+    let entries: Vec<Vec<u8>> = (0..size + 1)
+        .map(|i| store.log_entry(i).expect("entry"))
+        .collect();
+    let confirmed =
+        verify_overdue(&report, &entries, op, &key.verifying_key(), &s.directory).expect("checks");
+    assert!(confirmed.iter().all(|o| o.index != size - 1));
+    size
+}

@@ -29,11 +29,20 @@ pub fn framing(g: &mut LogGen<'_>, logged: &[Logged], s: &Scenario) {
         .unwrap_or_else(|| unreachable!());
     g.malformed(
         "unknown-kind",
-        "an entry of kind 4, which no version-2 entry has",
+        "an entry of kind 5, which no version-2 entry has",
+        entry_of(|e| {
+            e.array(2).uint(5).bytes(receipt_bytes);
+        }),
+        "log/malformed_entry",
+        true,
+    );
+    g.malformed(
+        "receipt-as-deletion",
+        "a receipt's bytes in a deletion entry (kind 4)",
         entry_of(|e| {
             e.array(2).uint(4).bytes(receipt_bytes);
         }),
-        "log/malformed_entry",
+        "log/malformed_object",
         true,
     );
     g.malformed(

@@ -163,6 +163,7 @@ fn entries(g: &mut LogGen<'_>, logged: &[Logged]) -> (TransferLog, Vec<Json>, Ve
         let content = match &l.entry {
             LogEntry::Receipt(r) => json!({"receipt": r.claims()}),
             LogEntry::Statement(e) => json!({"statement": e.statement().claims()}),
+            LogEntry::Deletion(d) => json!({"deletion": d.claims()}),
             LogEntry::Denial(d) => json!({"denial": {
                 "request_digest": d.request_digest().to_hex(),
                 "request": d.request(),

@@ -1,6 +1,7 @@
 //! The canteen history the log records: grants, receipts, statements and denials, in order.
 
-use consentry::log::{Denial, LogEntry, LogError, Receipt};
+use consentry::deletion::Deletion;
+use consentry::log::{Denial, LogEntry, LogError, LoggedObject, Receipt};
 use consentry::signed::SignedPayload;
 use consentry::statement::Action;
 use consentry::testing::Scenario;
@@ -53,8 +54,9 @@ pub fn history(s: &mut Scenario) -> (Vec<Logged>, Vec<u8>) {
     );
     minutes(s, 10);
     let request = s.sign_request(&s.request(&grant));
+    let first_receipt = receipt(s, &request, &grant);
     log(
-        ok(LogEntry::receipt(receipt(s, &request, &grant))),
+        ok(LogEntry::receipt(first_receipt.clone())),
         "DGFiP sends the parent's reference tax income to the city hall under the grant",
     );
     minutes(s, 10);
@@ -125,6 +127,13 @@ pub fn history(s: &mut Scenario) -> (Vec<Logged>, Vec<u8>) {
     log(
         LogEntry::Denial(denial(s, &request, &grant)),
         "a request under the revoked grant is denied",
+    );
+    minutes(s, 10);
+    let first = LoggedObject::<Receipt>::parse(first_receipt).unwrap_or_else(|e| panic!("{e}"));
+    let deletion = Deletion::for_receipt(&first, s.now, s.now).sign(s.key(s.mairie));
+    log(
+        ok(LogEntry::deletion(deletion)),
+        "the city hall states it deleted the reference tax income of the first transfer",
     );
     (out, grant)
 }

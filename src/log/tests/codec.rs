@@ -472,9 +472,16 @@ fn entries_are_strict() {
             ..
         }
     ));
-    // Unknown kind, wrong arity, trailing bytes, not an array.
     assert!(matches!(
         bad(&entry(4, &[Value::Bytes(p.grant.clone())])),
+        LogError::MalformedObject {
+            kind: EntryKind::Deletion,
+            ..
+        }
+    ));
+    // Unknown kind, wrong arity, trailing bytes, not an array.
+    assert!(matches!(
+        bad(&entry(5, &[Value::Bytes(p.grant.clone())])),
         LogError::MalformedEntry(DecodeError::InvalidValue {
             field: "entry kind",
             ..

@@ -2,6 +2,7 @@
 //! random logs.
 
 mod codec;
+mod deletion;
 mod history;
 mod monitor;
 mod props;
