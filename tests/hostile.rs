@@ -985,6 +985,8 @@ fn hostile_derivations_are_refused_with_their_own_errors() {
     let lying = danger::sign(ObjectKind::Grant, s.key(s.parent), &bad);
     assert!(Unverified::<Grant>::parse(&lying).is_err());
     check_cost("grant with parameters claiming 2^32", &lying);
+}
+
 /// A verifier's ledger keeps the log its receipts go to: a deletion reaches it only through
 /// [`log_deletion`], which refuses every statement but the receipt's consumer's about a
 /// receipt logged there, and appends nothing when it refuses.
