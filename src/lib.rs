@@ -84,6 +84,7 @@ mod keys;
 pub mod labels;
 pub mod ledger;
 pub mod log;
+pub mod notify;
 mod party_id;
 pub mod rand;
 pub mod record;

@@ -69,6 +69,7 @@ mod sealed {
     impl Sealed for crate::statement::Statement {}
     impl Sealed for crate::log::Receipt {}
     impl Sealed for crate::log::TreeHead {}
+    impl Sealed for crate::notify::Notification {}
 }
 
 /// Why bytes are not a well-formed object of the expected kind.

@@ -12,6 +12,7 @@ mod consent {
     mod directory;
     mod integrity;
     mod model;
+    mod notifications;
     mod properties;
     mod reasons;
     mod receipts;

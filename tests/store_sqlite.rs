@@ -537,7 +537,7 @@ fn a_newer_schema_is_refused() {
     drop(open(&dir.db()));
     edit(
         &dir.db(),
-        "UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+        "UPDATE meta SET value = 3 WHERE key = 'schema_version'",
     );
     for result in [
         SqliteStore::open(dir.db()),
@@ -548,8 +548,8 @@ fn a_newer_schema_is_refused() {
                 assert!(matches!(
                     e,
                     OpenError::SchemaTooNew {
-                        found: 2,
-                        supported: 1
+                        found: 3,
+                        supported: 2
                     }
                 ));
                 assert!(e.to_string().contains("upgrade the library"), "{e}");

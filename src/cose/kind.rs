@@ -26,11 +26,14 @@ pub enum ObjectKind {
     Directory,
     /// A change to the party directory, signed by its operator.
     DirectoryUpdate,
+    /// A notification of a lifecycle change or a key compromise, signed by the party that
+    /// applied it, for one recipient.
+    Notification,
 }
 
 impl ObjectKind {
     /// Every kind, in content-type order.
-    pub const ALL: [ObjectKind; 8] = [
+    pub const ALL: [ObjectKind; 9] = [
         ObjectKind::Grant,
         ObjectKind::Habilitation,
         ObjectKind::Statement,
@@ -39,6 +42,7 @@ impl ObjectKind {
         ObjectKind::TreeHead,
         ObjectKind::Directory,
         ObjectKind::DirectoryUpdate,
+        ObjectKind::Notification,
     ];
 
     /// The COSE content type of this kind.
@@ -53,6 +57,7 @@ impl ObjectKind {
             ObjectKind::TreeHead => 65_006,
             ObjectKind::Directory => 65_007,
             ObjectKind::DirectoryUpdate => 65_008,
+            ObjectKind::Notification => 65_010,
         }
     }
 
@@ -74,6 +79,7 @@ impl ObjectKind {
             ObjectKind::TreeHead => "tree head",
             ObjectKind::Directory => "directory",
             ObjectKind::DirectoryUpdate => "directory update",
+            ObjectKind::Notification => "notification",
         }
     }
 }
