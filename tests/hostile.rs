@@ -20,6 +20,7 @@ use consentry::directory::{
 use consentry::fuzzing;
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
+use consentry::notify::{Carried, Notification, Notifier};
 use consentry::request::Request;
 use consentry::signed::{
     ObjectError, ParseError, SignedPayload, Unverified, Verified, VerifyError,
@@ -490,6 +491,19 @@ fn every_cross_kind_confusion_is_refused() {
         .next_update(s.now)
         .report_compromise(s.key(s.mairie).key_id(), s.now)
         .sign(&operator);
+    let notification = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    }
+    .sign(
+        s.cnaf,
+        1,
+        s.now,
+        &Carried::Statement {
+            statement: statement.clone(),
+            basis: grant.clone(),
+        },
+    );
     let objects = [
         (ObjectKind::Grant, &grant),
         (ObjectKind::Habilitation, &habilitation),
@@ -499,6 +513,7 @@ fn every_cross_kind_confusion_is_refused() {
         (ObjectKind::TreeHead, &tree_head),
         (ObjectKind::Directory, &signed_directory),
         (ObjectKind::DirectoryUpdate, &update),
+        (ObjectKind::Notification, &notification),
     ];
     // The directory history takes a signed directory and an update, and nothing else.
     let registry_kind = |bytes: &[u8], expected: ObjectKind| {
@@ -533,6 +548,10 @@ fn every_cross_kind_confusion_is_refused() {
         );
         assert!(confused::<Statement>(bytes, kind), "{kind} as statement");
         assert!(confused::<Request>(bytes, kind), "{kind} as request");
+        assert!(
+            confused::<Notification>(bytes, kind),
+            "{kind} as notification"
+        );
         for expected in [ObjectKind::Directory, ObjectKind::DirectoryUpdate] {
             let got = registry_kind(bytes, expected);
             assert_eq!(got, if kind == expected { Ok(()) } else { Err(kind) });
@@ -558,7 +577,7 @@ fn every_cross_kind_confusion_is_refused() {
             check_cost(&format!("signed {kind}"), bytes);
         }
     }
-    assert_eq!(pairs, 56);
+    assert_eq!(pairs, 72);
     // The grant presented as a request, to the verifier.
     let d = s.decide(&grant, &grant);
     assert_eq!(d.codes(), ["wrong_kind"]);

@@ -10,6 +10,7 @@ use crate::habilitation::Habilitation;
 use crate::keys::SigningKey;
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified};
+use crate::notify::Notification;
 use crate::statement::Statement;
 use crate::testing::Scenario;
 
@@ -179,10 +180,12 @@ fn decode_checks(data: &[u8]) -> bool {
     accepted |= signed_roundtrip::<Habilitation>(data);
     accepted |= signed_roundtrip::<Statement>(data);
     accepted |= signed_roundtrip::<Request>(data);
+    accepted |= signed_roundtrip::<Notification>(data);
     accepted |= payload_roundtrip::<Grant>(data);
     accepted |= payload_roundtrip::<Habilitation>(data);
     accepted |= payload_roundtrip::<Statement>(data);
     accepted |= payload_roundtrip::<Request>(data);
+    accepted |= payload_roundtrip::<Notification>(data);
 
     if let Ok(env) = Envelope::parse(data) {
         accepted = true;
