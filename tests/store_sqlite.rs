@@ -20,6 +20,7 @@ use consentry::log::{
     verify_consistency, verify_inclusion,
 };
 use consentry::statement::Action;
+use consentry::notify::Outbox;
 use consentry::store::OpenError;
 use consentry::store::sqlite::SqliteStore;
 use consentry::terms::AccessPattern;
@@ -1023,4 +1024,45 @@ fn crash_recovery_survives_kills() {
         acknowledged > kills as usize,
         "the children acknowledged too little to test anything"
     );
+}
+
+// ------------------------------------------------------------------------------ outbox
+
+/// The outbox's notifications and counters are in the file: see `outbox_survives_reopen`.
+#[test]
+fn the_outbox_survives_a_restart() {
+    let dir = TempDir::new("outbox");
+    let s = Scenario::canteen();
+    outbox_survives_reopen(&s, || open(&dir.db()));
+}
+
+/// A store of schema version 1 (before the outbox) is migrated on open, its state kept.
+#[test]
+fn a_version_1_store_is_migrated_to_the_outbox() {
+    let dir = TempDir::new("migrate-outbox");
+    let s = Scenario::canteen();
+    let grant = notified_grant(&s);
+    {
+        let store = open(&dir.db());
+        let v = Verifier::new(s.dgfip, &s.directory, &s.ceilings, &store);
+        v.apply_statement(
+            &s.statement(&grant, Action::Revoke, s.parent),
+            Basis::Signed(&grant),
+            s.now,
+        )
+        .expect("applied");
+    }
+    edit(
+        &dir.db(),
+        "DROP TABLE outbox; DROP TABLE outbox_seq; \
+         UPDATE meta SET value = 1 WHERE key = 'schema_version'",
+    );
+    let store = open(&dir.db());
+    assert_eq!(
+        store.status(&key_of(&s, &grant)),
+        Ok(Status::Revoked { at: s.now })
+    );
+    assert_eq!(store.pending(10), Ok(Vec::new()));
+    drop(store);
+    outbox_survives_reopen(&s, || open(&dir.db()));
 }
