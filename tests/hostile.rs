@@ -20,7 +20,7 @@ use consentry::directory::{
 use consentry::fuzzing;
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
-use consentry::notify::{Carried, Notification, Notifier};
+use consentry::notify::{Carried, Inbox, Notification, Notifier};
 use consentry::request::Request;
 use consentry::signed::{
     ObjectError, ParseError, SignedPayload, Unverified, Verified, VerifyError,
@@ -878,5 +878,151 @@ fn hostile_chains_are_refused_with_their_own_errors() {
     assert_eq!(
         d.codes(),
         ["representation_not_valid", "representation_not_valid"]
+    );
+}
+
+/// Notifications that break the payload's rules, each signed by its emitter so that only the
+/// rule refuses it: each refused as `notification/malformed` with its own detail code, and
+/// nothing applied.
+#[test]
+fn malformed_notifications_are_refused_with_their_codes() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let statement = s.statement(&grant, Action::Pause, s.parent);
+    let (dgfip, cnaf) = (s.dgfip.as_bytes().to_vec(), s.cnaf.as_bytes().to_vec());
+    // The payload with `entries` after the version, in order, as (key, writer).
+    let payload = |version: u64, entries: &[(u64, &dyn Fn(&mut Encoder))]| {
+        let mut e = Encoder::new();
+        e.map(entries.len() + 1).uint(0).uint(version);
+        for (key, write) in entries {
+            e.uint(*key);
+            write(&mut e);
+        }
+        e.into_bytes()
+    };
+    let emitter = |e: &mut Encoder| {
+        e.bytes(&dgfip);
+    };
+    let recipient = |e: &mut Encoder| {
+        e.bytes(&cnaf);
+    };
+    let to_self = |e: &mut Encoder| {
+        e.bytes(&dgfip);
+    };
+    let one = |e: &mut Encoder| {
+        e.uint(1);
+    };
+    let zero = |e: &mut Encoder| {
+        e.uint(0);
+    };
+    let now = |e: &mut Encoder| {
+        e.uint(s.now.secs());
+    };
+    let st = |e: &mut Encoder| {
+        e.bytes(&statement);
+    };
+    let basis = |e: &mut Encoder| {
+        e.bytes(&grant);
+    };
+    let update = |e: &mut Encoder| {
+        e.bytes(&[0xd2]);
+    };
+    let text = |e: &mut Encoder| {
+        e.text("pause");
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "seq 0",
+            payload(2, &[(1, &emitter), (2, &recipient), (3, &zero), (4, &now), (5, &st), (6, &basis)]),
+            "value/invalid",
+        ),
+        (
+            "to itself",
+            payload(2, &[(1, &emitter), (2, &to_self), (3, &one), (4, &now), (5, &st), (6, &basis)]),
+            "value/invalid",
+        ),
+        (
+            "a statement without its basis",
+            payload(2, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st)]),
+            "value/invalid",
+        ),
+        (
+            "a statement and an update",
+            payload(
+                2,
+                &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st), (6, &basis), (7, &update)],
+            ),
+            "value/invalid",
+        ),
+        (
+            "nothing carried",
+            payload(2, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now)]),
+            "value/invalid",
+        ),
+        (
+            "an unknown key",
+            payload(
+                2,
+                &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st), (6, &basis), (8, &one)],
+            ),
+            "cbor/unknown_key",
+        ),
+        (
+            "version 1",
+            payload(1, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st), (6, &basis)]),
+            "payload/unsupported_version",
+        ),
+        (
+            "a statement as text",
+            payload(2, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &text), (6, &basis)]),
+            "cbor/wrong_type",
+        ),
+        (
+            "no recipient",
+            payload(2, &[(1, &emitter), (3, &one), (4, &now), (5, &st), (6, &basis)]),
+            "cbor/missing_key",
+        ),
+    ];
+    let ledger = consentry::InMemoryLedger::new();
+    let v = consentry::Verifier::new(s.cnaf, &s.directory, &s.ceilings, &ledger);
+    for (name, payload, detail) in cases {
+        let signed = danger::sign(ObjectKind::Notification, s.key(s.dgfip), &payload);
+        let mut inbox = Inbox::new(s.cnaf);
+        let err = inbox.receive_statement(&signed, &v, s.now).unwrap_err();
+        assert_eq!(
+            (err.code(), err.detail_code()),
+            ("notification/malformed", detail),
+            "{name}"
+        );
+        assert_eq!(inbox.last_seq(s.dgfip), 0, "{name}");
+    }
+    // Larger than an object may be: refused by the envelope, before anything is read.
+    let huge = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    }
+    .sign(
+        s.cnaf,
+        1,
+        s.now,
+        &Carried::Statement {
+            statement,
+            basis: vec![0; 64 * 1024],
+        },
+    );
+    let err = Inbox::new(s.cnaf)
+        .receive_statement(&huge, &v, s.now)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.detail_code()),
+        ("notification/malformed", "cbor/too_large")
+    );
+    assert_eq!(
+        ledger.status(&consentry::danger::basis_key(
+            consentry::ids::BasisKind::Grant,
+            s.parent,
+            Unverified::<Grant>::parse(&grant).unwrap().claims().id()
+        )),
+        consentry::ledger::Status::Active
     );
 }
