@@ -1,7 +1,7 @@
 //! The JSON forms of the model objects, read with a typed refusal.
 //!
 //! Every object a service exchanges as JSON — [`Grant`], [`Habilitation`], [`Request`],
-//! [`Statement`], [`PurposeCeiling`] (and a list of them), and their parts [`Scope`],
+//! [`Statement`], [`Notification`](crate::notify::Notification), [`PurposeCeiling`] (and a list of them), and their parts [`Scope`],
 //! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
@@ -63,6 +63,7 @@ forms! {
     Habilitation => "habilitation.schema.json",
     Request => "request.schema.json",
     Statement => "statement.schema.json",
+    crate::notify::Notification => "notification.schema.json",
     PurposeCeiling => "ceiling.schema.json",
     Vec<PurposeCeiling> => "ceilings.schema.json",
     Scope => "scope.schema.json",
@@ -150,6 +151,7 @@ const RULE_CODES: &[&str] = &[
     "habilitation/beyond_ceiling",
     "request/missing_claim",
     "request/bad_categories",
+    "notification/invalid",
 ];
 
 /// The rule code and the message of a serde error message made by [`refuse`].

@@ -21,6 +21,7 @@ use consentry::directory::Directory;
 use consentry::ids::BasisId;
 use consentry::json::{self, JsonForm};
 use consentry::log::Receipt;
+use consentry::notify::{Carried, Notification};
 use consentry::signed::SignedPayload;
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, DataRange, Scope};
@@ -54,6 +55,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
         "habilitation" => with::<Habilitation>(text),
         "request" => with::<Request>(text),
         "statement" => with::<Statement>(text),
+        "notification" => with::<Notification>(text),
         "ceiling" => with::<PurposeCeiling>(text),
         "ceilings" => with::<Vec<PurposeCeiling>>(text),
         "scope" => with::<Scope>(text),
@@ -69,7 +71,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
 }
 
 /// The forms and what emits or reads each (the index says it).
-const FORMS: [(&str, &str); 22] = [
+const FORMS: [(&str, &str); 23] = [
     (
         "grant",
         "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
@@ -85,6 +87,10 @@ const FORMS: [(&str, &str); 22] = [
     (
         "statement",
         "consentry::Statement; consentry_issue_statement, consentry_object_inspect",
+    ),
+    (
+        "notification",
+        "consentry::notify::Notification, the claims of a notification (content type 65010)",
     ),
     ("scope", "consentry::Scope, inside grants and habilitations"),
     (
@@ -574,6 +580,53 @@ pub fn json_vectors(g: &mut Gen) {
         "issued-at-fractional",
         edit(&st_doc, "issued_at", Some(json!(1.5))),
         SHAPE,
+    );
+
+    // Notifications: DGFiP tells CNAF of the pause; and of a directory update.
+    let n_doc = value(&Notification {
+        emitter: s.dgfip,
+        recipient: s.cnaf,
+        seq: 1,
+        issued_at: s.now,
+        carried: Carried::Statement {
+            statement: pause.clone(),
+            basis: grant.clone(),
+        },
+    });
+    let f = forms.entry("notification").or_default();
+    f.valid("statement", n_doc.clone());
+    f.valid(
+        "directory-update",
+        edit(
+            &n_doc,
+            "carried",
+            Some(json!({"directory_update": "d28443a10127a0f6"})),
+        ),
+    );
+    f.object_mutations(
+        &n_doc,
+        &["emitter", "recipient", "seq", "issued_at", "carried"],
+        SHAPE,
+    );
+    f.invalid(
+        "seq-zero",
+        edit(&n_doc, "seq", Some(json!(0))),
+        Some("notification/invalid"),
+    );
+    f.invalid(
+        "statement-without-basis",
+        edit(&n_doc, "carried/statement/basis", None),
+        SHAPE,
+    );
+    f.invalid(
+        "bytes-not-hex",
+        edit(&n_doc, "carried/statement/basis", Some(json!("not hex"))),
+        SHAPE,
+    );
+    f.refused(
+        "to-itself",
+        edit(&n_doc, "recipient", n_doc.get("emitter").cloned()),
+        "notification/invalid",
     );
 
     // Ceilings.

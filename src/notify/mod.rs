@@ -42,21 +42,43 @@ use crate::signed::SignedPayload;
 use crate::terms::Scope;
 use crate::time::Timestamp;
 use crate::wire::{self, FORMAT_VERSION};
+use serde::{Deserialize, Serialize};
 
 /// What a notification carries: the exact signed bytes of the change the emitter applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its JSON form (inside [`Notification`]'s) gives the bytes as lower-case hexadecimal:
+/// `{"statement": {"statement": "d284…", "basis": "d284…"}}` or `{"directory_update": "d284…"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Carried {
     /// A lifecycle statement (pause, resume, revoke) and the grant or habilitation it names,
     /// both as signed: a provider that never saw the basis can still check and apply it.
     Statement {
         /// The statement's signed bytes.
+        #[serde(with = "hex_bytes")]
         statement: Vec<u8>,
         /// The basis's signed bytes.
+        #[serde(with = "hex_bytes")]
         basis: Vec<u8>,
     },
     /// A directory update (one that reports a key compromise), as the operator signed it.
-    DirectoryUpdate(Vec<u8>),
+    DirectoryUpdate(#[serde(with = "hex_bytes")] Vec<u8>),
+}
+
+/// Bytes as lower-case hexadecimal in the JSON form.
+mod hex_bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::hex::encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::hex::decode(&text)
+            .ok_or_else(|| serde::de::Error::custom("signed bytes are given as hexadecimal"))
+    }
 }
 
 impl Carried {
@@ -87,7 +109,8 @@ impl Carried {
 /// let bytes = n.to_payload_bytes();
 /// assert_eq!(Notification::from_payload_bytes(&bytes), Ok(n));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "NotificationFields")]
 pub struct Notification {
     /// The party that applied the change, and signs.
     pub emitter: PartyId,
@@ -99,6 +122,47 @@ pub struct Notification {
     pub issued_at: Timestamp,
     /// What it reports.
     pub carried: Carried,
+}
+
+/// The JSON form's fields, before the rules of [`Notification::check`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationFields {
+    emitter: PartyId,
+    recipient: PartyId,
+    seq: u64,
+    issued_at: Timestamp,
+    carried: Carried,
+}
+
+impl TryFrom<NotificationFields> for Notification {
+    type Error = String;
+
+    fn try_from(f: NotificationFields) -> Result<Self, String> {
+        let n = Notification {
+            emitter: f.emitter,
+            recipient: f.recipient,
+            seq: f.seq,
+            issued_at: f.issued_at,
+            carried: f.carried,
+        };
+        n.check()
+            .map(|()| n)
+            .map_err(|reason| format!("[notification/invalid] {reason}"))
+    }
+}
+
+impl Notification {
+    /// The rules beyond the shape: numbered from 1, not to its emitter.
+    fn check(&self) -> Result<(), &'static str> {
+        if self.seq == 0 {
+            return Err("a notification stream is numbered from 1");
+        }
+        if self.emitter == self.recipient {
+            return Err("a party does not notify itself");
+        }
+        Ok(())
+    }
 }
 
 impl SignedPayload for Notification {
@@ -139,30 +203,28 @@ impl SignedPayload for Notification {
         let basis = m.optional(notification::BASIS, signed)?;
         let update = m.optional(notification::DIRECTORY_UPDATE, signed)?;
         m.finish()?;
-        let invalid = |field, reason| DecodeError::InvalidValue { field, reason };
-        if seq == 0 {
-            return Err(invalid("seq", "a notification stream is numbered from 1"));
-        }
-        if emitter == recipient {
-            return Err(invalid("recipient", "a party does not notify itself"));
-        }
         let carried = match (statement, basis, update) {
             (Some(statement), Some(basis), None) => Carried::Statement { statement, basis },
             (None, None, Some(update)) => Carried::DirectoryUpdate(update),
             _ => {
-                return Err(invalid(
-                    "carried",
-                    "a statement with its basis, or a directory update, and nothing else",
-                ));
+                return Err(DecodeError::InvalidValue {
+                    field: "carried",
+                    reason: "a statement with its basis, or a directory update, and nothing else",
+                });
             }
         };
-        Ok(Notification {
+        let n = Notification {
             emitter,
             recipient,
             seq,
             issued_at,
             carried,
-        })
+        };
+        n.check().map_err(|reason| DecodeError::InvalidValue {
+            field: if seq == 0 { "seq" } else { "recipient" },
+            reason,
+        })?;
+        Ok(n)
     }
 
     fn signer(&self) -> PartyId {
