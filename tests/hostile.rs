@@ -891,7 +891,8 @@ fn malformed_notifications_are_refused_with_their_codes() {
     let statement = s.statement(&grant, Action::Pause, s.parent);
     let (dgfip, cnaf) = (s.dgfip.as_bytes().to_vec(), s.cnaf.as_bytes().to_vec());
     // The payload with `entries` after the version, in order, as (key, writer).
-    let payload = |version: u64, entries: &[(u64, &dyn Fn(&mut Encoder))]| {
+    type Entry<'a> = (u64, &'a dyn Fn(&mut Encoder));
+    let payload = |version: u64, entries: &[Entry<'_>]| {
         let mut e = Encoder::new();
         e.map(entries.len() + 1).uint(0).uint(version);
         for (key, write) in entries {
@@ -933,24 +934,61 @@ fn malformed_notifications_are_refused_with_their_codes() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
             "seq 0",
-            payload(2, &[(1, &emitter), (2, &recipient), (3, &zero), (4, &now), (5, &st), (6, &basis)]),
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &zero),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                ],
+            ),
             "value/invalid",
         ),
         (
             "to itself",
-            payload(2, &[(1, &emitter), (2, &to_self), (3, &one), (4, &now), (5, &st), (6, &basis)]),
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &to_self),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                ],
+            ),
             "value/invalid",
         ),
         (
             "a statement without its basis",
-            payload(2, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st)]),
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                ],
+            ),
             "value/invalid",
         ),
         (
             "a statement and an update",
             payload(
                 2,
-                &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st), (6, &basis), (7, &update)],
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                    (7, &update),
+                ],
             ),
             "value/invalid",
         ),
@@ -963,23 +1001,54 @@ fn malformed_notifications_are_refused_with_their_codes() {
             "an unknown key",
             payload(
                 2,
-                &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st), (6, &basis), (8, &one)],
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                    (8, &one),
+                ],
             ),
             "cbor/unknown_key",
         ),
         (
             "version 1",
-            payload(1, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &st), (6, &basis)]),
+            payload(
+                1,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                ],
+            ),
             "payload/unsupported_version",
         ),
         (
             "a statement as text",
-            payload(2, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now), (5, &text), (6, &basis)]),
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &text),
+                    (6, &basis),
+                ],
+            ),
             "cbor/wrong_type",
         ),
         (
             "no recipient",
-            payload(2, &[(1, &emitter), (3, &one), (4, &now), (5, &st), (6, &basis)]),
+            payload(
+                2,
+                &[(1, &emitter), (3, &one), (4, &now), (5, &st), (6, &basis)],
+            ),
             "cbor/missing_key",
         ),
     ];

@@ -19,8 +19,8 @@ use consentry::log::{
     EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
     verify_consistency, verify_inclusion,
 };
-use consentry::statement::Action;
 use consentry::notify::Outbox;
+use consentry::statement::Action;
 use consentry::store::OpenError;
 use consentry::store::sqlite::SqliteStore;
 use consentry::terms::AccessPattern;

@@ -67,13 +67,29 @@ pub fn notifications(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
     let mut inbox = Inbox::new(s.cnaf);
     let mut steps = Vec::new();
     let cases: [(&str, &str, &[u8]); 8] = [
-        ("pause", "DGFiP's first notification: the parent's pause", &pause),
+        (
+            "pause",
+            "DGFiP's first notification: the parent's pause",
+            &pause,
+        ),
         ("redelivery", "the same bytes again: ignored", &pause),
-        ("fork", "other bytes under number 1, validly signed", &forked),
+        (
+            "fork",
+            "other bytes under number 1, validly signed",
+            &forked,
+        ),
         ("out-of-order", "number 3 before number 2", &ahead),
         ("misaddressed", "number 2, for the city hall", &misaddressed),
-        ("forged", "number 2 claiming DGFiP, signed with the city hall's key", &forged),
-        ("seq-zero", "a notification numbered 0, signed by DGFiP", &seq_zero),
+        (
+            "forged",
+            "number 2 claiming DGFiP, signed with the city hall's key",
+            &forged,
+        ),
+        (
+            "seq-zero",
+            "a notification numbered 0, signed by DGFiP",
+            &seq_zero,
+        ),
         ("resume", "number 2: the parent's resume", &resume),
     ];
     for (i, (name, description, bytes)) in cases.into_iter().enumerate() {

@@ -119,10 +119,7 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
         statement: &[u8],
         basis: Basis<'_>,
         now: Timestamp,
-        commit: impl FnOnce(
-            &StatementRecord<'_>,
-            &Held<'_>,
-        ) -> Result<R, CommitError<LifecycleRefusal>>,
+        commit: impl FnOnce(&StatementRecord<'_>, &Held<'_>) -> Result<R, CommitError<LifecycleRefusal>>,
     ) -> Result<R, StatementRefusal> {
         let held = self.hold(basis).map_err(StatementRefusal::Object)?;
         let view = held.view();

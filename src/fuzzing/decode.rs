@@ -8,9 +8,9 @@ use crate::directory::Directory;
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::keys::SigningKey;
+use crate::notify::Notification;
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified};
-use crate::notify::Notification;
 use crate::statement::Statement;
 use crate::testing::Scenario;
 

@@ -1,6 +1,6 @@
 //! `notifications`: notifications offered to a provider's inbox (CNAF's, in the canteen), on raw
-//! and on *shaped* inputs (a valid notification from DGFiP with one item changed, signed by
-//! DGFiP).
+//! and on *shaped* inputs (a valid notification from the tax administration with one item
+//! changed, signed by it).
 
 use super::decode::change_one;
 use crate::cbor::{Limits, Value};
@@ -17,7 +17,8 @@ struct Fixture {
     s: Scenario,
     grant: Vec<u8>,
     history: DirectoryHistory,
-    /// The payload of a valid notification from DGFiP to CNAF, number 1, carrying the parent's
+    /// The payload of a valid notification from the tax administration to CNAF, number 1, carrying
+    /// the parent's
     /// pause of the two-provider grant.
     template: Vec<u8>,
 }
@@ -86,15 +87,13 @@ fn offer(f: &Fixture, signed: &[u8]) -> Result<Received, NotificationError> {
     let s = &f.s;
     let ledger = InMemoryLedger::new();
     let verifier = Verifier::new(s.cnaf, &s.directory, &s.ceilings, &ledger);
-    let key = Unverified::<crate::grant::Grant>::parse(&f.grant)
-        .map(|g| {
-            crate::ids::BasisKey::new(
-                crate::ids::BasisKind::Grant,
-                g.claims().subject(),
-                g.claims().id(),
-            )
-        })
+    let grant = Unverified::<crate::grant::Grant>::parse(&f.grant)
         .unwrap_or_else(|e| unreachable!("the fixture's grant parses: {e}"));
+    let key = crate::ids::BasisKey::new(
+        crate::ids::BasisKind::Grant,
+        grant.claims().subject(),
+        grant.claims().id(),
+    );
     let mut inbox = Inbox::new(s.cnaf);
     let got = inbox.receive_statement(signed, &verifier, s.now);
     match &got {
@@ -121,7 +120,11 @@ fn offer(f: &Fixture, signed: &[u8]) -> Result<Received, NotificationError> {
         }
         Err(e) => {
             assert!(e.code().starts_with("notification/"));
-            assert_eq!(ledger.status(&key), Status::Active, "a refusal changes nothing");
+            assert_eq!(
+                ledger.status(&key),
+                Status::Active,
+                "a refusal changes nothing"
+            );
             if let Ok(n) = Unverified::<Notification>::parse(signed) {
                 assert_eq!(inbox.last_seq(n.claims().emitter), 0);
             }
@@ -153,7 +156,7 @@ fn shaped(f: &Fixture, data: &[u8]) -> Vec<u8> {
     Value::Map(entries).encode()
 }
 
-/// `payload` signed as a notification by DGFiP.
+/// `payload` signed as a notification by the tax administration.
 fn sign(f: &Fixture, payload: &[u8]) -> Vec<u8> {
     crate::cose::sign(ObjectKind::Notification, f.s.key(f.s.dgfip), payload)
 }

@@ -361,14 +361,20 @@ pub fn statement_recipients(emitter: PartyId, consumer: PartyId, scope: &Scope) 
 /// The parties to notify of a key compromise: every party of `directory` holding the provider
 /// or consumer role at `at`, but the emitter, in party-id order.
 #[must_use]
-pub fn compromise_recipients(emitter: PartyId, directory: &Directory, at: Timestamp) -> Vec<PartyId> {
+pub fn compromise_recipients(
+    emitter: PartyId,
+    directory: &Directory,
+    at: Timestamp,
+) -> Vec<PartyId> {
     let trust: &dyn crate::directory::Trust = directory;
     let mut out: Vec<PartyId> = directory
         .parties()
         .iter()
         .map(|p| p.id)
         .filter(|id| *id != emitter)
-        .filter(|id| trust.has_role(*id, Role::Provider, at) || trust.has_role(*id, Role::Consumer, at))
+        .filter(|id| {
+            trust.has_role(*id, Role::Provider, at) || trust.has_role(*id, Role::Consumer, at)
+        })
         .collect();
     out.sort_unstable();
     out.dedup();

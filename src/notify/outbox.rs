@@ -35,7 +35,11 @@ pub trait Outbox: Send + Sync {
     ///
     /// [`LedgerError::Unavailable`] if the store failed (nothing is queued), or a stream's
     /// counter is exhausted; [`LedgerError::Corrupt`] if a stored counter does not decode.
-    fn enqueue(&self, notifier: &Notifier<'_>, notices: &Notices) -> Result<Vec<Queued>, LedgerError>;
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError>;
 
     /// Up to `limit` queued notifications, oldest first (within a stream, in number order).
     ///
@@ -226,7 +230,11 @@ impl InMemoryOutbox {
 }
 
 impl Outbox for InMemoryOutbox {
-    fn enqueue(&self, notifier: &Notifier<'_>, notices: &Notices) -> Result<Vec<Queued>, LedgerError> {
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
         self.lock().enqueue(notifier, notices)
     }
 

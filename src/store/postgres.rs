@@ -893,7 +893,11 @@ fn party(bytes: &[u8]) -> Result<PartyId, LedgerError> {
 /// The store's outbox, in the database: counters and queue survive restarts and are shared by
 /// the nodes.
 impl Outbox for PgStore {
-    fn enqueue(&self, notifier: &Notifier<'_>, notices: &Notices) -> Result<Vec<Queued>, LedgerError> {
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
         self.run(|conn| -> Result<Vec<Queued>, Fail<()>> {
             let mut tx = conn.client.transaction()?;
             let queued = queue_notifications(&mut tx, notifier, notices)?;
@@ -971,30 +975,32 @@ impl NotifyingLedger for PgStore {
         let entry = checked_entry(r.log_entry)?;
         let basis = r.basis.to_bytes();
         let fresh = sealed_state(&basis, &BasisState::default());
-        self.run(|conn| -> Result<(Status, Vec<Queued>), Fail<LifecycleRefusal>> {
-            let mut tx = conn.client.transaction()?;
-            let row = tx.query_one(
-                &conn.lock_statement,
-                &[&&r.statement.as_bytes()[..], &&basis[..], &fresh],
-            )?;
-            let sealed: Vec<u8> = row.try_get(0)?;
-            let already_applied: bool = row.try_get(1)?;
-            let state = read_state(&basis, &sealed)?;
-            let next = match state.apply(r, already_applied) {
-                Ok(next) => next,
-                Err(refusal) => {
-                    tx.rollback()?;
-                    return Err(Fail::Refused(refusal));
-                }
-            };
-            tx.execute(
-                &conn.write_statement,
-                &[&&basis[..], &sealed_state(&basis, &next), &entry],
-            )?;
-            let queued = queue_notifications(&mut tx, notifier, notices)?;
-            tx.commit()?;
-            Ok((next.status(), queued))
-        })
+        self.run(
+            |conn| -> Result<(Status, Vec<Queued>), Fail<LifecycleRefusal>> {
+                let mut tx = conn.client.transaction()?;
+                let row = tx.query_one(
+                    &conn.lock_statement,
+                    &[&&r.statement.as_bytes()[..], &&basis[..], &fresh],
+                )?;
+                let sealed: Vec<u8> = row.try_get(0)?;
+                let already_applied: bool = row.try_get(1)?;
+                let state = read_state(&basis, &sealed)?;
+                let next = match state.apply(r, already_applied) {
+                    Ok(next) => next,
+                    Err(refusal) => {
+                        tx.rollback()?;
+                        return Err(Fail::Refused(refusal));
+                    }
+                };
+                tx.execute(
+                    &conn.write_statement,
+                    &[&&basis[..], &sealed_state(&basis, &next), &entry],
+                )?;
+                let queued = queue_notifications(&mut tx, notifier, notices)?;
+                tx.commit()?;
+                Ok((next.status(), queued))
+            },
+        )
         .map_err(commit_error)
     }
 }

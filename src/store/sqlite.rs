@@ -740,7 +740,11 @@ fn apply(
                 .prepare_cached(
                     "DELETE FROM outbox WHERE emitter = ?1 AND recipient = ?2 AND seq <= ?3",
                 )?
-                .execute(params![&emitter.as_bytes()[..], &recipient.as_bytes()[..], up_to])?;
+                .execute(params![
+                    &emitter.as_bytes()[..],
+                    &recipient.as_bytes()[..],
+                    up_to
+                ])?;
             Ok(Done::Count(removed))
         }
         Job::Flush => Ok(Done::Unit),
@@ -805,7 +809,11 @@ fn queue_notifications(conn: &Connection, outbox: &[Queued]) -> Result<(), Failu
     Ok(())
 }
 
-fn read_last_seq(conn: &Connection, emitter: &PartyId, recipient: &PartyId) -> Result<u64, Failure> {
+fn read_last_seq(
+    conn: &Connection,
+    emitter: &PartyId,
+    recipient: &PartyId,
+) -> Result<u64, Failure> {
     let last: Option<i64> = conn
         .prepare_cached("SELECT last FROM outbox_seq WHERE emitter = ?1 AND recipient = ?2")?
         .query_row(
@@ -931,13 +939,12 @@ fn prepare_schema(conn: &mut Connection) -> Result<(), OpenError> {
             });
         }
         found => {
-            let mut version = match found {
-                Some(version) => version,
-                None => {
-                    tx.execute_batch(SCHEMA_V1).map_err(db)?;
-                    set_version(&tx, 1)?;
-                    1
-                }
+            let mut version = if let Some(version) = found {
+                version
+            } else {
+                tx.execute_batch(SCHEMA_V1).map_err(db)?;
+                set_version(&tx, 1)?;
+                1
             };
             while version < SCHEMA_VERSION {
                 let (_, sql) = MIGRATIONS
@@ -1191,7 +1198,11 @@ impl Ledger for SqliteStore {
 /// file, so numbering under a lock of the store and checking each counter again in the commit
 /// is enough.
 impl Outbox for SqliteStore {
-    fn enqueue(&self, notifier: &Notifier<'_>, notices: &Notices) -> Result<Vec<Queued>, LedgerError> {
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
         let _numbering = lock(&self.numbering);
         let queued = self.number(notifier, notices)?;
         match self.submit(Job::Enqueue(queued.clone())) {
@@ -1282,7 +1293,11 @@ impl NotifyingLedger for SqliteStore {
 
 impl SqliteStore {
     /// Numbers and signs `notices` after the counters committed (the caller holds `numbering`).
-    fn number(&self, notifier: &Notifier<'_>, notices: &Notices) -> Result<Vec<Queued>, LedgerError> {
+    fn number(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
         let conn = lock(&self.reader);
         number(notifier, notices, |emitter, recipient| {
             read_last_seq(&conn, &emitter, &recipient).map_err(Failure::into_ledger)

@@ -7,7 +7,7 @@ use consentry::decision::{Basis, Reason};
 use consentry::directory::{DirectoryHistory, DirectorySnapshot};
 use consentry::ledger::Status;
 use consentry::notify::{
-    Carried, Inbox, InMemoryOutbox, Notices, Notification, NotificationError, Notifier, Outbox,
+    Carried, InMemoryOutbox, Inbox, Notices, Notification, NotificationError, Notifier, Outbox,
     Queued, Received,
 };
 use consentry::signed::{SignedPayload, Unverified};
@@ -52,7 +52,10 @@ fn summary(queued: &[Queued]) -> Vec<(PartyId, u64, Carried)> {
         .iter()
         .map(|q| {
             let n = claims(q);
-            assert_eq!((n.emitter, n.recipient, n.seq), (q.emitter, q.recipient, q.seq));
+            assert_eq!(
+                (n.emitter, n.recipient, n.seq),
+                (q.emitter, q.recipient, q.seq)
+            );
             (q.recipient, q.seq, n.carried)
         })
         .collect()
@@ -96,7 +99,10 @@ fn every_lifecycle_change_of_a_grant_notifies_its_consumer_and_other_providers()
     assert_eq!(s.ledger.pending(100).unwrap(), all);
     // A statement the ledger refuses (revocation is final) queues nothing.
     let pause = s.statement(&grant, Action::Pause, s.parent);
-    assert!(v.apply_statement_notifying(&pause, &grant, s.now, &n).is_err());
+    assert!(
+        v.apply_statement_notifying(&pause, &grant, s.now, &n)
+            .is_err()
+    );
     assert_eq!(s.ledger.pending(100).unwrap(), all);
     assert_eq!(s.ledger.last_seq(s.dgfip, s.mairie), Ok(3));
 }
@@ -131,9 +137,11 @@ fn the_emitter_is_never_notified_and_a_consumer_emitter_notifies_the_providers()
     let statement = s.statement(&grant, Action::Pause, s.parent);
     let g = Unverified::<consentry::grant::Grant>::parse(&grant).unwrap();
     let g = g.claims();
-    let from_mairie = Notices::for_statement(s.mairie, g.consumer(), g.scope(), &statement, &grant, s.now);
+    let from_mairie =
+        Notices::for_statement(s.mairie, g.consumer(), g.scope(), &statement, &grant, s.now);
     assert_eq!(from_mairie.recipients, sorted(vec![s.dgfip, s.cnaf]));
-    let from_dgfip = Notices::for_statement(s.dgfip, g.consumer(), g.scope(), &statement, &grant, s.now);
+    let from_dgfip =
+        Notices::for_statement(s.dgfip, g.consumer(), g.scope(), &statement, &grant, s.now);
     assert_eq!(from_dgfip.recipients, sorted(vec![s.cnaf, s.mairie]));
 }
 
@@ -151,12 +159,17 @@ fn a_key_compromise_notifies_every_provider_and_consumer_but_the_emitter() {
     let s = Scenario::canteen();
     let mut h = history(&s);
     let kid = s.key(s.parent).key_id();
-    let update = h.next_update(s.now).report_compromise(kid, s.now.minus_secs(60));
+    let update = h
+        .next_update(s.now)
+        .report_compromise(kid, s.now.minus_secs(60));
     let signed = update.sign(&operator());
     h.apply(&signed).unwrap();
     let notices = Notices::for_directory_update(s.dgfip, h.current(), &update, &signed, s.now);
     // Providers and consumers of the canteen's directory: CNAF, the two city halls.
-    assert_eq!(notices.recipients, sorted(vec![s.cnaf, s.mairie, s.other_consumer]));
+    assert_eq!(
+        notices.recipients,
+        sorted(vec![s.cnaf, s.mairie, s.other_consumer])
+    );
     let outbox = InMemoryOutbox::new();
     let queued = outbox.enqueue(&notifier(&s), &notices).unwrap();
     let expected: Vec<_> = notices
@@ -227,7 +240,6 @@ fn a_second_provider_applying_a_received_pause_denies_the_next_request() {
         Ok(Received::Applied(Status::Paused { since: s.now }))
     );
     assert_eq!(inbox.last_seq(s.dgfip), 1);
-    drop(v);
     let after = request_to_cnaf(&mut s, &grant);
     match cnaf_verifier(&s, &cnaf_ledger).decide(&after, Basis::Signed(&grant), s.now) {
         Decision::Deny(refusal) => {
@@ -274,14 +286,33 @@ fn a_notification_out_of_order_is_refused_then_accepted_in_order() {
     let cnaf_ledger = InMemoryLedger::new();
     let v = cnaf_verifier(&s, &cnaf_ledger);
     let n = notifier(&s);
-    let pause = n.sign(s.cnaf, 1, s.now, &carried(&s.statement(&grant, Action::Pause, s.parent), &grant));
-    let resume = n.sign(s.cnaf, 2, s.now, &carried(&s.statement(&grant, Action::Resume, s.parent), &grant));
+    let pause = n.sign(
+        s.cnaf,
+        1,
+        s.now,
+        &carried(&s.statement(&grant, Action::Pause, s.parent), &grant),
+    );
+    let resume = n.sign(
+        s.cnaf,
+        2,
+        s.now,
+        &carried(&s.statement(&grant, Action::Resume, s.parent), &grant),
+    );
     let mut inbox = Inbox::new(s.cnaf);
     let err = inbox.receive_statement(&resume, &v, s.now).unwrap_err();
-    assert_eq!(err, NotificationError::OutOfOrder { expected: 1, found: 2 });
+    assert_eq!(
+        err,
+        NotificationError::OutOfOrder {
+            expected: 1,
+            found: 2
+        }
+    );
     assert_eq!(err.code(), "notification/out_of_order");
     assert_eq!(inbox.last_seq(s.dgfip), 0);
-    assert!(matches!(inbox.receive_statement(&pause, &v, s.now), Ok(Received::Applied(Status::Paused { .. }))));
+    assert!(matches!(
+        inbox.receive_statement(&pause, &v, s.now),
+        Ok(Received::Applied(Status::Paused { .. }))
+    ));
     assert_eq!(
         inbox.receive_statement(&resume, &v, s.now),
         Ok(Received::Applied(Status::Active))
@@ -299,7 +330,12 @@ fn a_misaddressed_forged_or_unconcerned_notification_is_refused() {
     // For the city hall, not for CNAF.
     let to_mairie = notifier(&s).sign(s.mairie, 1, s.now, &what);
     let err = inbox.receive_statement(&to_mairie, &v, s.now).unwrap_err();
-    assert_eq!(err, NotificationError::Misaddressed { recipient: s.mairie });
+    assert_eq!(
+        err,
+        NotificationError::Misaddressed {
+            recipient: s.mairie
+        }
+    );
     assert_eq!(err.code(), "notification/misaddressed");
     // Claiming DGFiP as emitter, signed with the city hall's key.
     let impostor = Notifier {
@@ -309,16 +345,25 @@ fn a_misaddressed_forged_or_unconcerned_notification_is_refused() {
     let err = inbox
         .receive_statement(&impostor.sign(s.cnaf, 1, s.now, &what), &v, s.now)
         .unwrap_err();
-    assert_eq!((err.code(), err.detail_code()), ("notification/forged", "signature/not_signers_key"));
+    assert_eq!(
+        (err.code(), err.detail_code()),
+        ("notification/forged", "signature/not_signers_key")
+    );
     // A byte of the signature changed.
     let mut tampered = notifier(&s).sign(s.cnaf, 1, s.now, &what);
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
     let err = inbox.receive_statement(&tampered, &v, s.now).unwrap_err();
-    assert_eq!((err.code(), err.detail_code()), ("notification/forged", "signature/invalid"));
+    assert_eq!(
+        (err.code(), err.detail_code()),
+        ("notification/forged", "signature/invalid")
+    );
     // Not a notification at all.
     let err = inbox.receive_statement(&grant, &v, s.now).unwrap_err();
-    assert_eq!((err.code(), err.detail_code()), ("notification/malformed", "envelope/wrong_kind"));
+    assert_eq!(
+        (err.code(), err.detail_code()),
+        ("notification/malformed", "envelope/wrong_kind")
+    );
     // Validly signed by a party with nothing to do with the grant.
     let stranger = Notifier {
         emitter: s.other_consumer,
@@ -327,11 +372,20 @@ fn a_misaddressed_forged_or_unconcerned_notification_is_refused() {
     let err = inbox
         .receive_statement(&stranger.sign(s.cnaf, 1, s.now, &what), &v, s.now)
         .unwrap_err();
-    assert_eq!(err, NotificationError::EmitterNotConcerned { emitter: s.other_consumer });
+    assert_eq!(
+        err,
+        NotificationError::EmitterNotConcerned {
+            emitter: s.other_consumer
+        }
+    );
     assert_eq!(err.code(), "notification/emitter_not_concerned");
     // A directory update where a statement is expected.
     let err = inbox
-        .receive_statement(&notifier(&s).sign(s.cnaf, 1, s.now, &Carried::DirectoryUpdate(vec![1])), &v, s.now)
+        .receive_statement(
+            &notifier(&s).sign(s.cnaf, 1, s.now, &Carried::DirectoryUpdate(vec![1])),
+            &v,
+            s.now,
+        )
         .unwrap_err();
     assert_eq!(err.code(), "notification/wrong_carried");
     // None of these advanced the stream, nor touched the ledger.
@@ -350,7 +404,8 @@ fn a_carried_statement_the_ledger_refuses_still_counts_as_delivered() {
     let v = cnaf_verifier(&s, &cnaf_ledger);
     let pause = s.statement(&grant, Action::Pause, s.parent);
     // CNAF got the pause directly from the subject first.
-    v.apply_statement(&pause, Basis::Signed(&grant), s.now).unwrap();
+    v.apply_statement(&pause, Basis::Signed(&grant), s.now)
+        .unwrap();
     let mut inbox = Inbox::new(s.cnaf);
     let note = notifier(&s).sign(s.cnaf, 1, s.now, &carried(&pause, &grant));
     let got = inbox.receive_statement(&note, &v, s.now).unwrap();
@@ -367,24 +422,27 @@ fn a_received_compromise_is_applied_to_the_directory_history() {
     let mut at_dgfip = history(&s);
     let mut at_cnaf = history(&s);
     let kid = s.key(s.parent).key_id();
-    let update = at_dgfip.next_update(s.now).report_compromise(kid, s.now.minus_secs(60));
+    let update = at_dgfip
+        .next_update(s.now)
+        .report_compromise(kid, s.now.minus_secs(60));
     let signed = update.sign(&operator());
     at_dgfip.apply(&signed).unwrap();
-    let notices = Notices::for_directory_update(s.dgfip, at_dgfip.current(), &update, &signed, s.now);
-    let queued = InMemoryOutbox::new().enqueue(&notifier(&s), &notices).unwrap();
+    let notices =
+        Notices::for_directory_update(s.dgfip, at_dgfip.current(), &update, &signed, s.now);
+    let queued = InMemoryOutbox::new()
+        .enqueue(&notifier(&s), &notices)
+        .unwrap();
     let note = &queued.iter().find(|q| q.recipient == s.cnaf).unwrap().bytes;
     let mut inbox = Inbox::new(s.cnaf);
     assert_eq!(
         inbox.receive_update(note, &mut at_cnaf),
         Ok(Received::DirectoryUpdated { seq: 1 })
     );
-    assert_eq!(inbox.receive_update(note, &mut at_cnaf), Ok(Received::AlreadyApplied));
+    assert_eq!(
+        inbox.receive_update(note, &mut at_cnaf),
+        Ok(Received::AlreadyApplied)
+    );
     assert_eq!(at_cnaf.version(), 1);
     // The parent's key no longer signs anything issued from the compromise on.
-    assert!(
-        at_cnaf
-            .current()
-            .check_key(&kid, s.parent, s.now)
-            .is_err()
-    );
+    assert!(at_cnaf.current().check_key(&kid, s.parent, s.now).is_err());
 }

@@ -6,9 +6,9 @@ use consentry::decision::{Basis, Decision, Reason, Receipts, Verifier};
 use consentry::directory::PartyId;
 use consentry::grant::Grant;
 use consentry::ids::{BasisId, BasisKey, RequestId};
-use consentry::notify::{Carried, Notices, Notifier, NotifyingLedger, Queued};
 use consentry::ledger::{Ledger, LedgerError, Status};
 use consentry::log::{LogEntry, LogStore};
+use consentry::notify::{Carried, Notices, Notifier, NotifyingLedger, Queued};
 use consentry::signed::Verified;
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, DataRange};
@@ -188,7 +188,7 @@ pub fn outbox_survives_reopen<L: NotifyingLedger>(s: &Scenario, open: impl Fn() 
         emitter: s.dgfip,
         key: s.key(s.dgfip),
     };
-    let mut both = vec![s.cnaf, s.mairie];
+    let mut both = [s.cnaf, s.mairie];
     both.sort();
     let streams = |queued: &[Queued]| -> Vec<(PartyId, PartyId, u64)> {
         queued
