@@ -265,6 +265,7 @@ mod tests {
             HabilitationError::BeyondCeiling(Vec::new()).rule_code(),
             RequestError::Missing("x").rule_code(),
             RequestError::BadCategories.rule_code(),
+            crate::notify::JSON_INVALID,
         ]);
         assert_eq!(codes, RULE_CODES);
     }

@@ -103,7 +103,7 @@ impl Carried {
 ///     emitter: PartyId::from_bytes([1; 16]),
 ///     recipient: PartyId::from_bytes([2; 16]),
 ///     seq: 1,
-///     issued_at: Timestamp(1_750_000_000),
+///     issued_at: Timestamp::from_secs(1_750_000_000),
 ///     carried: Carried::DirectoryUpdate(vec![0xd2]),
 /// };
 /// let bytes = n.to_payload_bytes();
@@ -123,6 +123,9 @@ pub struct Notification {
     /// What it reports.
     pub carried: Carried,
 }
+
+/// The code of the JSON reader's refusal of a notification that breaks a rule beyond its shape.
+pub(crate) const JSON_INVALID: &str = "notification/invalid";
 
 /// The JSON form's fields, before the rules of [`Notification::check`].
 #[derive(Deserialize)]
@@ -148,7 +151,7 @@ impl TryFrom<NotificationFields> for Notification {
         };
         n.check()
             .map(|()| n)
-            .map_err(|reason| format!("[notification/invalid] {reason}"))
+            .map_err(|reason| format!("[{JSON_INVALID}] {reason}"))
     }
 }
 

@@ -201,7 +201,7 @@ impl OutboxState {
 /// let notices = Notices {
 ///     carried: Carried::DirectoryUpdate(vec![0xd2]),
 ///     recipients: vec![recipient],
-///     issued_at: Timestamp(1_750_000_000),
+///     issued_at: Timestamp::from_secs(1_750_000_000),
 /// };
 /// let outbox = InMemoryOutbox::new();
 /// let queued = outbox.enqueue(&notifier, &notices).unwrap();
