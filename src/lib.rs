@@ -239,6 +239,38 @@ mod refusal_codes {
             ],
         );
         distinct("random/", &[crate::rand::RandomError.code()]);
+        {
+            use crate::cose::ObjectKind;
+            use crate::notify::NotificationError as N;
+            distinct(
+                "notification/",
+                &[
+                    N::Malformed(crate::signed::ParseError::Payload(
+                        crate::DecodeError::TrailingBytes {
+                            offset: 0,
+                            count: 1,
+                        },
+                    ))
+                    .code(),
+                    N::Forged(crate::VerifyError::BadSignature).code(),
+                    N::Misaddressed { recipient: p }.code(),
+                    N::WrongCarried {
+                        expected: ObjectKind::Statement,
+                        found: ObjectKind::DirectoryUpdate,
+                    }
+                    .code(),
+                    N::EmitterNotConcerned { emitter: p }.code(),
+                    N::OutOfOrder {
+                        expected: 1,
+                        found: 2,
+                    }
+                    .code(),
+                    N::Fork { seq: 1 }.code(),
+                    N::Stale { seq: 1 }.code(),
+                    N::Unavailable(crate::LedgerError::Unavailable(String::new())).code(),
+                ],
+            );
+        }
         distinct(
             "directory/",
             &[
