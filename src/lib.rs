@@ -24,6 +24,7 @@
 //! | reading signed bytes: parse, verify, use | [`Unverified`] → [`Verified`], refused with [`ParseError`] or [`VerifyError`] (codes: `code()`) |
 //! | the decision | [`Verifier`] with its [`Policy`] and [`Receipts`], given a [`Basis`]; gives a [`Decision`]: an [`Authorization`], or a [`Refusal`] with its [`Reason`]s |
 //! | the state it keeps | [`Ledger`], [`InMemoryLedger`] (durable stores in `store`, behind the `sqlite` and `postgres` features) |
+//! | telling the others of a pause, resume, revocation or key compromise | [`notify`]: [`Verifier::apply_statement_notifying`] queues signed [`notify::Notification`]s in the ledger's [`notify::Outbox`] with the statement; the recipient's [`notify::Inbox`] checks and applies them |
 //! | the transfer log | [`LogEntry`], [`Receipt`], [`TransferLog`], [`LogStore`], [`SignedTreeHead`]; refusals [`LogError`] |
 //! | consent records (ISO/IEC TS 27560 in W3C DPV, JSON-LD) | [`record::grant_record`], [`record::habilitation_record`] → [`record::Record`]; refusals [`record::RecordError`] |
 //!
