@@ -333,5 +333,13 @@ fn main() {
     for (name, bytes) in [("zeros", vec![0u8; 8]), ("ramp", (1u8..9).collect())] {
         write(&root, "directory_updates", name, &bytes);
     }
+    // notifications: a few choice strings (the all-zero one is the fixture's valid notification).
+    for (name, bytes) in [
+        ("zeros", vec![0u8; 8]),
+        ("ramp", (1u8..9).collect()),
+        ("ones", vec![0xffu8; 8]),
+    ] {
+        write(&root, "notifications", name, &bytes);
+    }
     println!("seeds written, {vectors} from the Merkle vectors");
 }

@@ -1,8 +1,9 @@
 //! The JSON forms of the model objects, read with a typed refusal.
 //!
 //! Every object a service exchanges as JSON — [`Grant`], [`Habilitation`], [`Request`],
-//! [`Statement`], [`Deletion`], [`PurposeCeiling`] and [`Derivation`] (and a list of each), and
-//! their parts [`DerivationTerm`], [`Scope`],
+//! [`Statement`], [`Deletion`], [`Notification`](crate::notify::Notification),
+//! [`PurposeCeiling`] and [`Derivation`] (and a list of each), and their parts
+//! [`DerivationTerm`], [`Scope`],
 //! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
@@ -31,8 +32,8 @@
 //! [`Directory::from_json`]: crate::Directory::from_json
 
 use crate::ceiling::PurposeCeiling;
-use crate::derivation::{Derivation, DerivationError, DerivationTerm};
 use crate::deletion::Deletion;
+use crate::derivation::{Derivation, DerivationError, DerivationTerm};
 use crate::grant::{Grant, GrantError};
 use crate::habilitation::{Habilitation, HabilitationError};
 use crate::request::{Request, RequestError};
@@ -67,6 +68,7 @@ forms! {
     Request => "request.schema.json",
     Statement => "statement.schema.json",
     Deletion => "deletion.schema.json",
+    crate::notify::Notification => "notification.schema.json",
     PurposeCeiling => "ceiling.schema.json",
     Vec<PurposeCeiling> => "ceilings.schema.json",
     Scope => "scope.schema.json",
@@ -162,6 +164,7 @@ const RULE_CODES: &[&str] = &[
     "derivation/unsorted_parameters",
     "derivation/bad_max_bounds",
     "grant/bad_derivations",
+    "notification/invalid",
 ];
 
 /// The rule code and the message of a serde error message made by [`refuse`].
@@ -281,6 +284,7 @@ mod tests {
             DerivationError::UnsortedParameters.rule_code(),
             DerivationError::BadMaxBounds.rule_code(),
             GrantError::BadDerivations.rule_code(),
+            crate::notify::JSON_INVALID,
         ]);
         assert_eq!(codes, RULE_CODES);
     }

@@ -489,12 +489,45 @@ pub mod deletion {
     ];
 }
 
+/// The payload of a notification (`docs/format.md` §14.1): what one party that applied a
+/// change tells one other party, carrying the exact signed bytes of what it applied.
+pub mod notification {
+    /// The format version.
+    pub const VERSION: u64 = super::VERSION;
+    /// The party that applied the change and signs the notification.
+    pub const EMITTER: u64 = 1;
+    /// The party it is for.
+    pub const RECIPIENT: u64 = 2;
+    /// Its number in the (emitter, recipient) stream, from 1.
+    pub const SEQ: u64 = 3;
+    /// When the emitter signed it.
+    pub const ISSUED_AT: u64 = 4;
+    /// The lifecycle statement's exact signed bytes (with the basis).
+    pub const STATEMENT: u64 = 5;
+    /// The exact signed bytes of the basis the statement names (with the statement).
+    pub const BASIS: u64 = 6;
+    /// The directory update's exact signed bytes (instead of a statement and its basis).
+    pub const DIRECTORY_UPDATE: u64 = 7;
+
+    /// Every key of the map, in key order, with its name.
+    pub const ALL: &[(&str, u64)] = &[
+        ("version", VERSION),
+        ("emitter", EMITTER),
+        ("recipient", RECIPIENT),
+        ("seq", SEQ),
+        ("issued at", ISSUED_AT),
+        ("statement", STATEMENT),
+        ("basis", BASIS),
+        ("directory update", DIRECTORY_UPDATE),
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::{
-        deletion, denial, directory, directory_update, grant, habilitation, legal_person, party,
-        party_key,
-        receipt, representation, request, signed_directory, statement, tree_head,
+        deletion, denial, directory, directory_update, grant, habilitation, legal_person,
+        notification, party, party_key, receipt, representation, request, signed_directory,
+        statement, tree_head,
     };
 
     const CDDL: &str = include_str!("../docs/consentry.cddl");
@@ -552,6 +585,12 @@ mod tests {
             deletion::ALL,
             "deletion-payload",
             "### 5.7 Deletion",
+            Doc::Table,
+        ),
+        (
+            notification::ALL,
+            "notification-payload",
+            "### 14.1 Notification (content type 65010)",
             Doc::Table,
         ),
         (party::ALL, "party", "party: `{", Doc::Inline),

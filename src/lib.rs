@@ -24,6 +24,7 @@
 //! | reading signed bytes: parse, verify, use | [`Unverified`] → [`Verified`], refused with [`ParseError`] or [`VerifyError`] (codes: `code()`) |
 //! | the decision | [`Verifier`] with its [`Policy`] and [`Receipts`], given a [`Basis`]; gives a [`Decision`]: an [`Authorization`], or a [`Refusal`] with its [`Reason`]s |
 //! | the state it keeps | [`Ledger`], [`InMemoryLedger`] (durable stores in `store`, behind the `sqlite` and `postgres` features) |
+//! | telling the others of a pause, resume, revocation or key compromise | [`notify`]: [`Verifier::apply_statement_notifying`] queues signed [`notify::Notification`]s in the ledger's [`notify::Outbox`] with the statement; the recipient's [`notify::Inbox`] checks and applies them |
 //! | the transfer log | [`LogEntry`], [`Receipt`], [`TransferLog`], [`LogStore`], [`SignedTreeHead`]; refusals [`LogError`] |
 //! | consent records (ISO/IEC TS 27560 in W3C DPV, JSON-LD) | [`record::grant_record`], [`record::habilitation_record`] → [`record::Record`]; refusals [`record::RecordError`] |
 //!
@@ -70,8 +71,8 @@ pub mod cose;
 pub mod crypto;
 pub mod danger;
 pub mod decision;
-pub mod derivation;
 pub mod deletion;
+pub mod derivation;
 mod digest;
 pub mod directory;
 #[cfg(any(test, feature = "testing"))]
@@ -86,6 +87,7 @@ mod keys;
 pub mod labels;
 pub mod ledger;
 pub mod log;
+pub mod notify;
 mod party_id;
 pub mod rand;
 pub mod record;
@@ -259,6 +261,38 @@ mod refusal_codes {
                 RegistryError::SirenCheckDigit.code(),
             ],
         );
+        {
+            use crate::cose::ObjectKind;
+            use crate::notify::NotificationError as N;
+            distinct(
+                "notification/",
+                &[
+                    N::Malformed(crate::signed::ParseError::Payload(
+                        crate::DecodeError::TrailingBytes {
+                            offset: 0,
+                            count: 1,
+                        },
+                    ))
+                    .code(),
+                    N::Forged(crate::VerifyError::BadSignature).code(),
+                    N::Misaddressed { recipient: p }.code(),
+                    N::WrongCarried {
+                        expected: ObjectKind::Statement,
+                        found: ObjectKind::DirectoryUpdate,
+                    }
+                    .code(),
+                    N::EmitterNotConcerned { emitter: p }.code(),
+                    N::OutOfOrder {
+                        expected: 1,
+                        found: 2,
+                    }
+                    .code(),
+                    N::Fork { seq: 1 }.code(),
+                    N::Stale { seq: 1 }.code(),
+                    N::Unavailable(crate::LedgerError::Unavailable(String::new())).code(),
+                ],
+            );
+        }
         distinct(
             "directory/",
             &[

@@ -70,6 +70,7 @@ mod sealed {
     impl Sealed for crate::log::Receipt {}
     impl Sealed for crate::log::TreeHead {}
     impl Sealed for crate::deletion::Deletion {}
+    impl Sealed for crate::notify::Notification {}
 }
 
 /// Why bytes are not a well-formed object of the expected kind.

@@ -224,7 +224,9 @@ pub enum StatsError {
         head: u64,
     },
     /// The entries given are not those the head commits to.
-    #[error("the entries' root is {computed}, the tree head's is {head}: these are not the head's entries")]
+    #[error(
+        "the entries' root is {computed}, the tree head's is {head}: these are not the head's entries"
+    )]
     RootMismatch {
         /// The root computed from the entries, hexadecimal.
         computed: String,
@@ -385,14 +387,27 @@ impl UsageReport {
             let _ = write!(out, "{},{},{}\r\n", csv(section), csv(key), csv(value));
         };
         let head = &self.head;
-        row("report", "period_from", &self.period.from.secs().to_string());
-        row("report", "period_until", &self.period.until.secs().to_string());
+        row(
+            "report",
+            "period_from",
+            &self.period.from.secs().to_string(),
+        );
+        row(
+            "report",
+            "period_until",
+            &self.period.until.secs().to_string(),
+        );
         row("report", "threshold", &self.threshold.to_string());
         row("report", "log_id", &head.log_id.0.to_string());
         row("report", "tree_size", &head.tree_size.to_string());
         row("report", "root_hash", &head.root_hash);
-        row("report", "head_timestamp", &head.timestamp.secs().to_string());
-        let cell = |count: Option<u64>| count.map_or_else(|| "suppressed".to_owned(), |n| n.to_string());
+        row(
+            "report",
+            "head_timestamp",
+            &head.timestamp.secs().to_string(),
+        );
+        let cell =
+            |count: Option<u64>| count.map_or_else(|| "suppressed".to_owned(), |n| n.to_string());
         for breakdown in &self.breakdowns {
             let name = breakdown.dimension.name();
             row(name, "total", &cell(breakdown.total));
@@ -537,7 +552,11 @@ mod tests {
 
     #[test]
     fn nothing_small_nothing_hidden() {
-        let b = suppress(Dimension::LegalBasis, tally(&[("a", 10), ("b", 11)], 21), 10);
+        let b = suppress(
+            Dimension::LegalBasis,
+            tally(&[("a", 10), ("b", 11)], 21),
+            10,
+        );
         assert_eq!((cells(&b), b.total), (vec![Some(10), Some(11)], Some(21)));
         let b = suppress(Dimension::DenialReason, tally(&[], 0), 10);
         // No transfer reveals nobody: a zero total is published.

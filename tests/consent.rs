@@ -14,6 +14,7 @@ mod consent {
     mod integrity;
     mod legal_persons;
     mod model;
+    mod notifications;
     mod properties;
     mod reasons;
     mod receipts;

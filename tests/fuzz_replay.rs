@@ -9,13 +9,14 @@ use consentry::fuzzing;
 
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: [Target; 6] = [
+const TARGETS: [Target; 7] = [
     ("decode_object", fuzzing::decode_object),
     ("envelope_verify", fuzzing::envelope_verify),
     ("decide", fuzzing::decide),
     ("merkle_proofs", fuzzing::merkle_proofs),
     ("structured", fuzzing::structured),
     ("directory_updates", fuzzing::directory_updates),
+    ("notifications", fuzzing::notifications),
 ];
 
 /// Placeholder files that keep an empty directory in git; not inputs.
@@ -295,4 +296,19 @@ fn most_directory_update_inputs_reach_the_rules() {
         .count();
     println!("directory_updates: {reached} of {n} inputs reach the sequence and change rules");
     assert!(2 * reached >= n, "directory_updates: {reached} of {n}");
+}
+
+/// Most inputs of `notifications` get past the emitter's signature to the inbox's rules: raw
+/// bytes never do, so the target also offers the shaped notification derived from its bytes
+/// (the fixture's valid notification with one item changed, signed by its emitter).
+#[test]
+fn most_notification_inputs_reach_the_inbox_rules() {
+    let inputs = random_inputs(256, 64);
+    let n = inputs.len();
+    let reached = inputs
+        .iter()
+        .filter(|d| fuzzing::notifications_reach(d))
+        .count();
+    println!("notifications: {reached} of {n} inputs reach the inbox's rules");
+    assert!(2 * reached >= n, "notifications: {reached} of {n}");
 }

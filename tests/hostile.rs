@@ -21,6 +21,7 @@ use consentry::directory::{
 use consentry::fuzzing;
 use consentry::grant::Grant;
 use consentry::habilitation::Habilitation;
+use consentry::notify::{Carried, Inbox, Notification, Notifier};
 use consentry::request::Request;
 use consentry::signed::{
     ObjectError, ParseError, SignedPayload, Unverified, Verified, VerifyError,
@@ -493,6 +494,19 @@ fn every_cross_kind_confusion_is_refused() {
         .next_update(s.now)
         .report_compromise(s.key(s.mairie).key_id(), s.now)
         .sign(&operator);
+    let notification = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    }
+    .sign(
+        s.cnaf,
+        1,
+        s.now,
+        &Carried::Statement {
+            statement: statement.clone(),
+            basis: grant.clone(),
+        },
+    );
     let objects = [
         (ObjectKind::Grant, &grant),
         (ObjectKind::Habilitation, &habilitation),
@@ -503,6 +517,7 @@ fn every_cross_kind_confusion_is_refused() {
         (ObjectKind::Directory, &signed_directory),
         (ObjectKind::DirectoryUpdate, &update),
         (ObjectKind::Deletion, &deletion),
+        (ObjectKind::Notification, &notification),
     ];
     // The directory history takes a signed directory and an update, and nothing else.
     let registry_kind = |bytes: &[u8], expected: ObjectKind| {
@@ -538,6 +553,10 @@ fn every_cross_kind_confusion_is_refused() {
         assert!(confused::<Statement>(bytes, kind), "{kind} as statement");
         assert!(confused::<Request>(bytes, kind), "{kind} as request");
         assert!(confused::<Deletion>(bytes, kind), "{kind} as deletion");
+        assert!(
+            confused::<Notification>(bytes, kind),
+            "{kind} as notification"
+        );
         for expected in [ObjectKind::Directory, ObjectKind::DirectoryUpdate] {
             let got = registry_kind(bytes, expected);
             assert_eq!(got, if kind == expected { Ok(()) } else { Err(kind) });
@@ -563,7 +582,7 @@ fn every_cross_kind_confusion_is_refused() {
             check_cost(&format!("signed {kind}"), bytes);
         }
     }
-    assert_eq!(pairs, 72);
+    assert_eq!(pairs, 90);
     // The grant presented as a request, to the verifier.
     let d = s.decide(&grant, &grant);
     assert_eq!(d.codes(), ["wrong_kind"]);
@@ -1050,4 +1069,219 @@ fn a_ledgers_log_takes_only_the_receiving_consumers_deletion() {
     assert_eq!(ledger.log_size(), Ok(size + 1));
     let twice = log_deletion(&ledger, &deletion.sign(s.key(s.mairie)), &s.directory).unwrap_err();
     assert_eq!(twice.code(), "deletion/already_deleted");
+}
+
+/// Notifications that break the payload's rules, each signed by its emitter so that only the
+/// rule refuses it: each refused as `notification/malformed` with its own detail code, and
+/// nothing applied.
+#[test]
+fn malformed_notifications_are_refused_with_their_codes() {
+    let s = Scenario::canteen();
+    let grant = s.sign_grant(&s.grant().build(&s.ceilings).unwrap());
+    let statement = s.statement(&grant, Action::Pause, s.parent);
+    let (dgfip, cnaf) = (s.dgfip.as_bytes().to_vec(), s.cnaf.as_bytes().to_vec());
+    // The payload with `entries` after the version, in order, as (key, writer).
+    type Entry<'a> = (u64, &'a dyn Fn(&mut Encoder));
+    let payload = |version: u64, entries: &[Entry<'_>]| {
+        let mut e = Encoder::new();
+        e.map(entries.len() + 1).uint(0).uint(version);
+        for (key, write) in entries {
+            e.uint(*key);
+            write(&mut e);
+        }
+        e.into_bytes()
+    };
+    let emitter = |e: &mut Encoder| {
+        e.bytes(&dgfip);
+    };
+    let recipient = |e: &mut Encoder| {
+        e.bytes(&cnaf);
+    };
+    let to_self = |e: &mut Encoder| {
+        e.bytes(&dgfip);
+    };
+    let one = |e: &mut Encoder| {
+        e.uint(1);
+    };
+    let zero = |e: &mut Encoder| {
+        e.uint(0);
+    };
+    let now = |e: &mut Encoder| {
+        e.uint(s.now.secs());
+    };
+    let st = |e: &mut Encoder| {
+        e.bytes(&statement);
+    };
+    let basis = |e: &mut Encoder| {
+        e.bytes(&grant);
+    };
+    let update = |e: &mut Encoder| {
+        e.bytes(&[0xd2]);
+    };
+    let text = |e: &mut Encoder| {
+        e.text("pause");
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "seq 0",
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &zero),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                ],
+            ),
+            "value/invalid",
+        ),
+        (
+            "to itself",
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &to_self),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                ],
+            ),
+            "value/invalid",
+        ),
+        (
+            "a statement without its basis",
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                ],
+            ),
+            "value/invalid",
+        ),
+        (
+            "a statement and an update",
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                    (7, &update),
+                ],
+            ),
+            "value/invalid",
+        ),
+        (
+            "nothing carried",
+            payload(2, &[(1, &emitter), (2, &recipient), (3, &one), (4, &now)]),
+            "value/invalid",
+        ),
+        (
+            "an unknown key",
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                    (8, &one),
+                ],
+            ),
+            "cbor/unknown_key",
+        ),
+        (
+            "version 1",
+            payload(
+                1,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &st),
+                    (6, &basis),
+                ],
+            ),
+            "payload/unsupported_version",
+        ),
+        (
+            "a statement as text",
+            payload(
+                2,
+                &[
+                    (1, &emitter),
+                    (2, &recipient),
+                    (3, &one),
+                    (4, &now),
+                    (5, &text),
+                    (6, &basis),
+                ],
+            ),
+            "cbor/wrong_type",
+        ),
+        (
+            "no recipient",
+            payload(
+                2,
+                &[(1, &emitter), (3, &one), (4, &now), (5, &st), (6, &basis)],
+            ),
+            "cbor/missing_key",
+        ),
+    ];
+    let ledger = consentry::InMemoryLedger::new();
+    let v = consentry::Verifier::new(s.cnaf, &s.directory, &s.ceilings, &ledger);
+    for (name, payload, detail) in cases {
+        let signed = danger::sign(ObjectKind::Notification, s.key(s.dgfip), &payload);
+        let mut inbox = Inbox::new(s.cnaf);
+        let err = inbox.receive_statement(&signed, &v, s.now).unwrap_err();
+        assert_eq!(
+            (err.code(), err.detail_code()),
+            ("notification/malformed", detail),
+            "{name}"
+        );
+        assert_eq!(inbox.last_seq(s.dgfip), 0, "{name}");
+    }
+    // Larger than an object may be: refused by the envelope, before anything is read.
+    let huge = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    }
+    .sign(
+        s.cnaf,
+        1,
+        s.now,
+        &Carried::Statement {
+            statement,
+            basis: vec![0; 64 * 1024],
+        },
+    );
+    let err = Inbox::new(s.cnaf)
+        .receive_statement(&huge, &v, s.now)
+        .unwrap_err();
+    assert_eq!(
+        (err.code(), err.detail_code()),
+        ("notification/malformed", "cbor/too_large")
+    );
+    assert_eq!(
+        ledger.status(&consentry::danger::basis_key(
+            consentry::ids::BasisKind::Grant,
+            s.parent,
+            Unverified::<Grant>::parse(&grant).unwrap().claims().id()
+        )),
+        consentry::ledger::Status::Active
+    );
 }

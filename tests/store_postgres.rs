@@ -1201,3 +1201,26 @@ fn deletions_are_checked_against_the_shared_log() {
         consentry::log::log_deletion(&other, d.bytes(), &s.directory).expect_err("already deleted");
     assert_eq!(again.code(), "deletion/already_deleted");
 }
+
+// ------------------------------------------------------------------------------ outbox
+
+/// The outbox's notifications and counters are in the database: see `outbox_survives_reopen`.
+#[test]
+fn the_outbox_survives_a_reconnect() {
+    let schema = Schema::new("outbox");
+    let s = Scenario::canteen();
+    outbox_survives_reopen(&s, || schema.open());
+}
+
+/// A database of schema version 1 (before the outbox) is migrated on connect.
+#[test]
+fn a_version_1_database_is_migrated_to_the_outbox() {
+    let schema = Schema::new("migrate_outbox");
+    drop(schema.open());
+    schema.sql(
+        "DROP TABLE outbox; DROP TABLE outbox_seq; \
+         UPDATE meta SET value = 1 WHERE name = 'schema_version'",
+    );
+    let s = Scenario::canteen();
+    outbox_survives_reopen(&s, || schema.open());
+}

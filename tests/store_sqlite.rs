@@ -19,6 +19,7 @@ use consentry::log::{
     EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
     verify_consistency, verify_inclusion,
 };
+use consentry::notify::Outbox;
 use consentry::statement::Action;
 use consentry::store::OpenError;
 use consentry::store::sqlite::SqliteStore;
@@ -537,7 +538,7 @@ fn a_newer_schema_is_refused() {
     drop(open(&dir.db()));
     edit(
         &dir.db(),
-        "UPDATE meta SET value = 2 WHERE key = 'schema_version'",
+        "UPDATE meta SET value = 3 WHERE key = 'schema_version'",
     );
     for result in [
         SqliteStore::open(dir.db()),
@@ -548,8 +549,8 @@ fn a_newer_schema_is_refused() {
                 assert!(matches!(
                     e,
                     OpenError::SchemaTooNew {
-                        found: 2,
-                        supported: 1
+                        found: 3,
+                        supported: 2
                     }
                 ));
                 assert!(e.to_string().contains("upgrade the library"), "{e}");
@@ -1047,4 +1048,45 @@ fn deletions_are_checked_against_the_stored_log_and_survive_a_restart() {
     let again =
         consentry::log::log_deletion(&store, d.bytes(), &s.directory).expect_err("already deleted");
     assert_eq!(again.code(), "deletion/already_deleted");
+}
+
+// ------------------------------------------------------------------------------ outbox
+
+/// The outbox's notifications and counters are in the file: see `outbox_survives_reopen`.
+#[test]
+fn the_outbox_survives_a_restart() {
+    let dir = TempDir::new("outbox");
+    let s = Scenario::canteen();
+    outbox_survives_reopen(&s, || open(&dir.db()));
+}
+
+/// A store of schema version 1 (before the outbox) is migrated on open, its state kept.
+#[test]
+fn a_version_1_store_is_migrated_to_the_outbox() {
+    let dir = TempDir::new("migrate-outbox");
+    let s = Scenario::canteen();
+    let grant = notified_grant(&s);
+    {
+        let store = open(&dir.db());
+        let v = Verifier::new(s.dgfip, &s.directory, &s.ceilings, &store);
+        v.apply_statement(
+            &s.statement(&grant, Action::Revoke, s.parent),
+            Basis::Signed(&grant),
+            s.now,
+        )
+        .expect("applied");
+    }
+    edit(
+        &dir.db(),
+        "DROP TABLE outbox; DROP TABLE outbox_seq; \
+         UPDATE meta SET value = 1 WHERE key = 'schema_version'",
+    );
+    let store = open(&dir.db());
+    assert_eq!(
+        store.status(&key_of(&s, &grant)),
+        Ok(Status::Revoked { at: s.now })
+    );
+    assert_eq!(store.pending(10), Ok(Vec::new()));
+    drop(store);
+    outbox_survives_reopen(&s, || open(&dir.db()));
 }

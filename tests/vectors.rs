@@ -870,3 +870,58 @@ fn json_vectors_read_as_the_index_says() {
         "{valid} read, {refused} refused"
     );
 }
+
+/// The notifications from DGFiP to CNAF, replayed in order against one inbox of CNAF on an
+/// empty ledger: each applied (with the basis's status after it), ignored as a redelivery, or
+/// refused with its code and detail, the stream's last number after each as the index says.
+#[test]
+fn notification_vectors() {
+    use consentry::notify::{Inbox, Received};
+    let index = index();
+    let n = &index["notifications"];
+    let dirs = directories(&index);
+    let directory = &dirs[n["directory"].as_str().expect("a directory name")];
+    let ceilings = ceilings(&index);
+    let party = |v: &Value| {
+        PartyId::from_bytes(
+            unhex(v.as_str().expect("a party id"))
+                .try_into()
+                .expect("16 bytes"),
+        )
+    };
+    let (emitter, recipient) = (party(&n["emitter"]), party(&n["recipient"]));
+    let at = time(&n["at"]);
+    let ledger = InMemoryLedger::new();
+    let verifier = Verifier::new(recipient, directory, &ceilings, &ledger);
+    let mut inbox = Inbox::new(recipient);
+    let mut outcomes = Vec::new();
+    for step in n["steps"].as_array().expect("steps") {
+        let name = step["name"].as_str().expect("name");
+        let expected = &step["expected"];
+        let got = inbox.receive_statement(&read(&step["file"]), &verifier, at);
+        let outcome = expected["outcome"].as_str().expect("an outcome");
+        match (outcome, got) {
+            ("applied", Ok(Received::Applied(status))) => {
+                let name_of = match status {
+                    consentry::ledger::Status::Active => "active",
+                    consentry::ledger::Status::Paused { .. } => "paused",
+                    _ => "other",
+                };
+                assert_eq!(Some(name_of), expected["status"].as_str(), "{name}");
+            }
+            ("already_applied", Ok(Received::AlreadyApplied)) => {}
+            ("refused", Err(e)) => {
+                assert_eq!(Some(e.code()), expected["code"].as_str(), "{name}: {e}");
+                assert_eq!(Some(e.detail_code()), expected["detail"].as_str(), "{name}");
+            }
+            (want, got) => panic!("{name}: expected {want}, got {got:?}"),
+        }
+        assert_eq!(
+            Some(inbox.last_seq(emitter)),
+            expected["last_seq"].as_u64(),
+            "{name}"
+        );
+        outcomes.push(outcome.to_owned());
+    }
+    assert_eq!(outcomes.len(), 8, "the index's steps");
+}

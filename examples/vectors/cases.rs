@@ -53,6 +53,8 @@ pub struct Gen {
     pub decisions: Vec<Json>,
     pub log: Json,
     pub registry: Json,
+    /// The notifications' index entry (`notifications.rs`).
+    pub notifications: Json,
     pub records: Vec<Json>,
 }
 

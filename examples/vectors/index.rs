@@ -107,6 +107,7 @@ pub fn index(g: &Gen, s: &Scenario) -> Json {
         "decisions": g.decisions,
         "log": g.log,
         "registry": g.registry,
+        "notifications": g.notifications,
         "records": g.records,
     })
 }

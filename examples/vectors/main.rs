@@ -27,6 +27,7 @@ mod decisions;
 mod directories;
 mod index;
 pub mod log;
+mod notifications;
 mod objects;
 mod records;
 mod registry;
@@ -62,6 +63,7 @@ pub fn generate(out: &Path) -> io::Result<String> {
         "log",
         "records",
         "registry",
+        "notifications",
         "json",
     ] {
         let p = out.join(sub);
@@ -109,6 +111,7 @@ fn build_all() -> (Gen, Scenario) {
         decisions: Vec::new(),
         log: Json::Null,
         registry: Json::Null,
+        notifications: Json::Null,
         records: Vec::new(),
     };
     for (name, (dir, _)) in &g.dirs {
@@ -121,6 +124,7 @@ fn build_all() -> (Gen, Scenario) {
     objects::derived(&mut g, &s);
     g.log = log::log_vectors(&mut g.files);
     g.registry = registry::registry(&mut g.files, &s);
+    g.notifications = notifications::notifications(&mut g.files);
     g.records = records::records(&mut g);
     schemas::json_vectors(&mut g);
     (g, s)

@@ -22,6 +22,7 @@ use consentry::directory::Directory;
 use consentry::ids::BasisId;
 use consentry::json::{self, JsonForm};
 use consentry::log::Receipt;
+use consentry::notify::{Carried, Notification};
 use consentry::signed::SignedPayload;
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, DataRange, Scope};
@@ -56,6 +57,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
         "request" => with::<Request>(text),
         "statement" => with::<Statement>(text),
         "deletion" => with::<consentry::Deletion>(text),
+        "notification" => with::<Notification>(text),
         "ceiling" => with::<PurposeCeiling>(text),
         "ceilings" => with::<Vec<PurposeCeiling>>(text),
         "scope" => with::<Scope>(text),
@@ -74,7 +76,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
 }
 
 /// The forms and what emits or reads each (the index says it).
-const FORMS: [(&str, &str); 26] = [
+const FORMS: [(&str, &str); 27] = [
     (
         "grant",
         "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
@@ -90,6 +92,10 @@ const FORMS: [(&str, &str); 26] = [
     (
         "statement",
         "consentry::Statement; consentry_issue_statement, consentry_object_inspect",
+    ),
+    (
+        "notification",
+        "consentry::notify::Notification, the claims of a notification (content type 65010)",
     ),
     ("scope", "consentry::Scope, inside grants and habilitations"),
     (
@@ -720,6 +726,52 @@ pub fn json_vectors(g: &mut Gen) {
         "receipt-digest-short",
         edit(&del_doc, "receipt_digest", Some(json!("abcd"))),
         SHAPE,
+    );
+    // Notifications: DGFiP tells CNAF of the pause; and of a directory update.
+    let n_doc = value(&Notification {
+        emitter: s.dgfip,
+        recipient: s.cnaf,
+        seq: 1,
+        issued_at: s.now,
+        carried: Carried::Statement {
+            statement: pause.clone(),
+            basis: grant.clone(),
+        },
+    });
+    let f = forms.entry("notification").or_default();
+    f.valid("statement", n_doc.clone());
+    f.valid(
+        "directory-update",
+        edit(
+            &n_doc,
+            "carried",
+            Some(json!({"directory_update": "d28443a10127a0f6"})),
+        ),
+    );
+    f.object_mutations(
+        &n_doc,
+        &["emitter", "recipient", "seq", "issued_at", "carried"],
+        SHAPE,
+    );
+    f.invalid(
+        "seq-zero",
+        edit(&n_doc, "seq", Some(json!(0))),
+        Some("notification/invalid"),
+    );
+    f.invalid(
+        "statement-without-basis",
+        edit(&n_doc, "carried/statement/basis", None),
+        SHAPE,
+    );
+    f.invalid(
+        "bytes-not-hex",
+        edit(&n_doc, "carried/statement/basis", Some(json!("not hex"))),
+        SHAPE,
+    );
+    f.refused(
+        "to-itself",
+        edit(&n_doc, "recipient", n_doc.get("emitter").cloned()),
+        "notification/invalid",
     );
 
     // Ceilings.

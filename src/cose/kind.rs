@@ -28,11 +28,14 @@ pub enum ObjectKind {
     DirectoryUpdate,
     /// A consumer's statement that it deleted the data a transfer gave it.
     Deletion,
+    /// A notification of a lifecycle change or a key compromise, signed by the party that
+    /// applied it, for one recipient.
+    Notification,
 }
 
 impl ObjectKind {
     /// Every kind, in content-type order.
-    pub const ALL: [ObjectKind; 9] = [
+    pub const ALL: [ObjectKind; 10] = [
         ObjectKind::Grant,
         ObjectKind::Habilitation,
         ObjectKind::Statement,
@@ -42,6 +45,7 @@ impl ObjectKind {
         ObjectKind::Directory,
         ObjectKind::DirectoryUpdate,
         ObjectKind::Deletion,
+        ObjectKind::Notification,
     ];
 
     /// The COSE content type of this kind.
@@ -57,6 +61,7 @@ impl ObjectKind {
             ObjectKind::Directory => 65_007,
             ObjectKind::DirectoryUpdate => 65_008,
             ObjectKind::Deletion => 65_009,
+            ObjectKind::Notification => 65_010,
         }
     }
 
@@ -79,6 +84,7 @@ impl ObjectKind {
             ObjectKind::Directory => "directory",
             ObjectKind::DirectoryUpdate => "directory update",
             ObjectKind::Deletion => "deletion",
+            ObjectKind::Notification => "notification",
         }
     }
 }

@@ -90,7 +90,8 @@ fn round_trip_for_every_kind() {
             "tree head",
             "directory",
             "directory update",
-            "deletion"
+            "deletion",
+            "notification"
         ]
     );
     for kind in ObjectKind::ALL {
@@ -132,12 +133,12 @@ fn wire_layout_is_byte_exact() {
     let mut want = h("a3 01 27 03 19fde9 04 50");
     want.extend_from_slice(&kid.0);
     assert_eq!(protected_header(ObjectKind::Grant, &kid), want);
-    // Content types of every kind: 65001..=65009.
+    // Content types of every kind: 65001..=65010.
     let cts: Vec<u64> = ObjectKind::ALL.iter().map(|k| k.content_type()).collect();
     assert_eq!(
         cts,
         [
-            65_001, 65_002, 65_003, 65_004, 65_005, 65_006, 65_007, 65_008, 65_009
+            65_001, 65_002, 65_003, 65_004, 65_005, 65_006, 65_007, 65_008, 65_009, 65_010
         ]
     );
     // ["Signature1", h'a0', h'', h'']

@@ -8,6 +8,7 @@ use crate::ledger::{
     CommitError, Ledger, LedgerError, LifecycleRefusal, Observation, StatementRecord, Status,
 };
 use crate::log::{LogEntry, LoggedObject};
+use crate::notify::{Notices, Notifier, NotifyingLedger, Queued};
 use crate::statement::Statement;
 use crate::time::Timestamp;
 use thiserror::Error;
@@ -106,6 +107,20 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
         basis: Basis<'_>,
         now: Timestamp,
     ) -> Result<Status, StatementRefusal> {
+        self.apply_with(statement, basis, now, |record, _| {
+            self.ledger.record_statement(record)
+        })
+    }
+
+    /// [`Verifier::apply_statement`]'s checks, then `commit` with the record to apply and the
+    /// verified basis.
+    fn apply_with<R>(
+        &self,
+        statement: &[u8],
+        basis: Basis<'_>,
+        now: Timestamp,
+        commit: impl FnOnce(&StatementRecord<'_>, &Held<'_>) -> Result<R, CommitError<LifecycleRefusal>>,
+    ) -> Result<R, StatementRefusal> {
         let held = self.hold(basis).map_err(StatementRefusal::Object)?;
         let view = held.view();
         // A statement that verified its basis is a sighting of the basis, like a decision.
@@ -152,14 +167,17 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
             let logged = LoggedObject::from_parts(statement.to_vec(), s.clone());
             LogEntry::verified_statement(logged, subject).to_bytes()
         });
-        Ok(self.ledger.record_statement(&StatementRecord {
-            basis: view.key,
-            action: s.action,
-            statement: st.digest(),
-            issued_at: s.issued_at,
-            at: now,
-            log_entry: entry.as_deref(),
-        })?)
+        Ok(commit(
+            &StatementRecord {
+                basis: view.key,
+                action: s.action,
+                statement: st.digest(),
+                issued_at: s.issued_at,
+                at: now,
+                log_entry: entry.as_deref(),
+            },
+            &held,
+        )?)
     }
 
     fn may_state(&self, held: &Held<'_>, signer: PartyId, at: Timestamp) -> bool {
@@ -192,5 +210,35 @@ impl<L: Ledger + ?Sized> Verifier<'_, L> {
                     })
             }
         }
+    }
+}
+
+impl<L: NotifyingLedger + ?Sized> Verifier<'_, L> {
+    /// As [`Verifier::apply_statement`] for the signed `basis`, and, in the same ledger
+    /// transaction, queues a notification of it for the basis's consumer and every provider of
+    /// its scope but `notifier`'s emitter (see [`Notices::for_statement`]), each numbered in
+    /// its (emitter, recipient) stream, signed by `notifier` and issued at `now`. Returns the
+    /// new status and the notifications queued; on any refusal nothing is queued.
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::apply_statement`].
+    pub fn apply_statement_notifying(
+        &self,
+        statement: &[u8],
+        basis: &[u8],
+        now: Timestamp,
+        notifier: &Notifier<'_>,
+    ) -> Result<(Status, Vec<Queued>), StatementRefusal> {
+        self.apply_with(statement, Basis::Signed(basis), now, |record, held| {
+            let (consumer, scope) = match held {
+                Held::Grant(g) => (g.claims().consumer(), g.claims().scope()),
+                Held::Habilitation(h) => (h.claims().consumer(), h.claims().scope()),
+            };
+            let notices =
+                Notices::for_statement(notifier.emitter, consumer, scope, statement, basis, now);
+            self.ledger
+                .record_statement_notifying(record, notifier, &notices)
+        })
     }
 }

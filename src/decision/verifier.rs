@@ -86,7 +86,7 @@ impl fmt::Debug for Receipts<'_> {
 #[derive(Debug)]
 pub struct Verifier<'a, L: Ledger + ?Sized> {
     provider: PartyId,
-    pub(super) directory: &'a dyn Trust,
+    pub(crate) directory: &'a dyn Trust,
     /// Checks the signatures (ring unless [`Verifier::with_provider`] says otherwise).
     pub(super) crypto: &'a CryptoProvider,
     ceilings: &'a Ceilings,

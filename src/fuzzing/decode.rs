@@ -10,6 +10,7 @@ use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::keys::SigningKey;
 use crate::log::LogEntry;
+use crate::notify::Notification;
 use crate::request::Request;
 use crate::signed::{SignedPayload, Unverified};
 use crate::statement::Statement;
@@ -181,6 +182,7 @@ fn decode_checks(data: &[u8]) -> bool {
     accepted |= signed_roundtrip::<Habilitation>(data);
     accepted |= signed_roundtrip::<Statement>(data);
     accepted |= signed_roundtrip::<Request>(data);
+    accepted |= signed_roundtrip::<Notification>(data);
     accepted |= payload_roundtrip::<Grant>(data);
     accepted |= payload_roundtrip::<Habilitation>(data);
     accepted |= payload_roundtrip::<Statement>(data);
@@ -196,6 +198,7 @@ fn decode_checks(data: &[u8]) -> bool {
             "log entry re-encoding differs from its input"
         );
     }
+    accepted |= payload_roundtrip::<Notification>(data);
 
     if let Ok(env) = Envelope::parse(data) {
         accepted = true;

@@ -6,12 +6,13 @@
 //! Not part of the public API.
 //!
 //! One module per fuzz target family: [`decode_object()`], [`envelope_verify()`], [`decide()`],
-//! [`merkle_proofs()`], [`directory_updates()`], and the [`structured()`] oracle.
+//! [`merkle_proofs()`], [`directory_updates()`], [`notifications()`], and the [`structured()`] oracle.
 
 mod decide;
 mod decode;
 mod envelope;
 mod merkle;
+mod notify;
 mod registry;
 mod structured;
 
@@ -22,5 +23,6 @@ pub use merkle::{
     MERKLE_LEAVES, merkle_consistency, merkle_inclusion, merkle_leaf, merkle_pool_index,
     merkle_proofs, merkle_proofs_reach,
 };
+pub use notify::{notifications, notifications_reach};
 pub use registry::{directory_updates, directory_updates_reach, registry_operator};
 pub use structured::{structured, structured_outcome};

@@ -9,6 +9,7 @@ use crate::keys::SigningKey;
 use crate::log::{
     ConsistencyProof, InclusionProof, LogEntry, LogError, LogStore, ProofError, TransferLog,
 };
+use crate::notify::{Notices, Notifier, NotifyingLedger, Outbox, OutboxState, Queued};
 use crate::time::Timestamp;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -92,6 +93,8 @@ struct State {
     decisions: Vec<DecisionRecord>,
     log: TransferLog,
     latest_head: Option<Vec<u8>>,
+    /// Notifications queued with the statements that caused them.
+    outbox: OutboxState,
 }
 
 fn prefix(digest: &Digest) -> [u8; 16] {
@@ -341,6 +344,58 @@ impl Ledger for InMemoryLedger {
         s.append(log_entry)?;
         s.decisions.push(record);
         Ok(())
+    }
+}
+
+/// The ledger's outbox: notifications queued with the statements that caused them
+/// ([`NotifyingLedger`]), or by themselves ([`Outbox::enqueue`]).
+impl Outbox for InMemoryLedger {
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
+        self.lock().outbox.enqueue(notifier, notices)
+    }
+
+    fn pending(&self, limit: usize) -> Result<Vec<Queued>, LedgerError> {
+        Ok(self.lock().outbox.pending(limit))
+    }
+
+    fn acknowledge(
+        &self,
+        emitter: PartyId,
+        recipient: PartyId,
+        up_to: u64,
+    ) -> Result<usize, LedgerError> {
+        Ok(self.lock().outbox.acknowledge(emitter, recipient, up_to))
+    }
+
+    fn last_seq(&self, emitter: PartyId, recipient: PartyId) -> Result<u64, LedgerError> {
+        Ok(self.lock().outbox.last_seq(emitter, recipient))
+    }
+}
+
+impl NotifyingLedger for InMemoryLedger {
+    fn record_statement_notifying(
+        &self,
+        r: &StatementRecord<'_>,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<(Status, Vec<Queued>), CommitError<LifecycleRefusal>> {
+        let mut s = self.lock();
+        let next = s
+            .basis(&r.basis)
+            .apply(r, s.statements.contains(&r.statement))
+            .map_err(CommitError::Refused)?;
+        // Numbered and signed first: a full stream changes nothing.
+        let queued = s.outbox.prepare(notifier, notices)?;
+        s.index_or_insert(r.basis)?;
+        s.append(r.log_entry)?;
+        s.set_basis(r.basis, next)?;
+        s.statements.insert(r.statement);
+        s.outbox.commit(&queued);
+        Ok((next.status(), queued))
     }
 }
 

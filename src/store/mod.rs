@@ -21,7 +21,7 @@ use thiserror::Error;
 
 /// The version of the schema this library creates and reads. A store written by a newer
 /// library is refused ([`OpenError::SchemaTooNew`]); an older one is migrated on open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Why a store could not be opened.
 #[derive(Debug, Error)]

@@ -47,6 +47,7 @@ use crate::ledger::{
 use crate::log::{
     ConsistencyProof, DeletionIndex, InclusionProof, LogEntry, LogError, LogStore, ProofError,
 };
+use crate::notify::{Notices, Notifier, NotifyingLedger, Outbox, Queued};
 use crate::time::Timestamp;
 use postgres::{Client, Config, NoTls, Statement};
 use std::collections::BTreeMap;
@@ -119,6 +120,40 @@ CREATE TABLE log_head (
     head bytea NOT NULL
 );
 ";
+
+/// The tables schema version 2 adds: the notification outbox (see [`Outbox`]). `outbox` holds
+/// the notifications not yet acknowledged in queue order (`id`); `outbox_seq` the last number
+/// given in each (emitter, recipient) stream, whose row lock serializes the nodes numbering in
+/// one stream.
+const OUTBOX_V2: &str = "
+CREATE TABLE outbox (
+    id bigserial PRIMARY KEY,
+    emitter bytea NOT NULL,
+    recipient bytea NOT NULL,
+    seq bigint NOT NULL,
+    bytes bytea NOT NULL,
+    UNIQUE (emitter, recipient, seq)
+);
+CREATE TABLE outbox_seq (
+    emitter bytea NOT NULL,
+    recipient bytea NOT NULL,
+    last bigint NOT NULL,
+    PRIMARY KEY (emitter, recipient)
+);
+";
+
+/// Locks a stream's counter row (made at 0 if missing) and returns its last number.
+const LOCK_SEQ: &str = "
+INSERT INTO outbox_seq (emitter, recipient, last) VALUES ($1, $2, 0)
+ON CONFLICT (emitter, recipient) DO UPDATE SET last = outbox_seq.last
+RETURNING last";
+
+/// Sets a stream's last number and queues its notification.
+const QUEUE: &str = "
+WITH c AS (
+    UPDATE outbox_seq SET last = $3 WHERE emitter = $1 AND recipient = $2
+)
+INSERT INTO outbox (emitter, recipient, seq, bytes) VALUES ($1, $2, $3, $4)";
 
 /// The one read of a decision: records the first sighting if there is none (and returns it),
 /// else returns the one kept; the basis state; whether the request id is remembered.
@@ -556,9 +591,18 @@ impl PgStore {
         match found {
             None => {
                 tx.batch_execute(CREATE_SCHEMA).map_err(db)?;
+                tx.batch_execute(OUTBOX_V2).map_err(db)?;
                 tx.execute(
                     "INSERT INTO meta (name, value) VALUES ('schema_version', $1)",
                     &[&i64::from(SCHEMA_VERSION)],
+                )
+                .map_err(db)?;
+            }
+            Some(1) => {
+                tx.batch_execute(OUTBOX_V2).map_err(db)?;
+                tx.execute(
+                    "UPDATE meta SET value = 2 WHERE name = 'schema_version'",
+                    &[],
                 )
                 .map_err(db)?;
             }
@@ -571,7 +615,7 @@ impl PgStore {
             Some(v) if v < 1 => {
                 return Err(LedgerError::Corrupt(format!("schema version {v}")).into());
             }
-            // The current version; older ones will be migrated here.
+            // The current version.
             Some(_) => {}
         }
         tx.commit().map_err(db)?;
@@ -821,6 +865,155 @@ fn commit_error<R>(f: Fail<R>) -> CommitError<R> {
         Fail::Ledger(e) => CommitError::Storage(e),
         Fail::Log(e) => CommitError::Storage(LedgerError::Corrupt(e.to_string())),
         Fail::Refused(r) => CommitError::Refused(r),
+    }
+}
+
+/// Numbers, signs and queues `notices` inside the transaction `tx`: each stream's counter row
+/// is locked first, so concurrent nodes number one stream one after the other.
+fn queue_notifications<R>(
+    tx: &mut postgres::Transaction<'_>,
+    notifier: &Notifier<'_>,
+    notices: &Notices,
+) -> Result<Vec<Queued>, Fail<R>> {
+    let emitter = notifier.emitter;
+    let mut queued = Vec::with_capacity(notices.recipients.len());
+    for &recipient in &notices.recipients {
+        let (e, r) = (&emitter.as_bytes()[..], &recipient.as_bytes()[..]);
+        let last: i64 = tx.query_one(LOCK_SEQ, &[&e, &r])?.try_get(0)?;
+        let seq = last
+            .checked_add(1)
+            .and_then(|n| u64::try_from(n).ok())
+            .ok_or_else(|| LedgerError::Corrupt(format!("notification counter {last}")))?;
+        let bytes = notifier.sign(recipient, seq, notices.issued_at, &notices.carried);
+        tx.execute(QUEUE, &[&e, &r, &(last + 1), &bytes])?;
+        queued.push(Queued {
+            emitter,
+            recipient,
+            seq,
+            bytes,
+        });
+    }
+    Ok(queued)
+}
+
+fn party(bytes: &[u8]) -> Result<PartyId, LedgerError> {
+    <[u8; 16]>::try_from(bytes)
+        .map(PartyId::from_bytes)
+        .map_err(|_| LedgerError::Corrupt("a party id in the outbox that is not 16 bytes".into()))
+}
+
+/// The store's outbox, in the database: counters and queue survive restarts and are shared by
+/// the nodes.
+impl Outbox for PgStore {
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
+        self.run(|conn| -> Result<Vec<Queued>, Fail<()>> {
+            let mut tx = conn.client.transaction()?;
+            let queued = queue_notifications(&mut tx, notifier, notices)?;
+            tx.commit()?;
+            Ok(queued)
+        })
+        .map_err(ledger_error)
+    }
+
+    fn pending(&self, limit: usize) -> Result<Vec<Queued>, LedgerError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|conn| -> Result<Vec<Queued>, Fail<()>> {
+            let rows = conn.client.query(
+                "SELECT emitter, recipient, seq, bytes FROM outbox ORDER BY id LIMIT $1",
+                &[&limit],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let seq: i64 = row.try_get(2)?;
+                out.push(Queued {
+                    emitter: party(row.try_get(0)?)?,
+                    recipient: party(row.try_get(1)?)?,
+                    seq: u64::try_from(seq).map_err(|_| {
+                        LedgerError::Corrupt("a negative notification number".into())
+                    })?,
+                    bytes: row.try_get(3)?,
+                });
+            }
+            Ok(out)
+        })
+        .map_err(ledger_error)
+    }
+
+    fn acknowledge(
+        &self,
+        emitter: PartyId,
+        recipient: PartyId,
+        up_to: u64,
+    ) -> Result<usize, LedgerError> {
+        let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
+        self.run(|conn| -> Result<usize, Fail<()>> {
+            let n = conn.client.execute(
+                "DELETE FROM outbox WHERE emitter = $1 AND recipient = $2 AND seq <= $3",
+                &[&&emitter.as_bytes()[..], &&recipient.as_bytes()[..], &up_to],
+            )?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+        .map_err(ledger_error)
+    }
+
+    fn last_seq(&self, emitter: PartyId, recipient: PartyId) -> Result<u64, LedgerError> {
+        self.run(|conn| -> Result<u64, Fail<()>> {
+            let row = conn.client.query_opt(
+                "SELECT last FROM outbox_seq WHERE emitter = $1 AND recipient = $2",
+                &[&&emitter.as_bytes()[..], &&recipient.as_bytes()[..]],
+            )?;
+            let last: i64 = match row {
+                Some(row) => row.try_get(0)?,
+                None => 0,
+            };
+            Ok(u64::try_from(last)
+                .map_err(|_| LedgerError::Corrupt("a negative notification number".into()))?)
+        })
+        .map_err(ledger_error)
+    }
+}
+
+impl NotifyingLedger for PgStore {
+    fn record_statement_notifying(
+        &self,
+        r: &StatementRecord<'_>,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<(Status, Vec<Queued>), CommitError<LifecycleRefusal>> {
+        let entry = checked_entry(r.log_entry)?;
+        let basis = r.basis.to_bytes();
+        let fresh = sealed_state(&basis, &BasisState::default());
+        self.run(
+            |conn| -> Result<(Status, Vec<Queued>), Fail<LifecycleRefusal>> {
+                let mut tx = conn.client.transaction()?;
+                let row = tx.query_one(
+                    &conn.lock_statement,
+                    &[&&r.statement.as_bytes()[..], &&basis[..], &fresh],
+                )?;
+                let sealed: Vec<u8> = row.try_get(0)?;
+                let already_applied: bool = row.try_get(1)?;
+                let state = read_state(&basis, &sealed)?;
+                let next = match state.apply(r, already_applied) {
+                    Ok(next) => next,
+                    Err(refusal) => {
+                        tx.rollback()?;
+                        return Err(Fail::Refused(refusal));
+                    }
+                };
+                tx.execute(
+                    &conn.write_statement,
+                    &[&&basis[..], &sealed_state(&basis, &next), &entry],
+                )?;
+                let queued = queue_notifications(&mut tx, notifier, notices)?;
+                tx.commit()?;
+                Ok((next.status(), queued))
+            },
+        )
+        .map_err(commit_error)
     }
 }
 

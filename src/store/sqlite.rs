@@ -4,7 +4,7 @@
 //! [`InMemoryLedger`](crate::ledger::InMemoryLedger), and survives restarts and crashes: the
 //! file is in WAL mode with `synchronous=FULL`, so a commit that returned is on disk.
 //!
-//! # Schema (version 1)
+//! # Schema (version 2)
 //!
 //! | table | key | value |
 //! |---|---|---|
@@ -15,6 +15,8 @@
 //! | `requests` | [`ReplayKey::to_bytes`] | `forget_after` (indexed, for pruning) |
 //! | `log` | entry index | entry bytes, leaf hash, subject or `NULL` (indexed) |
 //! | `head` | `0` | the latest signed tree head |
+//! | `outbox` (version 2) | queue order | a notification not yet acknowledged: emitter, recipient, number, signed bytes |
+//! | `outbox_seq` (version 2) | (emitter, recipient) | the last number given in the stream |
 //!
 //! *Sealed* values carry an 8-byte check bound to their table and key: a value damaged, edited
 //! or copied to another key is refused as [`LedgerError::Corrupt`] when read, never used. Log
@@ -47,6 +49,8 @@ use crate::log::{
     ConsistencyProof, DeletionIndex, InclusionProof, LogEntry, LogError, LogStore, ProofError,
     leaf_hash,
 };
+use crate::notify::outbox::number;
+use crate::notify::{Notices, Notifier, NotifyingLedger, Outbox, Queued};
 use crate::time::Timestamp;
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 use std::collections::HashMap;
@@ -81,9 +85,30 @@ CREATE INDEX log_by_subject ON log (subject, idx);
 CREATE TABLE head (id INTEGER PRIMARY KEY NOT NULL CHECK (id = 0), bytes BLOB NOT NULL);
 ";
 
-/// Migrations, as (version migrated from, SQL that brings it to the next version). Version 1
-/// is the first: there are none yet. A future version appends `(1, "ALTER …")`.
-const MIGRATIONS: &[(u32, &str)] = &[];
+/// The tables version 2 adds: the notification outbox (see [`Outbox`]). `outbox` holds the
+/// notifications not yet acknowledged, in queue order (`id`, never reused); `outbox_seq` the
+/// last number given in each (emitter, recipient) stream, kept when its notifications are
+/// acknowledged so that no number is given twice.
+const OUTBOX_V2: &str = "
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    emitter BLOB NOT NULL,
+    recipient BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    UNIQUE (emitter, recipient, seq)
+);
+CREATE TABLE outbox_seq (
+    emitter BLOB NOT NULL,
+    recipient BLOB NOT NULL,
+    last INTEGER NOT NULL,
+    PRIMARY KEY (emitter, recipient)
+) WITHOUT ROWID;
+";
+
+/// Migrations, as (version migrated from, SQL that brings it to the next version). A new store
+/// is created at version 1, then migrated.
+const MIGRATIONS: &[(u32, &str)] = &[(1, OUTBOX_V2)];
 
 /// A durable [`Ledger`] and [`LogStore`] in one SQLite file, for one gateway node.
 ///
@@ -132,6 +157,9 @@ pub struct SqliteStore {
     queue: Mutex<Queue>,
     /// Signalled when a batch's results are posted.
     posted: Condvar,
+    /// Held while notifications are numbered and queued: every write of a stream's counter
+    /// goes through it, so the numbers read before the commit are still the last ones at it.
+    numbering: Mutex<()>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -238,6 +266,7 @@ impl SqliteStore {
             log: RwLock::new(log),
             queue: Mutex::new(Queue::default()),
             posted: Condvar::new(),
+            numbering: Mutex::new(()),
         })
     }
 
@@ -572,6 +601,16 @@ enum Job {
     Statement {
         record: StatementRecord<'static>,
         entry: Option<Result<Append, LedgerError>>,
+        /// Notifications to queue with it (numbered and signed by the caller).
+        outbox: Vec<Queued>,
+    },
+    /// Notifications to queue.
+    Enqueue(Vec<Queued>),
+    /// Removes a stream's notifications up to a number.
+    Acknowledge {
+        emitter: PartyId,
+        recipient: PartyId,
+        up_to: u64,
     },
     /// Nothing but the batch's first sightings.
     Flush,
@@ -588,6 +627,7 @@ enum Job {
 
 enum Done {
     Unit,
+    Count(usize),
     Status(Status),
     Time(Timestamp),
 }
@@ -672,7 +712,11 @@ fn apply(
             write_basis(conn, &basis, &next)?;
             Ok(Done::Unit)
         }
-        Job::Statement { record, entry } => {
+        Job::Statement {
+            record,
+            entry,
+            outbox,
+        } => {
             let applied = exists(
                 conn,
                 "SELECT 1 FROM statements WHERE digest = ?1",
@@ -687,7 +731,29 @@ fn apply(
             write_basis(conn, &record.basis, &next)?;
             conn.prepare_cached("INSERT INTO statements (digest) VALUES (?1)")?
                 .execute([&record.statement.as_bytes()[..]])?;
+            queue_notifications(conn, &outbox)?;
             Ok(Done::Status(next.status()))
+        }
+        Job::Enqueue(outbox) => {
+            queue_notifications(conn, &outbox)?;
+            Ok(Done::Unit)
+        }
+        Job::Acknowledge {
+            emitter,
+            recipient,
+            up_to,
+        } => {
+            let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
+            let removed = conn
+                .prepare_cached(
+                    "DELETE FROM outbox WHERE emitter = ?1 AND recipient = ?2 AND seq <= ?3",
+                )?
+                .execute(params![
+                    &emitter.as_bytes()[..],
+                    &recipient.as_bytes()[..],
+                    up_to
+                ])?;
+            Ok(Done::Count(removed))
         }
         Job::Flush => Ok(Done::Unit),
         Job::Existence { digest, at } => {
@@ -743,6 +809,57 @@ fn append(
         ])?;
     leaves.push(a.leaf);
     Ok(())
+}
+
+/// Queues numbered notifications, each the next of its stream: a counter that moved since they
+/// were numbered fails the job (nothing is queued, nor the statement applied).
+fn queue_notifications(conn: &Connection, outbox: &[Queued]) -> Result<(), Failure> {
+    for q in outbox {
+        let (emitter, recipient) = (&q.emitter.as_bytes()[..], &q.recipient.as_bytes()[..]);
+        let seq = i64::try_from(q.seq)
+            .map_err(|_| LedgerError::Unavailable("a notification stream is full".into()))?;
+        let last = read_last_seq(conn, &q.emitter, &q.recipient)?;
+        if last.checked_add(1) != Some(q.seq) {
+            return Err(LedgerError::Unavailable(format!(
+                "a notification stream moved while numbering (last {last}, numbered {})",
+                q.seq
+            ))
+            .into());
+        }
+        conn.prepare_cached(
+            "INSERT INTO outbox_seq (emitter, recipient, last) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (emitter, recipient) DO UPDATE SET last = excluded.last",
+        )?
+        .execute(params![emitter, recipient, seq])?;
+        conn.prepare_cached(
+            "INSERT INTO outbox (emitter, recipient, seq, bytes) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![emitter, recipient, seq, &q.bytes])?;
+    }
+    Ok(())
+}
+
+fn read_last_seq(
+    conn: &Connection,
+    emitter: &PartyId,
+    recipient: &PartyId,
+) -> Result<u64, Failure> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT last FROM outbox_seq WHERE emitter = ?1 AND recipient = ?2")?
+        .query_row(
+            params![&emitter.as_bytes()[..], &recipient.as_bytes()[..]],
+            |r| r.get(0),
+        )
+        .optional()?;
+    last.map_or(Ok(0), |n| {
+        u64::try_from(n).map_err(|_| corrupt("a negative notification number").into())
+    })
+}
+
+fn party(bytes: &[u8]) -> Result<PartyId, LedgerError> {
+    <[u8; 16]>::try_from(bytes)
+        .map(PartyId::from_bytes)
+        .map_err(|_| corrupt("a party id in the outbox that is not 16 bytes"))
 }
 
 fn exists(conn: &Connection, sql: &str, key: &[u8]) -> Result<bool, Failure> {
@@ -845,17 +962,20 @@ fn prepare_schema(conn: &mut Connection) -> Result<(), OpenError> {
     )
     .map_err(db)?;
     match schema_version(&tx)? {
-        None => {
-            tx.execute_batch(SCHEMA_V1).map_err(db)?;
-            set_version(&tx, SCHEMA_VERSION)?;
-        }
         Some(found) if found > SCHEMA_VERSION => {
             return Err(OpenError::SchemaTooNew {
                 found,
                 supported: SCHEMA_VERSION,
             });
         }
-        Some(mut version) => {
+        found => {
+            let mut version = if let Some(version) = found {
+                version
+            } else {
+                tx.execute_batch(SCHEMA_V1).map_err(db)?;
+                set_version(&tx, 1)?;
+                1
+            };
             while version < SCHEMA_VERSION {
                 let (_, sql) = MIGRATIONS
                     .iter()
@@ -1049,6 +1169,7 @@ impl Ledger for SqliteStore {
                 ..*r
             },
             entry: r.log_entry.map(prepare),
+            outbox: Vec::new(),
         }) {
             Ok(Done::Status(status)) => Ok(status),
             Err(Fail::Lifecycle(refusal)) => Err(CommitError::Refused(refusal)),
@@ -1121,6 +1242,117 @@ impl SqliteStore {
             Err(Fail::Storage(e)) => Err(DeletionError::Storage(e)),
             _ => Err(DeletionError::Storage(mismatch())),
         }
+    }
+}
+
+/// The store's outbox, in its file: counters and queue survive reopening. One process writes a
+/// file, so numbering under a lock of the store and checking each counter again in the commit
+/// is enough.
+impl Outbox for SqliteStore {
+    fn enqueue(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
+        let _numbering = lock(&self.numbering);
+        let queued = self.number(notifier, notices)?;
+        match self.submit(Job::Enqueue(queued.clone())) {
+            Ok(Done::Unit) => Ok(queued),
+            Err(Fail::Storage(e)) => Err(e),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn pending(&self, limit: usize) -> Result<Vec<Queued>, LedgerError> {
+        let conn = lock(&self.reader);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT emitter, recipient, seq, bytes FROM outbox ORDER BY id LIMIT ?1",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .map_err(db)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (emitter, recipient, seq, bytes) = row.map_err(db)?;
+            out.push(Queued {
+                emitter: party(&emitter)?,
+                recipient: party(&recipient)?,
+                seq: u64::try_from(seq).map_err(|_| corrupt("a negative notification number"))?,
+                bytes,
+            });
+        }
+        Ok(out)
+    }
+
+    fn acknowledge(
+        &self,
+        emitter: PartyId,
+        recipient: PartyId,
+        up_to: u64,
+    ) -> Result<usize, LedgerError> {
+        match self.submit(Job::Acknowledge {
+            emitter,
+            recipient,
+            up_to,
+        }) {
+            Ok(Done::Count(n)) => Ok(n),
+            Err(Fail::Storage(e)) => Err(e),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn last_seq(&self, emitter: PartyId, recipient: PartyId) -> Result<u64, LedgerError> {
+        let conn = lock(&self.reader);
+        read_last_seq(&conn, &emitter, &recipient).map_err(Failure::into_ledger)
+    }
+}
+
+impl NotifyingLedger for SqliteStore {
+    fn record_statement_notifying(
+        &self,
+        r: &StatementRecord<'_>,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<(Status, Vec<Queued>), CommitError<LifecycleRefusal>> {
+        let _numbering = lock(&self.numbering);
+        let queued = self.number(notifier, notices)?;
+        match self.submit(Job::Statement {
+            record: StatementRecord {
+                log_entry: None,
+                ..*r
+            },
+            entry: r.log_entry.map(prepare),
+            outbox: queued.clone(),
+        }) {
+            Ok(Done::Status(status)) => Ok((status, queued)),
+            Err(Fail::Lifecycle(refusal)) => Err(CommitError::Refused(refusal)),
+            Err(Fail::Storage(e)) => Err(CommitError::Storage(e)),
+            _ => Err(CommitError::Storage(mismatch())),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Numbers and signs `notices` after the counters committed (the caller holds `numbering`).
+    fn number(
+        &self,
+        notifier: &Notifier<'_>,
+        notices: &Notices,
+    ) -> Result<Vec<Queued>, LedgerError> {
+        let conn = lock(&self.reader);
+        number(notifier, notices, |emitter, recipient| {
+            read_last_seq(&conn, &emitter, &recipient).map_err(Failure::into_ledger)
+        })
     }
 }
 

@@ -66,13 +66,12 @@ fn the_day(s: &Scenario) -> Period {
 #[test]
 fn every_breakdown_counts_what_the_log_holds_and_hides_small_counts() {
     let (mut s, habilitation) = busy_log();
-    let legal_reference = consentry::signed::Unverified::<consentry::Habilitation>::parse(
-        &habilitation,
-    )
-    .expect("parses")
-    .claims()
-    .legal_reference()
-    .to_owned();
+    let legal_reference =
+        consentry::signed::Unverified::<consentry::Habilitation>::parse(&habilitation)
+            .expect("parses")
+            .claims()
+            .legal_reference()
+            .to_owned();
     let period = the_day(&s);
     s.advance_days(1);
     let report = s.usage_report(period, 10).expect("report");
@@ -136,7 +135,10 @@ fn the_period_is_half_open_and_must_end_before_the_head() {
     s.advance_days(1);
     let report = s.usage_report(the_day(&s), 1).expect("report");
     // Now the clock is a day later: that day is empty.
-    assert_eq!(report.breakdown(Dimension::Provider).unwrap().total, Some(0));
+    assert_eq!(
+        report.breakdown(Dimension::Provider).unwrap().total,
+        Some(0)
+    );
 
     let error = Period::new(s.now, s.now).unwrap_err();
     assert_eq!(error.code(), "stats/empty_period");
@@ -191,7 +193,12 @@ fn a_reader_recomputes_the_report_from_the_entries_and_the_head() {
     let mut revealed = report.clone();
     revealed.breakdowns[4].rows[0].count = Some(2);
     let error = revealed.verify(&entries, &head).unwrap_err();
-    assert_eq!(error, StatsError::Mismatch { what: "denial_reason" });
+    assert_eq!(
+        error,
+        StatsError::Mismatch {
+            what: "denial_reason"
+        }
+    );
 
     // The report of another head.
     let mut moved = report;
@@ -208,7 +215,10 @@ fn json_and_csv_carry_the_same_figures() {
     assert_eq!(json["head"]["tree_size"], s.log.len());
     assert_eq!(json["breakdowns"][0]["dimension"], "provider");
     assert_eq!(json["breakdowns"][0]["total"], 15);
-    assert_eq!(json["breakdowns"][4]["rows"][0]["count"], serde_json::Value::Null);
+    assert_eq!(
+        json["breakdowns"][4]["rows"][0]["count"],
+        serde_json::Value::Null
+    );
     let back: UsageReport = serde_json::from_value(json).expect("reads back");
     assert_eq!(back, report);
 

@@ -8,6 +8,7 @@ use consentry::grant::Grant;
 use consentry::ids::{BasisId, BasisKey, RequestId};
 use consentry::ledger::{Ledger, LedgerError, Status};
 use consentry::log::{LogEntry, LogStore};
+use consentry::notify::{Carried, Notices, Notifier, NotifyingLedger, Queued};
 use consentry::signed::Verified;
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, DataRange};
@@ -235,4 +236,90 @@ pub fn deletions_through<L: Ledger + LogStore>(s: &Scenario, store: &L) -> u64 {
         verify_overdue(&report, &entries, op, &key.verifying_key(), &s.directory).expect("checks");
     assert!(confirmed.iter().all(|o| o.index != size - 1));
     size
+}
+
+/// The two-provider canteen grant (DGFiP and CNAF), for notifications.
+pub fn notified_grant(s: &Scenario) -> Vec<u8> {
+    let grant = s
+        .grant()
+        .cover(s.cnaf, [consentry::testing::quotient_familial()])
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    s.sign_grant(&grant)
+}
+
+/// A store's outbox across reopening (`open` opens the same store again): a statement applied
+/// with notifications queues them with it (a refused one queues nothing), they are found again
+/// after reopening, acknowledging removes them up to a number, and numbering goes on after the
+/// last number given, acknowledged or not.
+pub fn outbox_survives_reopen<L: NotifyingLedger>(s: &Scenario, open: impl Fn() -> L) {
+    let grant = notified_grant(s);
+    let notifier = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    };
+    let mut both = [s.cnaf, s.mairie];
+    both.sort();
+    let streams = |queued: &[Queued]| -> Vec<(PartyId, PartyId, u64)> {
+        queued
+            .iter()
+            .map(|q| (q.emitter, q.recipient, q.seq))
+            .collect()
+    };
+    let pause = s.statement(&grant, Action::Pause, s.parent);
+    let first = {
+        let store = open();
+        let v = Verifier::new(s.dgfip, &s.directory, &s.ceilings, &store);
+        let (status, queued) = v
+            .apply_statement_notifying(&pause, &grant, s.now, &notifier)
+            .expect("applied");
+        assert_eq!(status, Status::Paused { since: s.now });
+        assert_eq!(
+            streams(&queued),
+            both.iter().map(|r| (s.dgfip, *r, 1)).collect::<Vec<_>>()
+        );
+        // The same pause again is refused, and queues nothing.
+        assert!(
+            v.apply_statement_notifying(&pause, &grant, s.now, &notifier)
+                .is_err()
+        );
+        assert_eq!(store.pending(10), Ok(queued.clone()));
+        queued
+    };
+    {
+        let store = open();
+        assert_eq!(store.pending(10), Ok(first.clone()));
+        assert_eq!(store.pending(1), Ok(first[..1].to_vec()));
+        assert_eq!(store.acknowledge(s.dgfip, s.mairie, 1), Ok(1));
+        assert_eq!(store.acknowledge(s.dgfip, s.mairie, 1), Ok(0));
+    }
+    let store = open();
+    let left: Vec<Queued> = first
+        .iter()
+        .filter(|q| q.recipient != s.mairie)
+        .cloned()
+        .collect();
+    assert_eq!(store.pending(10), Ok(left.clone()));
+    assert_eq!(store.last_seq(s.dgfip, s.mairie), Ok(1));
+    let v = Verifier::new(s.dgfip, &s.directory, &s.ceilings, &store);
+    let resume = s.statement(&grant, Action::Resume, s.parent);
+    let (_, second) = v
+        .apply_statement_notifying(&resume, &grant, s.now, &notifier)
+        .expect("applied");
+    assert_eq!(
+        streams(&second),
+        both.iter().map(|r| (s.dgfip, *r, 2)).collect::<Vec<_>>()
+    );
+    // A notification queued on its own (a directory update's) takes the next numbers too.
+    let notices = Notices {
+        carried: Carried::DirectoryUpdate(vec![0xd2]),
+        recipients: vec![s.mairie],
+        issued_at: s.now,
+    };
+    let third = store.enqueue(&notifier, &notices).expect("queued");
+    assert_eq!(streams(&third), [(s.dgfip, s.mairie, 3)]);
+    let mut all = left;
+    all.extend(second);
+    all.extend(third);
+    assert_eq!(store.pending(10), Ok(all));
 }

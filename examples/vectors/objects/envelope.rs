@@ -144,12 +144,12 @@ pub fn header(g: &mut Gen, o: &Objects) {
     );
     g.invalid(
         "envelope-unknown-content-type",
-        "content type 65010",
+        "content type 65099",
         G,
         "canteen",
         signed_with(
             pk,
-            &protected(&[alg(-8), ct(65_010), kid(pk)]),
+            &protected(&[alg(-8), ct(65_099), kid(pk)]),
             grant_payload,
         ),
         "envelope/unknown_content_type",
