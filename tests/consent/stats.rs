@@ -132,9 +132,10 @@ fn the_period_is_half_open_and_must_end_before_the_head() {
     // The head is signed at the clock: a period ending after it is refused.
     let error = s.usage_report(the_day(&s), 1).unwrap_err();
     assert_eq!(error.code(), "stats/period_after_head");
-    s.advance_days(1);
-    let report = s.usage_report(the_day(&s), 1).expect("report");
-    // Now the clock is a day later: that day is empty.
+    // Two days later, the day before the clock is the day after everything happened: empty.
+    s.advance_days(2);
+    let next_day = Period::new(s.now.minus_secs(DAY), s.now).expect("a day");
+    let report = s.usage_report(next_day, 1).expect("report");
     assert_eq!(
         report.breakdown(Dimension::Provider).unwrap().total,
         Some(0)
