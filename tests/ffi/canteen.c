@@ -947,8 +947,9 @@ static void service_story(void) {
     CHECK(head2.len > 0, "the signed head was kept");
     EXPECT(verifier_decide(verifier, dir, ledger, allowed_req, grant, now, &out, NULL),
            CONSENTRY_STATUS_DENIED);
-    /* Paused, and the month's use counted: both kept in the file. */
+    /* Paused, the request id seen and the month's use counted: all kept in the file. */
     CHECK(contains(out, "\"code\":\"paused\"") &&
+              contains(out, "\"code\":\"replayed_request\"") &&
               contains(out, "\"code\":\"frequency_exhausted\""),
           "after reopening: %.*s", (int)out.len, out.ptr);
     consentry_buf_free(&out);
