@@ -9,6 +9,11 @@ verdicts in order, the reason codes in brackets under each DENY, the outcome of 
 statement (the Ok/Err value after "->"), the access history's entries (#N lines: their number,
 their reason codes, categories and actions), and the entries REFUSED once a receipt is altered; and that the grant's allows release the reference
 income only as its bracket (`dgfip:tranche_rfr`, bracket 2), the income itself never printed.
+Then the sections after the history: the retention line of each transfer under the grant and the
+habilitation (the first deleted, the others not yet), the overdue query (every transfer but the
+deleted one), the consent record (type, status, its four consent events, two uses) and the usage
+statistics (the operator's counts, restated from the flow above; every count suppressed in the
+published report).
 Fails with a message naming each expected line that is missing or different; ends with
 "N passed, M failed".
 """
@@ -137,6 +142,69 @@ def classify(text):
     return ("unknown", text)
 
 
+def check_after_history(lines, receipts):
+    """Deletion, overdue query, consent record and usage statistics (sections 9 to 11)."""
+    allows = [v for k, v, _ in EXPECTED_EVENTS if k == "allow"]
+    denials = [v for k, v, _ in EXPECTED_EVENTS if k == "deny"]
+
+    # Retention: one line per transfer of the parent, the first deleted, the others not yet.
+    retention = [(int(m.group(1)), m.group(2)) for l in lines
+                 for m in [re.match(r"\s*index\s+(\d+)\s+to .*?: (received on .*)$", l)] if m]
+    check([i for i, _ in retention] == receipts,
+          f"retention lines for entries {[i for i, _ in retention]}, expected the receipts {receipts}")
+    for n, (index, text) in enumerate(retention):
+        want = "deleted on" if n == 0 else "not deleted yet"
+        check(want in text and "kept until" in text, f"retention of entry {index}: {text!r}, expected {want!r}")
+
+    # The overdue query lists every receipt but the deleted one.
+    overdue = [m.group(1) for l in lines for m in [re.search(r"Overdue retention at .*: receipts at index ([\d, ]+)", l)] if m]
+    got = [int(x) for x in overdue[0].replace(" ", "").split(",")] if overdue else None
+    check(got == receipts[1:], f"overdue receipts {got}, expected {receipts[1:]}")
+
+    # The consent record of the grant: revoked, given / paused / resumed / withdrawn, 2 uses.
+    record = [l for l in lines if re.search(r"record dpv:ConsentRecord urn:uuid:\S+: status revoked", l)]
+    check(len(record) == 1, "the consent record line (dpv:ConsentRecord, status revoked)")
+    events = [l for l in lines if "consent events:" in l]
+    order = ["dpv:ConsentGiven", "consentry:ConsentPaused", "dpv:RenewedConsentGiven", "dpv:ConsentWithdrawn"]
+    positions = [events[0].find(t) for t in order] if events else []
+    check(events and all(p >= 0 for p in positions) and positions == sorted(positions),
+          f"consent events in the order {order}: {events}")
+    uses = [int(m.group(1)) for l in lines for m in [re.search(r"uses: (\d+) transfers", l)] if m]
+    check(uses == [allows.count("grant")], f"record uses {uses}, expected {[allows.count('grant')]}")
+
+    # Usage statistics: two CSV blocks, the operator's (threshold 1) and the published one.
+    blocks, current = [], None
+    for l in lines:
+        if l.startswith("== Usage statistics"):
+            current = {}
+            blocks.append(current)
+        elif current is not None:
+            m = re.match(r"\s+([a-z_]+),(.*),([^,]+)$", l)
+            if m and m.group(1) != "section":
+                current[(m.group(1), m.group(2))] = m.group(3)
+            elif not l.strip() or l.startswith("=="):
+                current = None
+    check(len(blocks) == 2, f"{len(blocks)} usage statistics blocks, expected 2")
+    if len(blocks) == 2:
+        internal, public = blocks
+        transfers = str(len(allows))
+        for dim in ("provider", "consumer", "purpose", "legal_basis"):
+            check(internal.get((dim, "total")) == transfers, f"{dim} total {internal.get((dim, 'total'))}, expected {transfers}")
+        check(internal.get(("legal_basis", "consent")) == str(allows.count("grant")),
+              "transfers under consent: " + str(internal.get(("legal_basis", "consent"))))
+        check(internal.get(("denial_reason", "total")) == str(len(denials)), "denials total " + str(internal.get(("denial_reason", "total"))))
+        reasons = {}
+        for codes in denials:
+            for c in codes:
+                reasons[c] = reasons.get(c, 0) + 1
+        got = {k: int(v) for (d, k), v in internal.items() if d == "denial_reason" and k != "total"}
+        check(got == reasons, f"denials per reason {got}, expected {reasons}")
+        counts = {k: v for k, v in public.items() if k[0] != "report"}
+        check(counts and set(counts.values()) == {"suppressed"},
+              f"published counts not all suppressed (every count is below 10): {counts}")
+        check(public.get(("report", "threshold")) == "10", "published threshold")
+
+
 def main():
     lines = sys.stdin.read().splitlines()
     check(lines, "no output on stdin: pipe `cargo run -q --example canteen` into this script")
@@ -193,6 +261,8 @@ def main():
     check(len(refused) == 1, f"{len(refused)} entries REFUSED after one receipt was altered, expected 1")
     for index, at in refused:
         check(index in receipts, f"entry #{index} REFUSED at line {at} is not one of the receipts {receipts}")
+
+    check_after_history(lines, receipts)
 
     print(f"check_canteen: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1

@@ -364,6 +364,86 @@ fn main() {
     // deletion statement; the parent's history shows it; an auditor asks which receipts are
     // past their retention with no deletion, checked by replaying every entry up to a head.
     deletion_evidence(&mut p);
+
+    // 10. The grant, its lifecycle and its uses as a consent record (ISO/IEC TS 27560 in DPV).
+    consent_record(&p, &grant_bytes);
+
+    // 11. Public usage statistics of the school year so far, from the log, checked against a
+    // signed head.
+    usage_statistics(&p);
+}
+
+/// Section 10: the consent record of the grant, from the verified objects the log holds.
+fn consent_record(p: &Provider, grant_bytes: &[u8]) {
+    use consentry::Statement;
+    use consentry::record::grant_record;
+
+    let grant = Verified::<Grant>::parse_and_verify(grant_bytes, &p.s.directory).expect("valid");
+    let (mut statements, mut receipts) = (Vec::new(), Vec::new());
+    for entry in p.log.entries() {
+        match LogEntry::from_bytes(entry) {
+            Ok(LogEntry::Statement(e)) if e.statement().claims().basis == grant.claims().id() => {
+                let bytes = e.statement().bytes();
+                statements.push(
+                    Verified::<Statement>::parse_and_verify(bytes, &p.s.directory).expect("valid"),
+                );
+            }
+            Ok(LogEntry::Receipt(r)) if r.claims().basis() == grant.claims().id() => {
+                receipts.push(r.verify(&p.s.directory).expect("a valid receipt"));
+            }
+            _ => {}
+        }
+    }
+    let record = grant_record(&grant, &statements, &receipts, p.s.now).expect("a record");
+    let json = record.json();
+    let types: Vec<String> = json["dpv:hasConsentStatus"]
+        .as_array()
+        .map(|events| events.iter().map(|e| e["@type"].to_string()).collect())
+        .unwrap_or_default();
+    println!("\n== The grant as a consent record (ISO/IEC TS 27560 in DPV, JSON-LD):");
+    println!(
+        "   record {} {}: status {}",
+        json["@type"].as_str().unwrap_or("?"),
+        json["@id"].as_str().unwrap_or("?"),
+        record.status().code()
+    );
+    println!("   consent events: {}", types.join(", "));
+    println!(
+        "   uses: {} transfers, each with its receipt's digest",
+        json["consentry:use"].as_array().map_or(0, Vec::len)
+    );
+}
+
+/// Section 11: the usage report of the period, as the federation publishes it (counts below
+/// ten suppressed) and as its operator sees it (nothing suppressed, not for publication).
+fn usage_statistics(p: &Provider) {
+    use consentry::log::SignedTreeHead;
+    use consentry::stats::{DEFAULT_THRESHOLD, Period, UsageReport};
+
+    let until = p.s.now.plus_secs(86_400);
+    let signed = p.log.sign_head(p.s.key(p.s.dgfip), p.s.dgfip, until);
+    let head = SignedTreeHead::verify(&signed, p.s.dgfip, &p.s.key(p.s.dgfip).verifying_key())
+        .expect("our own head");
+    let period = Period::new(Scenario::CLOCK, until).expect("a period");
+    for (title, threshold) in [
+        ("the operator's view, nothing suppressed", 1),
+        ("published, counts below 10 suppressed", DEFAULT_THRESHOLD),
+    ] {
+        let report =
+            UsageReport::compute(p.log.entries(), &head, period, threshold).expect("the report");
+        report
+            .verify(p.log.entries(), &head)
+            .expect("a reader recomputes the same report");
+        println!(
+            "\n== Usage statistics {} .. {} ({title}), recomputed from the {} entries of the signed head:",
+            period.from(),
+            period.until(),
+            head.tree_size()
+        );
+        for line in report.to_csv().lines() {
+            println!("   {line}");
+        }
+    }
 }
 
 /// Section 9: the consumer's deletion, the history's retention lines, the overdue query.
