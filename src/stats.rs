@@ -59,9 +59,26 @@ pub const CONSENT: &str = "consent";
 /// A half-open period `[from, until)` of the entries' own times (a receipt's issue time, a
 /// denial's time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PeriodFields")]
 pub struct Period {
     from: Timestamp,
     until: Timestamp,
+}
+
+/// A period as read, before [`Period::new`] checks it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeriodFields {
+    from: Timestamp,
+    until: Timestamp,
+}
+
+impl TryFrom<PeriodFields> for Period {
+    type Error = StatsError;
+
+    fn try_from(p: PeriodFields) -> Result<Self, StatsError> {
+        Period::new(p.from, p.until)
+    }
 }
 
 impl Period {
@@ -137,6 +154,7 @@ impl Dimension {
 
 /// One cell of a breakdown. `count` is `None` (JSON `null`) when suppressed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     /// What is counted: a party id, a purpose code, a legal basis or a reason code.
     pub key: String,
@@ -146,6 +164,7 @@ pub struct Row {
 
 /// The counts of one dimension, by key in ascending order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Breakdown {
     /// What it counts by.
     pub dimension: Dimension,
@@ -158,6 +177,7 @@ pub struct Breakdown {
 
 /// The signed tree head a report was computed against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReportHead {
     /// The log, named by its operator's party id.
     pub log_id: PartyId,
@@ -182,6 +202,7 @@ impl ReportHead {
 
 /// Aggregate usage statistics over a period, from every entry of the log up to a signed head.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UsageReport {
     /// The period counted.
     pub period: Period,

@@ -11,7 +11,7 @@ use consentry::log::{LogEntry, SignedTreeHead};
 use consentry::signed::SignedPayload;
 use consentry::statement::Action;
 use consentry::stats::{Breakdown, CONSENT, Dimension, Period, StatsError, UsageReport};
-use consentry::testing::{Scenario, canteen_purpose};
+use consentry::testing::{LOG_OPERATOR, Scenario, canteen_purpose, key_for, party_for};
 
 const DAY: u64 = 86_400;
 
@@ -220,8 +220,16 @@ fn json_and_csv_carry_the_same_figures() {
         json["breakdowns"][4]["rows"][0]["count"],
         serde_json::Value::Null
     );
-    let back: UsageReport = serde_json::from_value(json).expect("reads back");
+    let back: UsageReport = serde_json::from_value(json.clone()).expect("reads back");
     assert_eq!(back, report);
+    // A published report read back keeps the period's rule, and refuses unknown fields.
+    let mut empty = json.clone();
+    empty["period"]["until"] = empty["period"]["from"].clone();
+    let error = serde_json::from_value::<UsageReport>(empty).unwrap_err();
+    assert!(error.to_string().contains("empty"), "{error}");
+    let mut extra = json;
+    extra["breakdowns"][0]["note"] = serde_json::json!("?");
+    assert!(serde_json::from_value::<UsageReport>(extra).is_err());
 
     let csv = report.to_csv();
     let lines: Vec<&str> = csv.split("\r\n").collect();
@@ -234,4 +242,59 @@ fn json_and_csv_carry_the_same_figures() {
     let cells: usize = report.breakdowns.iter().map(|b| 1 + b.rows.len()).sum();
     assert_eq!(lines.len(), 1 + 7 + cells + 1);
     assert_eq!(lines.last(), Some(&""));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+    /// Entries a log keeper hands over are untrusted: whatever they hold, a report over them
+    /// and a head committing to them is computed or refused with the first entry that does not
+    /// decode, never a panic; and a report computed is the one a reader recomputes.
+    #[test]
+    fn any_entries_give_a_report_or_name_the_bad_one(
+        picks in proptest::collection::vec((0usize..64, proptest::option::of((0usize..512, 0u8..=255))), 0..24),
+    ) {
+        use consentry::log::{MerkleTree, TreeHead};
+        let genuine = busy_entries();
+        let entries: Vec<Vec<u8>> = picks
+            .iter()
+            .map(|&(i, flip)| {
+                let mut e = genuine[i % genuine.len()].clone();
+                if let Some((at, bits)) = flip {
+                    let at = at % e.len();
+                    e[at] ^= bits.max(1);
+                }
+                e
+            })
+            .collect();
+        let mut tree = MerkleTree::new();
+        for e in &entries {
+            tree.append(e);
+        }
+        let (operator, key) = (party_for(LOG_OPERATOR), key_for(LOG_OPERATOR));
+        let end = Scenario::CLOCK.plus_secs(DAY);
+        let signed = TreeHead {
+            log_id: operator,
+            tree_size: entries.len() as u64,
+            root_hash: tree.root(),
+            timestamp: end,
+        }
+        .sign(&key);
+        let head = SignedTreeHead::verify(&signed, operator, &key.verifying_key()).expect("head");
+        let period = Period::new(Timestamp::from_secs(0), end).expect("period");
+        let first_bad = entries.iter().position(|e| LogEntry::from_bytes(e).is_err());
+        match (UsageReport::compute(&entries, &head, period, 3), first_bad) {
+            (Ok(report), None) => proptest::prop_assert!(report.verify(&entries, &head).is_ok()),
+            (Err(StatsError::Entry { index, .. }), Some(bad)) => {
+                proptest::prop_assert_eq!(index, bad as u64);
+            }
+            (other, bad) => proptest::prop_assert!(false, "{other:?} with first bad entry {bad:?}"),
+        }
+    }
+}
+
+/// The entries of [`busy_log`] (at the kit's clock), built once for the property above.
+fn busy_entries() -> &'static [Vec<u8>] {
+    static LOG: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| busy_log().0.log.entries().to_vec())
 }
