@@ -283,6 +283,34 @@ fn structured_inputs_reach_both_outcomes() {
     );
 }
 
+/// The `structured` target's last two choices are the grant's derivation and whether DGFiP's
+/// ceiling releases the income only derived: from the valid all-zero case, every pair of them
+/// at every offset is decided and checked against the oracle's minimization rules, and both
+/// outcomes are reached (a derivation the vocabulary does not define, or the income asked for
+/// raw where only its bracket is released, is denied; the bracket is allowed).
+#[test]
+fn structured_minimization_choices_reach_both_outcomes() {
+    let (mut allowed, mut denied) = (0, 0);
+    for offset in 0..64 {
+        for derivation in 0..5u8 {
+            for derived_only in 0..2u8 {
+                let mut input = vec![0; offset];
+                input.extend([derivation, derived_only]);
+                match fuzzing::structured_outcome(&input) {
+                    Some(true) => allowed += 1,
+                    Some(false) => denied += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+    println!("structured minimization: {allowed} allowed, {denied} denied of 640");
+    assert!(
+        allowed >= 64 && denied >= 64,
+        "{allowed} allowed, {denied} denied"
+    );
+}
+
 /// Most inputs of `directory_updates` get past the operator's signature to the sequence and
 /// change rules: raw bytes never do, so the target also offers the shaped update derived from
 /// its bytes (the fixture's valid update with one item changed, signed by the operator).

@@ -1,11 +1,12 @@
 //! `decide`: a (request, basis) pair decided with the canteen verifier on a fresh ledger.
 
+use crate::ceiling::{Ceilings, DerivedOnly, PurposeCeiling};
 use crate::decision::{Basis, Decision, Verifier};
 use crate::grant::Grant;
 use crate::habilitation::Habilitation;
 use crate::ledger::InMemoryLedger;
 use crate::signed::{SignedPayload, Verified};
-use crate::testing::Scenario;
+use crate::testing::{self, Scenario};
 
 /// The canteen scenario with valid (request, basis) pairs, built once per thread.
 pub struct Fixture {
@@ -24,6 +25,9 @@ pub struct Fixture {
     pub chain_grant: Vec<u8>,
     /// A signed request under that grant.
     pub chain_request: Vec<u8>,
+    /// The scenario's ceilings, with DGFiP's for canteen pricing releasing the reference income
+    /// only as its bracket (`dgfip:tranche_rfr`).
+    pub derived_only_ceilings: Ceilings,
 }
 
 impl Default for Fixture {
@@ -50,6 +54,18 @@ impl Fixture {
             .build(&scenario.ceilings);
         let chain_grant = scenario.sign_grant(&built.unwrap_or_else(|e| panic!("{e}")));
         let chain_request = scenario.sign_request(&scenario.request(&chain_grant));
+        let mut derived_only_ceilings = scenario.ceilings.clone();
+        derived_only_ceilings.publish(PurposeCeiling {
+            derived_only: vec![DerivedOnly {
+                category: testing::rfr(),
+                derivations: vec![testing::rfr_bracket().code().clone()],
+            }],
+            ..testing::kit_ceiling(
+                scenario.dgfip,
+                testing::canteen_purpose(),
+                [testing::rfr(), testing::household()],
+            )
+        });
         Fixture {
             scenario,
             grant,
@@ -58,6 +74,7 @@ impl Fixture {
             habilitation_request,
             chain_grant,
             chain_request,
+            derived_only_ceilings,
         }
     }
 
@@ -95,8 +112,18 @@ pub(super) fn decide_fresh(
     request: &[u8],
     basis: Basis<'_>,
 ) -> (Decision, InMemoryLedger) {
+    decide_fresh_with(s, &s.ceilings, request, basis)
+}
+
+/// [`decide_fresh`] under other ceilings than the scenario's.
+pub(super) fn decide_fresh_with(
+    s: &Scenario,
+    ceilings: &crate::ceiling::Ceilings,
+    request: &[u8],
+    basis: Basis<'_>,
+) -> (Decision, InMemoryLedger) {
     let ledger = InMemoryLedger::new();
-    let verifier = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &ledger);
+    let verifier = Verifier::new(s.verifier_provider, &s.directory, ceilings, &ledger);
     let decision = verifier.decide(request, basis, s.now);
     (decision, ledger)
 }

@@ -3,6 +3,7 @@
 
 use crate::danger::UncheckedGrant;
 use crate::decision::{Basis, Decision};
+use crate::derivation::{DerivationCode, DerivationTerm};
 use crate::digest::Digest;
 use crate::directory::PartyId;
 use crate::grant::Grant;
@@ -14,7 +15,7 @@ use crate::testing::{self, Scenario};
 use crate::time::Timestamp;
 use crate::vocab::{Category, Purpose};
 
-use super::decide::{decide_fresh, with_fixture};
+use super::decide::{decide_fresh_with, with_fixture};
 
 /// Reads choices from fuzz bytes; past the end every choice is the first option. Ids are fixed,
 /// so that an input always builds the same objects.
@@ -77,6 +78,10 @@ struct Case {
     covered_at_dgfip: Vec<Category>,
     grant_signer: PartyId,
     request: Request,
+    /// The grant's derivation, as drawn: its category, derivation code and number of bounds.
+    derivation: Option<(Category, &'static str, usize)>,
+    /// Whether DGFiP's ceiling releases the income only as its bracket.
+    derived_only: bool,
     request_signer: PartyId,
 }
 
@@ -177,7 +182,7 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
         [one] => builder.expressed_by(*one),
         more => builder.chain(more.iter().copied()),
     };
-    let grant = builder.build_without_ceiling_check().ok()?;
+    let grant = builder.clone().build_without_ceiling_check().ok()?;
     let grant_signer = c.pick(&[
         expressed_by,
         expressed_by,
@@ -219,6 +224,8 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
         grant_signer,
         request,
         request_signer,
+        derivation: None,
+        derived_only: false,
     };
     if c.flag() {
         // A wrong digest on request.
@@ -229,6 +236,34 @@ fn build_case(s: &Scenario, data: &[u8]) -> Option<Case> {
             .build()
             .ok()?;
     }
+    // Minimization, drawn last so that the earlier choices keep their bytes: one derivation in
+    // the grant (none; the income's bracket with four bounds, or with nine, beyond the
+    // vocabulary's eight; the income's bracket code on the household; the allowance fund's
+    // bracket on the income), and whether DGFiP's ceiling releases the income only as its
+    // bracket. A derivation of a category the grant does not cover describes no grant: kept
+    // without it.
+    let income: &'static [u64] = &[10_000, 20_000, 30_000, 45_000];
+    let nine: &'static [u64] = &[1, 2, 3, 4, 5, 6, 7, 8, 9];
+    let derivations: [Option<(Category, &'static str, &'static [u64])>; 5] = [
+        None,
+        Some((testing::rfr(), testing::RFR_BRACKET, income)),
+        Some((testing::rfr(), testing::RFR_BRACKET, nine)),
+        Some((testing::household(), testing::RFR_BRACKET, &[1, 2])),
+        Some((testing::rfr(), testing::QF_BRACKET, &[500, 1_000])),
+    ];
+    if let Some((category, code, bounds)) = derivations[usize::from(c.byte()) % 5].clone() {
+        let term = DerivationTerm::new(
+            category.clone(),
+            DerivationCode::new(code).ok()?,
+            bounds.to_vec(),
+        )
+        .ok()?;
+        if let Ok(grant) = builder.derive(term).build_without_ceiling_check() {
+            case.grant = grant;
+            case.derivation = Some((category, code, bounds.len()));
+        }
+    }
+    case.derived_only = c.flag();
     Some(case)
 }
 
@@ -292,6 +327,33 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
     signed_ok && expressed_ok && terms_ok && ceiling_ok && fresh_ok
 }
 
+/// The minimization rules, written again for DGFiP's ceiling: the vocabulary defines the
+/// income's bracket (`dgfip:tranche_rfr`, at most eight bounds) and the allowance fund's
+/// (`cnaf:tranche_qf`, of the quotient familial), and the ceiling, when it releases the income
+/// only derived, accepts the income's bracket.
+fn oracle_minimization(case: &Case) -> bool {
+    let covered = &case.covered_at_dgfip;
+    let income = testing::rfr();
+    // A derivation of a category DGFiP releases must be one the vocabulary defines for it.
+    let defined = match &case.derivation {
+        None => true,
+        Some((category, code, bounds)) => {
+            !covered.contains(category)
+                || (*category == income && *code == testing::RFR_BRACKET && *bounds <= 8)
+                || (*category == testing::quotient_familial()
+                    && *code == testing::QF_BRACKET
+                    && *bounds <= 8)
+        }
+    };
+    // The income asked for raw where the ceiling releases it only derived.
+    let income_derived = matches!(&case.derivation, Some((c, ..)) if *c == income);
+    let raw_income_asked = case.derived_only
+        && covered.contains(&income)
+        && case.request.categories().contains(&income)
+        && !income_derived;
+    defined && !raw_income_asked
+}
+
 /// The links of a chain, restated: each party acts for the next, the last for `subject`.
 fn oracle_links(chain: &[PartyId], subject: PartyId) -> Vec<(PartyId, PartyId)> {
     let mut represented: Vec<PartyId> = chain.iter().skip(1).copied().collect();
@@ -323,8 +385,14 @@ pub fn structured_outcome(data: &[u8]) -> Option<bool> {
                 .ok()?;
         }
         let request_bytes = case.request.sign(s.key(case.request_signer));
-        let (decision, _) = decide_fresh(s, &request_bytes, Basis::Signed(&grant_bytes));
-        let expected = oracle_allows(s, &case, &grant_bytes);
+        let ceilings = if case.derived_only {
+            &f.derived_only_ceilings
+        } else {
+            &s.ceilings
+        };
+        let (decision, _) =
+            decide_fresh_with(s, ceilings, &request_bytes, Basis::Signed(&grant_bytes));
+        let expected = oracle_allows(s, &case, &grant_bytes) && oracle_minimization(&case);
         assert_eq!(
             decision.is_allow(),
             expected,
@@ -348,6 +416,21 @@ pub fn structured_outcome(data: &[u8]) -> Option<bool> {
                 .map(|l| (l.representative, l.represented))
                 .collect();
             assert_eq!(links, oracle_links(g.chain(), g.subject()));
+            // The income, if asked for under a derivation of it, only as that derivation.
+            let derived = case
+                .derivation
+                .as_ref()
+                .filter(|(category, ..)| r.categories().contains(category));
+            match (derived, a.derivation(&testing::rfr())) {
+                (Some((category, code, n)), Some(t)) => {
+                    assert_eq!(
+                        (t.category(), t.derivation().as_str(), t.parameters().len()),
+                        (category, *code, *n)
+                    );
+                }
+                (None, None) => {}
+                (d, t) => panic!("the authorization's derivation {t:?}, the grant's {d:?}"),
+            }
         }
         Some(decision.is_allow())
     })
