@@ -422,14 +422,20 @@ pub fn structured_outcome(data: &[u8]) -> Option<bool> {
                 .as_ref()
                 .filter(|(category, ..)| r.categories().contains(category));
             match (derived, a.derivation(&testing::rfr())) {
-                (Some((category, code, n)), Some(t)) => {
+                (Some((category, code, bounds)), Some(term)) => {
                     assert_eq!(
-                        (t.category(), t.derivation().as_str(), t.parameters().len()),
-                        (category, *code, *n)
+                        (
+                            term.category(),
+                            term.derivation().as_str(),
+                            term.parameters().len()
+                        ),
+                        (category, *code, *bounds)
                     );
                 }
                 (None, None) => {}
-                (d, t) => panic!("the authorization's derivation {t:?}, the grant's {d:?}"),
+                (drawn, sent) => {
+                    panic!("the authorization's derivation {sent:?}, the grant's {drawn:?}")
+                }
             }
         }
         Some(decision.is_allow())
