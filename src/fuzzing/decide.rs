@@ -25,8 +25,8 @@ pub struct Fixture {
     pub chain_grant: Vec<u8>,
     /// A signed request under that grant.
     pub chain_request: Vec<u8>,
-    /// The scenario's ceilings, with the tax administration's for canteen pricing releasing the reference income
-    /// only as its bracket (`dgfip:tranche_rfr`).
+    /// The scenario's ceilings, with the tax administration's for canteen pricing releasing the
+    /// reference income only as its bracket (`dgfip:tranche_rfr`).
     pub derived_only_ceilings: Ceilings,
 }
 

@@ -80,7 +80,7 @@ struct Case {
     request: Request,
     /// The grant's derivation, as drawn: its category, derivation code and number of bounds.
     derivation: Option<(Category, &'static str, usize)>,
-    /// Whether DGFiP's ceiling releases the income only as its bracket.
+    /// Whether the tax administration's ceiling releases the income only as its bracket.
     derived_only: bool,
     request_signer: PartyId,
 }
@@ -327,10 +327,10 @@ fn oracle_allows(s: &Scenario, case: &Case, grant_bytes: &[u8]) -> bool {
     signed_ok && expressed_ok && terms_ok && ceiling_ok && fresh_ok
 }
 
-/// The minimization rules, written again for DGFiP's ceiling: the vocabulary defines the
-/// income's bracket (`dgfip:tranche_rfr`, at most eight bounds) and the allowance fund's
-/// (`cnaf:tranche_qf`, of the quotient familial), and the ceiling, when it releases the income
-/// only derived, accepts the income's bracket.
+/// The minimization rules, written again for the tax administration's ceiling: the vocabulary
+/// defines the income's bracket (`dgfip:tranche_rfr`, at most eight bounds) and the allowance
+/// fund's (`cnaf:tranche_qf`, of the quotient familial), and the ceiling, when it releases the
+/// income only derived, accepts the income's bracket.
 fn oracle_minimization(case: &Case) -> bool {
     let covered = &case.covered_at_dgfip;
     let income = testing::rfr();
