@@ -41,6 +41,7 @@
 use crate::directory::PartyId;
 use crate::ids::BasisKind;
 use crate::log::{LogEntry, LogError, MerkleTree, SignedTreeHead};
+use crate::terms::DataRange;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -56,60 +57,14 @@ pub const DEFAULT_THRESHOLD: u64 = 10;
 /// The key of the legal-basis breakdown for transfers under a consent grant.
 pub const CONSENT: &str = "consent";
 
-/// A half-open period `[from, until)` of the entries' own times (a receipt's issue time, a
-/// denial's time).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "PeriodFields")]
-pub struct Period {
-    from: Timestamp,
-    until: Timestamp,
-}
+/// The period a report counts: a half-open range `[from, until)` of the entries' own times (a
+/// receipt's issue time, a denial's time), with the rules of any [`DataRange`] (not empty:
+/// `terms/empty_range`).
+pub type Period = DataRange;
 
-/// A period as read, before [`Period::new`] checks it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PeriodFields {
-    from: Timestamp,
-    until: Timestamp,
-}
-
-impl TryFrom<PeriodFields> for Period {
-    type Error = StatsError;
-
-    fn try_from(p: PeriodFields) -> Result<Self, StatsError> {
-        Period::new(p.from, p.until)
-    }
-}
-
-impl Period {
-    /// The period from `from` (included) to `until` (excluded).
-    ///
-    /// # Errors
-    ///
-    /// [`StatsError::EmptyPeriod`] unless `from` < `until`.
-    pub fn new(from: Timestamp, until: Timestamp) -> Result<Self, StatsError> {
-        if from < until {
-            Ok(Period { from, until })
-        } else {
-            Err(StatsError::EmptyPeriod { from, until })
-        }
-    }
-
-    /// Its first second.
-    #[must_use]
-    pub fn from(&self) -> Timestamp {
-        self.from
-    }
-
-    /// The first second after it.
-    #[must_use]
-    pub fn until(&self) -> Timestamp {
-        self.until
-    }
-
-    fn contains(self, t: Timestamp) -> bool {
-        self.from <= t && t < self.until
-    }
+/// Whether `t` falls in `period`.
+fn within(period: Period, t: Timestamp) -> bool {
+    period.from() <= t && t < period.until()
 }
 
 /// What a breakdown counts by.
@@ -218,14 +173,6 @@ pub struct UsageReport {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum StatsError {
-    /// The period does not end after it starts.
-    #[error("the period [{from}, {until}) is empty: it must end after it starts")]
-    EmptyPeriod {
-        /// Its start.
-        from: Timestamp,
-        /// Its end.
-        until: Timestamp,
-    },
     /// The period ends after the head was signed, so entries of its end may be missing.
     #[error(
         "the period ends at {until}, after the tree head was signed ({head}): take a later head or an earlier end"
@@ -275,7 +222,6 @@ impl StatsError {
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
-            StatsError::EmptyPeriod { .. } => "stats/empty_period",
             StatsError::PeriodAfterHead { .. } => "stats/period_after_head",
             StatsError::SizeMismatch { .. } => "stats/size_mismatch",
             StatsError::RootMismatch { .. } => "stats/root_mismatch",
@@ -318,9 +264,9 @@ impl UsageReport {
         period: Period,
         threshold: u64,
     ) -> Result<Self, StatsError> {
-        if period.until > head.timestamp() {
+        if period.until() > head.timestamp() {
             return Err(StatsError::PeriodAfterHead {
-                until: period.until,
+                until: period.until(),
                 head: head.timestamp(),
             });
         }
@@ -411,12 +357,12 @@ impl UsageReport {
         row(
             "report",
             "period_from",
-            &self.period.from.secs().to_string(),
+            &self.period.from().secs().to_string(),
         );
         row(
             "report",
             "period_until",
-            &self.period.until.secs().to_string(),
+            &self.period.until().secs().to_string(),
         );
         row("report", "threshold", &self.threshold.to_string());
         row("report", "log_id", &head.log_id.0.to_string());
@@ -453,7 +399,7 @@ fn count(entry: &LogEntry, period: Period, tallies: &mut [Tally; 5]) {
     match entry {
         LogEntry::Receipt(receipt) => {
             let receipt = receipt.claims();
-            if !period.contains(receipt.issued_at()) {
+            if !within(period, receipt.issued_at()) {
                 return;
             }
             let legal_basis = match receipt.basis_kind() {
@@ -471,7 +417,7 @@ fn count(entry: &LogEntry, period: Period, tallies: &mut [Tally; 5]) {
                 tally.add(key);
             }
         }
-        LogEntry::Denial(denial) if period.contains(denial.at()) => {
+        LogEntry::Denial(denial) if within(period, denial.at()) => {
             let tally = &mut tallies[4];
             tally.total += 1;
             for reason in denial.reasons() {

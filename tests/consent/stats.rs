@@ -142,7 +142,7 @@ fn the_period_is_half_open_and_must_end_before_the_head() {
     );
 
     let error = Period::new(s.now, s.now).unwrap_err();
-    assert_eq!(error.code(), "stats/empty_period");
+    assert_eq!(error, consentry::TermsError::EmptyRange);
 }
 
 /// The report of [`busy_log`]'s day with the entries and the verified head it came from.
