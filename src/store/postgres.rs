@@ -984,6 +984,18 @@ impl NotifyingLedger for PgStore {
         notifier: &Notifier<'_>,
         notices: &Notices,
     ) -> Result<(Status, Vec<Queued>), CommitError<LifecycleRefusal>> {
+        self.apply_statement(r, Some((notifier, notices)))
+    }
+}
+
+impl PgStore {
+    /// Applies a lifecycle statement in one transaction under the basis's row lock, with its
+    /// log entry and, when `notify` is given, the notifications it queues.
+    fn apply_statement(
+        &self,
+        r: &StatementRecord<'_>,
+        notify: Option<(&Notifier<'_>, &Notices)>,
+    ) -> Result<(Status, Vec<Queued>), CommitError<LifecycleRefusal>> {
         let entry = checked_entry(r.log_entry)?;
         let basis = r.basis.to_bytes();
         let fresh = sealed_state(&basis, &BasisState::default());
@@ -1008,7 +1020,10 @@ impl NotifyingLedger for PgStore {
                     &conn.write_statement,
                     &[&&basis[..], &sealed_state(&basis, &next), &entry],
                 )?;
-                let queued = queue_notifications(&mut tx, notifier, notices)?;
+                let queued = match notify {
+                    Some((notifier, notices)) => queue_notifications(&mut tx, notifier, notices)?,
+                    None => Vec::new(),
+                };
                 tx.commit()?;
                 Ok((next.status(), queued))
             },
@@ -1114,33 +1129,7 @@ impl Ledger for PgStore {
         &self,
         r: &StatementRecord<'_>,
     ) -> Result<Status, CommitError<LifecycleRefusal>> {
-        let entry = checked_entry(r.log_entry)?;
-        let basis = r.basis.to_bytes();
-        let fresh = sealed_state(&basis, &BasisState::default());
-        self.run(|conn| -> Result<Status, Fail<LifecycleRefusal>> {
-            let mut tx = conn.client.transaction()?;
-            let row = tx.query_one(
-                &conn.lock_statement,
-                &[&&r.statement.as_bytes()[..], &&basis[..], &fresh],
-            )?;
-            let sealed: Vec<u8> = row.try_get(0)?;
-            let already_applied: bool = row.try_get(1)?;
-            let state = read_state(&basis, &sealed)?;
-            let next = match state.apply(r, already_applied) {
-                Ok(next) => next,
-                Err(refusal) => {
-                    tx.rollback()?;
-                    return Err(Fail::Refused(refusal));
-                }
-            };
-            tx.execute(
-                &conn.write_statement,
-                &[&&basis[..], &sealed_state(&basis, &next), &entry],
-            )?;
-            tx.commit()?;
-            Ok(next.status())
-        })
-        .map_err(commit_error)
+        self.apply_statement(r, None).map(|(status, _)| status)
     }
 
     fn record_existence(
