@@ -57,11 +57,25 @@ pub const DEFAULT_THRESHOLD: u64 = 10;
 pub const CONSENT: &str = "consent";
 
 /// A half-open period `[from, until)` of the entries' own times (a receipt's issue time, a
-/// denial's time).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// denial's time). Its JSON form is `{"from": t, "until": t}`; reading one that does not end
+/// after it starts is refused (`stats/empty_period`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Period {
     from: Timestamp,
     until: Timestamp,
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PeriodJson {
+            from: Timestamp,
+            until: Timestamp,
+        }
+        let p = PeriodJson::deserialize(d)?;
+        Period::new(p.from, p.until).map_err(|e| crate::json::refuse(e.code(), &e))
+    }
 }
 
 impl Period {
@@ -137,20 +151,24 @@ impl Dimension {
 
 /// One cell of a breakdown. `count` is `None` (JSON `null`) when suppressed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Row {
     /// What is counted: a party id, a purpose code, a legal basis or a reason code.
     pub key: String,
-    /// The count, or `None` if suppressed.
+    /// The count, or `None` if suppressed (`null`, never left out).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub count: Option<u64>,
 }
 
 /// The counts of one dimension, by key in ascending order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Breakdown {
     /// What it counts by.
     pub dimension: Dimension,
     /// The number of transfers (or, for [`Dimension::DenialReason`], of denials) of the period,
-    /// or `None` if suppressed.
+    /// or `None` if suppressed (`null`, never left out).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub total: Option<u64>,
     /// The cells, one per key seen in the period, sorted by key.
     pub rows: Vec<Row>,
@@ -158,12 +176,14 @@ pub struct Breakdown {
 
 /// The signed tree head a report was computed against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReportHead {
     /// The log, named by its operator's party id.
     pub log_id: PartyId,
     /// The number of entries the head covers, all of which were read.
     pub tree_size: u64,
-    /// The head's root hash, in lower-case hexadecimal.
+    /// The head's root hash, in lower-case hexadecimal (read: 64 hexadecimal digits).
+    #[serde(deserialize_with = "root_hash")]
     pub root_hash: String,
     /// When the head was signed.
     pub timestamp: Timestamp,
@@ -180,8 +200,33 @@ impl ReportHead {
     }
 }
 
+/// A root hash as read: 64 hexadecimal digits.
+fn root_hash<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text)
+    } else {
+        Err(serde::de::Error::custom(
+            "a root hash is 64 hexadecimal digits",
+        ))
+    }
+}
+
 /// Aggregate usage statistics over a period, from every entry of the log up to a signed head.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its JSON form (`docs/schemas/usage-report.schema.json`) is what a publisher writes and a
+/// reader reads back with [`json::from_json`](crate::json::from_json) before
+/// [`verify`](UsageReport::verify): unknown fields, a breakdown list other than one per
+/// [`Dimension`] in the order of [`Dimension::ALL`], and an empty period are refused; a
+/// suppressed count is `null`.
+///
+/// ```
+/// use consentry::json;
+/// use consentry::stats::UsageReport;
+/// let refused = json::from_json::<UsageReport>(r#"{"period": {"from": 5, "until": 5}}"#);
+/// assert_eq!(refused.unwrap_err().code(), "stats/empty_period");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UsageReport {
     /// The period counted.
     pub period: Period,
@@ -191,6 +236,31 @@ pub struct UsageReport {
     pub head: ReportHead,
     /// One breakdown per [`Dimension`], in the order of [`Dimension::ALL`].
     pub breakdowns: Vec<Breakdown>,
+}
+
+impl<'de> Deserialize<'de> for UsageReport {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ReportJson {
+            period: Period,
+            threshold: u64,
+            head: ReportHead,
+            breakdowns: Vec<Breakdown>,
+        }
+        let r = ReportJson::deserialize(d)?;
+        if !r.breakdowns.iter().map(|b| b.dimension).eq(Dimension::ALL) {
+            return Err(serde::de::Error::custom(
+                "a report has one breakdown per dimension, in the order provider, consumer, purpose, legal_basis, denial_reason",
+            ));
+        }
+        Ok(UsageReport {
+            period: r.period,
+            threshold: r.threshold,
+            head: r.head,
+            breakdowns: r.breakdowns,
+        })
+    }
 }
 
 /// Why a report could not be computed or does not match the log.
