@@ -4,7 +4,10 @@
 //! [`Statement`], [`Deletion`], [`Notification`](crate::notify::Notification),
 //! [`PurposeCeiling`] and [`Derivation`] (and a list of each), and their parts
 //! [`DerivationTerm`], [`Scope`],
-//! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
+//! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`]; the directory's signed forms
+//! [`DirectoryUpdate`](crate::directory::DirectoryUpdate) and
+//! [`DirectorySnapshot`](crate::directory::DirectorySnapshot), and the usage statistics
+//! [`UsageReport`](crate::stats::UsageReport) — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
 //! schemas state the shapes, and the rules a schema cannot express (`until` after `from`, sorted

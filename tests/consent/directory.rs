@@ -739,3 +739,40 @@ fn a_signed_directory_has_a_json_form_that_reads_back() {
     let e = consentry::json::from_json::<DirectorySnapshot>(&doc.to_string()).unwrap_err();
     assert_eq!(e.code(), "directory/duplicate_party");
 }
+
+#[test]
+fn hostile_json_for_the_directorys_forms_is_refused_without_panic() {
+    let s = Scenario::canteen();
+    let h = history(&s);
+    let text = update_json(
+        &s,
+        1,
+        &h.versions()[0].digest,
+        &SigningKey::from_seed(&[0x30; 32]),
+    );
+    let snapshot = consentry::json::to_json(&h.checkpoint(s.now));
+    // Every document cut short is not JSON.
+    for end in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+        let e = consentry::json::from_json::<DirectoryUpdate>(&text[..end]).unwrap_err();
+        assert_eq!(e.code(), "json/syntax", "{}", &text[..end]);
+    }
+    for end in (0..snapshot.len()).filter(|&i| snapshot.is_char_boundary(i)) {
+        let e = consentry::json::from_json::<DirectorySnapshot>(&snapshot[..end]).unwrap_err();
+        assert_eq!(e.code(), "json/syntax", "{}", &snapshot[..end]);
+    }
+    // Nesting beyond serde_json's limit, where a change or a directory is expected.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let update = format!(
+        r#"{{"seq": 1, "previous": "{}", "issued_at": 1, "changes": [{{"add_party": {deep}}}]}}"#,
+        "00".repeat(32)
+    );
+    let e = consentry::json::from_json::<DirectoryUpdate>(&update).unwrap_err();
+    assert!(matches!(e.code(), "json/syntax" | "json/shape"), "{e}");
+    let snapshot = format!(r#"{{"seq": 0, "issued_at": 1, "directory": {deep}}}"#);
+    let e = consentry::json::from_json::<DirectorySnapshot>(&snapshot).unwrap_err();
+    assert!(matches!(e.code(), "json/syntax" | "json/shape"), "{e}");
+    // A document over the bound is refused before it is parsed.
+    let big = format!("{text}{}", " ".repeat(consentry::json::MAX_JSON));
+    let e = consentry::json::from_json::<DirectoryUpdate>(&big).unwrap_err();
+    assert_eq!(e.code(), "json/too_large");
+}
