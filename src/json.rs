@@ -4,7 +4,10 @@
 //! [`Statement`], [`Deletion`], [`Notification`](crate::notify::Notification),
 //! [`PurposeCeiling`] and [`Derivation`] (and a list of each), and their parts
 //! [`DerivationTerm`], [`Scope`],
-//! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`] — is its serde form, with unknown
+//! [`AccessPattern`], [`DataRange`], [`Purpose`], [`Category`]; the directory's signed forms
+//! [`DirectoryUpdate`](crate::directory::DirectoryUpdate) and
+//! [`DirectorySnapshot`](crate::directory::DirectorySnapshot), and the usage statistics
+//! [`UsageReport`](crate::stats::UsageReport) — is its serde form, with unknown
 //! fields refused; the directory has its own reader ([`Directory::from_json`]). Each form has a
 //! JSON Schema (draft 2020-12) under `docs/schemas/`, named by [`JsonForm::SCHEMA`]; the
 //! schemas state the shapes, and the rules a schema cannot express (`until` after `from`, sorted
@@ -79,6 +82,12 @@ forms! {
     Derivation => "derivation.schema.json",
     Vec<Derivation> => "derivations.schema.json",
     DerivationTerm => "derivation-term.schema.json",
+}
+
+forms! {
+    crate::directory::DirectoryUpdate => "directory-update.schema.json",
+    crate::directory::DirectorySnapshot => "signed-directory.schema.json",
+    crate::stats::UsageReport => "usage-report.schema.json",
 }
 
 /// Why a JSON document was refused.
@@ -165,6 +174,27 @@ const RULE_CODES: &[&str] = &[
     "derivation/bad_max_bounds",
     "grant/bad_derivations",
     "notification/invalid",
+    // The directory's rules, met in a directory update or a signed directory.
+    "directory/duplicate_party",
+    "directory/duplicate_key",
+    "directory/no_role",
+    "directory/bad_name",
+    "directory/too_many_keys",
+    "directory/empty_window",
+    "directory/unknown_party",
+    "directory/kid_mismatch",
+    "directory/duplicate_role",
+    "directory/legal_person_key",
+    "directory/too_many_sirets",
+    "directory/foreign_siret",
+    "directory/duplicate_siret",
+    "directory/duplicate_siren",
+    "directory/not_a_legal_person",
+    "directory/not_a_natural_person",
+    "registry/wrong_length",
+    "registry/not_digits",
+    "registry/bad_check_digit",
+    "registry/siren_check_digit",
 ];
 
 /// The rule code and the message of a serde error message made by [`refuse`].
@@ -286,6 +316,44 @@ mod tests {
             GrantError::BadDerivations.rule_code(),
             crate::notify::JSON_INVALID,
         ]);
+        use crate::directory::{DirectoryError as D, PartyId};
+        use crate::keys::KeyId;
+        use crate::registry::{RegistryError, Siren, Siret};
+        let (id, kid) = (PartyId::from_bytes([1; 16]), KeyId::from_bytes([2; 16]));
+        let siret = Siret::parse("73282932000074").unwrap_or_else(|e| panic!("{e}"));
+        let siren = Siren::parse("732829320").unwrap_or_else(|e| panic!("{e}"));
+        for e in [
+            D::DuplicateParty(id),
+            D::DuplicateKey(kid),
+            D::NoRole(id),
+            D::BadName(id),
+            D::TooManyKeys(id),
+            D::EmptyWindow(kid),
+            D::UnknownParty(id),
+            D::KidMismatch { expected: kid },
+            D::DuplicateRole(id),
+            D::LegalPersonKey(id),
+            D::TooManySirets(id),
+            D::ForeignSiret { party: id, siret },
+            D::DuplicateSiret(siret),
+            D::DuplicateSiren(siren),
+            D::NotALegalPerson { subject: id },
+            D::NotANaturalPerson { subject: id },
+        ] {
+            codes.push(e.code());
+        }
+        for e in [
+            RegistryError::WrongLength {
+                number: "SIREN",
+                expected: 9,
+                found: 1,
+            },
+            RegistryError::NotDigits,
+            RegistryError::BadCheckDigit,
+            RegistryError::SirenCheckDigit,
+        ] {
+            codes.push(e.code());
+        }
         assert_eq!(codes, RULE_CODES);
     }
 

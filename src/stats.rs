@@ -113,7 +113,8 @@ impl Dimension {
 pub struct Row {
     /// What is counted: a party id, a purpose code, a legal basis or a reason code.
     pub key: String,
-    /// The count, or `None` if suppressed.
+    /// The count, or `None` if suppressed (`null`, never left out).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub count: Option<u64>,
 }
 
@@ -124,7 +125,8 @@ pub struct Breakdown {
     /// What it counts by.
     pub dimension: Dimension,
     /// The number of transfers (or, for [`Dimension::DenialReason`], of denials) of the period,
-    /// or `None` if suppressed.
+    /// or `None` if suppressed (`null`, never left out).
+    #[serde(deserialize_with = "Option::deserialize")]
     pub total: Option<u64>,
     /// The cells, one per key seen in the period, sorted by key.
     pub rows: Vec<Row>,
@@ -138,7 +140,8 @@ pub struct ReportHead {
     pub log_id: PartyId,
     /// The number of entries the head covers, all of which were read.
     pub tree_size: u64,
-    /// The head's root hash, in lower-case hexadecimal.
+    /// The head's root hash, in lower-case hexadecimal (read: 64 hexadecimal digits).
+    #[serde(deserialize_with = "root_hash")]
     pub root_hash: String,
     /// When the head was signed.
     pub timestamp: Timestamp,
@@ -155,9 +158,33 @@ impl ReportHead {
     }
 }
 
+/// A root hash as read: 64 hexadecimal digits.
+fn root_hash<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(text)
+    } else {
+        Err(serde::de::Error::custom(
+            "a root hash is 64 hexadecimal digits",
+        ))
+    }
+}
+
 /// Aggregate usage statistics over a period, from every entry of the log up to a signed head.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+///
+/// Its JSON form (`docs/schemas/usage-report.schema.json`) is what a publisher writes and a
+/// reader reads back with [`json::from_json`](crate::json::from_json) before
+/// [`verify`](UsageReport::verify): unknown fields, a breakdown list other than one per
+/// [`Dimension`] in the order of [`Dimension::ALL`], and an empty period are refused; a
+/// suppressed count is `null`.
+///
+/// ```
+/// use consentry::json;
+/// use consentry::stats::UsageReport;
+/// let refused = json::from_json::<UsageReport>(r#"{"period": {"from": 5, "until": 5}}"#);
+/// assert_eq!(refused.unwrap_err().code(), "terms/empty_range");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct UsageReport {
     /// The period counted.
     pub period: Period,
@@ -167,6 +194,31 @@ pub struct UsageReport {
     pub head: ReportHead,
     /// One breakdown per [`Dimension`], in the order of [`Dimension::ALL`].
     pub breakdowns: Vec<Breakdown>,
+}
+
+impl<'de> Deserialize<'de> for UsageReport {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ReportJson {
+            period: Period,
+            threshold: u64,
+            head: ReportHead,
+            breakdowns: Vec<Breakdown>,
+        }
+        let r = ReportJson::deserialize(d)?;
+        if !r.breakdowns.iter().map(|b| b.dimension).eq(Dimension::ALL) {
+            return Err(serde::de::Error::custom(
+                "a report has one breakdown per dimension, in the order provider, consumer, purpose, legal_basis, denial_reason",
+            ));
+        }
+        Ok(UsageReport {
+            period: r.period,
+            threshold: r.threshold,
+            head: r.head,
+            breakdowns: r.breakdowns,
+        })
+    }
 }
 
 /// Why a report could not be computed or does not match the log.

@@ -18,13 +18,14 @@ use consentry::cose::Envelope;
 use consentry::danger::UncheckedGrant;
 use consentry::decision::Decision;
 use consentry::derivation::{Derivation, DerivationTerm};
-use consentry::directory::Directory;
+use consentry::directory::{Directory, DirectoryHistory, DirectorySnapshot, DirectoryUpdate};
 use consentry::ids::BasisId;
 use consentry::json::{self, JsonForm};
 use consentry::log::Receipt;
 use consentry::notify::{Carried, Notification};
 use consentry::signed::SignedPayload;
 use consentry::statement::Action;
+use consentry::stats::UsageReport;
 use consentry::terms::{AccessPattern, DataRange, Scope};
 use consentry::testing::Scenario;
 use consentry::vocab::{Category, Purpose};
@@ -71,12 +72,16 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
         "directory" => Directory::from_json(text)
             .map(|d| serde_json::from_str(&d.to_json()).unwrap_or(Json::Null))
             .map_err(|e| e.code().to_owned()),
+        // The directory's signed objects and the usage report.
+        "directory-update" => with::<DirectoryUpdate>(text),
+        "signed-directory" => with::<DirectorySnapshot>(text),
+        "usage-report" => with::<UsageReport>(text),
         _ => return None,
     })
 }
 
 /// The forms and what emits or reads each (the index says it).
-const FORMS: [(&str, &str); 27] = [
+const FORMS: [(&str, &str); 30] = [
     (
         "grant",
         "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
@@ -152,6 +157,18 @@ const FORMS: [(&str, &str); 27] = [
     ("receipt", "consentry::log::Receipt (claims)"),
     ("deletion", "consentry::Deletion (claims)"),
     ("object-info", "consentry_object_inspect writes it"),
+    (
+        "directory-update",
+        "consentry::directory::DirectoryUpdate: what the operator signs (content type 65008)",
+    ),
+    (
+        "signed-directory",
+        "consentry::directory::DirectorySnapshot: a first version or a checkpoint (content type 65007)",
+    ),
+    (
+        "usage-report",
+        "consentry::stats::UsageReport: public usage statistics, read back before verify",
+    ),
 ];
 
 fn value<T: Serialize>(v: &T) -> Json {
@@ -1285,7 +1302,365 @@ pub fn json_vectors(g: &mut Gen) {
     );
     f.invalid("kid-short", edit(&oi, "kid", Some(json!("abcd"))), None);
 
+    directory_forms(g, &mut forms);
+    usage_report(&mut forms);
+
     write(g, &forms);
+}
+
+/// The signed directory and its updates: the registry vectors' applied updates and versions.
+#[allow(clippy::too_many_lines)]
+fn directory_forms(g: &Gen, forms: &mut BTreeMap<&str, Form>) {
+    const SHAPE: Option<&str> = Some("json/shape");
+    let operator = consentry::testing::key_for("operator");
+    let mut h =
+        DirectoryHistory::load(&g.files["registry/genesis.cbor"], &operator.verifying_key())
+            .unwrap_or_else(|e| panic!("{e}"));
+    let genesis = DirectorySnapshot::genesis(h.current().clone(), h.versions()[0].issued_at);
+    let f = forms.entry("directory-update").or_default();
+    let steps = g.registry["updates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for step in &steps {
+        let bytes = &g.files[step["file"].as_str().unwrap_or_default()];
+        // A refused update changes nothing; an applied one is a valid case.
+        if let Ok(update) = h.apply(bytes) {
+            f.valid(step["name"].as_str().unwrap_or_default(), value(update));
+        }
+    }
+    let kinds: std::collections::BTreeSet<String> = f
+        .valid
+        .iter()
+        .flat_map(|(_, d)| d["changes"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c.as_object().and_then(|m| m.keys().next().cloned()))
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        7,
+        "the registry's updates hold every change: {kinds:?}"
+    );
+
+    let named = |name: &str| {
+        f.valid
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.clone())
+            .unwrap_or_else(|| panic!("registry update {name}"))
+    };
+    let (rotation, handover, company) = (
+        named("rotate-mairie-key"),
+        named("compromise-mandate-handover"),
+        named("add-company"),
+    );
+    let f = forms.entry("directory-update").or_default();
+    f.object_mutations(
+        &rotation,
+        &["seq", "previous", "issued_at", "changes"],
+        SHAPE,
+    );
+    f.invalid("seq-zero", edit(&rotation, "seq", Some(json!(0))), SHAPE);
+    f.invalid(
+        "no-changes",
+        edit(&rotation, "changes", Some(json!([]))),
+        SHAPE,
+    );
+    let retire = rotation["changes"][1].clone();
+    f.invalid(
+        "too-many-changes",
+        edit(&rotation, "changes", Some(json!(vec![retire.clone(); 257]))),
+        SHAPE,
+    );
+    f.invalid(
+        "previous-not-hex",
+        edit(&rotation, "previous", Some(json!("zz".repeat(32)))),
+        SHAPE,
+    );
+    f.invalid(
+        "unknown-change",
+        edit(&rotation, "changes/0", Some(json!({"add_role": {}}))),
+        SHAPE,
+    );
+    f.invalid(
+        "two-changes-in-one",
+        edit(
+            &rotation,
+            "changes/0",
+            Some(json!({"add_key": rotation["changes"][0]["add_key"], "retire_key": retire["retire_key"]})),
+        ),
+        SHAPE,
+    );
+    f.invalid(
+        "change-not-an-object",
+        edit(&rotation, "changes/1", Some(json!("retire_key"))),
+        SHAPE,
+    );
+    f.invalid(
+        "retire-key-kid-short",
+        edit(&rotation, "changes/1/retire_key/kid", Some(json!("abcd"))),
+        SHAPE,
+    );
+    f.invalid(
+        "retire-key-unknown-field",
+        edit(
+            &rotation,
+            "changes/1/retire_key/reason",
+            Some(json!("rotation")),
+        ),
+        SHAPE,
+    );
+    f.invalid(
+        "add-key-missing-key",
+        edit(&rotation, "changes/0/add_key/key", None),
+        SHAPE,
+    );
+    let op = handover["changes"]
+        .as_array()
+        .and_then(|cs| cs.iter().position(|c| c.get("operator_key").is_some()))
+        .unwrap_or_else(|| panic!("the handover names the operator's next key"));
+    f.invalid(
+        "operator-key-short",
+        edit(
+            &handover,
+            &format!("changes/{op}/operator_key"),
+            Some(json!("ab".repeat(31))),
+        ),
+        SHAPE,
+    );
+    f.invalid(
+        "representation-unknown-kind",
+        edit(
+            &company,
+            "changes/1/add_representation/kind",
+            Some(json!("friend")),
+        ),
+        SHAPE,
+    );
+    f.invalid(
+        "party-role-twice",
+        edit(
+            &company,
+            "changes/0/add_party/roles",
+            Some(json!(["subject", "subject"])),
+        ),
+        Some("directory/duplicate_role"),
+    );
+    f.invalid(
+        "siren-short",
+        edit(
+            &company,
+            "changes/0/add_party/legal_person/siren",
+            Some(json!("84215739")),
+        ),
+        Some("registry/wrong_length"),
+    );
+    let siret = company["changes"][0]["add_party"]["legal_person"]["sirets"][0].clone();
+    f.invalid(
+        "siret-twice",
+        edit(
+            &company,
+            "changes/0/add_party/legal_person/sirets",
+            Some(json!([siret, siret])),
+        ),
+        Some("directory/duplicate_siret"),
+    );
+    let mut kid = rotation["changes"][0]["add_key"]["key"]["kid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    kid.replace_range(0..2, if kid.starts_with("00") { "01" } else { "00" });
+    f.refused(
+        "kid-of-another-key",
+        edit(&rotation, "changes/0/add_key/key/kid", Some(json!(kid))),
+        "directory/kid_mismatch",
+    );
+    f.refused(
+        "siren-check-digit",
+        edit(
+            &company,
+            "changes/0/add_party/legal_person/siren",
+            Some(json!("842157399")),
+        ),
+        "registry/bad_check_digit",
+    );
+
+    // The signed directory: the registry's first version, and a checkpoint of its last.
+    let last = h.versions()[h.versions().len() - 1];
+    let checkpoint = h.checkpoint(last.issued_at);
+    let f = forms.entry("signed-directory").or_default();
+    f.valid("genesis", value(&genesis));
+    let cp = value(&checkpoint);
+    f.valid("checkpoint", cp.clone());
+    f.object_mutations(&cp, &["seq", "issued_at", "directory"], SHAPE);
+    f.invalid(
+        "checkpoint-without-head",
+        edit(&cp, "head", Some(Json::Null)),
+        SHAPE,
+    );
+    f.invalid("head-short", edit(&cp, "head", Some(json!("abcd"))), SHAPE);
+    f.invalid("seq-negative", edit(&cp, "seq", Some(json!(-1))), SHAPE);
+    f.invalid(
+        "directory-version-1",
+        edit(&cp, "directory/version", Some(json!(1))),
+        SHAPE,
+    );
+    f.invalid(
+        "directory-unknown-field",
+        edit(&cp, "directory/operator", Some(json!("x"))),
+        SHAPE,
+    );
+    f.invalid(
+        "directory-role-twice",
+        edit(
+            &cp,
+            "directory/parties/0/roles",
+            Some(json!(["subject", "subject"])),
+        ),
+        Some("directory/duplicate_role"),
+    );
+    let parties = cp["directory"]["parties"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let company = parties
+        .iter()
+        .position(|p| p.get("legal_person").is_some())
+        .unwrap_or_else(|| panic!("the checkpoint lists the company"));
+    f.refused(
+        "party-twice",
+        edit(
+            &cp,
+            "directory/parties/1/id",
+            Some(parties[0]["id"].clone()),
+        ),
+        "directory/duplicate_party",
+    );
+    f.refused(
+        "legal-person-with-a-key",
+        edit(
+            &cp,
+            &format!("directory/parties/{company}/keys"),
+            Some(parties[0]["keys"].clone()),
+        ),
+        "directory/legal_person_key",
+    );
+    f.refused(
+        "siren-check-digit",
+        edit(
+            &cp,
+            &format!("directory/parties/{company}/legal_person/siren"),
+            Some(json!("842157399")),
+        ),
+        "registry/bad_check_digit",
+    );
+}
+
+/// The usage report of a busy day of the canteen (small counts suppressed), and of an empty
+/// day.
+fn usage_report(forms: &mut BTreeMap<&str, Form>) {
+    const SHAPE: Option<&str> = Some("json/shape");
+    let mut s = Scenario::canteen();
+    let habilitation = s.habilitation().sign(s.key(s.authority));
+    let mut replayed = Vec::new();
+    for _ in 0..12 {
+        let request = s.sign_request(&s.request(&habilitation));
+        assert!(s.decide_and_log(&request, &habilitation).is_allow());
+        replayed = request;
+    }
+    for _ in 0..3 {
+        let grant = build(&s, s.grant());
+        let request = s.sign_request(&s.request(&grant));
+        assert!(s.decide_and_log(&request, &grant).is_allow());
+    }
+    for _ in 0..11 {
+        assert!(!s.decide_and_log(&replayed, &habilitation).is_allow());
+    }
+    let busy = consentry::stats::Period::new(s.now, s.now.plus_secs(DAY))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let quiet = consentry::stats::Period::new(busy.until(), busy.until().plus_secs(DAY))
+        .unwrap_or_else(|e| panic!("{e}"));
+    s.advance_days(2);
+    let report = |p| value(&s.usage_report(p, 10).unwrap_or_else(|e| panic!("{e}")));
+    let (busy, quiet) = (report(busy), report(quiet));
+    assert!(
+        busy["breakdowns"][3]["rows"][0]["count"].is_null(),
+        "the busy day suppresses the three grants' legal basis: {busy}"
+    );
+    let f = forms.entry("usage-report").or_default();
+    f.valid("busy-day", busy.clone());
+    f.valid("empty-day", quiet);
+    f.object_mutations(&busy, &["period", "threshold", "head", "breakdowns"], SHAPE);
+    f.invalid(
+        "unknown-dimension",
+        edit(&busy, "breakdowns/2/dimension", Some(json!("region"))),
+        SHAPE,
+    );
+    let mut swapped = busy["breakdowns"].as_array().cloned().unwrap_or_default();
+    swapped.swap(0, 1);
+    f.invalid(
+        "breakdowns-out-of-order",
+        edit(&busy, "breakdowns", Some(Json::Array(swapped))),
+        SHAPE,
+    );
+    f.invalid(
+        "breakdown-left-out",
+        edit(&busy, "breakdowns/4", None),
+        SHAPE,
+    );
+    f.invalid(
+        "count-as-string",
+        edit(&busy, "breakdowns/0/rows/0/count", Some(json!("15"))),
+        SHAPE,
+    );
+    f.invalid(
+        "count-negative",
+        edit(&busy, "breakdowns/0/rows/0/count", Some(json!(-1))),
+        SHAPE,
+    );
+    f.invalid(
+        "count-left-out",
+        edit(&busy, "breakdowns/3/rows/0/count", None),
+        SHAPE,
+    );
+    f.invalid(
+        "total-left-out",
+        edit(&busy, "breakdowns/0/total", None),
+        SHAPE,
+    );
+    f.invalid(
+        "row-unknown-field",
+        edit(&busy, "breakdowns/0/rows/0/share", Some(json!(0.5))),
+        SHAPE,
+    );
+    f.invalid(
+        "root-hash-not-hex",
+        edit(&busy, "head/root_hash", Some(json!("zz".repeat(32)))),
+        SHAPE,
+    );
+    f.invalid(
+        "head-unknown-field",
+        edit(&busy, "head/signature", Some(json!("x"))),
+        SHAPE,
+    );
+    f.invalid(
+        "period-missing-until",
+        edit(&busy, "period/until", None),
+        SHAPE,
+    );
+    f.refused(
+        "empty-period",
+        edit(&busy, "period/until", busy["period"].get("from").cloned()),
+        "terms/empty_range",
+    );
+    f.refused(
+        "inverted-period",
+        edit(
+            &edit(&busy, "period/from", busy["period"].get("until").cloned()),
+            "period/until",
+            busy["period"].get("from").cloned(),
+        ),
+        "terms/empty_range",
+    );
 }
 
 /// Checks every case against the library and the code it was meant to have, writes the files

@@ -10,6 +10,7 @@ mod history;
 mod party;
 mod trust;
 mod update;
+mod update_json;
 mod wire;
 
 pub use history::{ChangeFault, DirectoryHistory, UpdateError, Version};

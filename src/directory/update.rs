@@ -187,6 +187,29 @@ impl Change {
 /// assert!(history.current().key(&mairie.key_id()).is_some());
 /// # Ok::<(), consentry::directory::UpdateError>(())
 /// ```
+///
+/// Its JSON form (`docs/format.md` §6.4, `docs/schemas/directory-update.schema.json`) lets an
+/// operator's tooling prepare an update for the library to sign; once signed, it is applied
+/// with every rule, as any other:
+///
+/// ```
+/// use consentry::directory::{Directory, DirectoryHistory, DirectorySnapshot, DirectoryUpdate};
+/// use consentry::{json, SigningKey, Timestamp};
+///
+/// let operator = SigningKey::from_seed(&[1; 32]);
+/// let genesis = DirectorySnapshot::genesis(Directory::new(), Timestamp::from_secs(1_000));
+/// let mut history = DirectoryHistory::load(&genesis.sign(&operator), &operator.verifying_key())?;
+/// let text = format!(
+///     r#"{{"seq": 1, "previous": "{}", "issued_at": 2000, "changes": [
+///         {{"add_party": {{"id": "07070707-0707-0707-0707-070707070707", "name": "Mairie",
+///           "roles": ["consumer"], "keys": []}}}}]}}"#,
+///     history.versions()[0].digest.to_hex(),
+/// );
+/// let update: DirectoryUpdate = json::from_json(&text)?;
+/// history.apply(&update.sign(&operator))?;
+/// assert_eq!(history.current().parties()[0].name, "Mairie");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use]
 pub struct DirectoryUpdate {
@@ -359,6 +382,10 @@ pub(super) type SnapshotFields<'a> = (u64, Option<Digest>, Timestamp, &'a [u8]);
 /// The directory at one version, as its operator signs it: the first one a service loads
 /// (version 0, no head), or a checkpoint (a version, and the digest that the next update names
 /// as its previous: see [`DirectoryHistory::checkpoint`](super::DirectoryHistory::checkpoint)).
+///
+/// Its JSON form (`docs/format.md` §6.3, `docs/schemas/signed-directory.schema.json`) is
+/// `{"seq", "head", "issued_at", "directory"}`, the directory in its own JSON form; read with
+/// [`json::from_json`](crate::json::from_json), signed with [`sign`](Self::sign).
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct DirectorySnapshot {

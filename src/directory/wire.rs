@@ -344,41 +344,119 @@ impl From<&Directory> for DirectoryJson {
     fn from(dir: &Directory) -> Self {
         DirectoryJson {
             version: DIRECTORY_VERSION,
-            parties: dir
-                .parties()
-                .iter()
-                .map(|p| PartyJson {
-                    id: p.id,
-                    name: p.name.clone(),
-                    roles: p.roles.clone(),
-                    keys: p
-                        .keys
-                        .iter()
-                        .map(|k| PartyKeyJson {
-                            kid: Some(k.kid().to_hex()),
-                            public_key: k.public.to_hex(),
-                            valid_from: k.valid_from,
-                            valid_until: k.valid_until,
-                            compromised_at: k.compromised_at,
-                        })
-                        .collect(),
-                    legal_person: p.legal_person.as_ref().map(|l| LegalPersonJson {
-                        siren: l.siren,
-                        sirets: l.sirets.clone(),
-                    }),
-                })
-                .collect(),
+            parties: dir.parties().iter().map(PartyJson::from).collect(),
             representations: dir
                 .representations()
                 .iter()
-                .map(|r| RepresentationJson {
-                    representative: r.representative,
-                    subject: r.subject,
-                    kind: r.kind,
-                    valid_from: r.valid_from,
-                    valid_until: r.valid_until,
-                })
+                .map(RepresentationJson::from)
                 .collect(),
+        }
+    }
+}
+
+impl From<&Party> for PartyJson {
+    fn from(p: &Party) -> Self {
+        PartyJson {
+            id: p.id,
+            name: p.name.clone(),
+            roles: p.roles.clone(),
+            keys: p.keys.iter().map(PartyKeyJson::from).collect(),
+            legal_person: p.legal_person.as_ref().map(|l| LegalPersonJson {
+                siren: l.siren,
+                sirets: l.sirets.clone(),
+            }),
+        }
+    }
+}
+
+impl From<&PartyKey> for PartyKeyJson {
+    fn from(k: &PartyKey) -> Self {
+        PartyKeyJson {
+            kid: Some(k.kid().to_hex()),
+            public_key: k.public.to_hex(),
+            valid_from: k.valid_from,
+            valid_until: k.valid_until,
+            compromised_at: k.compromised_at,
+        }
+    }
+}
+
+impl From<&Representation> for RepresentationJson {
+    fn from(r: &Representation) -> Self {
+        RepresentationJson {
+            representative: r.representative,
+            subject: r.subject,
+            kind: r.kind,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+        }
+    }
+}
+
+impl TryFrom<PartyKeyJson> for PartyKey {
+    type Error = DirectoryError;
+
+    /// The key, its public key 64 hex digits ([`DirectoryError::Malformed`] otherwise) and its
+    /// kid, when given, its key's ([`DirectoryError::KidMismatch`] otherwise).
+    fn try_from(k: PartyKeyJson) -> Result<Self, DirectoryError> {
+        let public = crate::hex::decode(&k.public_key)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(VerifyingKey)
+            .ok_or_else(|| DirectoryError::Malformed("public_key must be 64 hex digits".into()))?;
+        if k.kid.is_some_and(|given| given != public.key_id().to_hex()) {
+            return Err(DirectoryError::KidMismatch {
+                expected: public.key_id(),
+            });
+        }
+        Ok(PartyKey {
+            public,
+            valid_from: k.valid_from,
+            valid_until: k.valid_until,
+            compromised_at: k.compromised_at,
+            ..PartyKey::new(public, k.valid_from)
+        })
+    }
+}
+
+impl TryFrom<PartyJson> for Party {
+    type Error = DirectoryError;
+
+    /// The party, its roles sorted ([`DirectoryError::DuplicateRole`] for a role listed twice)
+    /// and its keys read; the rest of the directory's rules are [`Directory::add_party`]'s.
+    fn try_from(p: PartyJson) -> Result<Self, DirectoryError> {
+        let mut roles = p.roles;
+        let listed = roles.len();
+        roles.sort();
+        roles.dedup();
+        if roles.len() != listed {
+            return Err(DirectoryError::DuplicateRole(p.id));
+        }
+        let keys = p
+            .keys
+            .into_iter()
+            .map(PartyKey::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Party {
+            id: p.id,
+            name: p.name,
+            roles,
+            keys,
+            legal_person: p.legal_person.map(|l| LegalPerson {
+                siren: l.siren,
+                sirets: l.sirets,
+            }),
+        })
+    }
+}
+
+impl From<RepresentationJson> for Representation {
+    fn from(r: RepresentationJson) -> Self {
+        Representation {
+            representative: r.representative,
+            subject: r.subject,
+            kind: r.kind,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
         }
     }
 }
@@ -395,53 +473,10 @@ impl TryFrom<DirectoryJson> for Directory {
         }
         let mut dir = Directory::new();
         for p in doc.parties {
-            let mut roles = p.roles;
-            let listed = roles.len();
-            roles.sort();
-            roles.dedup();
-            if roles.len() != listed {
-                return Err(DirectoryError::DuplicateRole(p.id));
-            }
-            let mut keys = Vec::with_capacity(p.keys.len());
-            for k in p.keys {
-                let public = crate::hex::decode(&k.public_key)
-                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                    .map(VerifyingKey)
-                    .ok_or_else(|| {
-                        DirectoryError::Malformed("public_key must be 64 hex digits".into())
-                    })?;
-                if k.kid.is_some_and(|given| given != public.key_id().to_hex()) {
-                    return Err(DirectoryError::KidMismatch {
-                        expected: public.key_id(),
-                    });
-                }
-                keys.push(PartyKey {
-                    public,
-                    valid_from: k.valid_from,
-                    valid_until: k.valid_until,
-                    compromised_at: k.compromised_at,
-                    ..PartyKey::new(public, k.valid_from)
-                });
-            }
-            dir.add_party(Party {
-                id: p.id,
-                name: p.name,
-                roles,
-                keys,
-                legal_person: p.legal_person.map(|l| LegalPerson {
-                    siren: l.siren,
-                    sirets: l.sirets,
-                }),
-            })?;
+            dir.add_party(Party::try_from(p)?)?;
         }
         for r in doc.representations {
-            dir.add_representation(Representation {
-                representative: r.representative,
-                subject: r.subject,
-                kind: r.kind,
-                valid_from: r.valid_from,
-                valid_until: r.valid_until,
-            })?;
+            dir.add_representation(r.into())?;
         }
         Ok(dir)
     }

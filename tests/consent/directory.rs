@@ -457,3 +457,322 @@ fn a_checkpoint_continues_the_history() {
         .expect("the next update follows the checkpoint");
     assert_eq!(resumed.current().to_cbor(), h.current().to_cbor());
 }
+
+/// The JSON of an update, as an operator's tooling writes it: every kind of change once.
+fn update_json(s: &Scenario, seq: u64, previous: &Digest, newcomer: &SigningKey) -> String {
+    let at = s.now.secs();
+    serde_json::json!({
+        "seq": seq,
+        "previous": previous.to_hex(),
+        "issued_at": at,
+        "changes": [
+            {"add_party": {
+                "id": party_for("school").0.to_string(),
+                "name": "École Jules Ferry",
+                "roles": ["provider", "consumer"],
+                "keys": [{"public_key": newcomer.verifying_key().to_hex(), "valid_from": at}],
+            }},
+            {"add_key": {
+                "party": s.mairie.0.to_string(),
+                "key": {"public_key": SigningKey::from_seed(&[0x31; 32]).verifying_key().to_hex(),
+                        "valid_from": at, "valid_until": at + 365 * 24 * HOUR},
+            }},
+            {"retire_key": {"kid": s.key(s.mairie).key_id().to_hex(), "at": at + HOUR}},
+            {"report_compromise": {"kid": s.key(s.other_consumer).key_id().to_hex(), "at": at - HOUR}},
+            {"add_representation": {
+                "representative": s.franceconnect.0.to_string(),
+                "subject": s.child.0.to_string(),
+                "kind": "mandate",
+                "valid_from": at,
+            }},
+            {"end_representation": {
+                "representative": s.franceconnect.0.to_string(),
+                "subject": s.child.0.to_string(),
+                "at": at + 2 * HOUR,
+            }},
+            {"operator_key": SigningKey::from_seed(&[0x0c; 32]).verifying_key().to_hex()},
+        ],
+    })
+    .to_string()
+}
+
+#[test]
+fn an_update_prepared_as_json_is_signed_and_applied_like_any_other() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let newcomer = SigningKey::from_seed(&[0x30; 32]);
+    let text = update_json(&s, 1, &h.versions()[0].digest, &newcomer);
+    let update: DirectoryUpdate = consentry::json::from_json(&text).expect("the JSON form");
+
+    // The same update as the builder makes it, change for change (roles sorted by code).
+    let at = s.now;
+    let built = h
+        .next_update(at)
+        .add_party(
+            Party::new(party_for("school"), "École Jules Ferry", Role::Provider)
+                .with_role(Role::Consumer)
+                .with_key(PartyKey::new(newcomer.verifying_key(), at)),
+        )
+        .add_key(
+            s.mairie,
+            PartyKey::new(SigningKey::from_seed(&[0x31; 32]).verifying_key(), at)
+                .until(at.plus_secs(365 * 24 * HOUR)),
+        )
+        .retire_key(s.key(s.mairie).key_id(), at.plus_secs(HOUR))
+        .report_compromise(s.key(s.other_consumer).key_id(), at.minus_secs(HOUR))
+        .add_representation(Representation {
+            representative: s.franceconnect,
+            subject: s.child,
+            kind: RepresentationKind::Mandate,
+            valid_from: at,
+            valid_until: None,
+        })
+        .end_representation(s.franceconnect, s.child, at.plus_secs(2 * HOUR))
+        .operator_key(SigningKey::from_seed(&[0x0c; 32]).verifying_key());
+    assert_eq!(update, built);
+    assert_eq!(update.changes().len(), 7);
+
+    // Signed, its CBOR reads back to the same update, and it applies.
+    let signed = update.sign(&operator());
+    let envelope = consentry::cose::Envelope::parse(&signed).expect("an envelope");
+    assert_eq!(envelope.kind(), ObjectKind::DirectoryUpdate);
+    let parsed = DirectoryUpdate::from_payload_bytes(envelope.payload()).expect("the payload");
+    assert_eq!(parsed, update);
+    assert_eq!(h.apply(&signed).expect("applied"), &update);
+    assert!(h.current().key(&newcomer.key_id()).is_some());
+    assert_eq!(
+        h.operator(),
+        &SigningKey::from_seed(&[0x0c; 32]).verifying_key()
+    );
+
+    // And its JSON form reads back to it.
+    let written = consentry::json::to_json(&update);
+    assert_eq!(
+        consentry::json::from_json::<DirectoryUpdate>(&written).expect("reads back"),
+        update
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&written).unwrap()["changes"][2],
+        serde_json::json!({"retire_key": {"kid": s.key(s.mairie).key_id().to_hex(), "at": at.secs() + HOUR}})
+    );
+}
+
+#[test]
+fn a_json_update_meets_the_rules_of_applying_when_applied() {
+    // The reader refuses shapes, not the rules of applying: a backdated key is read, and
+    // refused when the signed update is applied, as its CBOR twin is.
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    let at = s.now.secs();
+    let text = serde_json::json!({
+        "seq": 1,
+        "previous": h.versions()[0].digest.to_hex(),
+        "issued_at": at,
+        "changes": [{"add_key": {"party": s.dgfip.0.to_string(), "key": {
+            "public_key": SigningKey::from_seed(&[0x32; 32]).verifying_key().to_hex(),
+            "valid_from": at - 1,
+        }}}],
+    })
+    .to_string();
+    let update: DirectoryUpdate = consentry::json::from_json(&text).expect("read");
+    let (index, fault) = change_fault(h.apply(&update.sign(&operator())));
+    assert_eq!((index, fault.code()), (0, "update/backdated"));
+    assert_eq!(h.version(), 0);
+}
+
+#[test]
+fn the_json_reader_of_an_update_refuses_shapes_and_the_directorys_values() {
+    let s = Scenario::canteen();
+    let h = history(&s);
+    let newcomer = SigningKey::from_seed(&[0x30; 32]);
+    let base: serde_json::Value =
+        serde_json::from_str(&update_json(&s, 1, &h.versions()[0].digest, &newcomer)).unwrap();
+    let with = |path: &str, v: serde_json::Value| {
+        let mut doc = base.clone();
+        let (parent, last) = path.rsplit_once('/').unwrap_or_else(|| panic!("{path}"));
+        match doc.pointer_mut(parent).unwrap_or_else(|| panic!("{path}")) {
+            serde_json::Value::Object(m) => {
+                m.insert(last.to_owned(), v);
+            }
+            serde_json::Value::Array(a) => a[last.parse::<usize>().unwrap()] = v,
+            other => panic!("{path}: {other}"),
+        }
+        doc.to_string()
+    };
+    let party = base["changes"][0]["add_party"].clone();
+    let many: Vec<serde_json::Value> = (0..=DirectoryUpdate::MAX_CHANGES)
+        .map(|_| base["changes"][2].clone())
+        .collect();
+    let mut legal = party.clone();
+    legal["keys"] = serde_json::json!([]);
+    legal["legal_person"] = serde_json::json!({"siren": "842157398",
+        "sirets": ["84215739800012", "84215739800012"]});
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("seq 0", with("/seq", 0.into()), "json/shape"),
+        (
+            "no change",
+            with("/changes", serde_json::json!([])),
+            "json/shape",
+        ),
+        (
+            "too many changes",
+            with("/changes", many.into()),
+            "json/shape",
+        ),
+        (
+            "unknown change",
+            with("/changes/0", serde_json::json!({"add_role": {}})),
+            "json/shape",
+        ),
+        (
+            "two changes in one",
+            with(
+                "/changes/0",
+                serde_json::json!({"operator_key": base["changes"][6]["operator_key"], "retire_key": base["changes"][2]["retire_key"]}),
+            ),
+            "json/shape",
+        ),
+        (
+            "kid not hex",
+            with("/changes/2/retire_key/kid", "xyz".into()),
+            "json/shape",
+        ),
+        (
+            "operator key short",
+            with("/changes/6/operator_key", "abcd".into()),
+            "json/shape",
+        ),
+        (
+            "unknown field",
+            with("/changes/5/end_representation/why", "moved".into()),
+            "json/shape",
+        ),
+        (
+            "previous short",
+            with("/previous", "ab".into()),
+            "json/shape",
+        ),
+        ("extra member", with("/signature", "x".into()), "json/shape"),
+        (
+            "kid of another key",
+            with(
+                "/changes/0/add_party/keys/0/kid",
+                s.key(s.mairie).key_id().to_hex().into(),
+            ),
+            "directory/kid_mismatch",
+        ),
+        (
+            "role twice",
+            with(
+                "/changes/0/add_party/roles",
+                serde_json::json!(["consumer", "consumer"]),
+            ),
+            "directory/duplicate_role",
+        ),
+        (
+            "SIREN check digit",
+            with(
+                "/changes/0/add_party",
+                serde_json::json!({"id": party["id"], "name": "SARL", "roles": ["subject"], "keys": [], "legal_person": {"siren": "842157399"}}),
+            ),
+            "registry/bad_check_digit",
+        ),
+        (
+            "SIRET twice",
+            with("/changes/0/add_party", legal),
+            "directory/duplicate_siret",
+        ),
+    ];
+    for (what, text, code) in cases {
+        let e = consentry::json::from_json::<DirectoryUpdate>(&text)
+            .expect_err(what)
+            .code();
+        assert_eq!(e, code, "{what}");
+    }
+}
+
+#[test]
+fn a_signed_directory_has_a_json_form_that_reads_back() {
+    let s = Scenario::canteen();
+    let mut h = history(&s);
+    h.apply(
+        &h.next_update(s.now)
+            .retire_key(s.key(s.other_consumer).key_id(), s.now.plus_secs(HOUR))
+            .sign(&operator()),
+    )
+    .unwrap();
+    let genesis = DirectorySnapshot::genesis(s.directory.clone(), s.now.minus_secs(HOUR));
+    let checkpoint = h.checkpoint(s.now);
+    for snapshot in [&genesis, &checkpoint] {
+        let json: serde_json::Value =
+            serde_json::from_str(&consentry::json::to_json(snapshot)).unwrap();
+        assert_eq!(json["seq"], snapshot.seq());
+        assert_eq!(
+            json["head"],
+            snapshot
+                .head()
+                .map_or(serde_json::Value::Null, |d| d.to_hex().into())
+        );
+        assert_eq!(json["issued_at"], snapshot.issued_at().secs());
+        let dir: serde_json::Value = serde_json::from_str(&snapshot.directory().to_json()).unwrap();
+        assert_eq!(json["directory"], dir);
+        let back: DirectorySnapshot =
+            consentry::json::from_json(&json.to_string()).expect("reads back");
+        assert_eq!(back.to_payload_bytes(), snapshot.to_payload_bytes());
+    }
+
+    // A checkpoint prepared as JSON, signed, continues the history.
+    let text = consentry::json::to_json(&checkpoint);
+    let read: DirectorySnapshot = consentry::json::from_json(&text).unwrap();
+    let resumed = DirectoryHistory::load(&read.sign(&operator()), &operator().verifying_key())
+        .expect("loads");
+    assert_eq!(resumed.version(), 1);
+    assert_eq!(resumed.current().to_cbor(), h.current().to_cbor());
+
+    // A version other than 0 without a head, and a directory breaking its rules, are refused.
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["head"] = serde_json::Value::Null;
+    let e = consentry::json::from_json::<DirectorySnapshot>(&doc.to_string()).unwrap_err();
+    assert_eq!(e.code(), "json/shape");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["directory"]["parties"][1]["id"] = doc["directory"]["parties"][0]["id"].clone();
+    let e = consentry::json::from_json::<DirectorySnapshot>(&doc.to_string()).unwrap_err();
+    assert_eq!(e.code(), "directory/duplicate_party");
+}
+
+#[test]
+fn hostile_json_for_the_directorys_forms_is_refused_without_panic() {
+    let s = Scenario::canteen();
+    let h = history(&s);
+    let text = update_json(
+        &s,
+        1,
+        &h.versions()[0].digest,
+        &SigningKey::from_seed(&[0x30; 32]),
+    );
+    let snapshot = consentry::json::to_json(&h.checkpoint(s.now));
+    // Every document cut short is not JSON.
+    for end in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+        let e = consentry::json::from_json::<DirectoryUpdate>(&text[..end]).unwrap_err();
+        assert_eq!(e.code(), "json/syntax", "{}", &text[..end]);
+    }
+    for end in (0..snapshot.len()).filter(|&i| snapshot.is_char_boundary(i)) {
+        let e = consentry::json::from_json::<DirectorySnapshot>(&snapshot[..end]).unwrap_err();
+        assert_eq!(e.code(), "json/syntax", "{}", &snapshot[..end]);
+    }
+    // Nesting beyond serde_json's limit, where a change or a directory is expected.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let update = format!(
+        r#"{{"seq": 1, "previous": "{}", "issued_at": 1, "changes": [{{"add_party": {deep}}}]}}"#,
+        "00".repeat(32)
+    );
+    let e = consentry::json::from_json::<DirectoryUpdate>(&update).unwrap_err();
+    assert!(matches!(e.code(), "json/syntax" | "json/shape"), "{e}");
+    let snapshot = format!(r#"{{"seq": 0, "issued_at": 1, "directory": {deep}}}"#);
+    let e = consentry::json::from_json::<DirectorySnapshot>(&snapshot).unwrap_err();
+    assert!(matches!(e.code(), "json/syntax" | "json/shape"), "{e}");
+    // A document over the bound is refused before it is parsed.
+    let big = format!("{text}{}", " ".repeat(consentry::json::MAX_JSON));
+    let e = consentry::json::from_json::<DirectoryUpdate>(&big).unwrap_err();
+    assert_eq!(e.code(), "json/too_large");
+}

@@ -298,3 +298,83 @@ fn busy_entries() -> &'static [Vec<u8>] {
     static LOG: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     LOG.get_or_init(|| busy_log().0.log.entries().to_vec())
 }
+#[test]
+fn a_published_report_is_read_back_before_it_is_verified() {
+    let (report, entries, head, _) = published();
+    let text = consentry::json::to_json(&report);
+    let read: UsageReport = consentry::json::from_json(&text).expect("the JSON form");
+    assert_eq!(read, report);
+    read.verify(&entries, &head).expect("the same report");
+
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let with = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut d = doc.clone();
+        edit(&mut d);
+        d.to_string()
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "unknown field",
+            with(&|d| d["signature"] = "x".into()),
+            "json/shape",
+        ),
+        (
+            "unknown dimension",
+            with(&|d| d["breakdowns"][2]["dimension"] = "region".into()),
+            "json/shape",
+        ),
+        (
+            "breakdowns out of order",
+            with(&|d| d["breakdowns"].as_array_mut().unwrap().swap(0, 1)),
+            "json/shape",
+        ),
+        (
+            "a breakdown left out",
+            with(&|d| {
+                d["breakdowns"].as_array_mut().unwrap().pop();
+            }),
+            "json/shape",
+        ),
+        (
+            "count as text",
+            with(&|d| d["breakdowns"][0]["rows"][0]["count"] = "15".into()),
+            "json/shape",
+        ),
+        (
+            "count left out",
+            with(&|d| {
+                d["breakdowns"][4]["rows"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("count");
+            }),
+            "json/shape",
+        ),
+        (
+            "total left out",
+            with(&|d| {
+                d["breakdowns"][0].as_object_mut().unwrap().remove("total");
+            }),
+            "json/shape",
+        ),
+        (
+            "root hash not hex",
+            with(&|d| d["head"]["root_hash"] = "zz".repeat(32).into()),
+            "json/shape",
+        ),
+        (
+            "row unknown field",
+            with(&|d| d["breakdowns"][0]["rows"][0]["share"] = 1.into()),
+            "json/shape",
+        ),
+        (
+            "empty period",
+            with(&|d| d["period"]["until"] = d["period"]["from"].clone()),
+            "terms/empty_range",
+        ),
+    ];
+    for (what, text, code) in cases {
+        let e = consentry::json::from_json::<UsageReport>(&text).expect_err(what);
+        assert_eq!(e.code(), code, "{what}: {e}");
+    }
+}
