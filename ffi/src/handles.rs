@@ -46,6 +46,15 @@ impl ConsentryLedger {
         }
     }
 
+    /// The ledger with its outbox, whatever its store.
+    pub(super) fn notifying(&self) -> &(dyn consentry::notify::NotifyingLedger + 'static) {
+        match &self.0 {
+            LedgerKind::Memory(l) => l,
+            #[cfg(feature = "sqlite")]
+            LedgerKind::Sqlite(l) => l,
+        }
+    }
+
     /// The ledger, if it is in memory.
     #[cfg_attr(
         not(feature = "sqlite"),

@@ -47,6 +47,8 @@ mod issue;
 #[allow(unsafe_code)]
 mod log;
 #[allow(unsafe_code)]
+mod notify;
+#[allow(unsafe_code)]
 mod registry;
 #[allow(unsafe_code)]
 mod service;
@@ -77,6 +79,13 @@ pub use log::{
     consentry_log_new, consentry_log_root, consentry_log_sign_head, consentry_log_size,
     consentry_log_verify_consistency, consentry_log_verify_inclusion, consentry_tree_head_verify,
     consentry_tree_head_verify_inclusion, consentry_verify_history,
+};
+pub use notify::{
+    ConsentryInbox, consentry_inbox_free, consentry_inbox_last_seq, consentry_inbox_new,
+    consentry_inbox_receive_statement, consentry_inbox_receive_update,
+    consentry_ledger_outbox_acknowledge, consentry_ledger_outbox_enqueue_update,
+    consentry_ledger_outbox_last_seq, consentry_ledger_outbox_pending,
+    consentry_verifier_apply_statement_notifying,
 };
 pub use registry::{
     ConsentryDirectoryHistory, consentry_directory_history_apply, consentry_directory_history_at,
@@ -625,6 +634,7 @@ const _: () = {
     shareable::<ConsentryDirectoryHistory>();
     shareable::<ConsentryVerifier>();
     shareable::<ConsentryDecision>();
+    shareable::<ConsentryInbox>();
 };
 
 #[cfg(test)]
