@@ -41,6 +41,8 @@
 #[allow(unsafe_code)]
 mod decide;
 #[allow(unsafe_code)]
+mod evidence;
+#[allow(unsafe_code)]
 mod handles;
 #[allow(unsafe_code)]
 mod issue;
@@ -54,6 +56,13 @@ mod registry;
 mod service;
 
 pub use decide::{consentry_apply_statement, consentry_decide};
+pub use evidence::{
+    consentry_deletion_issue, consentry_ledger_log_deletion, consentry_ledger_log_entries,
+    consentry_ledger_overdue_report, consentry_ledger_usage_report,
+    consentry_log_append_deletion, consentry_log_entries, consentry_overdue_report,
+    consentry_usage_report, consentry_usage_report_csv, consentry_usage_report_verify,
+    consentry_verify_history_retention, consentry_verify_overdue,
+};
 pub use handles::{
     ConsentryCeilings, ConsentryDirectory, ConsentryLedger, ConsentrySigningKey,
     consentry_ceilings_free, consentry_ceilings_from_json, consentry_crypto_providers,
