@@ -65,7 +65,7 @@ pub use evidence::{
 };
 pub use handles::{
     ConsentryCeilings, ConsentryDirectory, ConsentryLedger, ConsentrySigningKey,
-    consentry_ceilings_free, consentry_ceilings_from_json, consentry_crypto_providers,
+    consentry_ceilings_define_derivations, consentry_ceilings_free, consentry_ceilings_from_json, consentry_crypto_providers,
     consentry_directory_free, consentry_directory_from_cbor, consentry_directory_from_json,
     consentry_directory_to_cbor, consentry_directory_to_json, consentry_ledger_free,
     consentry_ledger_new, consentry_ledger_open_sqlite, consentry_ledger_take_decisions,
