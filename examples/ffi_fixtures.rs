@@ -214,15 +214,27 @@ fn main() {
             issued_at: now,
         }),
     );
-    write(&dir, "request_notified.json", json(&s.request(&notified_bytes)));
+    write(
+        &dir,
+        "request_notified.json",
+        json(&s.request(&notified_bytes)),
+    );
     let deciding = s.verifier_provider;
     s.verifier_provider = s.cnaf;
     write(&dir, "request_cnaf.json", json(&s.request(&notified_bytes)));
     s.verifier_provider = deciding;
     let hab_signed = hab.sign(s.key(s.authority));
-    write(&dir, "request_habilitation.json", json(&s.request(&hab_signed)));
+    write(
+        &dir,
+        "request_habilitation.json",
+        json(&s.request(&hab_signed)),
+    );
     write(&dir, "deleted_at", now.plus_secs(DAY).secs().to_string());
-    write(&dir, "overdue_at", now.plus_secs(400 * DAY).secs().to_string());
+    write(
+        &dir,
+        "overdue_at",
+        now.plus_secs(400 * DAY).secs().to_string(),
+    );
 
     // Derivations: the vocabulary, a grant releasing the income as a bracket, and ceilings
     // releasing it only so.
@@ -240,7 +252,11 @@ fn main() {
         .expect("within the ceilings");
     let derived_bytes = s.sign_grant(&derived);
     write(&dir, "grant_derived.json", json(&derived));
-    write(&dir, "request_derived.json", json(&s.request(&derived_bytes)));
+    write(
+        &dir,
+        "request_derived.json",
+        json(&s.request(&derived_bytes)),
+    );
     write(&dir, "request_raw.json", json(&s.request(&grant_bytes)));
     let mut only: Vec<PurposeCeiling> = ceilings.iter().map(|c| (*c).clone()).collect();
     for c in &mut only {

@@ -3,9 +3,7 @@
 //! statistics.
 
 use super::handles::{ConsentryDirectory, ConsentryLedger, ConsentrySigningKey};
-use super::log::{
-    ConsentryLog, history_from_json, history_report_json, log_failure, one_hash,
-};
+use super::log::{ConsentryLog, history_from_json, history_report_json, log_failure, one_hash};
 use super::{
     ConsentryBuf, ConsentryStatus, Failure, FfiResult, Out, bytes, c_party, from_hex, from_json,
     guard, handle, out_buf, public_key, set_last_error, text, to_hex, to_json,
@@ -409,12 +407,7 @@ fn overdue_to_json(report: &OverdueReport) -> FfiResult<Vec<u8>> {
             .map(|i| OverdueItemJson {
                 index: i.proof.leaf_index,
                 entry: to_hex(&i.entry),
-                path: i
-                    .proof
-                    .path
-                    .iter()
-                    .map(consentry::Digest::to_hex)
-                    .collect(),
+                path: i.proof.path.iter().map(consentry::Digest::to_hex).collect(),
             })
             .collect(),
     })
@@ -672,7 +665,8 @@ pub unsafe extern "C" fn consentry_usage_report(
         // SAFETY: the caller's guarantees on the rest.
         let entries = unsafe { entries_arg(entries, entries_len) }?;
         // SAFETY: as above.
-        let head = unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
+        let head =
+            unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
         out.set(ConsentryBuf::from_vec(usage_report(
             &entries, &head, from, until, threshold,
         )?));
@@ -703,7 +697,8 @@ pub unsafe extern "C" fn consentry_ledger_usage_report(
         // SAFETY: the caller's guarantees on the rest.
         let ledger = unsafe { handle(ledger, "ledger") }?;
         // SAFETY: as above.
-        let head = unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
+        let head =
+            unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
         let entries = ledger_entries(ledger, head.tree_size())?;
         out.set(ConsentryBuf::from_vec(usage_report(
             &entries, &head, from, until, threshold,
@@ -768,7 +763,8 @@ pub unsafe extern "C" fn consentry_usage_report_verify(
         // SAFETY: as above.
         let entries = unsafe { entries_arg(entries, entries_len) }?;
         // SAFETY: as above.
-        let head = unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
+        let head =
+            unsafe { verified_head(head, head_len, log_id, operator_key, operator_key_len) }?;
         report.verify(&entries, &head).map_err(stats_failure)?;
         Ok(ConsentryStatus::Ok)
     })

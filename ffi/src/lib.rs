@@ -58,18 +58,18 @@ mod service;
 pub use decide::{consentry_apply_statement, consentry_decide};
 pub use evidence::{
     consentry_deletion_issue, consentry_ledger_log_deletion, consentry_ledger_log_entries,
-    consentry_ledger_overdue_report, consentry_ledger_usage_report,
-    consentry_log_append_deletion, consentry_log_entries, consentry_overdue_report,
-    consentry_usage_report, consentry_usage_report_csv, consentry_usage_report_verify,
-    consentry_verify_history_retention, consentry_verify_overdue,
+    consentry_ledger_overdue_report, consentry_ledger_usage_report, consentry_log_append_deletion,
+    consentry_log_entries, consentry_overdue_report, consentry_usage_report,
+    consentry_usage_report_csv, consentry_usage_report_verify, consentry_verify_history_retention,
+    consentry_verify_overdue,
 };
 pub use handles::{
     ConsentryCeilings, ConsentryDirectory, ConsentryLedger, ConsentrySigningKey,
-    consentry_ceilings_define_derivations, consentry_ceilings_free, consentry_ceilings_from_json, consentry_crypto_providers,
-    consentry_directory_free, consentry_directory_from_cbor, consentry_directory_from_json,
-    consentry_directory_to_cbor, consentry_directory_to_json, consentry_ledger_free,
-    consentry_ledger_new, consentry_ledger_open_sqlite, consentry_ledger_take_decisions,
-    consentry_signing_key_free, consentry_signing_key_from_pkcs8,
+    consentry_ceilings_define_derivations, consentry_ceilings_free, consentry_ceilings_from_json,
+    consentry_crypto_providers, consentry_directory_free, consentry_directory_from_cbor,
+    consentry_directory_from_json, consentry_directory_to_cbor, consentry_directory_to_json,
+    consentry_ledger_free, consentry_ledger_new, consentry_ledger_open_sqlite,
+    consentry_ledger_take_decisions, consentry_signing_key_free, consentry_signing_key_from_pkcs8,
     consentry_signing_key_from_pkcs8_with, consentry_signing_key_from_seed,
     consentry_signing_key_from_seed_with, consentry_signing_key_generate,
     consentry_signing_key_public_key,

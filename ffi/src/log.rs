@@ -9,8 +9,9 @@ use super::{
 };
 use consentry::directory::PartyId;
 use consentry::log::{
-    AccessHistory, DeletionIndex, HistoryItem, InclusionProof, LogEntry, LogError, MerkleTree, ProofError,
-    SignedTreeHead, TreeHead, leaf_hash, verify_consistency, verify_history, verify_inclusion,
+    AccessHistory, DeletionIndex, HistoryItem, InclusionProof, LogEntry, LogError, MerkleTree,
+    ProofError, SignedTreeHead, TreeHead, leaf_hash, verify_consistency, verify_history,
+    verify_inclusion,
 };
 use consentry::signed::SignedPayload;
 use consentry::{Digest, Timestamp};

@@ -6,8 +6,8 @@ use super::handles::{ConsentryCeilings, ConsentryDirectory, ConsentryLedger, Con
 use super::registry::ConsentryDirectoryHistory;
 use super::service::ConsentryVerifier;
 use super::{
-    ConsentryBuf, ConsentryStatus, Failure, Out, bytes, c_party, guard, guard_free,
-    handle, out_buf, out_handle, to_hex, to_json,
+    ConsentryBuf, ConsentryStatus, Failure, Out, bytes, c_party, guard, guard_free, handle,
+    out_buf, out_handle, to_hex, to_json,
 };
 use consentry::Timestamp;
 use consentry::decision::{Receipts, StatementRefusal, Verifier};
@@ -155,9 +155,9 @@ pub unsafe extern "C" fn consentry_verifier_apply_statement_notifying(
                 }),
                 ConsentryStatus::Ok,
             ),
-            Err(refusal) => statement_outcome(Err::<consentry::ledger::Status, StatementRefusal>(
-                refusal,
-            )),
+            Err(refusal) => {
+                statement_outcome(Err::<consentry::ledger::Status, StatementRefusal>(refusal))
+            }
         };
         out.set(ConsentryBuf::from_vec(to_json(&doc)?));
         Ok(status)
@@ -184,10 +184,7 @@ pub unsafe extern "C" fn consentry_ledger_outbox_pending(
         let out = unsafe { out_buf(out, "out") }?;
         // SAFETY: as above.
         let ledger = unsafe { handle(ledger, "ledger") }?;
-        let pending = ledger
-            .notifying()
-            .pending(limit)
-            .map_err(ledger_failure)?;
+        let pending = ledger.notifying().pending(limit).map_err(ledger_failure)?;
         out.set(ConsentryBuf::from_vec(to_json(&queued_json(&pending))?));
         Ok(ConsentryStatus::Ok)
     })
@@ -324,7 +321,7 @@ pub unsafe extern "C" fn consentry_inbox_last_seq(
     })
 }
 
-fn refusal_json(code: &str, message: String) -> serde_json::Value {
+fn refusal_json(code: &str, message: &str) -> serde_json::Value {
     serde_json::json!({ "code": code, "message": message })
 }
 
@@ -336,7 +333,7 @@ fn received_json(received: &Received) -> serde_json::Value {
         }),
         Received::StatementRefused(r) => serde_json::json!({
             "outcome": "statement_refused",
-            "refusal": refusal_json(StatementRefusal::code(r), r.to_string()),
+            "refusal": refusal_json(StatementRefusal::code(r), &r.to_string()),
         }),
         Received::DirectoryUpdated { seq } => serde_json::json!({
             "outcome": "directory_updated",
@@ -344,7 +341,7 @@ fn received_json(received: &Received) -> serde_json::Value {
         }),
         Received::UpdateRefused(e) => serde_json::json!({
             "outcome": "update_refused",
-            "refusal": refusal_json(e.code(), e.to_string()),
+            "refusal": refusal_json(e.code(), &e.to_string()),
         }),
         Received::AlreadyApplied => serde_json::json!({ "outcome": "already_applied" }),
         _ => serde_json::json!({ "outcome": "unknown" }),
