@@ -85,7 +85,14 @@ fn inspect_writes_the_committed_object_info_vectors() {
     for file in form["valid"].as_array().unwrap() {
         let file = file.as_str().unwrap();
         let name = file.rsplit('/').next().unwrap().trim_end_matches(".json");
-        let object = std::fs::read(root.join(format!("objects/{name}.cbor"))).unwrap();
+        let path = if let Some(rest) = name.strip_prefix("log-") {
+            format!("log/objects/{rest}.cbor")
+        } else if let Some(rest) = name.strip_prefix("notifications-") {
+            format!("notifications/{rest}.cbor")
+        } else {
+            format!("objects/{name}.cbor")
+        };
+        let object = std::fs::read(root.join(path)).unwrap();
         let want: serde_json::Value =
             serde_json::from_slice(&std::fs::read(root.join(file)).unwrap()).unwrap();
         let mut out = ConsentryBuf::EMPTY;
@@ -102,6 +109,48 @@ fn inspect_writes_the_committed_object_info_vectors() {
         checked += 1;
     }
     assert!(checked >= 10, "{checked} objects");
+}
+
+/// What `consentry_log_entry_inspect` writes about every entry of the log vectors is exactly
+/// the committed JSON vector of its form (`tests/vectors/json/log-entry-info/valid/`), which
+/// `.ci/schemas.sh` checks against `docs/schemas/log-entry-info.schema.json`.
+#[test]
+fn entry_inspect_writes_the_committed_log_entry_info_vectors() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("json/index.json")).unwrap()).unwrap();
+    let form = index["forms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["form"] == "log-entry-info")
+        .unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for file in form["valid"].as_array().unwrap() {
+        let file = file.as_str().unwrap();
+        let name = file.rsplit('/').next().unwrap().trim_end_matches(".json");
+        let rest = name.strip_prefix("log-").unwrap();
+        let entry = std::fs::read(root.join(format!("log/entries/{rest}.cbor"))).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(file)).unwrap()).unwrap();
+        let mut out = ConsentryBuf::EMPTY;
+        // SAFETY: `entry` is readable for its length; `out` is a valid ConsentryBuf.
+        let status = unsafe { consentry_log_entry_inspect(entry.as_ptr(), entry.len(), &mut out) };
+        assert_eq!(status, ConsentryStatus::Ok, "{name}");
+        // SAFETY: a non-empty buffer from the library holds `len` readable bytes.
+        let got: serde_json::Value =
+            serde_json::from_slice(unsafe { std::slice::from_raw_parts(out.ptr, out.len) })
+                .unwrap();
+        // SAFETY: `out` came from the library.
+        unsafe { consentry_buf_free(&mut out) };
+        assert_eq!(got, want, "{name}");
+        kinds.insert(want["kind"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["deletion", "denial", "grant", "receipt", "statement"],
+        "every kind of entry"
+    );
 }
 
 // ---- the service functions: every refusal with its exact status ----
