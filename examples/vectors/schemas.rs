@@ -1534,7 +1534,12 @@ fn abi_forms(g: &Gen, forms: &mut BTreeMap<&'static str, Form>) {
         edit(
             &denial,
             "leaf_hash",
-            Some(json!(denial["leaf_hash"].as_str().unwrap_or_default().to_uppercase())),
+            Some(json!(
+                denial["leaf_hash"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_uppercase()
+            )),
         ),
         None,
     );
@@ -1699,7 +1704,11 @@ fn abi_forms(g: &Gen, forms: &mut BTreeMap<&'static str, Form>) {
         &s.directory,
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(overdue.items.len(), 1, "the transfer whose data was not deleted");
+    assert_eq!(
+        overdue.items.len(),
+        1,
+        "the transfer whose data was not deleted"
+    );
     let overdue_doc = json!({
         "head": hex(&overdue.head),
         "at": overdue.at.secs(),
@@ -1717,14 +1726,9 @@ fn abi_forms(g: &Gen, forms: &mut BTreeMap<&'static str, Form>) {
         edit(&overdue_doc, "head", Some(json!("d28"))),
         None,
     );
-    let confirmed = consentry::log::verify_overdue(
-        &overdue,
-        s.log.entries(),
-        operator,
-        &key,
-        &s.directory,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let confirmed =
+        consentry::log::verify_overdue(&overdue, s.log.entries(), operator, &key, &s.directory)
+            .unwrap_or_else(|e| panic!("{e}"));
     let confirmed_doc: Json = confirmed
         .iter()
         .map(|c| json!({"index": c.index, "receipt": value(c.receipt.claims())}))
@@ -1799,12 +1803,12 @@ fn abi_forms(g: &Gen, forms: &mut BTreeMap<&'static str, Form>) {
         json!({"outcome": "update_refused", "refusal": {"code": "update/already_applied", "message": "update 1 is applied already"}}),
     );
     f.valid("already-applied", json!({"outcome": "already_applied"}));
+    f.invalid("unknown-outcome", json!({"outcome": "delivered"}), None);
     f.invalid(
-        "unknown-outcome",
-        json!({"outcome": "delivered"}),
+        "applied-without-status",
+        json!({"outcome": "applied"}),
         None,
     );
-    f.invalid("applied-without-status", json!({"outcome": "applied"}), None);
     f.invalid(
         "already-applied-with-status",
         edit(&applied, "outcome", Some(json!("already_applied"))),

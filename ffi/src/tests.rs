@@ -1395,6 +1395,29 @@ fn round_functions_refuse_bad_bytes_with_their_code() {
             "{}",
             last_error()
         );
+        let good = br#"[{"code":"dgfip:ok","category":"dgfip:y","kind":"below"}]"#;
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, good.as_ptr(), good.len()),
+            ConsentryStatus::Ok
+        );
+        assert_eq!(ceilings.0.derivations().iter().count(), 1);
+        // All or none: a new derivation before a refused one is not defined either.
+        let mixed = br#"[{"code":"dgfip:new","category":"dgfip:y","kind":"above"},{"code":"dgfip:ok","category":"dgfip:y","kind":"above"}]"#;
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, mixed.as_ptr(), mixed.len()),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(
+            last_error().starts_with("derivation/redefined: "),
+            "{}",
+            last_error()
+        );
+        assert_eq!(ceilings.0.derivations().iter().count(), 1);
+        // The same definition again is accepted.
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, good.as_ptr(), good.len()),
+            ConsentryStatus::Ok
+        );
         consentry_log_free(log);
     }
     free_key(mairie);
