@@ -208,7 +208,7 @@ pub unsafe extern "C" fn consentry_ledger_log_deletion(
 
 /// Appends a consumer's deletion statement to a log kept apart, with the checks of
 /// [`consentry_ledger_log_deletion`] against the entries appended with
-/// [`consentry_log_append_entry`], and writes its index into `*out_index` (which may be
+/// [`consentry_log_append_entry`](super::consentry_log_append_entry), and writes its index into `*out_index` (which may be
 /// `NULL`). The same statuses.
 ///
 /// # Safety
