@@ -30,8 +30,10 @@ typedef enum {
   // and must be freed.
   CONSENTRY_STATUS_DENIED = 6,
   // The lifecycle statement was not applied (the outcome JSON, with the reason, was written
-  // all the same and must be freed), or a directory update was not applied (the last error
-  // starts with the refusal's code, such as `update/already_applied`).
+  // all the same and must be freed), or a directory update was not applied, a notification
+  // refused by an inbox, or a deletion statement refused by a log (the last error starts
+  // with the refusal's code, such as `update/already_applied`, `notification/fork`,
+  // `deletion/already_deleted`).
   CONSENTRY_STATUS_REFUSED = 7,
   // A log proof does not verify.
   CONSENTRY_STATUS_PROOF_INVALID = 8,
@@ -41,8 +43,10 @@ typedef enum {
   CONSENTRY_STATUS_PANIC = 10,
   // A signature or a signed structure does not verify: a signed tree head, a signed
   // directory or directory update not signed by the expected key, an access history with an
-  // entry that fails its check. The last error starts with the refusal's code (`log/…`,
-  // `update/…`); a history report, when one is written, must be freed all the same.
+  // entry that fails its check, a forged notification or deletion statement, an overdue or
+  // usage report the log's entries do not support. The last error starts with the refusal's
+  // code (`log/…`, `update/…`, `notification/forged`, `overdue/…`, `stats/…`); a history
+  // report, when one is written, must be freed all the same.
   CONSENTRY_STATUS_VERIFY_FAILED = 11,
   // The store failed, or found its stored state corrupt (the SQLite file cannot be opened,
   // a read or write failed). The last error starts with the refusal's code (`store/…`,

@@ -18,11 +18,12 @@
 //!   library allocated: the caller frees each exactly once with [`consentry_buf_free`]. Text is
 //!   not NUL-terminated: use the length.
 //! - **Handles** (directory, directory history, ceilings, signing key, verifier, decision,
-//!   ledger, log) are created by a `_new`, `_from_*`, `_load`, `_open_*` or deciding function
+//!   ledger, log, inbox) are created by a `_new`, `_from_*`, `_load`, `_open_*` or deciding function
 //!   and released by the matching `_free`, which accepts `NULL`.
 //! - **Threads.** Directory, ceilings, signing-key, verifier and decision handles are immutable
-//!   once built and may be used from several threads at once. Ledger, log and directory-history
-//!   handles lock internally and may also be shared between threads. A handle must not be freed
+//!   once built (ceilings once their derivations are defined) and may be used from several
+//!   threads at once. Ledger, log, directory-history and inbox handles lock internally and may
+//!   also be shared between threads. A handle must not be freed
 //!   while another thread uses it.
 //! - **Panics** never cross the boundary: every body runs under `catch_unwind`, and a panic
 //!   becomes [`ConsentryStatus::Panic`] (this needs the default `panic = "unwind"` profile).
@@ -139,8 +140,10 @@ pub enum ConsentryStatus {
     /// and must be freed.
     Denied = 6,
     /// The lifecycle statement was not applied (the outcome JSON, with the reason, was written
-    /// all the same and must be freed), or a directory update was not applied (the last error
-    /// starts with the refusal's code, such as `update/already_applied`).
+    /// all the same and must be freed), or a directory update was not applied, a notification
+    /// refused by an inbox, or a deletion statement refused by a log (the last error starts
+    /// with the refusal's code, such as `update/already_applied`, `notification/fork`,
+    /// `deletion/already_deleted`).
     Refused = 7,
     /// A log proof does not verify.
     ProofInvalid = 8,
@@ -150,8 +153,10 @@ pub enum ConsentryStatus {
     Panic = 10,
     /// A signature or a signed structure does not verify: a signed tree head, a signed
     /// directory or directory update not signed by the expected key, an access history with an
-    /// entry that fails its check. The last error starts with the refusal's code (`log/…`,
-    /// `update/…`); a history report, when one is written, must be freed all the same.
+    /// entry that fails its check, a forged notification or deletion statement, an overdue or
+    /// usage report the log's entries do not support. The last error starts with the refusal's
+    /// code (`log/…`, `update/…`, `notification/forged`, `overdue/…`, `stats/…`); a history
+    /// report, when one is written, must be freed all the same.
     VerifyFailed = 11,
     /// The store failed, or found its stored state corrupt (the SQLite file cannot be opened,
     /// a read or write failed). The last error starts with the refusal's code (`store/…`,
