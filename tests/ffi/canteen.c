@@ -1377,7 +1377,7 @@ static void round_story(void) {
     json = fixture("grant_derived.json", &len);
     EXPECT(consentry_issue_grant(json, len, parent, c_derived, &derived),
            CONSENTRY_STATUS_BEYOND_CEILING);
-    CHECK(error_contains("derivation"), "an undefined derivation");
+    CHECK(error_contains("\"excess\":\"derivation\""), "an undefined derivation");
     free(json);
     EXPECT(consentry_ceilings_define_derivations(c_derived, (const uint8_t *)"[", 1),
            CONSENTRY_STATUS_INVALID_JSON);
@@ -1411,7 +1411,8 @@ static void round_story(void) {
     free(json);
     json = fixture("grant.json", &len);
     EXPECT(consentry_issue_grant(json, len, parent, c_only, &out), CONSENTRY_STATUS_BEYOND_CEILING);
-    CHECK(error_contains("raw_where_derived_only"), "a raw grant beyond derived-only ceilings");
+    CHECK(error_contains("\"excess\":\"raw_where_derived_only\""),
+          "a raw grant beyond derived-only ceilings");
     free(json);
     plain = issue_from("grant.json", parent, ceilings, 0);
     consentry_buf_free(&req);
