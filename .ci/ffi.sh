@@ -25,12 +25,13 @@ if ! diff -u include/consentry.h "$work/consentry.h"; then
 fi
 
 step "Rust tests of the ABI crate"
-# Tests no longer built or found pass as "0 passed": require that some ran.
+# Tests no longer built or found pass as "0 passed": require that at least as many ran as
+# there are (the C and Python runs keep their own floors).
 cargo test -p consentry-ffi --features sqlite --lib 2>&1 | tee "$work/ffi-tests.log"
 ran=$(sed -n 's/^test result: ok\. \([0-9][0-9]*\) passed.*/\1/p' "$work/ffi-tests.log" |
     awk '{ n += $1 } END { print n + 0 }')
-if [ "$ran" -eq 0 ]; then
-    echo "cargo test -p consentry-ffi --features sqlite --lib ran no test (did the tests move?)" >&2
+if [ "$ran" -lt 16 ]; then
+    echo "cargo test -p consentry-ffi --features sqlite --lib ran $ran tests, at least 16 expected (did the tests move?)" >&2
     exit 1
 fi
 echo "ffi: $ran Rust tests of the C ABI ran"

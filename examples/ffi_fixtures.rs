@@ -21,7 +21,16 @@
 //!   operator at `genesis_at`), `directory_update.cose` (update 1, issued at `rotated_at`: the
 //!   city hall's key rotated to the key of `mairie2.seed`), `request_old_key.json` and
 //!   `request_paused.json` (fresh requests as granted, issued at `now`), `pause.json` (the
-//!   parent's pause statement at `now`) and `receipt.id` (a receipt id).
+//!   parent's pause statement at `now`) and `receipt.id` (a receipt id);
+//! - for notifications, deletions and statistics: `grant_notified.json` (the parent's grant
+//!   covering DGFiP and CNAF), `pause_notified.json` (the parent's pause of it at `now`),
+//!   `request_notified.json` (the city hall's request to DGFiP under it) and `request_cnaf.json`
+//!   (to CNAF), `request_habilitation.json` (to DGFiP under the habilitation), `deleted_at` (a
+//!   day after `now`) and `overdue_at` (after the retention of every receipt);
+//! - for derivations: `derivations.json` (the vocabulary, a JSON array), `grant_derived.json`
+//!   (a grant releasing the reference tax income as a bracket) with `request_derived.json`,
+//!   `ceilings_derived_only.json` (DGFiP's ceiling releasing that income only as a bracket) and
+//!   `request_raw.json` (a request under the plain grant).
 
 use consentry::Digest;
 use consentry::ceiling::PurposeCeiling;
@@ -70,6 +79,7 @@ fn main() {
         ("dgfip", s.dgfip),
         ("franceconnect", s.franceconnect),
         ("authority", s.authority),
+        ("cnaf", s.cnaf),
     ] {
         let seed = seed(name);
         assert_eq!(
@@ -183,6 +193,84 @@ fn main() {
     };
     write(&dir, "pause.json", json(&pause));
     write(&dir, "receipt.id", s.next_uuid().to_string());
+
+    // Notifications, deletions and statistics: a grant covering DGFiP and CNAF, its pause, and
+    // the city hall's requests to each provider; a request under the habilitation.
+    let notified = s
+        .grant()
+        .cover(s.cnaf, [testing::quotient_familial()])
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    let notified_bytes = s.sign_grant(&notified);
+    write(&dir, "grant_notified.json", json(&notified));
+    write(
+        &dir,
+        "pause_notified.json",
+        json(&Statement {
+            basis: notified.id(),
+            basis_digest: Digest::of(&notified_bytes),
+            action: Action::Pause,
+            issued_by: s.parent,
+            issued_at: now,
+        }),
+    );
+    write(
+        &dir,
+        "request_notified.json",
+        json(&s.request(&notified_bytes)),
+    );
+    let deciding = s.verifier_provider;
+    s.verifier_provider = s.cnaf;
+    write(&dir, "request_cnaf.json", json(&s.request(&notified_bytes)));
+    s.verifier_provider = deciding;
+    let hab_signed = hab.sign(s.key(s.authority));
+    write(
+        &dir,
+        "request_habilitation.json",
+        json(&s.request(&hab_signed)),
+    );
+    write(&dir, "deleted_at", now.plus_secs(DAY).secs().to_string());
+    write(
+        &dir,
+        "overdue_at",
+        now.plus_secs(400 * DAY).secs().to_string(),
+    );
+
+    // Derivations: the vocabulary, a grant releasing the income as a bracket, and ceilings
+    // releasing it only so.
+    let vocabulary: Vec<&consentry::derivation::Derivation> =
+        s.ceilings.derivations().iter().collect();
+    write(&dir, "derivations.json", json(&vocabulary));
+    let derived = s
+        .grant()
+        .derive(testing::derived(
+            testing::rfr(),
+            testing::RFR_BRACKET,
+            &[15_000, 30_000],
+        ))
+        .build(&s.ceilings)
+        .expect("within the ceilings");
+    let derived_bytes = s.sign_grant(&derived);
+    write(&dir, "grant_derived.json", json(&derived));
+    write(
+        &dir,
+        "request_derived.json",
+        json(&s.request(&derived_bytes)),
+    );
+    write(&dir, "request_raw.json", json(&s.request(&grant_bytes)));
+    let mut only: Vec<PurposeCeiling> = ceilings.iter().map(|c| (*c).clone()).collect();
+    for c in &mut only {
+        if c.publisher == s.dgfip {
+            c.derived_only = vec![consentry::ceiling::DerivedOnly {
+                category: testing::rfr(),
+                derivations: vec![
+                    consentry::derivation::DerivationCode::new(testing::RFR_BRACKET)
+                        .expect("a valid code"),
+                ],
+            }];
+        }
+    }
+    write(&dir, "ceilings_derived_only.json", json(&only));
 
     // Signed objects of every kind this version issues, for other COSE implementations.
     let pub_of = |id| *s.key(id).verifying_key().as_bytes();

@@ -30,8 +30,10 @@ typedef enum {
   // and must be freed.
   CONSENTRY_STATUS_DENIED = 6,
   // The lifecycle statement was not applied (the outcome JSON, with the reason, was written
-  // all the same and must be freed), or a directory update was not applied (the last error
-  // starts with the refusal's code, such as `update/already_applied`).
+  // all the same and must be freed), or a directory update was not applied, a notification
+  // refused by an inbox, or a deletion statement refused by a log (the last error starts
+  // with the refusal's code, such as `update/already_applied`, `notification/fork`,
+  // `deletion/already_deleted`).
   CONSENTRY_STATUS_REFUSED = 7,
   // A log proof does not verify.
   CONSENTRY_STATUS_PROOF_INVALID = 8,
@@ -41,8 +43,10 @@ typedef enum {
   CONSENTRY_STATUS_PANIC = 10,
   // A signature or a signed structure does not verify: a signed tree head, a signed
   // directory or directory update not signed by the expected key, an access history with an
-  // entry that fails its check. The last error starts with the refusal's code (`log/…`,
-  // `update/…`); a history report, when one is written, must be freed all the same.
+  // entry that fails its check, a forged notification or deletion statement, an overdue or
+  // usage report the log's entries do not support. The last error starts with the refusal's
+  // code (`log/…`, `update/…`, `notification/forged`, `overdue/…`, `stats/…`); a history
+  // report, when one is written, must be freed all the same.
   CONSENTRY_STATUS_VERIFY_FAILED = 11,
   // The store failed, or found its stored state corrupt (the SQLite file cannot be opened,
   // a read or write failed). The last error starts with the refusal's code (`store/…`,
@@ -69,6 +73,12 @@ typedef struct consentry_directory consentry_directory;
 // new operator key), every version kept so that the directory of any past time can be had.
 // Thread-safe: updates and reads are serialised by an internal lock.
 typedef struct consentry_directory_history consentry_directory_history;
+
+// A party's inbox of notifications (opaque): for each emitter, the last number applied and
+// the digests of the last notifications, to tell a redelivery (ignored) from a fork (refused).
+// In memory: a service keeps one per party for as long as it runs. Thread-safe: receptions
+// are serialised by an internal lock.
+typedef struct consentry_inbox consentry_inbox;
 
 // A verifier's ledger (opaque): lifecycle states, usage counts, request ids seen, and the
 // transfer log a verifier with receipts keeps in it — in memory ([`consentry_ledger_new`]),
@@ -188,6 +198,248 @@ consentry_status consentry_apply_statement(const consentry_directory *directory,
                                            uint64_t now,
                                            consentry_buf *out);
 
+// Issues the deletion statement of the data a transfer gave: reads the signed `receipt` (its
+// exact bytes, read strictly; the signature is not checked) and signs with `key` (the
+// consumer's, named in the receipt) a statement naming it by id and SHA-256 with its request,
+// subject and consumer, that the data was deleted at `deleted_at`, stated at `issued_at`. Log
+// it with [`consentry_ledger_log_deletion`] or [`consentry_log_append_deletion`].
+//
+// Returns `INVALID_INPUT` if the receipt is not well formed (`log/malformed_object`) or
+// `deleted_at` is after `issued_at`.
+//
+// # Safety
+// `receipt` is `NULL` (with length 0) or valid for reads of its length; `key` is `NULL` or a
+// live signing-key handle; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_deletion_issue(const uint8_t *receipt,
+                                          size_t receipt_len,
+                                          const consentry_signing_key *key,
+                                          uint64_t deleted_at,
+                                          uint64_t issued_at,
+                                          consentry_buf *out);
+
+// Logs a consumer's deletion statement in the ledger's transfer log, as a service receiving
+// one does: its signature and key rule are checked against `directory`, then, in one
+// transaction, that the receipt it names is logged, with the same bytes, consumer, request and
+// subject, that the data was not deleted before the receipt, and that no deletion of it is
+// logged yet. Returns `OK`; `INVALID_INPUT` for a malformed statement
+// (`deletion/invalid_object`), `VERIFY_FAILED` for one not validly signed, `REFUSED` for a
+// rule of the log (`deletion/unknown_receipt`, `deletion/receipt_hash_mismatch`,
+// `deletion/wrong_signer`, `deletion/receipt_mismatch`, `deletion/before_receipt`,
+// `deletion/already_deleted`), `STORAGE` if the store failed; nothing is logged then.
+//
+// # Safety
+// `ledger` and `directory` are `NULL` or live handles; `deletion` is `NULL` (with length 0) or
+// valid for reads of its length.
+consentry_status consentry_ledger_log_deletion(const consentry_ledger *ledger,
+                                               const consentry_directory *directory,
+                                               const uint8_t *deletion,
+                                               size_t deletion_len);
+
+// Appends a consumer's deletion statement to a log kept apart, with the checks of
+// [`consentry_ledger_log_deletion`] against the entries appended with
+// [`consentry_log_append_entry`](super::consentry_log_append_entry), and writes its index into `*out_index` (which may be
+// `NULL`). The same statuses.
+//
+// # Safety
+// `log` and `directory` are `NULL` or live handles; `deletion` is `NULL` (with length 0) or
+// valid for reads of its length; `out_index` is `NULL` or valid for writing a `uint64_t`.
+consentry_status consentry_log_append_deletion(const consentry_log *log,
+                                               const consentry_directory *directory,
+                                               const uint8_t *deletion,
+                                               size_t deletion_len,
+                                               uint64_t *out_index);
+
+// Checks a subject's access history as [`consentry_verify_history`](super::consentry_verify_history)
+// does, and adds to the report where the data of each transfer stands at `now`: `"retention":
+// [{"receipt_index", "receipt", "received_on", "kept_until", "deleted": null | {"index",
+// "deleted_at"}, "state" ("deleted", "deleted_late", "not_yet", "overdue"), "line"}]`, one per
+// receipt of the verified entries whose provider's signature verifies against `directory`,
+// with the deletion of the history that counts for it (signed by the receipt's consumer as
+// `directory` shows, and passing every check of the log against the entries before it).
+// `line` is what a person reads: `received on …, kept until …, deleted on …`. The same
+// statuses as `consentry_verify_history`.
+//
+// # Safety
+// As [`consentry_verify_history`](super::consentry_verify_history); `directory` is `NULL` or a
+// live directory handle.
+consentry_status consentry_verify_history_retention(const uint8_t *history,
+                                                    size_t history_len,
+                                                    const uint8_t *head,
+                                                    size_t head_len,
+                                                    const char *log_id,
+                                                    const uint8_t *operator_key,
+                                                    size_t operator_key_len,
+                                                    const consentry_directory *directory,
+                                                    uint64_t now,
+                                                    consentry_buf *out);
+
+// Writes the first `tree_size` entries of the ledger's transfer log into `*out`, as a JSON
+// array of their exact bytes in hexadecimal: what an auditor replays for the overdue query and
+// the usage statistics. `INVALID_INPUT` if `tree_size` is beyond the log.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_ledger_log_entries(const consentry_ledger *ledger,
+                                              uint64_t tree_size,
+                                              consentry_buf *out);
+
+// As [`consentry_ledger_log_entries`], for a log kept apart.
+//
+// # Safety
+// `log` is `NULL` or a live log handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_log_entries(const consentry_log *log,
+                                       uint64_t tree_size,
+                                       consentry_buf *out);
+
+// Computes the auditor's overdue query over `entries` (a JSON array of every entry of the log
+// up to the signed `head`, in hexadecimal, as [`consentry_ledger_log_entries`] or
+// [`consentry_log_entries`] write them): the receipts whose provider's signature verifies
+// against `directory`, whose retention ended before `at`, and for which no deletion that
+// counts states a time at or before `at`. The head is verified with the operator's key first,
+// and the entries must be exactly the head's (their number and root).
+//
+// Writes the report into `*out`: `{"head" (the signed head, hexadecimal), "at", "items":
+// [{"index", "entry", "path"}]}`, each overdue receipt entry with its inclusion proof, for
+// [`consentry_verify_overdue`]. Returns `VERIFY_FAILED` for a head that does not verify
+// (`overdue/head`) or entries that are not the head's (`overdue/entry_count`,
+// `overdue/root_mismatch`), `INVALID_INPUT` for `at` after the head (`overdue/after_head`) or
+// an entry that does not decode (`overdue/entry`).
+//
+// # Safety
+// `entries`, `head` and `operator_key` are `NULL` (with length 0) or valid for reads of their
+// lengths; `log_id` is `NULL` or a NUL-terminated string; `directory` is `NULL` or a live
+// handle; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_overdue_report(const uint8_t *entries,
+                                          size_t entries_len,
+                                          const uint8_t *head,
+                                          size_t head_len,
+                                          const char *log_id,
+                                          const uint8_t *operator_key,
+                                          size_t operator_key_len,
+                                          const consentry_directory *directory,
+                                          uint64_t at,
+                                          consentry_buf *out);
+
+// As [`consentry_overdue_report`], over the ledger's own transfer log up to the head's size.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; the rest as [`consentry_overdue_report`].
+consentry_status consentry_ledger_overdue_report(const consentry_ledger *ledger,
+                                                 const uint8_t *head,
+                                                 size_t head_len,
+                                                 const char *log_id,
+                                                 const uint8_t *operator_key,
+                                                 size_t operator_key_len,
+                                                 const consentry_directory *directory,
+                                                 uint64_t at,
+                                                 consentry_buf *out);
+
+// Checks an overdue report (the JSON of [`consentry_overdue_report`]) with every entry up to
+// its head (`entries`, as for [`consentry_overdue_report`]), the operator's key and
+// `directory`: the head verifies, the entries are exactly the head's, the replay finds exactly
+// the receipts listed, and each is included under the head. Writes the receipts confirmed
+// overdue into `*out`: `[{"index", "receipt"}]` (the receipt's claims). Returns `OK`, or
+// `VERIFY_FAILED` with the last error starting with the refusal's code
+// (`overdue/result_mismatch` when the report hides or invents a receipt,
+// `overdue/root_mismatch` or `overdue/entry_count` when an entry was dropped, added or
+// changed, `overdue/item`, `overdue/head`); `INVALID_INPUT` for a malformed report.
+//
+// # Safety
+// `report`, `entries` and `operator_key` are `NULL` (with length 0) or valid for reads of
+// their lengths; `log_id` is `NULL` or a NUL-terminated string; `directory` is `NULL` or a live
+// handle; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_verify_overdue(const uint8_t *report,
+                                          size_t report_len,
+                                          const uint8_t *entries,
+                                          size_t entries_len,
+                                          const char *log_id,
+                                          const uint8_t *operator_key,
+                                          size_t operator_key_len,
+                                          const consentry_directory *directory,
+                                          consentry_buf *out);
+
+// Computes the public usage statistics of the period `[from, until)` over `entries` (a JSON
+// array of every entry of the log up to the signed `head`, in hexadecimal), suppressing counts
+// below `threshold` (10 is the usual starting point): per provider, consumer, purpose and
+// legal basis the transfers, per reason the denials, each a separate breakdown. The head is
+// verified with the operator's key first; the entries must be exactly the head's.
+//
+// Writes the report into `*out`: `{"period": {"from", "until"}, "threshold", "head":
+// {"log_id", "tree_size", "root_hash", "timestamp"}, "breakdowns": [{"dimension", "total",
+// "rows": [{"key", "count"}]}]}` (a suppressed count is `null`); publish it, or its CSV form
+// ([`consentry_usage_report_csv`]). Returns `VERIFY_FAILED` for a head that does not verify
+// (`log/…`) or entries that are not the head's (`stats/size_mismatch`,
+// `stats/root_mismatch`); `INVALID_INPUT` for an empty period (`terms/empty_range`), one
+// ending after the head (`stats/period_after_head`) or an entry that does not decode
+// (`stats/malformed_entry`).
+//
+// # Safety
+// `entries`, `head` and `operator_key` are `NULL` (with length 0) or valid for reads of their
+// lengths; `log_id` is `NULL` or a NUL-terminated string; `out` is `NULL` or valid for writing
+// a [`ConsentryBuf`].
+consentry_status consentry_usage_report(const uint8_t *entries,
+                                        size_t entries_len,
+                                        const uint8_t *head,
+                                        size_t head_len,
+                                        const char *log_id,
+                                        const uint8_t *operator_key,
+                                        size_t operator_key_len,
+                                        uint64_t from,
+                                        uint64_t until,
+                                        uint64_t threshold,
+                                        consentry_buf *out);
+
+// As [`consentry_usage_report`], over the ledger's own transfer log up to the head's size.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; the rest as [`consentry_usage_report`].
+consentry_status consentry_ledger_usage_report(const consentry_ledger *ledger,
+                                               const uint8_t *head,
+                                               size_t head_len,
+                                               const char *log_id,
+                                               const uint8_t *operator_key,
+                                               size_t operator_key_len,
+                                               uint64_t from,
+                                               uint64_t until,
+                                               uint64_t threshold,
+                                               consentry_buf *out);
+
+// Writes the CSV form of a usage report (the JSON of [`consentry_usage_report`]) into `*out`:
+// RFC 4180 with `\r\n` line ends and the header `section,key,value`; first the rows of section
+// `report` (`period_from`, `period_until`, `threshold`, `log_id`, `tree_size`, `root_hash`,
+// `head_timestamp`), then per breakdown a row `<dimension>,total,<n>` and one per key; a
+// suppressed count is written `suppressed`. `INVALID_INPUT` for a report of the wrong shape.
+//
+// # Safety
+// `report` is `NULL` (with length 0) or valid for reads of its length; `out` is `NULL` or
+// valid for writing a [`ConsentryBuf`].
+consentry_status consentry_usage_report_csv(const uint8_t *report,
+                                            size_t report_len,
+                                            consentry_buf *out);
+
+// Checks a published usage report (the JSON of [`consentry_usage_report`]): the signed head
+// verifies with the operator's key, the report names it, and recomputing the report from
+// `entries` (every entry up to the head, as for [`consentry_usage_report`]) with its own
+// period and threshold gives exactly it. Returns `OK`, or `VERIFY_FAILED` with the last error
+// starting with the refusal's code (`stats/report_mismatch` for figures the log does not
+// support, `stats/size_mismatch` or `stats/root_mismatch` for entries that are not the
+// head's, `log/…` for the head); `INVALID_INPUT` for a malformed report or entries.
+//
+// # Safety
+// `report`, `entries`, `head` and `operator_key` are `NULL` (with length 0) or valid for reads
+// of their lengths; `log_id` is `NULL` or a NUL-terminated string.
+consentry_status consentry_usage_report_verify(const uint8_t *report,
+                                               size_t report_len,
+                                               const uint8_t *entries,
+                                               size_t entries_len,
+                                               const uint8_t *head,
+                                               size_t head_len,
+                                               const char *log_id,
+                                               const uint8_t *operator_key,
+                                               size_t operator_key_len);
+
 // Reads a directory from its JSON form (`DirectoryJson`: version, parties with roles and keys,
 // representations) into a new handle in `*out`.
 //
@@ -239,6 +491,25 @@ void consentry_directory_free(consentry_directory *directory);
 consentry_status consentry_ceilings_from_json(const uint8_t *json,
                                               size_t len,
                                               consentry_ceilings **out);
+
+// Defines derivations in the vocabulary of a ceilings handle, from a JSON array of
+// `Derivation` objects (`{"code", "category", "kind": "bracket" | "below" | "above" |
+// "age_over", "max_bounds"}`, `max_bounds` only, and always, for a bracket): the derivations
+// grants may name for a category (a grant applying one the ceilings do not define goes beyond
+// them), and that a ceiling's `derived_only` accepts. All or none: on any error the handle is
+// left as it was. Defining a code again identically is accepted; otherwise `INVALID_INPUT`
+// with the last error starting with the code (`derivation/redefined`,
+// `derivation/bad_max_bounds`…).
+//
+// A ceilings handle is otherwise immutable: call this before sharing it between threads (it
+// must not run while another thread uses the handle).
+//
+// # Safety
+// `ceilings` is `NULL` or a live ceilings handle no other thread uses during the call; `json`
+// is `NULL` (with `len` 0) or valid for reads of `len` bytes.
+consentry_status consentry_ceilings_define_derivations(consentry_ceilings *ceilings,
+                                                       const uint8_t *json,
+                                                       size_t len);
 
 // Frees a ceilings handle. `NULL` is accepted and ignored.
 //
@@ -414,8 +685,9 @@ consentry_status consentry_issue_request(const uint8_t *json,
 
 // Reads a signed object **without verifying it** and writes into `*out` a JSON object
 // `{"kind", "content_type", "kid", "digest", "claims"}`: its kind, key id, the SHA-256 of its
-// exact bytes (what requests and statements name as `basis_digest`) and its claims (`null` for
-// kinds this version cannot read). Nothing in it is authenticated: to act on an object, pass it
+// exact bytes (what requests and statements name as `basis_digest`) and its claims (for a
+// grant, habilitation, statement, request, deletion statement or notification; `null` for
+// other kinds). Nothing in it is authenticated: to act on an object, pass it
 // to `consentry_decide` or `consentry_apply_statement`.
 //
 // # Safety
@@ -723,6 +995,162 @@ consentry_status consentry_ledger_access_history(const consentry_ledger *ledger,
                                                  const char *subject,
                                                  uint64_t tree_size,
                                                  consentry_buf *out);
+
+// Applies a lifecycle statement as
+// [`consentry_verifier_apply_statement`](super::consentry_verifier_apply_statement) does and,
+// in the same ledger transaction, queues in the ledger's outbox one signed notification of it
+// for the basis's consumer and for every provider of its scope but this verifier's own, each
+// the next of its (emitter, recipient) stream, issued at `now`. The emitter is the verifier's
+// provider; the notifications are signed with `emitter_key`, or with the verifier's receipt
+// key when `emitter_key` is `NULL` (`INVALID_INPUT` if it has none).
+//
+// Writes the outcome JSON into `*out` in both cases: `{"applied": true, "status",
+// "notifications": [{"emitter", "recipient", "seq", "bytes"}]}` (the signed notifications in
+// hexadecimal, as [`consentry_ledger_outbox_pending`] lists them), or the refusal as
+// `consentry_apply_statement` writes it (nothing is queued). Returns `OK` or `REFUSED`.
+//
+// # Safety
+// `verifier`, `directory`, `ceilings` and `ledger` are `NULL` or live handles; `emitter_key`
+// is `NULL` or a live signing-key handle; `statement` and `basis` are `NULL` (with length 0) or
+// valid for reads of their lengths; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_verifier_apply_statement_notifying(const consentry_verifier *verifier,
+                                                              const consentry_directory *directory,
+                                                              const consentry_ceilings *ceilings,
+                                                              const consentry_ledger *ledger,
+                                                              const uint8_t *statement,
+                                                              size_t statement_len,
+                                                              const uint8_t *basis,
+                                                              size_t basis_len,
+                                                              uint64_t now,
+                                                              const consentry_signing_key *emitter_key,
+                                                              consentry_buf *out);
+
+// Writes up to `limit` notifications waiting in the ledger's outbox into `*out`, oldest first
+// (within a stream, in number order), as a JSON array of `{"emitter", "recipient", "seq",
+// "bytes"}` (`bytes`: the signed notification in hexadecimal, to deliver as is). Deliver them,
+// then acknowledge them with [`consentry_ledger_outbox_acknowledge`]; until then they stay
+// listed (a notification delivered twice is ignored by its recipient).
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_ledger_outbox_pending(const consentry_ledger *ledger,
+                                                 size_t limit,
+                                                 consentry_buf *out);
+
+// Removes from the ledger's outbox the notifications of the (`emitter`, `recipient`) stream
+// (NUL-terminated UUIDs) numbered up to `up_to`: delivered. Writes how many were removed into
+// `*out_removed`, which may be `NULL`. Numbers are never given again.
+//
+// # Safety
+// `ledger` is `NULL` or a live ledger handle; `emitter` and `recipient` are `NULL` or
+// NUL-terminated strings; `out_removed` is `NULL` or valid for writing a `uint64_t`.
+consentry_status consentry_ledger_outbox_acknowledge(const consentry_ledger *ledger,
+                                                     const char *emitter,
+                                                     const char *recipient,
+                                                     uint64_t up_to,
+                                                     uint64_t *out_removed);
+
+// Writes the last number the ledger's outbox gave in the (`emitter`, `recipient`) stream
+// (0 if none) into `*out_seq`.
+//
+// # Safety
+// As [`consentry_ledger_outbox_acknowledge`], with `out_seq` not `NULL`.
+consentry_status consentry_ledger_outbox_last_seq(const consentry_ledger *ledger,
+                                                  const char *emitter,
+                                                  const char *recipient,
+                                                  uint64_t *out_seq);
+
+// Creates the inbox of `party` (a NUL-terminated UUID: the party notifications must be
+// addressed to), with no stream yet, in `*out`.
+//
+// # Safety
+// `party` is `NULL` or a NUL-terminated string; `out` is `NULL` or valid for writing a pointer.
+consentry_status consentry_inbox_new(const char *party, consentry_inbox **out);
+
+// Frees an inbox handle. `NULL` is accepted and ignored.
+//
+// # Safety
+// `inbox` is `NULL` or a live inbox handle, not used afterwards (by any thread).
+void consentry_inbox_free(consentry_inbox *inbox);
+
+// Writes the last number the inbox applied from `emitter` (a NUL-terminated UUID; 0 if none)
+// into `*out_seq`.
+//
+// # Safety
+// `inbox` is `NULL` or a live inbox handle; `emitter` is `NULL` or a NUL-terminated string;
+// `out_seq` is `NULL` or valid for writing a `uint64_t`.
+consentry_status consentry_inbox_last_seq(const consentry_inbox *inbox,
+                                          const char *emitter,
+                                          uint64_t *out_seq);
+
+// Receives a notification of a statement: checks it (well formed, signed by its emitter under
+// the directory's key rule, addressed to the inbox's party, carrying a statement, the next of
+// its stream or an exact redelivery, from the basis's consumer or one of its providers), then
+// applies the statement it carries with `verifier` on `ledger` at `now`, as
+// [`consentry_verifier_apply_statement`](super::consentry_verifier_apply_statement) would.
+//
+// Returns `OK` when the notification is accepted (the stream advanced, or it was a
+// redelivery), with the outcome JSON in `*out`: `{"outcome": "applied", "status"}`,
+// `{"outcome": "statement_refused", "refusal": {"code", "message"}}` (checked as any statement
+// and not applied: a duplicate, a basis already revoked, a statement too old…) or
+// `{"outcome": "already_applied"}`. A refused notification leaves the stream as it was and
+// `*out` empty: `INVALID_INPUT` (`notification/malformed`), `VERIFY_FAILED`
+// (`notification/forged`), `REFUSED` (`notification/misaddressed`, `wrong_carried`,
+// `emitter_not_concerned`, `out_of_order`, `fork`, `stale`) or `STORAGE`
+// (`notification/ledger_unavailable`: deliver it again); the last error starts with the code.
+//
+// # Safety
+// `inbox`, `verifier`, `directory`, `ceilings` and `ledger` are `NULL` or live handles;
+// `notification` is `NULL` (with length 0) or valid for reads of its length; `out` is `NULL`
+// or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_inbox_receive_statement(const consentry_inbox *inbox,
+                                                   const consentry_verifier *verifier,
+                                                   const consentry_directory *directory,
+                                                   const consentry_ceilings *ceilings,
+                                                   const consentry_ledger *ledger,
+                                                   const uint8_t *notification,
+                                                   size_t notification_len,
+                                                   uint64_t now,
+                                                   consentry_buf *out);
+
+// Receives a notification of a directory update: checks it as
+// [`consentry_inbox_receive_statement`] does (against the history's current directory), then
+// applies the update to `history` as
+// [`consentry_directory_history_apply`](super::consentry_directory_history_apply) would.
+// Returns `OK` with `{"outcome": "directory_updated", "version"}`, `{"outcome":
+// "update_refused", "refusal": {"code", "message"}}` or `{"outcome": "already_applied"}` in
+// `*out`, or the refusals of [`consentry_inbox_receive_statement`].
+//
+// # Safety
+// `inbox` and `history` are `NULL` or live handles; `notification` is `NULL` (with length 0)
+// or valid for reads of its length; `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_inbox_receive_update(const consentry_inbox *inbox,
+                                                const consentry_directory_history *history,
+                                                const uint8_t *notification,
+                                                size_t notification_len,
+                                                consentry_buf *out);
+
+// Queues in the ledger's outbox the notifications of a directory update `emitter` (a
+// NUL-terminated UUID) applied to `history` (which must hold it already): if the update
+// reports a key compromise, one for every party holding the provider or consumer role at `at`
+// in the history's current directory but the emitter, signed with `key` and issued at `at`;
+// otherwise none. Writes the notifications queued into `*out` as
+// [`consentry_ledger_outbox_pending`] lists them. `INVALID_INPUT` if `update` is not a
+// well-formed directory update.
+//
+// # Safety
+// `ledger`, `history` and `key` are `NULL` or live handles; `emitter` is `NULL` or a
+// NUL-terminated string; `update` is `NULL` (with length 0) or valid for reads of its length;
+// `out` is `NULL` or valid for writing a [`ConsentryBuf`].
+consentry_status consentry_ledger_outbox_enqueue_update(const consentry_ledger *ledger,
+                                                        const consentry_directory_history *history,
+                                                        const uint8_t *update,
+                                                        size_t update_len,
+                                                        const char *emitter,
+                                                        const consentry_signing_key *key,
+                                                        uint64_t at,
+                                                        consentry_buf *out);
 
 // Loads a signed directory (a first version or a checkpoint, as the operator signs it) into a
 // new history handle in `*out`, checking that the operator whose 32-byte Ed25519 public key is

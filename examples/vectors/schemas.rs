@@ -21,7 +21,7 @@ use consentry::derivation::{Derivation, DerivationTerm};
 use consentry::directory::{Directory, DirectoryHistory, DirectorySnapshot, DirectoryUpdate};
 use consentry::ids::BasisId;
 use consentry::json::{self, JsonForm};
-use consentry::log::Receipt;
+use consentry::log::{LogEntry, Receipt, TreeHead};
 use consentry::notify::{Carried, Notification};
 use consentry::signed::SignedPayload;
 use consentry::statement::Action;
@@ -81,7 +81,7 @@ pub fn read(form: &str, text: &str) -> Option<Result<Json, String>> {
 }
 
 /// The forms and what emits or reads each (the index says it).
-const FORMS: [(&str, &str); 30] = [
+const FORMS: [(&str, &str); 38] = [
     (
         "grant",
         "consentry::Grant; consentry_issue_grant reads it, consentry_object_inspect writes it",
@@ -168,6 +168,38 @@ const FORMS: [(&str, &str); 30] = [
     (
         "usage-report",
         "consentry::stats::UsageReport: public usage statistics, read back before verify",
+    ),
+    (
+        "tree-head",
+        "the claims of a signed tree head: consentry_tree_head_verify writes them, and the head of a history report",
+    ),
+    (
+        "log-entry-info",
+        "a transfer-log entry, unverified: consentry_log_entry_inspect writes it, and each entry of a history report",
+    ),
+    (
+        "access-history",
+        "a subject's access history: consentry_ledger_access_history and consentry_log_access_history write it, consentry_verify_history reads it",
+    ),
+    (
+        "history-report",
+        "a checked history: consentry_verify_history writes it, consentry_verify_history_retention with retention",
+    ),
+    (
+        "outbox-listing",
+        "the notifications waiting in an outbox: consentry_ledger_outbox_pending writes it",
+    ),
+    (
+        "inbox-outcome",
+        "a notification accepted: consentry_inbox_receive_statement and _receive_update write it",
+    ),
+    (
+        "overdue-report",
+        "the overdue query: consentry_overdue_report writes it, consentry_verify_overdue reads it",
+    ),
+    (
+        "overdue-receipts",
+        "the receipts consentry_verify_overdue confirms overdue",
     ),
 ];
 
@@ -1305,6 +1337,7 @@ pub fn json_vectors(g: &mut Gen) {
     directory_forms(g, &mut forms);
     usage_report(&mut forms);
 
+    abi_forms(g, &mut forms);
     write(g, &forms);
 }
 
@@ -1745,4 +1778,416 @@ fn write(g: &mut Gen, forms: &BTreeMap<&str, Form>) {
         "json/index.json".to_owned(),
         (serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n").into_bytes(),
     );
+}
+
+/// Lower-case hexadecimal, as the C ABI writes bytes.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A log entry as `consentry_log_entry_inspect` writes it.
+fn entry_info(entry: &LogEntry) -> Json {
+    let about = match entry {
+        LogEntry::Receipt(r) => value(r.claims()),
+        LogEntry::GrantIssued(g) => json!({"id": g.claims().id(), "digest": g.digest().to_hex()}),
+        LogEntry::Statement(s) => value(s.statement().claims()),
+        LogEntry::Denial(d) => json!({
+            "request_digest": d.request_digest().to_hex(),
+            "request": d.request(),
+            "basis": d.basis(),
+            "reasons": d.reasons(),
+        }),
+        LogEntry::Deletion(d) => value(d.claims()),
+        _ => Json::Null,
+    };
+    json!({
+        "kind": entry.kind().to_string(),
+        "subject": entry.subject(),
+        "time": entry.time().secs(),
+        "leaf_hash": entry.leaf_hash().to_hex(),
+        "about": about,
+    })
+}
+
+/// A signed tree head's claims as `consentry_tree_head_verify` writes them.
+fn head_info(head: &[u8]) -> Json {
+    let env = Envelope::parse(head).unwrap_or_else(|e| panic!("{e}"));
+    let h = consentry::Unverified::<TreeHead>::parse(head).unwrap_or_else(|e| panic!("{e}"));
+    let h = h.claims();
+    json!({
+        "log_id": h.log_id,
+        "tree_size": h.tree_size,
+        "root_hash": h.root_hash.to_hex(),
+        "timestamp": h.timestamp.secs(),
+        "kid": env.kid().to_hex(),
+    })
+}
+
+/// Entries with their proofs, as the access history and the overdue report list them.
+fn proven(entry: &[u8], proof: &consentry::log::InclusionProof) -> Json {
+    json!({
+        "index": proof.leaf_index,
+        "entry": hex(entry),
+        "path": proof.path.iter().map(consentry::Digest::to_hex).collect::<Vec<_>>(),
+    })
+}
+
+/// The C ABI's own forms about the log, notifications and audits, each as the C ABI writes it.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one form after the other, as the rest of the generator"
+)]
+fn abi_forms(g: &Gen, forms: &mut BTreeMap<&'static str, Form>) {
+    // What consentry_object_inspect writes about a deletion statement and a notification (the
+    // C ABI's tests find their bytes by the vector's name: `log-NAME` in `log/objects/`,
+    // `notifications-NAME` in `notifications/`).
+    for (path, name) in [
+        ("log/objects/13-deletion.cbor", "log-13-deletion"),
+        ("notifications/01-pause.cbor", "notifications-01-pause"),
+    ] {
+        let bytes = &g.files[path];
+        let env = Envelope::parse(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let claims = match env.kind() {
+            consentry::cose::ObjectKind::Deletion => value(
+                consentry::Unverified::<consentry::Deletion>::parse(bytes)
+                    .unwrap_or_else(|e| panic!("{path}: {e}"))
+                    .claims(),
+            ),
+            _ => value(
+                consentry::Unverified::<Notification>::parse(bytes)
+                    .unwrap_or_else(|e| panic!("{path}: {e}"))
+                    .claims(),
+            ),
+        };
+        forms.entry("object-info").or_default().valid(
+            name,
+            json!({
+                "kind": env.kind(),
+                "content_type": env.kind().content_type(),
+                "kid": env.kid().to_hex(),
+                "digest": consentry::Digest::of(bytes).to_hex(),
+                "claims": claims,
+            }),
+        );
+    }
+
+    // Every entry and every good head of the log vectors.
+    let f = forms.entry("log-entry-info").or_default();
+    for (path, bytes) in &g.files {
+        let Some(name) = path.strip_prefix("log/entries/") else {
+            continue;
+        };
+        let entry = LogEntry::from_bytes(bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        f.valid(
+            &format!("log-{}", name.trim_end_matches(".cbor")),
+            entry_info(&entry),
+        );
+    }
+    let denial = f
+        .valid
+        .iter()
+        .find(|(_, d)| d["kind"] == "denial")
+        .map(|(_, d)| d.clone())
+        .unwrap_or_else(|| panic!("a denial entry"));
+    f.object_mutations(
+        &denial,
+        &["kind", "subject", "time", "leaf_hash", "about"],
+        None,
+    );
+    f.invalid(
+        "unknown-kind",
+        edit(&denial, "kind", Some(json!("transfer"))),
+        None,
+    );
+    f.invalid(
+        "denial-without-reasons",
+        edit(&denial, "about/reasons", Some(json!([]))),
+        None,
+    );
+    f.invalid(
+        "leaf-hash-upper-case",
+        edit(
+            &denial,
+            "leaf_hash",
+            Some(json!(
+                denial["leaf_hash"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_uppercase()
+            )),
+        ),
+        None,
+    );
+    let f = forms.entry("tree-head").or_default();
+    for (path, bytes) in &g.files {
+        let Some(name) = path.strip_prefix("log/heads/head-") else {
+            continue;
+        };
+        if name.trim_end_matches(".cbor").parse::<u64>().is_ok() {
+            f.valid(
+                &format!("head-{}", name.trim_end_matches(".cbor")),
+                head_info(bytes),
+            );
+        }
+    }
+    let head_doc = f.valid[0].1.clone();
+    f.object_mutations(
+        &head_doc,
+        &["log_id", "tree_size", "root_hash", "timestamp", "kid"],
+        None,
+    );
+    f.invalid(
+        "negative-size",
+        edit(&head_doc, "tree_size", Some(json!(-1))),
+        None,
+    );
+
+    // The canteen's log: two transfers to the city hall, the first one's data deleted three days
+    // later; the parent's history, checked; the overdue query after every retention.
+    let mut s = Scenario::canteen();
+    let (first, _) = s.transfer_and_log();
+    s.transfer_and_log();
+    s.advance_days(3);
+    let deletion = consentry::Deletion::for_receipt(&first, s.now, s.now).sign(s.key(s.mairie));
+    s.log
+        .append_deletion(deletion, &s.directory)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let head = s.sign_head();
+    let size = s.log.len();
+    let history = s
+        .log
+        .access_history(s.parent, size)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let history_doc = json!({
+        "subject": s.parent,
+        "tree_size": size,
+        "items": history.items.iter().map(|i| proven(&i.entry, &i.proof)).collect::<Vec<_>>(),
+    });
+    let f = forms.entry("access-history").or_default();
+    f.valid("parent-two-transfers-one-deletion", history_doc.clone());
+    f.valid(
+        "empty",
+        json!({"subject": s.child, "tree_size": size, "items": []}),
+    );
+    f.object_mutations(&history_doc, &["subject", "tree_size", "items"], None);
+    f.invalid(
+        "item-unknown-field",
+        edit(&history_doc, "items/0/note", Some(json!(1))),
+        None,
+    );
+    f.invalid(
+        "entry-not-hexadecimal",
+        edit(&history_doc, "items/0/entry", Some(json!("xyz"))),
+        None,
+    );
+    f.invalid(
+        "path-too-long",
+        edit(
+            &history_doc,
+            "items/0/path",
+            Some(json!(vec!["00".repeat(32); 65])),
+        ),
+        None,
+    );
+
+    let report = s
+        .proven_history(s.parent, &head)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.is_clean());
+    let mut report_doc = json!({
+        "clean": report.is_clean(),
+        "subject": report.subject,
+        "head": head_info(&head),
+        "verified": report.verified.iter().map(|c| json!({
+            "index": c.index,
+            "entry": entry_info(&c.entry),
+        })).collect::<Vec<_>>(),
+        "failures": [],
+    });
+    let f = forms.entry("history-report").or_default();
+    f.valid("clean", report_doc.clone());
+    let retention: Vec<Json> = report
+        .retention(&s.directory)
+        .iter()
+        .map(|r| {
+            let state = match r.state(s.now) {
+                consentry::log::RetentionState::Deleted { late: false, .. } => "deleted",
+                consentry::log::RetentionState::Deleted { late: true, .. } => "deleted_late",
+                consentry::log::RetentionState::Overdue => "overdue",
+                _ => "not_yet",
+            };
+            json!({
+                "receipt_index": r.receipt_index,
+                "receipt": value(&r.receipt),
+                "received_on": r.received_on().secs(),
+                "kept_until": r.kept_until().secs(),
+                "deleted": r.deleted.map(|d| json!({"index": d.index, "deleted_at": d.deleted_at.secs()})),
+                "state": state,
+                "line": r.describe(s.now),
+            })
+        })
+        .collect();
+    assert_eq!(retention.len(), 2);
+    if let Some(m) = report_doc.as_object_mut() {
+        m.insert("retention".into(), json!(retention));
+    }
+    f.valid("with-retention", report_doc.clone());
+    let failed = json!({
+        "clean": false,
+        "subject": s.parent,
+        "head": head_info(&head),
+        "verified": report_doc["verified"].as_array().map(|v| v[1..].to_vec()),
+        "failures": [{
+            "position": 0,
+            "index": report_doc["verified"][0]["index"],
+            "code": "log/root_mismatch",
+            "message": "the inclusion proof does not lead to the head's root",
+        }],
+    });
+    f.valid("one-failure", failed);
+    f.object_mutations(
+        &report_doc,
+        &["clean", "subject", "head", "verified", "failures"],
+        None,
+    );
+    f.invalid(
+        "retention-unknown-state",
+        edit(&report_doc, "retention/0/state", Some(json!("gone"))),
+        None,
+    );
+    f.invalid(
+        "failure-without-code",
+        edit(
+            &report_doc,
+            "failures",
+            Some(json!([{"position": 0, "index": 0, "message": "…"}])),
+        ),
+        None,
+    );
+
+    let operator = s.log_operator;
+    let key = s.key(operator).verifying_key();
+    let at = s.now.plus_secs(400 * DAY);
+    s.now = at;
+    let late_head = s.sign_head();
+    let overdue = consentry::log::OverdueReport::compute(
+        s.log.entries(),
+        &late_head,
+        operator,
+        &key,
+        at,
+        &s.directory,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        overdue.items.len(),
+        1,
+        "the transfer whose data was not deleted"
+    );
+    let overdue_doc = json!({
+        "head": hex(&overdue.head),
+        "at": overdue.at.secs(),
+        "items": overdue.items.iter().map(|i| proven(&i.entry, &i.proof)).collect::<Vec<_>>(),
+    });
+    let f = forms.entry("overdue-report").or_default();
+    f.valid("one-overdue", overdue_doc.clone());
+    f.valid(
+        "none",
+        json!({"head": overdue_doc["head"], "at": s.now.minus_secs(400 * DAY).secs(), "items": []}),
+    );
+    f.object_mutations(&overdue_doc, &["head", "at", "items"], None);
+    f.invalid(
+        "head-not-hexadecimal",
+        edit(&overdue_doc, "head", Some(json!("d28"))),
+        None,
+    );
+    let confirmed =
+        consentry::log::verify_overdue(&overdue, s.log.entries(), operator, &key, &s.directory)
+            .unwrap_or_else(|e| panic!("{e}"));
+    let confirmed_doc: Json = confirmed
+        .iter()
+        .map(|c| json!({"index": c.index, "receipt": value(c.receipt.claims())}))
+        .collect();
+    let f = forms.entry("overdue-receipts").or_default();
+    f.valid("one", confirmed_doc.clone());
+    f.valid("none", json!([]));
+    f.invalid("not-an-array", confirmed_doc[0].clone(), None);
+    f.invalid(
+        "receipt-missing",
+        json!([edit(&confirmed_doc[0], "receipt", None)]),
+        None,
+    );
+
+    // DGFiP's notifications of the parent's pause, and what a recipient's inbox says.
+    let grant = build(&s, s.grant());
+    let pause = s.statement(&grant, Action::Pause, s.parent);
+    let notifier = consentry::notify::Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    };
+    let carried = Carried::Statement {
+        statement: pause,
+        basis: grant,
+    };
+    let listing: Json = [s.cnaf, s.mairie]
+        .iter()
+        .map(|&recipient| {
+            json!({
+                "emitter": s.dgfip,
+                "recipient": recipient,
+                "seq": 1,
+                "bytes": hex(&notifier.sign(recipient, 1, s.now, &carried)),
+            })
+        })
+        .collect();
+    let f = forms.entry("outbox-listing").or_default();
+    f.valid("pause-for-two", listing.clone());
+    f.valid("empty", json!([]));
+    f.invalid("not-an-array", listing[0].clone(), None);
+    f.invalid(
+        "seq-zero",
+        json!([edit(&listing[0], "seq", Some(json!(0)))]),
+        None,
+    );
+    f.invalid(
+        "bytes-odd",
+        json!([edit(&listing[0], "bytes", Some(json!("d28")))]),
+        None,
+    );
+    f.invalid(
+        "unknown-field",
+        json!([edit(&listing[0], "note", Some(json!(1)))]),
+        None,
+    );
+    let f = forms.entry("inbox-outcome").or_default();
+    let applied = json!({
+        "outcome": "applied",
+        "status": value(&consentry::ledger::Status::Paused { since: s.now }),
+    });
+    f.valid("applied", applied.clone());
+    f.valid(
+        "statement-refused",
+        json!({"outcome": "statement_refused", "refusal": {"code": "statement_too_old", "message": "the statement was issued too long ago"}}),
+    );
+    f.valid(
+        "directory-updated",
+        json!({"outcome": "directory_updated", "version": 1}),
+    );
+    f.valid(
+        "update-refused",
+        json!({"outcome": "update_refused", "refusal": {"code": "update/already_applied", "message": "update 1 is applied already"}}),
+    );
+    f.valid("already-applied", json!({"outcome": "already_applied"}));
+    f.invalid("unknown-outcome", json!({"outcome": "delivered"}), None);
+    f.invalid(
+        "applied-without-status",
+        json!({"outcome": "applied"}),
+        None,
+    );
+    f.invalid(
+        "already-applied-with-status",
+        edit(&applied, "outcome", Some(json!("already_applied"))),
+        None,
+    );
+    f.invalid("not-an-object", json!("applied"), None);
 }

@@ -35,6 +35,18 @@ impl<'a> VerifierArgs<'a> {
         })
     }
 
+    pub(super) fn directory(&self) -> &'a consentry::directory::Directory {
+        &self.directory.0
+    }
+
+    pub(super) fn ceilings(&self) -> &'a consentry::ceiling::Ceilings {
+        &self.ceilings.0
+    }
+
+    pub(super) fn ledger(&self) -> &'a ConsentryLedger {
+        self.ledger
+    }
+
     pub(super) fn verifier(
         &self,
         provider: consentry::directory::PartyId,

@@ -46,6 +46,15 @@ impl ConsentryLedger {
         }
     }
 
+    /// The ledger with its outbox, whatever its store.
+    pub(super) fn notifying(&self) -> &(dyn consentry::notify::NotifyingLedger + 'static) {
+        match &self.0 {
+            LedgerKind::Memory(l) => l,
+            #[cfg(feature = "sqlite")]
+            LedgerKind::Sqlite(l) => l,
+        }
+    }
+
     /// The ledger, if it is in memory.
     #[cfg_attr(
         not(feature = "sqlite"),
@@ -228,6 +237,45 @@ pub unsafe extern "C" fn consentry_ceilings_from_json(
             ceilings.publish(c);
         }
         out.set(Box::into_raw(Box::new(ConsentryCeilings(ceilings))));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+/// Defines derivations in the vocabulary of a ceilings handle, from a JSON array of
+/// `Derivation` objects (`{"code", "category", "kind": "bracket" | "below" | "above" |
+/// "age_over", "max_bounds"}`, `max_bounds` only, and always, for a bracket): the derivations
+/// grants may name for a category (a grant applying one the ceilings do not define goes beyond
+/// them), and that a ceiling's `derived_only` accepts. All or none: on any error the handle is
+/// left as it was. Defining a code again identically is accepted; otherwise `INVALID_INPUT`
+/// with the last error starting with the code (`derivation/redefined`,
+/// `derivation/bad_max_bounds`…).
+///
+/// A ceilings handle is otherwise immutable: call this before sharing it between threads (it
+/// must not run while another thread uses the handle).
+///
+/// # Safety
+/// `ceilings` is `NULL` or a live ceilings handle no other thread uses during the call; `json`
+/// is `NULL` (with `len` 0) or valid for reads of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_ceilings_define_derivations(
+    ceilings: *mut ConsentryCeilings,
+    json: *const u8,
+    len: usize,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantee on `json`.
+        let json = unsafe { text(json, len, "json") }?;
+        // SAFETY: the caller's guarantee on `ceilings`: NULL or live, used by no other thread;
+        // `as_mut` maps NULL to None.
+        let ceilings = unsafe { ceilings.as_mut() }.ok_or_else(|| Failure::null("ceilings"))?;
+        let list: Vec<consentry::derivation::Derivation> = from_json(json, "derivations")?;
+        let mut updated = ceilings.0.clone();
+        for d in list {
+            updated
+                .define(d)
+                .map_err(|e| Failure::invalid(format!("{}: {e}", e.code())))?;
+        }
+        ceilings.0 = updated;
         Ok(ConsentryStatus::Ok)
     })
 }

@@ -163,8 +163,9 @@ pub unsafe extern "C" fn consentry_issue_request(
 
 /// Reads a signed object **without verifying it** and writes into `*out` a JSON object
 /// `{"kind", "content_type", "kid", "digest", "claims"}`: its kind, key id, the SHA-256 of its
-/// exact bytes (what requests and statements name as `basis_digest`) and its claims (`null` for
-/// kinds this version cannot read). Nothing in it is authenticated: to act on an object, pass it
+/// exact bytes (what requests and statements name as `basis_digest`) and its claims (for a
+/// grant, habilitation, statement, request, deletion statement or notification; `null` for
+/// other kinds). Nothing in it is authenticated: to act on an object, pass it
 /// to `consentry_decide` or `consentry_apply_statement`.
 ///
 /// # Safety
@@ -192,6 +193,8 @@ pub unsafe extern "C" fn consentry_object_inspect(
             ObjectKind::Habilitation => claims::<Habilitation>(object)?,
             ObjectKind::Statement => claims::<Statement>(object)?,
             ObjectKind::Request => claims::<Request>(object)?,
+            ObjectKind::Deletion => claims::<consentry::deletion::Deletion>(object)?,
+            ObjectKind::Notification => claims::<consentry::notify::Notification>(object)?,
             _ => serde_json::Value::Null,
         };
         let doc = serde_json::json!({

@@ -18,11 +18,12 @@
 //!   library allocated: the caller frees each exactly once with [`consentry_buf_free`]. Text is
 //!   not NUL-terminated: use the length.
 //! - **Handles** (directory, directory history, ceilings, signing key, verifier, decision,
-//!   ledger, log) are created by a `_new`, `_from_*`, `_load`, `_open_*` or deciding function
+//!   ledger, log, inbox) are created by a `_new`, `_from_*`, `_load`, `_open_*` or deciding function
 //!   and released by the matching `_free`, which accepts `NULL`.
 //! - **Threads.** Directory, ceilings, signing-key, verifier and decision handles are immutable
-//!   once built and may be used from several threads at once. Ledger, log and directory-history
-//!   handles lock internally and may also be shared between threads. A handle must not be freed
+//!   once built (ceilings once their derivations are defined) and may be used from several
+//!   threads at once. Ledger, log, directory-history and inbox handles lock internally and may
+//!   also be shared between threads. A handle must not be freed
 //!   while another thread uses it.
 //! - **Panics** never cross the boundary: every body runs under `catch_unwind`, and a panic
 //!   becomes [`ConsentryStatus::Panic`] (this needs the default `panic = "unwind"` profile).
@@ -41,24 +42,35 @@
 #[allow(unsafe_code)]
 mod decide;
 #[allow(unsafe_code)]
+mod evidence;
+#[allow(unsafe_code)]
 mod handles;
 #[allow(unsafe_code)]
 mod issue;
 #[allow(unsafe_code)]
 mod log;
 #[allow(unsafe_code)]
+mod notify;
+#[allow(unsafe_code)]
 mod registry;
 #[allow(unsafe_code)]
 mod service;
 
 pub use decide::{consentry_apply_statement, consentry_decide};
+pub use evidence::{
+    consentry_deletion_issue, consentry_ledger_log_deletion, consentry_ledger_log_entries,
+    consentry_ledger_overdue_report, consentry_ledger_usage_report, consentry_log_append_deletion,
+    consentry_log_entries, consentry_overdue_report, consentry_usage_report,
+    consentry_usage_report_csv, consentry_usage_report_verify, consentry_verify_history_retention,
+    consentry_verify_overdue,
+};
 pub use handles::{
     ConsentryCeilings, ConsentryDirectory, ConsentryLedger, ConsentrySigningKey,
-    consentry_ceilings_free, consentry_ceilings_from_json, consentry_crypto_providers,
-    consentry_directory_free, consentry_directory_from_cbor, consentry_directory_from_json,
-    consentry_directory_to_cbor, consentry_directory_to_json, consentry_ledger_free,
-    consentry_ledger_new, consentry_ledger_open_sqlite, consentry_ledger_take_decisions,
-    consentry_signing_key_free, consentry_signing_key_from_pkcs8,
+    consentry_ceilings_define_derivations, consentry_ceilings_free, consentry_ceilings_from_json,
+    consentry_crypto_providers, consentry_directory_free, consentry_directory_from_cbor,
+    consentry_directory_from_json, consentry_directory_to_cbor, consentry_directory_to_json,
+    consentry_ledger_free, consentry_ledger_new, consentry_ledger_open_sqlite,
+    consentry_ledger_take_decisions, consentry_signing_key_free, consentry_signing_key_from_pkcs8,
     consentry_signing_key_from_pkcs8_with, consentry_signing_key_from_seed,
     consentry_signing_key_from_seed_with, consentry_signing_key_generate,
     consentry_signing_key_public_key,
@@ -77,6 +89,13 @@ pub use log::{
     consentry_log_new, consentry_log_root, consentry_log_sign_head, consentry_log_size,
     consentry_log_verify_consistency, consentry_log_verify_inclusion, consentry_tree_head_verify,
     consentry_tree_head_verify_inclusion, consentry_verify_history,
+};
+pub use notify::{
+    ConsentryInbox, consentry_inbox_free, consentry_inbox_last_seq, consentry_inbox_new,
+    consentry_inbox_receive_statement, consentry_inbox_receive_update,
+    consentry_ledger_outbox_acknowledge, consentry_ledger_outbox_enqueue_update,
+    consentry_ledger_outbox_last_seq, consentry_ledger_outbox_pending,
+    consentry_verifier_apply_statement_notifying,
 };
 pub use registry::{
     ConsentryDirectoryHistory, consentry_directory_history_apply, consentry_directory_history_at,
@@ -121,8 +140,10 @@ pub enum ConsentryStatus {
     /// and must be freed.
     Denied = 6,
     /// The lifecycle statement was not applied (the outcome JSON, with the reason, was written
-    /// all the same and must be freed), or a directory update was not applied (the last error
-    /// starts with the refusal's code, such as `update/already_applied`).
+    /// all the same and must be freed), or a directory update was not applied, a notification
+    /// refused by an inbox, or a deletion statement refused by a log (the last error starts
+    /// with the refusal's code, such as `update/already_applied`, `notification/fork`,
+    /// `deletion/already_deleted`).
     Refused = 7,
     /// A log proof does not verify.
     ProofInvalid = 8,
@@ -132,8 +153,10 @@ pub enum ConsentryStatus {
     Panic = 10,
     /// A signature or a signed structure does not verify: a signed tree head, a signed
     /// directory or directory update not signed by the expected key, an access history with an
-    /// entry that fails its check. The last error starts with the refusal's code (`log/…`,
-    /// `update/…`); a history report, when one is written, must be freed all the same.
+    /// entry that fails its check, a forged notification or deletion statement, an overdue or
+    /// usage report the log's entries do not support. The last error starts with the refusal's
+    /// code (`log/…`, `update/…`, `notification/forged`, `overdue/…`, `stats/…`); a history
+    /// report, when one is written, must be freed all the same.
     VerifyFailed = 11,
     /// The store failed, or found its stored state corrupt (the SQLite file cannot be opened,
     /// a read or write failed). The last error starts with the refusal's code (`store/…`,
@@ -625,6 +648,7 @@ const _: () = {
     shareable::<ConsentryDirectoryHistory>();
     shareable::<ConsentryVerifier>();
     shareable::<ConsentryDecision>();
+    shareable::<ConsentryInbox>();
 };
 
 #[cfg(test)]

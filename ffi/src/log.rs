@@ -9,8 +9,9 @@ use super::{
 };
 use consentry::directory::PartyId;
 use consentry::log::{
-    AccessHistory, HistoryItem, InclusionProof, LogEntry, LogError, MerkleTree, ProofError,
-    SignedTreeHead, TreeHead, leaf_hash, verify_consistency, verify_history, verify_inclusion,
+    AccessHistory, DeletionIndex, HistoryItem, InclusionProof, LogEntry, LogError, MerkleTree,
+    ProofError, SignedTreeHead, TreeHead, leaf_hash, verify_consistency, verify_history,
+    verify_inclusion,
 };
 use consentry::signed::SignedPayload;
 use consentry::{Digest, Timestamp};
@@ -29,6 +30,8 @@ pub(super) struct Kept {
     tree: MerkleTree,
     entries: Vec<Vec<u8>>,
     by_subject: BTreeMap<PartyId, Vec<u64>>,
+    /// The receipts and counted deletions of the entries appended as entries.
+    deletions: DeletionIndex,
 }
 
 impl Kept {
@@ -39,6 +42,42 @@ impl Kept {
             self.by_subject.entry(subject).or_default().push(index);
         }
         index
+    }
+
+    /// Appends a decoded entry, taking it into account for deletions.
+    fn append_decoded(&mut self, bytes: &[u8], entry: &LogEntry) -> u64 {
+        let index = self.append(bytes, entry.subject());
+        // A deletion that does not count is still logged (as any bytes may be): it is left
+        // out of the index, as an auditor's replay leaves it out.
+        let _ = self.deletions.observe(index, entry, None);
+        index
+    }
+
+    /// Appends a deletion statement after checking it as `TransferLog::append_deletion` does.
+    pub(super) fn append_deletion(
+        &mut self,
+        bytes: &[u8],
+        trust: &dyn consentry::directory::Trust,
+    ) -> Result<u64, consentry::deletion::DeletionError> {
+        use consentry::deletion::{Deletion, DeletionError};
+        let verified = consentry::signed::Verified::<Deletion>::parse_and_verify(bytes, trust)
+            .map_err(DeletionError::Object)?;
+        self.deletions.check(verified.claims())?;
+        let entry = LogEntry::deletion(bytes.to_vec()).map_err(|e| {
+            DeletionError::Storage(consentry::ledger::LedgerError::Corrupt(e.to_string()))
+        })?;
+        Ok(self.append_decoded(&entry.to_bytes(), &entry))
+    }
+
+    /// The exact bytes of the first `size` entries.
+    pub(super) fn entries_up_to(&self, size: u64) -> FfiResult<Vec<Vec<u8>>> {
+        self.root_at(size).map_err(proof_failure)?;
+        Ok(self
+            .entries
+            .iter()
+            .take(usize::try_from(size).unwrap_or(usize::MAX))
+            .cloned()
+            .collect())
     }
 
     fn root_at(&self, size: u64) -> Result<Digest, ProofError> {
@@ -93,7 +132,7 @@ impl Kept {
 }
 
 impl ConsentryLog {
-    fn tree(&self) -> MutexGuard<'_, Kept> {
+    pub(super) fn tree(&self) -> MutexGuard<'_, Kept> {
         // Every operation on the tree either completes or panics before changing it, so a
         // poisoned lock holds a consistent tree.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
@@ -156,7 +195,7 @@ fn hashes(raw: &[u8], what: &str) -> FfiResult<Vec<Digest>> {
         .collect())
 }
 
-fn one_hash(raw: &[u8], what: &str) -> FfiResult<Digest> {
+pub(super) fn one_hash(raw: &[u8], what: &str) -> FfiResult<Digest> {
     Digest::from_slice(raw)
         .ok_or_else(|| Failure::invalid(format!("{what}: a hash is 32 bytes, got {}", raw.len())))
 }
@@ -408,7 +447,7 @@ pub unsafe extern "C" fn consentry_log_append_entry(
         // SAFETY: the caller's guarantee on `entry`.
         let entry = unsafe { bytes(entry, len, "entry") }?;
         let decoded = LogEntry::from_bytes(entry).map_err(log_failure)?;
-        let index = log.tree().append(entry, decoded.subject());
+        let index = log.tree().append_decoded(entry, &decoded);
         if !out_index.is_null() {
             // SAFETY: non-null, and valid for writes by the caller's guarantee.
             unsafe { out_index.write(index) };
@@ -509,7 +548,7 @@ fn history_to_json(history: &AccessHistory, tree_size: u64) -> FfiResult<Vec<u8>
     })
 }
 
-fn history_from_json(json: &str) -> FfiResult<AccessHistory> {
+pub(super) fn history_from_json(json: &str) -> FfiResult<AccessHistory> {
     let h: HistoryJson = from_json(json, "history")?;
     let mut items = Vec::with_capacity(h.items.len().min(1024));
     for (n, item) in h.items.into_iter().enumerate() {
@@ -575,8 +614,27 @@ pub unsafe extern "C" fn consentry_log_access_history(
     })
 }
 
+/// The JSON form of a history report, as [`consentry_verify_history`] writes it.
+pub(super) fn history_report_json(report: &consentry::log::HistoryReport) -> serde_json::Value {
+    serde_json::json!({
+        "clean": report.is_clean(),
+        "subject": report.subject,
+        "head": head_json(&report.head),
+        "verified": report.verified.iter().map(|c| serde_json::json!({
+            "index": c.index,
+            "entry": entry_json(&c.entry),
+        })).collect::<Vec<_>>(),
+        "failures": report.failures.iter().map(|f| serde_json::json!({
+            "position": f.position,
+            "index": f.index,
+            "code": f.error.code(),
+            "message": f.error.to_string(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
 /// A log entry as JSON: its kind, subject, time, leaf hash and what it says.
-fn entry_json(entry: &LogEntry) -> serde_json::Value {
+pub(super) fn entry_json(entry: &LogEntry) -> serde_json::Value {
     let about = match entry {
         LogEntry::Receipt(r) => serde_json::to_value(r.claims()).unwrap_or_default(),
         LogEntry::GrantIssued(g) => serde_json::json!({
@@ -590,6 +648,7 @@ fn entry_json(entry: &LogEntry) -> serde_json::Value {
             "basis": d.basis(),
             "reasons": d.reasons(),
         }),
+        LogEntry::Deletion(d) => serde_json::to_value(d.claims()).unwrap_or_default(),
         _ => serde_json::Value::Null,
     };
     serde_json::json!({
@@ -650,7 +709,7 @@ unsafe fn verified_head(
     SignedTreeHead::verify(head, log_id, &key).map_err(log_failure)
 }
 
-fn head_json(head: &SignedTreeHead) -> serde_json::Value {
+pub(super) fn head_json(head: &SignedTreeHead) -> serde_json::Value {
     serde_json::json!({
         "log_id": head.log_id(),
         "tree_size": head.tree_size(),
@@ -773,21 +832,7 @@ pub unsafe extern "C" fn consentry_verify_history(
         // SAFETY: as above.
         let key = unsafe { public_key(operator_key, operator_key_len, "operator_key") }?;
         let report = verify_history(&history, head_bytes, log_id, &key).map_err(log_failure)?;
-        let doc = serde_json::json!({
-            "clean": report.is_clean(),
-            "subject": report.subject,
-            "head": head_json(&report.head),
-            "verified": report.verified.iter().map(|c| serde_json::json!({
-                "index": c.index,
-                "entry": entry_json(&c.entry),
-            })).collect::<Vec<_>>(),
-            "failures": report.failures.iter().map(|f| serde_json::json!({
-                "position": f.position,
-                "index": f.index,
-                "code": f.error.code(),
-                "message": f.error.to_string(),
-            })).collect::<Vec<_>>(),
-        });
+        let doc = history_report_json(&report);
         out.set(ConsentryBuf::from_vec(to_json(&doc)?));
         if report.is_clean() {
             Ok(ConsentryStatus::Ok)

@@ -17,7 +17,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 pub struct ConsentryDirectoryHistory(Mutex<DirectoryHistory>);
 
 impl ConsentryDirectoryHistory {
-    fn history(&self) -> MutexGuard<'_, DirectoryHistory> {
+    pub(super) fn history(&self) -> MutexGuard<'_, DirectoryHistory> {
         // `apply` changes the history only once every check passed, so a poisoned lock holds a
         // consistent history.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)

@@ -26,6 +26,23 @@ pub struct ConsentryVerifier {
     receipt_key: Option<Arc<SigningKey>>,
 }
 
+impl ConsentryVerifier {
+    /// Whose verifier it is.
+    pub(super) fn provider(&self) -> PartyId {
+        self.provider
+    }
+
+    /// The crypto provider that checks signatures.
+    pub(super) fn crypto(&self) -> &'static CryptoProvider {
+        self.crypto
+    }
+
+    /// The key that signs receipts, if any.
+    pub(super) fn receipt_key(&self) -> Option<&SigningKey> {
+        self.receipt_key.as_deref()
+    }
+}
+
 /// A decision (opaque), as [`consentry_verifier_decide`] made it: an *allow* with its
 /// authorization, or a *deny* with its reasons. Immutable: may be read from several threads.
 pub struct ConsentryDecision(Decision);

@@ -85,7 +85,14 @@ fn inspect_writes_the_committed_object_info_vectors() {
     for file in form["valid"].as_array().unwrap() {
         let file = file.as_str().unwrap();
         let name = file.rsplit('/').next().unwrap().trim_end_matches(".json");
-        let object = std::fs::read(root.join(format!("objects/{name}.cbor"))).unwrap();
+        let path = if let Some(rest) = name.strip_prefix("log-") {
+            format!("log/objects/{rest}.cbor")
+        } else if let Some(rest) = name.strip_prefix("notifications-") {
+            format!("notifications/{rest}.cbor")
+        } else {
+            format!("objects/{name}.cbor")
+        };
+        let object = std::fs::read(root.join(path)).unwrap();
         let want: serde_json::Value =
             serde_json::from_slice(&std::fs::read(root.join(file)).unwrap()).unwrap();
         let mut out = ConsentryBuf::EMPTY;
@@ -102,6 +109,48 @@ fn inspect_writes_the_committed_object_info_vectors() {
         checked += 1;
     }
     assert!(checked >= 10, "{checked} objects");
+}
+
+/// What `consentry_log_entry_inspect` writes about every entry of the log vectors is exactly
+/// the committed JSON vector of its form (`tests/vectors/json/log-entry-info/valid/`), which
+/// `.ci/schemas.sh` checks against `docs/schemas/log-entry-info.schema.json`.
+#[test]
+fn entry_inspect_writes_the_committed_log_entry_info_vectors() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("json/index.json")).unwrap()).unwrap();
+    let form = index["forms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["form"] == "log-entry-info")
+        .unwrap();
+    let mut kinds = std::collections::BTreeSet::new();
+    for file in form["valid"].as_array().unwrap() {
+        let file = file.as_str().unwrap();
+        let name = file.rsplit('/').next().unwrap().trim_end_matches(".json");
+        let rest = name.strip_prefix("log-").unwrap();
+        let entry = std::fs::read(root.join(format!("log/entries/{rest}.cbor"))).unwrap();
+        let want: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(file)).unwrap()).unwrap();
+        let mut out = ConsentryBuf::EMPTY;
+        // SAFETY: `entry` is readable for its length; `out` is a valid ConsentryBuf.
+        let status = unsafe { consentry_log_entry_inspect(entry.as_ptr(), entry.len(), &mut out) };
+        assert_eq!(status, ConsentryStatus::Ok, "{name}");
+        // SAFETY: a non-empty buffer from the library holds `len` readable bytes.
+        let got: serde_json::Value =
+            serde_json::from_slice(unsafe { std::slice::from_raw_parts(out.ptr, out.len) })
+                .unwrap();
+        // SAFETY: `out` came from the library.
+        unsafe { consentry_buf_free(&mut out) };
+        assert_eq!(got, want, "{name}");
+        kinds.insert(want["kind"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        ["deletion", "denial", "grant", "receipt", "statement"],
+        "every kind of entry"
+    );
 }
 
 // ---- the service functions: every refusal with its exact status ----
@@ -832,4 +881,891 @@ fn without_the_sqlite_feature_opening_is_unsupported() {
         );
     }
     assert!(ledger.is_null());
+}
+
+// ---- notifications, deletion evidence, statistics, derivations ----
+
+use consentry::notify::{Carried, Notifier};
+use consentry::statement::Action;
+
+/// A call with no buffer out, for tables of probes.
+type StatusCall<'a> = Box<dyn Fn() -> ConsentryStatus + 'a>;
+
+#[test]
+fn round_functions_refuse_null_pointers_and_reset_their_outputs() {
+    let s = Scenario::canteen();
+    let party = cstr(s.dgfip);
+    let key = [0u8; 32];
+    let nulls: [(&str, BufCall<'_>); 16] = [
+        // SAFETY (all): NULL handles and inputs, or valid ones, and a valid out buffer.
+        (
+            "apply_notifying",
+            Box::new(|o| unsafe {
+                consentry_verifier_apply_statement_notifying(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    0,
+                    null(),
+                    o,
+                )
+            }),
+        ),
+        (
+            "outbox_pending",
+            Box::new(|o| unsafe { consentry_ledger_outbox_pending(null(), 1, o) }),
+        ),
+        (
+            "outbox_enqueue_update",
+            Box::new(|o| unsafe {
+                consentry_ledger_outbox_enqueue_update(
+                    null(),
+                    null(),
+                    null(),
+                    0,
+                    party.as_ptr(),
+                    null(),
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "receive_statement",
+            Box::new(|o| unsafe {
+                consentry_inbox_receive_statement(
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    null(),
+                    0,
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "receive_update",
+            Box::new(|o| unsafe { consentry_inbox_receive_update(null(), null(), null(), 0, o) }),
+        ),
+        (
+            "deletion_issue",
+            Box::new(|o| unsafe { consentry_deletion_issue(null(), 1, null(), 0, 0, o) }),
+        ),
+        (
+            "verify_history_retention",
+            Box::new(|o| unsafe {
+                consentry_verify_history_retention(
+                    null(),
+                    1,
+                    null(),
+                    0,
+                    null(),
+                    null(),
+                    0,
+                    null(),
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "ledger_log_entries",
+            Box::new(|o| unsafe { consentry_ledger_log_entries(null(), 0, o) }),
+        ),
+        (
+            "log_entries",
+            Box::new(|o| unsafe { consentry_log_entries(null(), 0, o) }),
+        ),
+        (
+            "overdue_report",
+            Box::new(|o| unsafe {
+                consentry_overdue_report(null(), 1, null(), 0, null(), null(), 0, null(), 0, o)
+            }),
+        ),
+        (
+            "ledger_overdue_report",
+            Box::new(|o| unsafe {
+                consentry_ledger_overdue_report(null(), null(), 0, null(), null(), 0, null(), 0, o)
+            }),
+        ),
+        (
+            "verify_overdue",
+            Box::new(|o| unsafe {
+                consentry_verify_overdue(null(), 1, null(), 0, null(), null(), 0, null(), o)
+            }),
+        ),
+        (
+            "usage_report",
+            Box::new(|o| unsafe {
+                consentry_usage_report(null(), 1, null(), 0, null(), null(), 0, 0, 1, 1, o)
+            }),
+        ),
+        (
+            "ledger_usage_report",
+            Box::new(|o| unsafe {
+                consentry_ledger_usage_report(
+                    null(),
+                    null(),
+                    0,
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    0,
+                    1,
+                    1,
+                    o,
+                )
+            }),
+        ),
+        (
+            "usage_report_csv",
+            Box::new(|o| unsafe { consentry_usage_report_csv(null(), 1, o) }),
+        ),
+        (
+            "retention_directory",
+            Box::new(|o| unsafe {
+                let history = format!(r#"{{"subject":"{}","tree_size":0,"items":[]}}"#, s.parent);
+                consentry_verify_history_retention(
+                    history.as_ptr(),
+                    history.len(),
+                    GARBAGE.as_ptr(),
+                    GARBAGE.len(),
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    null(),
+                    0,
+                    o,
+                )
+            }),
+        ),
+    ];
+    for (name, call) in nulls {
+        let mut buf = ConsentryBuf {
+            ptr: std::ptr::dangling_mut(),
+            len: 3,
+        };
+        assert_eq!(call(&mut buf), ConsentryStatus::NullArgument, "{name}");
+        assert!(
+            buf.ptr.is_null() && buf.len == 0,
+            "{name}: the out buffer is reset"
+        );
+        assert!(last_error().ends_with("is NULL"), "{name}");
+        assert_eq!(call(null_mut()), ConsentryStatus::NullArgument, "{name}");
+    }
+    let statuses: [(&str, StatusCall<'_>); 9] = [
+        // SAFETY (all): NULL handles and inputs, or valid ones.
+        (
+            "acknowledge",
+            Box::new(|| unsafe {
+                consentry_ledger_outbox_acknowledge(
+                    null(),
+                    party.as_ptr(),
+                    party.as_ptr(),
+                    1,
+                    null_mut(),
+                )
+            }),
+        ),
+        (
+            "last_seq",
+            Box::new(|| unsafe {
+                consentry_ledger_outbox_last_seq(null(), party.as_ptr(), party.as_ptr(), &mut 0)
+            }),
+        ),
+        (
+            "inbox_new",
+            Box::new(|| unsafe { consentry_inbox_new(null(), &mut null_mut()) }),
+        ),
+        (
+            "inbox_last_seq",
+            Box::new(|| unsafe { consentry_inbox_last_seq(null(), party.as_ptr(), &mut 0) }),
+        ),
+        (
+            "log_deletion",
+            Box::new(|| unsafe { consentry_ledger_log_deletion(null(), null(), null(), 0) }),
+        ),
+        (
+            "append_deletion",
+            Box::new(|| unsafe {
+                consentry_log_append_deletion(null(), null(), null(), 0, null_mut())
+            }),
+        ),
+        (
+            "usage_verify",
+            Box::new(|| unsafe {
+                consentry_usage_report_verify(null(), 1, null(), 0, null(), 0, null(), null(), 0)
+            }),
+        ),
+        (
+            "define_derivations",
+            Box::new(|| unsafe { consentry_ceilings_define_derivations(null_mut(), null(), 0) }),
+        ),
+        (
+            "define_derivations_json",
+            Box::new(|| unsafe {
+                let mut c = ConsentryCeilings(consentry::Ceilings::new());
+                consentry_ceilings_define_derivations(&mut c, null(), 2)
+            }),
+        ),
+    ];
+    for (name, call) in statuses {
+        assert_eq!(call(), ConsentryStatus::NullArgument, "{name}");
+        assert!(last_error().ends_with("is NULL"), "{name}");
+    }
+    // An inbox out-pointer is reset before anything is checked.
+    let mut inbox: *mut ConsentryInbox = std::ptr::dangling_mut();
+    // SAFETY: a valid out-pointer.
+    assert_eq!(
+        unsafe { consentry_inbox_new(null(), &mut inbox) },
+        ConsentryStatus::NullArgument
+    );
+    assert!(inbox.is_null());
+    // SAFETY: NULL is accepted by the free functions.
+    unsafe { consentry_inbox_free(null_mut()) };
+}
+
+#[test]
+fn round_functions_refuse_bad_bytes_with_their_code() {
+    let s = Scenario::canteen();
+    let party = cstr(s.dgfip);
+    let key = [0u8; 32];
+    let directory = ConsentryDirectory(s.directory.clone());
+    let ledger = ConsentryLedger(handles::LedgerKind::Memory(
+        consentry::ledger::InMemoryLedger::new(),
+    ));
+    let mairie = key_handle("mairie");
+    let log = {
+        let mut out = null_mut();
+        // SAFETY: a valid out-pointer.
+        assert_eq!(unsafe { consentry_log_new(&mut out) }, ConsentryStatus::Ok);
+        out
+    };
+    let history = format!(r#"{{"subject":"{}","tree_size":0,"items":[]}}"#, s.parent);
+    let cases: [(&str, ConsentryStatus, &str, BufCall<'_>); 13] = [
+        // SAFETY (all): every pointer is valid for its length, a live handle, or a
+        // NUL-terminated string; the out buffer is valid.
+        (
+            "deletion of garbage",
+            ConsentryStatus::InvalidInput,
+            "log/malformed_object",
+            Box::new(|o| unsafe {
+                consentry_deletion_issue(GARBAGE.as_ptr(), GARBAGE.len(), mairie, 0, 0, o)
+            }),
+        ),
+        (
+            "deleted after stated",
+            ConsentryStatus::InvalidInput,
+            "a deletion is stated after it happened",
+            Box::new(|o| unsafe {
+                consentry_deletion_issue(GARBAGE.as_ptr(), GARBAGE.len(), mairie, 2, 1, o)
+            }),
+        ),
+        (
+            "history not JSON",
+            ConsentryStatus::InvalidJson,
+            "history",
+            Box::new(|o| unsafe {
+                consentry_verify_history_retention(
+                    b"{".as_ptr(),
+                    1,
+                    null(),
+                    0,
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    &directory,
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "retention with a garbage head",
+            ConsentryStatus::InvalidInput,
+            "log/malformed_head",
+            Box::new(|o| unsafe {
+                consentry_verify_history_retention(
+                    history.as_ptr(),
+                    history.len(),
+                    GARBAGE.as_ptr(),
+                    GARBAGE.len(),
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    &directory,
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "entries beyond the log",
+            ConsentryStatus::InvalidInput,
+            "log/",
+            Box::new(|o| unsafe { consentry_ledger_log_entries(&ledger, 1, o) }),
+        ),
+        (
+            "kept-apart entries beyond the log",
+            ConsentryStatus::InvalidInput,
+            "log/",
+            Box::new(|o| unsafe { consentry_log_entries(log, 1, o) }),
+        ),
+        (
+            "entries not hexadecimal",
+            ConsentryStatus::InvalidInput,
+            "entry 0 is not hexadecimal",
+            Box::new(|o| unsafe {
+                consentry_overdue_report(
+                    br#"["xyz"]"#.as_ptr(),
+                    7,
+                    GARBAGE.as_ptr(),
+                    GARBAGE.len(),
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    &directory,
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "overdue with a garbage head",
+            ConsentryStatus::InvalidInput,
+            "overdue/head: log/malformed_head",
+            Box::new(|o| unsafe {
+                consentry_ledger_overdue_report(
+                    &ledger,
+                    GARBAGE.as_ptr(),
+                    GARBAGE.len(),
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    &directory,
+                    0,
+                    o,
+                )
+            }),
+        ),
+        (
+            "overdue report of the wrong shape",
+            ConsentryStatus::InvalidInput,
+            "report",
+            Box::new(|o| unsafe {
+                consentry_verify_overdue(
+                    b"{}".as_ptr(),
+                    2,
+                    b"[]".as_ptr(),
+                    2,
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    &directory,
+                    o,
+                )
+            }),
+        ),
+        (
+            "overdue report with an over-long path",
+            ConsentryStatus::InvalidInput,
+            "longer than any proof",
+            Box::new(|o| unsafe {
+                let path = vec![format!("{:064}", 0); 65];
+                let report = serde_json::json!({
+                    "head": "00", "at": 0,
+                    "items": [{"index": 0, "entry": "00", "path": path}],
+                })
+                .to_string();
+                consentry_verify_overdue(
+                    report.as_ptr(),
+                    report.len(),
+                    b"[]".as_ptr(),
+                    2,
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    32,
+                    &directory,
+                    o,
+                )
+            }),
+        ),
+        (
+            "statistics with a key of 31 bytes",
+            ConsentryStatus::InvalidInput,
+            "operator_key",
+            Box::new(|o| unsafe {
+                consentry_ledger_usage_report(
+                    &ledger,
+                    GARBAGE.as_ptr(),
+                    GARBAGE.len(),
+                    party.as_ptr(),
+                    key.as_ptr(),
+                    31,
+                    0,
+                    1,
+                    1,
+                    o,
+                )
+            }),
+        ),
+        (
+            "a usage report of the wrong shape",
+            ConsentryStatus::InvalidInput,
+            "report",
+            Box::new(|o| unsafe { consentry_usage_report_csv(b"[]".as_ptr(), 2, o) }),
+        ),
+        (
+            "outbox of a party that is not a UUID",
+            ConsentryStatus::InvalidInput,
+            "is not a UUID",
+            Box::new(|o| unsafe {
+                consentry_ledger_outbox_enqueue_update(
+                    &ledger,
+                    std::ptr::dangling(),
+                    null(),
+                    0,
+                    c"nope".as_ptr(),
+                    mairie,
+                    0,
+                    o,
+                )
+            }),
+        ),
+    ];
+    for (name, want, code, call) in cases {
+        let mut buf = ConsentryBuf {
+            ptr: std::ptr::dangling_mut(),
+            len: 3,
+        };
+        assert_eq!(call(&mut buf), want, "{name}: {}", last_error());
+        assert!(buf.ptr.is_null() && buf.len == 0, "{name}: nothing written");
+        let message = last_error();
+        assert!(message.contains(code), "{name}: {message}");
+    }
+    // SAFETY: live handles, valid inputs.
+    unsafe {
+        assert_eq!(
+            consentry_ledger_log_deletion(&ledger, &directory, GARBAGE.as_ptr(), GARBAGE.len()),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(last_error().starts_with("deletion/invalid_object: cbor/wrong_type: "));
+        let mut index = 9;
+        assert_eq!(
+            consentry_log_append_deletion(
+                log,
+                &directory,
+                GARBAGE.as_ptr(),
+                GARBAGE.len(),
+                &mut index
+            ),
+            ConsentryStatus::InvalidInput
+        );
+        assert_eq!(index, 0);
+        assert_eq!(
+            consentry_usage_report_verify(
+                b"{".as_ptr(),
+                1,
+                b"[]".as_ptr(),
+                2,
+                null(),
+                0,
+                party.as_ptr(),
+                key.as_ptr(),
+                32
+            ),
+            ConsentryStatus::InvalidJson
+        );
+        let mut ceilings = ConsentryCeilings(consentry::Ceilings::new());
+        let bad = br#"[{"code":"dgfip:x","category":"dgfip:y","kind":"bracket"}]"#;
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, bad.as_ptr(), bad.len()),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(
+            last_error().contains("derivation/bad_max_bounds"),
+            "{}",
+            last_error()
+        );
+        let good = br#"[{"code":"dgfip:ok","category":"dgfip:y","kind":"below"}]"#;
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, good.as_ptr(), good.len()),
+            ConsentryStatus::Ok
+        );
+        assert_eq!(ceilings.0.derivations().iter().count(), 1);
+        // All or none: a new derivation before a refused one is not defined either.
+        let mixed = br#"[{"code":"dgfip:new","category":"dgfip:y","kind":"above"},{"code":"dgfip:ok","category":"dgfip:y","kind":"above"}]"#;
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, mixed.as_ptr(), mixed.len()),
+            ConsentryStatus::InvalidInput
+        );
+        assert!(
+            last_error().starts_with("derivation/redefined: "),
+            "{}",
+            last_error()
+        );
+        assert_eq!(ceilings.0.derivations().iter().count(), 1);
+        // The same definition again is accepted.
+        assert_eq!(
+            consentry_ceilings_define_derivations(&mut ceilings, good.as_ptr(), good.len()),
+            ConsentryStatus::Ok
+        );
+        consentry_log_free(log);
+    }
+    free_key(mairie);
+}
+
+/// The inbox through the ABI: every refusal with its status and code, a redelivery, a fork, a
+/// gap, and a statement already known reported as refused but the notification accepted.
+#[test]
+fn notifications_through_the_abi() {
+    let s = Scenario::canteen();
+    let grant = {
+        let g = s
+            .grant()
+            .cover(s.cnaf, [consentry::testing::quotient_familial()])
+            .build(&s.ceilings)
+            .unwrap();
+        s.sign_grant(&g)
+    };
+    let directory = ConsentryDirectory(s.directory.clone());
+    let ceilings = ConsentryCeilings(s.ceilings.clone());
+    let new_ledger = || {
+        ConsentryLedger(handles::LedgerKind::Memory(
+            consentry::ledger::InMemoryLedger::new(),
+        ))
+    };
+    let (l_dgfip, l_cnaf) = (new_ledger(), new_ledger());
+    let verifier = |party, key| {
+        let mut out = null_mut();
+        // SAFETY: a NUL-terminated string, a live key handle, a valid out-pointer.
+        let st = unsafe { consentry_verifier_new(cstr(party).as_ptr(), null(), key, &mut out) };
+        assert_eq!(st, ConsentryStatus::Ok);
+        out
+    };
+    let (k_dgfip, k_cnaf) = (key_handle("dgfip"), key_handle("cnaf"));
+    let (v_dgfip, v_cnaf) = (verifier(s.dgfip, k_dgfip), verifier(s.cnaf, k_cnaf));
+    let pause = s.statement(&grant, Action::Pause, s.parent);
+    // SAFETY (every call below): live handles, inputs valid for their lengths.
+    let (st, out) = with_buf(|o| unsafe {
+        consentry_verifier_apply_statement_notifying(
+            v_dgfip,
+            &directory,
+            &ceilings,
+            &l_dgfip,
+            pause.as_ptr(),
+            pause.len(),
+            grant.as_ptr(),
+            grant.len(),
+            s.now.secs(),
+            null(),
+            o,
+        )
+    });
+    assert_eq!(st, ConsentryStatus::Ok, "{}", last_error());
+    let doc = json_of(&out);
+    let mut recipients: Vec<String> = doc["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["recipient"].as_str().unwrap().to_owned())
+        .collect();
+    recipients.sort();
+    let mut want = vec![s.cnaf.to_string(), s.mairie.to_string()];
+    want.sort();
+    assert_eq!(recipients, want);
+    let (_, pending) = with_buf(|o| unsafe { consentry_ledger_outbox_pending(&l_dgfip, 10, o) });
+    assert_eq!(json_of(&pending), doc["notifications"]);
+    let to_cnaf = doc["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["recipient"] == s.cnaf.to_string())
+        .map(|n| from_hex(n["bytes"].as_str().unwrap(), "bytes").unwrap())
+        .unwrap();
+
+    let mut inbox = null_mut();
+    let cnaf = cstr(s.cnaf);
+    assert_eq!(
+        unsafe { consentry_inbox_new(cnaf.as_ptr(), &mut inbox) },
+        ConsentryStatus::Ok
+    );
+    let receive = |bytes: &[u8]| {
+        with_buf(|o| unsafe {
+            consentry_inbox_receive_statement(
+                inbox,
+                v_cnaf,
+                &directory,
+                &ceilings,
+                &l_cnaf,
+                bytes.as_ptr(),
+                bytes.len(),
+                s.now.secs(),
+                o,
+            )
+        })
+    };
+    // Signed by DGFiP for CNAF, numbered 2 while 1 was never applied: a gap.
+    let notifier = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    };
+    let carried = Carried::Statement {
+        statement: pause.clone(),
+        basis: grant.clone(),
+    };
+    let second = notifier.sign(s.cnaf, 2, s.now, &carried);
+    assert_eq!(receive(&second), (ConsentryStatus::Refused, Vec::new()));
+    assert!(last_error().starts_with("notification/out_of_order: "));
+    // Signed by CNAF's own key for DGFiP as emitter: forged.
+    let forged = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.cnaf),
+    }
+    .sign(s.cnaf, 1, s.now, &carried);
+    assert_eq!(receive(&forged).0, ConsentryStatus::VerifyFailed);
+    assert!(last_error().starts_with("notification/forged: "));
+    // A directory update where a statement is expected.
+    let update = notifier.sign(s.cnaf, 1, s.now, &Carried::DirectoryUpdate(vec![0xd2]));
+    assert_eq!(receive(&update).0, ConsentryStatus::Refused);
+    assert!(last_error().starts_with("notification/wrong_carried: "));
+    assert_eq!(receive(GARBAGE).0, ConsentryStatus::InvalidInput);
+    assert!(last_error().starts_with("notification/malformed: "));
+    // CNAF learnt of the pause directly first: the notification is accepted, the statement
+    // reported refused as a second application of it would be.
+    let (st, direct) = with_buf(|o| unsafe {
+        consentry_verifier_apply_statement(
+            v_cnaf,
+            &directory,
+            &ceilings,
+            &l_cnaf,
+            pause.as_ptr(),
+            pause.len(),
+            grant.as_ptr(),
+            grant.len(),
+            s.now.secs(),
+            o,
+        )
+    });
+    assert_eq!(st, ConsentryStatus::Ok);
+    assert_eq!(json_of(&direct)["status"]["status"], "paused");
+    let (st, again) = with_buf(|o| unsafe {
+        consentry_verifier_apply_statement(
+            v_cnaf,
+            &directory,
+            &ceilings,
+            &l_cnaf,
+            pause.as_ptr(),
+            pause.len(),
+            grant.as_ptr(),
+            grant.len(),
+            s.now.secs(),
+            o,
+        )
+    });
+    assert_eq!(st, ConsentryStatus::Refused);
+    let (st, out) = receive(&to_cnaf);
+    assert_eq!(st, ConsentryStatus::Ok, "{}", last_error());
+    let out = json_of(&out);
+    assert_eq!(out["outcome"], "statement_refused");
+    assert_eq!(out["refusal"]["code"], json_of(&again)["refusal"]["code"]);
+    // A redelivery is ignored; another notification under number 1 is a fork.
+    assert_eq!(
+        json_of(&receive(&to_cnaf).1),
+        serde_json::json!({"outcome": "already_applied"})
+    );
+    let other = notifier.sign(s.cnaf, 1, s.now.plus_secs(1), &carried);
+    assert_eq!(receive(&other).0, ConsentryStatus::Refused);
+    assert!(last_error().starts_with("notification/fork: "));
+    let mut seq = 9;
+    let dgfip = cstr(s.dgfip);
+    assert_eq!(
+        unsafe { consentry_inbox_last_seq(inbox, dgfip.as_ptr(), &mut seq) },
+        ConsentryStatus::Ok
+    );
+    assert_eq!(seq, 1);
+    // The outbox: acknowledged up to 1 for CNAF, its counter kept.
+    let mut removed = 9;
+    assert_eq!(
+        unsafe {
+            consentry_ledger_outbox_acknowledge(
+                &l_dgfip,
+                dgfip.as_ptr(),
+                cnaf.as_ptr(),
+                1,
+                &mut removed,
+            )
+        },
+        ConsentryStatus::Ok
+    );
+    assert_eq!(removed, 1);
+    assert_eq!(
+        unsafe {
+            consentry_ledger_outbox_last_seq(&l_dgfip, dgfip.as_ptr(), cnaf.as_ptr(), &mut seq)
+        },
+        ConsentryStatus::Ok
+    );
+    assert_eq!(seq, 1);
+    // A verifier without receipts and no emitter key cannot sign notifications.
+    let bare = verifier(s.dgfip, null_mut());
+    let (st, out) = with_buf(|o| unsafe {
+        consentry_verifier_apply_statement_notifying(
+            bare,
+            &directory,
+            &ceilings,
+            &l_dgfip,
+            pause.as_ptr(),
+            pause.len(),
+            grant.as_ptr(),
+            grant.len(),
+            s.now.secs(),
+            null(),
+            o,
+        )
+    });
+    assert_eq!((st, out), (ConsentryStatus::InvalidInput, Vec::new()));
+    unsafe {
+        consentry_inbox_free(inbox);
+        consentry_verifier_free(v_dgfip);
+        consentry_verifier_free(v_cnaf);
+        consentry_verifier_free(bare);
+    }
+    free_key(k_dgfip);
+    free_key(k_cnaf);
+}
+
+/// A compromise reported in a directory update: the outbox queues one notice per provider and
+/// consumer, and a recipient's inbox applies the update to its history.
+#[test]
+fn compromise_notices_through_the_abi() {
+    let s = Scenario::canteen();
+    let operator = key_for("operator");
+    let genesis =
+        DirectorySnapshot::genesis(s.directory.clone(), s.now.minus_secs(10)).sign(&operator);
+    let history = DirectoryHistory::load(&genesis, &operator.verifying_key()).unwrap();
+    let update = history
+        .next_update(s.now)
+        .report_compromise(s.key(s.mairie).key_id(), s.now)
+        .sign(&operator);
+    let load = || {
+        let mut h = null_mut();
+        let anchor = operator.verifying_key();
+        // SAFETY: inputs valid for their lengths, a valid out-pointer.
+        let st = unsafe {
+            consentry_directory_history_load(
+                genesis.as_ptr(),
+                genesis.len(),
+                anchor.as_bytes().as_ptr(),
+                32,
+                &mut h,
+            )
+        };
+        assert_eq!(st, ConsentryStatus::Ok);
+        h
+    };
+    let (emitter_history, cnaf_history) = (load(), load());
+    let ledger = ConsentryLedger(handles::LedgerKind::Memory(
+        consentry::ledger::InMemoryLedger::new(),
+    ));
+    let k_dgfip = key_handle("dgfip");
+    let dgfip = cstr(s.dgfip);
+    // SAFETY (every call below): live handles, inputs valid for their lengths.
+    unsafe {
+        assert_eq!(
+            consentry_directory_history_apply(
+                emitter_history,
+                update.as_ptr(),
+                update.len(),
+                null_mut()
+            ),
+            ConsentryStatus::Ok
+        );
+    }
+    let (st, queued) = with_buf(|o| unsafe {
+        consentry_ledger_outbox_enqueue_update(
+            &ledger,
+            emitter_history,
+            update.as_ptr(),
+            update.len(),
+            dgfip.as_ptr(),
+            k_dgfip,
+            s.now.secs(),
+            o,
+        )
+    });
+    assert_eq!(st, ConsentryStatus::Ok, "{}", last_error());
+    let queued = json_of(&queued);
+    let mut recipients: Vec<String> = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["recipient"].as_str().unwrap().to_owned())
+        .collect();
+    recipients.sort();
+    let mut want: Vec<String> = [s.cnaf, s.mairie, s.other_consumer]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    want.sort();
+    assert_eq!(recipients, want, "providers and consumers but the emitter");
+    let to_cnaf = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["recipient"] == s.cnaf.to_string())
+        .map(|n| from_hex(n["bytes"].as_str().unwrap(), "bytes").unwrap())
+        .unwrap();
+    let mut inbox = null_mut();
+    let cnaf = cstr(s.cnaf);
+    assert_eq!(
+        unsafe { consentry_inbox_new(cnaf.as_ptr(), &mut inbox) },
+        ConsentryStatus::Ok
+    );
+    let (st, out) = with_buf(|o| unsafe {
+        consentry_inbox_receive_update(inbox, cnaf_history, to_cnaf.as_ptr(), to_cnaf.len(), o)
+    });
+    assert_eq!(st, ConsentryStatus::Ok, "{}", last_error());
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!({"outcome": "directory_updated", "version": 1})
+    );
+    let mut version = 0;
+    assert_eq!(
+        unsafe { consentry_directory_history_version(cnaf_history, &mut version) },
+        ConsentryStatus::Ok
+    );
+    assert_eq!(version, 1);
+    // Not a directory update at all.
+    let (st, _) = with_buf(|o| unsafe {
+        consentry_ledger_outbox_enqueue_update(
+            &ledger,
+            emitter_history,
+            GARBAGE.as_ptr(),
+            GARBAGE.len(),
+            dgfip.as_ptr(),
+            k_dgfip,
+            s.now.secs(),
+            o,
+        )
+    });
+    assert_eq!(st, ConsentryStatus::InvalidInput);
+    assert!(
+        last_error().starts_with("update: cbor/wrong_type: "),
+        "{}",
+        last_error()
+    );
+    unsafe {
+        consentry_inbox_free(inbox);
+        consentry_directory_history_free(emitter_history);
+        consentry_directory_history_free(cnaf_history);
+    }
+    free_key(k_dgfip);
 }

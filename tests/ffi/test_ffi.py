@@ -133,6 +133,55 @@ class Consentry:
             "consentry_ledger_sign_head": ([handle, handle, c_char_p, c_uint64, bufp], c_int32),
             "consentry_ledger_latest_head": ([handle, bufp], c_int32),
             "consentry_ledger_access_history": ([handle, c_char_p, c_uint64, bufp], c_int32),
+            # Notifications, deletion evidence, statistics, derivations.
+            "consentry_verifier_apply_statement_notifying": (
+                [handle, handle, handle, handle, u8p, c_size_t, u8p, c_size_t, c_uint64, handle,
+                 bufp],
+                c_int32,
+            ),
+            "consentry_ledger_outbox_pending": ([handle, c_size_t, bufp], c_int32),
+            "consentry_ledger_outbox_acknowledge": (
+                [handle, c_char_p, c_char_p, c_uint64, POINTER(c_uint64)], c_int32
+            ),
+            "consentry_ledger_outbox_last_seq": (
+                [handle, c_char_p, c_char_p, POINTER(c_uint64)], c_int32
+            ),
+            "consentry_inbox_new": ([c_char_p, handlep], c_int32),
+            "consentry_inbox_free": ([handle], None),
+            "consentry_inbox_last_seq": ([handle, c_char_p, POINTER(c_uint64)], c_int32),
+            "consentry_inbox_receive_statement": (
+                [handle, handle, handle, handle, handle, u8p, c_size_t, c_uint64, bufp], c_int32
+            ),
+            "consentry_inbox_receive_update": ([handle, handle, u8p, c_size_t, bufp], c_int32),
+            "consentry_deletion_issue": (
+                [u8p, c_size_t, handle, c_uint64, c_uint64, bufp], c_int32
+            ),
+            "consentry_ledger_log_deletion": ([handle, handle, u8p, c_size_t], c_int32),
+            "consentry_log_append_deletion": (
+                [handle, handle, u8p, c_size_t, POINTER(c_uint64)], c_int32
+            ),
+            "consentry_verify_history_retention": (
+                [u8p, c_size_t, u8p, c_size_t, c_char_p, u8p, c_size_t, handle, c_uint64, bufp],
+                c_int32,
+            ),
+            "consentry_ledger_log_entries": ([handle, c_uint64, bufp], c_int32),
+            "consentry_log_entries": ([handle, c_uint64, bufp], c_int32),
+            "consentry_ledger_overdue_report": (
+                [handle, u8p, c_size_t, c_char_p, u8p, c_size_t, handle, c_uint64, bufp], c_int32
+            ),
+            "consentry_verify_overdue": (
+                [u8p, c_size_t, u8p, c_size_t, c_char_p, u8p, c_size_t, handle, bufp], c_int32
+            ),
+            "consentry_ledger_usage_report": (
+                [handle, u8p, c_size_t, c_char_p, u8p, c_size_t, c_uint64, c_uint64, c_uint64,
+                 bufp],
+                c_int32,
+            ),
+            "consentry_usage_report_csv": ([u8p, c_size_t, bufp], c_int32),
+            "consentry_usage_report_verify": (
+                [u8p, c_size_t, u8p, c_size_t, u8p, c_size_t, c_char_p, u8p, c_size_t], c_int32
+            ),
+            "consentry_ceilings_define_derivations": ([handle, u8p, c_size_t], c_int32),
         }
         for name, (args, res) in sigs.items():
             fn = getattr(lib, name)
@@ -710,6 +759,238 @@ class ServiceStory(unittest.TestCase):
         self.assertEqual(c.new_handle("ledger_open_sqlite", b"/nonexistent/dir/x.db")[0], STORAGE)
 
 
+class Round(unittest.TestCase):
+    """Notifications, deletion evidence, the overdue query, usage statistics and derivations:
+    DGFiP pauses the two-provider grant with notifications, CNAF receives its own, the city hall
+    deletes what it received, an auditor asks which receipts are overdue, a publisher counts."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = Consentry(LIB_PATH)
+
+    def key(self, name):
+        seed = fixture(name + ".seed")
+        st, k = self.c.new_handle("signing_key_from_seed", seed, len(seed))
+        self.assertEqual(st, OK, self.c.last_error())
+        self.addCleanup(self.c.signing_key_free, k)
+        return k
+
+    def handle(self, fn, *args, free):
+        st, h = self.c.new_handle(fn, *args)
+        self.assertEqual(st, OK, self.c.last_error())
+        self.addCleanup(getattr(self.c, free), h)
+        return h
+
+    def issue(self, kind, name, key, *extra):
+        doc = fixture(name)
+        st, out = self.c.call_buf("issue_" + kind, doc, len(doc), key, *extra)
+        self.assertEqual(st, OK, self.c.last_error())
+        return out
+
+    def setUp(self):
+        c = self.c
+        self.now = int(fixture("now"))
+        self.provider, self.cnaf_id = fixture("provider.id"), fixture("cnaf.id")
+        self.mairie_id, self.parent_id = fixture("mairie.id"), fixture("parent.id")
+        d = fixture("directory.json")
+        self.directory = self.handle("directory_from_json", d, len(d), free="directory_free")
+        j = fixture("ceilings.json")
+        self.ceilings = self.handle("ceilings_from_json", j, len(j), free="ceilings_free")
+        self.parent, self.mairie = self.key("parent"), self.key("mairie")
+        self.dgfip, self.cnaf = self.key("dgfip"), self.key("cnaf")
+        self.v_dgfip = self.handle("verifier_new", self.provider, None, self.dgfip,
+                                   free="verifier_free")
+        self.v_cnaf = self.handle("verifier_new", self.cnaf_id, None, self.cnaf,
+                                  free="verifier_free")
+        self.l_dgfip = self.handle("ledger_new", free="ledger_free")
+        self.l_cnaf = self.handle("ledger_new", free="ledger_free")
+        self.grant = self.issue("grant", "grant_notified.json", self.parent, self.ceilings)
+
+    def decide(self, verifier, ledger, request, basis):
+        d, buf = c_void_p(), Buf()
+        st = self.c.verifier_decide(verifier, self.directory, self.ceilings, ledger, request,
+                                    len(request), basis, len(basis), self.now, byref(buf),
+                                    byref(d))
+        out = json.loads(self.c.take(buf))
+        self.addCleanup(self.c.decision_free, d)
+        return st, out, d
+
+    def receipt(self, request_name, basis):
+        request = self.issue("request", request_name, self.mairie)
+        st, out, d = self.decide(self.v_dgfip, self.l_dgfip, request, basis)
+        self.assertEqual(st, OK, out)
+        st, receipt = self.c.call_buf("decision_receipt", d)
+        self.assertEqual(st, OK)
+        return receipt
+
+    def receive(self, inbox, note):
+        return self.c.call_buf("inbox_receive_statement", inbox, self.v_cnaf, self.directory,
+                               self.ceilings, self.l_cnaf, note, len(note), self.now)
+
+    def test_notifications_deletion_overdue_and_statistics(self):
+        c = self.c
+        hab = self.issue("habilitation", "habilitation.json", self.key("authority"), self.ceilings)
+        receipt = self.receipt("request_notified.json", self.grant)
+        self.receipt("request_habilitation.json", hab)
+        # DGFiP applies the parent's pause with notifications for the city hall and CNAF.
+        pause = self.issue("statement", "pause_notified.json", self.parent)
+        args = (self.v_dgfip, self.directory, self.ceilings, self.l_dgfip, pause, len(pause),
+                self.grant, len(self.grant), self.now, None)
+        st, out = c.call_buf("verifier_apply_statement_notifying", *args)
+        out = json.loads(out)
+        self.assertEqual((st, out["applied"], out["status"]["status"]), (OK, True, "paused"))
+        want = sorted([self.cnaf_id.decode(), self.mairie_id.decode()])
+        self.assertEqual(sorted(n["recipient"] for n in out["notifications"]), want)
+        st, out = c.call_buf("verifier_apply_statement_notifying", *args)
+        self.assertEqual((st, json.loads(out)["applied"]), (REFUSED, False))
+        # The outbox lists exactly those two, each numbered 1 in its stream.
+        st, pending = c.call_buf("ledger_outbox_pending", self.l_dgfip, 10)
+        pending = json.loads(pending)
+        self.assertEqual(sorted((n["recipient"], n["seq"], n["emitter"]) for n in pending),
+                         [(r, 1, self.provider.decode()) for r in want])
+        notes = {n["recipient"]: bytes.fromhex(n["bytes"]) for n in pending}
+        to_cnaf, to_mairie = notes[self.cnaf_id.decode()], notes[self.mairie_id.decode()]
+        st, info = c.call_buf("object_inspect", to_cnaf, len(to_cnaf))
+        info = json.loads(info)
+        self.assertEqual((info["kind"], info["claims"]["recipient"], info["claims"]["seq"]),
+                         ("notification", self.cnaf_id.decode(), 1))
+        # CNAF's inbox: misaddressed and forged refused with their codes, its own applied.
+        inbox = self.handle("inbox_new", self.cnaf_id, free="inbox_free")
+        self.assertEqual(self.receive(inbox, to_mairie), (REFUSED, b""))
+        self.assertTrue(c.last_error().startswith("notification/misaddressed"))
+        forged = to_cnaf[:-1] + bytes([to_cnaf[-1] ^ 1])
+        self.assertEqual(self.receive(inbox, forged)[0], VERIFY_FAILED)
+        self.assertTrue(c.last_error().startswith("notification/forged"))
+        st, out = self.receive(inbox, to_cnaf)
+        self.assertEqual((st, json.loads(out)),
+                         (OK, {"outcome": "applied",
+                               "status": {"status": "paused", "since": self.now}}))
+        seq = c_uint64(9)
+        self.assertEqual(c.inbox_last_seq(inbox, self.provider, byref(seq)), OK)
+        self.assertEqual(seq.value, 1)
+        # CNAF now denies a request under the grant as paused; a redelivery is ignored.
+        request = self.issue("request", "request_cnaf.json", self.mairie)
+        st, out, _ = self.decide(self.v_cnaf, self.l_cnaf, request, self.grant)
+        self.assertEqual((st, [r["code"] for r in out["reasons"]]), (DENIED, ["paused"]))
+        st, out = self.receive(inbox, to_cnaf)
+        self.assertEqual((st, json.loads(out)), (OK, {"outcome": "already_applied"}))
+        removed = c_uint64(9)
+        self.assertEqual(c.ledger_outbox_acknowledge(self.l_dgfip, self.provider, self.cnaf_id, 1,
+                                                     byref(removed)), OK)
+        self.assertEqual(removed.value, 1)
+        st, left = c.call_buf("ledger_outbox_pending", self.l_dgfip, 10)
+        self.assertEqual([n["recipient"] for n in json.loads(left)], [self.mairie_id.decode()])
+        # The city hall deletes the data of the grant's transfer; logged once.
+        deleted_at = int(fixture("deleted_at"))
+        st, deletion = c.call_buf("deletion_issue", receipt, len(receipt), self.mairie,
+                                  deleted_at, deleted_at)
+        self.assertEqual(st, OK, c.last_error())
+        self.assertEqual(c.ledger_log_deletion(self.l_dgfip, self.directory, deletion,
+                                               len(deletion)), OK)
+        self.assertEqual(c.ledger_log_deletion(self.l_dgfip, self.directory, deletion,
+                                               len(deletion)), REFUSED)
+        self.assertTrue(c.last_error().startswith("deletion/already_deleted"))
+        # The parent's history: one line "deleted on", one "not deleted yet".
+        overdue_at = int(fixture("overdue_at"))
+        st, head = c.call_buf("ledger_sign_head", self.l_dgfip, self.dgfip, self.provider,
+                              overdue_at)
+        st, pub = c.call_buf("signing_key_public_key", self.dgfip)
+        st, history = c.call_buf("ledger_access_history", self.l_dgfip, self.parent_id, 4)
+        st, report = c.call_buf("verify_history_retention", history, len(history), head,
+                                len(head), self.provider, pub, 32, self.directory, deleted_at)
+        report = json.loads(report)
+        self.assertEqual(st, OK, c.last_error())
+        self.assertEqual([r["state"] for r in report["retention"]], ["deleted", "not_yet"])
+        self.assertIn(", deleted on ", report["retention"][0]["line"])
+        self.assertEqual(report["retention"][0]["deleted"]["deleted_at"], deleted_at)
+        # The overdue query: exactly the habilitation's receipt, entry 1.
+        hargs = (head, len(head), self.provider, pub, 32, self.directory)
+        st, overdue = c.call_buf("ledger_overdue_report", self.l_dgfip, *hargs, overdue_at)
+        self.assertEqual(st, OK, c.last_error())
+        self.assertEqual([i["index"] for i in json.loads(overdue)["items"]], [1])
+        st, entries = c.call_buf("ledger_log_entries", self.l_dgfip, 4)
+        self.assertEqual(len(json.loads(entries)), 4)
+        vargs = (self.provider, pub, 32, self.directory)
+        st, confirmed = c.call_buf("verify_overdue", overdue, len(overdue), entries,
+                                   len(entries), *vargs)
+        self.assertEqual((st, [r["index"] for r in json.loads(confirmed)]), (OK, [1]))
+        dropped = json.dumps(json.loads(entries)[:3]).encode()
+        st, _ = c.call_buf("verify_overdue", overdue, len(overdue), dropped, len(dropped), *vargs)
+        self.assertEqual(st, VERIFY_FAILED)
+        self.assertTrue(c.last_error().startswith("overdue/entry_count"))
+        # Usage statistics over the story's day, threshold 1.
+        st, usage = c.call_buf("ledger_usage_report", self.l_dgfip, head, len(head),
+                               self.provider, pub, 32, self.now, self.now + 86400, 1)
+        self.assertEqual(st, OK, c.last_error())
+        counts = {b["dimension"]: (b["total"], {r["key"]: r["count"] for r in b["rows"]})
+                  for b in json.loads(usage)["breakdowns"]}
+        legal = counts["legal_basis"][1]
+        self.assertEqual(counts["provider"], (2, {self.provider.decode(): 2}))
+        self.assertEqual(counts["consumer"], (2, {self.mairie_id.decode(): 2}))
+        self.assertEqual(counts["purpose"], (2, {"education:tarification_cantine": 2}))
+        self.assertEqual((counts["legal_basis"][0], legal["consent"], sorted(legal.values())),
+                         (2, 1, [1, 1]))
+        self.assertEqual(counts["denial_reason"], (0, {}))
+        st, csv = c.call_buf("usage_report_csv", usage, len(usage))
+        self.assertEqual(st, OK)
+        self.assertTrue(csv.startswith(b"section,key,value\r\n"))
+        self.assertIn(b"provider,total,2\r\n", csv)
+        vargs = (entries, len(entries), head, len(head), self.provider, pub, 32)
+        self.assertEqual(c.usage_report_verify(usage, len(usage), *vargs), OK)
+        doc = json.loads(usage)
+        doc["breakdowns"][0]["total"] = 3
+        forged = json.dumps(doc).encode()
+        self.assertEqual(c.usage_report_verify(forged, len(forged), *vargs), VERIFY_FAILED)
+        self.assertTrue(c.last_error().startswith("stats/report_mismatch"))
+
+    def test_derivations(self):
+        c = self.c
+        j = fixture("ceilings.json")
+        ceilings = self.handle("ceilings_from_json", j, len(j), free="ceilings_free")
+        doc = fixture("grant_derived.json")
+        st, _ = c.call_buf("issue_grant", doc, len(doc), self.parent, ceilings)
+        self.assertEqual(st, BEYOND_CEILING)
+        vocabulary = fixture("derivations.json")
+        self.assertEqual(c.ceilings_define_derivations(ceilings, vocabulary, len(vocabulary)), OK)
+        clash = json.dumps([dict(json.loads(vocabulary)[1], kind="below", max_bounds=None)])
+        clash = json.dumps([{k: v for k, v in json.loads(clash)[0].items() if v is not None}])
+        self.assertEqual(c.ceilings_define_derivations(ceilings, clash.encode(), len(clash)),
+                         INVALID_INPUT)
+        self.assertTrue(c.last_error().startswith("derivation/redefined"))
+        derived = self.issue("grant", "grant_derived.json", self.parent, ceilings)
+        request = self.issue("request", "request_derived.json", self.mairie)
+        st, out = c.call_buf("decide", self.directory, ceilings, self.l_dgfip, self.provider,
+                             request, len(request), derived, len(derived), self.now)
+        self.assertEqual(st, OK, out)
+        self.assertIn(b"dgfip:tranche_rfr", out)
+        # Ceilings releasing the income only as a bracket: the plain grant is refused.
+        j = fixture("ceilings_derived_only.json")
+        only = self.handle("ceilings_from_json", j, len(j), free="ceilings_free")
+        self.assertEqual(c.ceilings_define_derivations(only, vocabulary, len(vocabulary)), OK)
+        plain = self.issue("grant", "grant.json", self.parent, self.ceilings)
+        doc = fixture("grant.json")
+        self.assertEqual(c.call_buf("issue_grant", doc, len(doc), self.parent, only)[0],
+                         BEYOND_CEILING)
+        request = self.issue("request", "request_raw.json", self.mairie)
+        st, out = c.call_buf("decide", self.directory, only, self.l_cnaf, self.provider,
+                             request, len(request), plain, len(plain), self.now)
+        self.assertEqual((st, [r["code"] for r in json.loads(out)["reasons"]]),
+                         (DENIED, ["raw_where_derived_only"]))
+
+    def test_misuse(self):
+        c = self.c
+        h = c_void_p(1)
+        self.assertEqual(c.inbox_new(None, byref(h)), NULL_ARGUMENT)
+        self.assertIsNone(h.value)
+        self.assertEqual(c.call_buf("deletion_issue", b"\xd2", 1, self.mairie, 0, 0)[0],
+                         INVALID_INPUT)
+        self.assertTrue(c.last_error().startswith("log/malformed_object"))
+        self.assertEqual(c.ledger_log_deletion(self.l_dgfip, None, b"x", 1), NULL_ARGUMENT)
+        self.assertEqual(c.call_buf("usage_report_csv", b"{}", 2)[0], INVALID_INPUT)
+        self.assertEqual(c.call_buf("ledger_log_entries", self.l_dgfip, 1)[0], INVALID_INPUT)
+        self.assertEqual(c.ceilings_define_derivations(None, b"[]", 2), NULL_ARGUMENT)
+
+
 
 def main():
     if LIB_PATH is None:
@@ -720,7 +1001,7 @@ def main():
     failed = len(result.failures) + len(result.errors)
     passed = result.testsRun - failed - len(result.skipped)
     print(f"python-ffi: {passed} passed, {failed} failed")
-    if result.testsRun < 10:
+    if result.testsRun < 16:
         print("too few tests ran", file=sys.stderr)
         return 1
     return 0 if failed == 0 else 1
