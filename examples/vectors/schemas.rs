@@ -1243,29 +1243,30 @@ pub fn json_vectors(g: &mut Gen) {
         (Action::Pause, s.parent),
         (Action::Resume, s.parent),
         (Action::Revoke, s.parent),
+        (Action::Resume, s.parent),
     ] {
         s.now = s.now.plus_secs(60);
         let st = s.statement(&grant, action, by);
         outcomes.push(s.apply(&st, &grant));
     }
-    let statuses: Vec<Json> = outcomes
-        .iter()
-        .filter_map(|o| o.as_ref().ok())
-        .map(value)
-        .collect();
+    // The first pause, the resume and the revocation: one status of each kind.
     let f = forms.entry("basis-status").or_default();
-    for (name, st) in ["paused", "active", "revoked"].iter().zip(&statuses) {
-        f.valid(name, st.clone());
+    for (name, i) in [("paused", 0), ("active", 2), ("revoked", 3)] {
+        let status = outcomes[i].as_ref().expect("applied");
+        f.valid(name, value(status));
     }
     f.invalid("paused-without-since", json!({"status": "paused"}), None);
     f.invalid("unknown-status", json!({"status": "suspended"}), None);
     f.invalid("active-with-at", json!({"status": "active", "at": 1}), None);
     let f = forms.entry("statement-outcome").or_default();
+    // A second pause of a paused basis is applied and changes nothing; a resume after the
+    // revocation is refused.
     for (name, o) in [
         "applied-pause",
-        "refused-duplicate",
+        "applied-pause-again",
         "applied-resume",
         "applied-revoke",
+        "refused-after-revoke",
     ]
     .iter()
     .zip(&outcomes)
