@@ -25,7 +25,7 @@ use super::receipt::Receipt;
 pub const MAX_ENTRY_SIZE: usize = Limits::OBJECT.max_size + 1024;
 
 /// Most reason codes in a denial.
-pub const MAX_DENIAL_REASONS: usize = 32;
+pub const MAX_DENIAL_REASONS: usize = 64;
 
 /// Longest reason code, in bytes.
 pub const MAX_REASON_CODE_LEN: usize = 64;
@@ -154,7 +154,7 @@ impl Denial {
         let mut codes = Vec::new();
         for reason in reasons {
             if codes.len() == MAX_DENIAL_REASONS {
-                return Err(LogError::InvalidDenial("more than 32 reason codes"));
+                return Err(LogError::InvalidDenial("more than 64 reason codes"));
             }
             let reason = reason.into();
             check_reason(&reason)?;
