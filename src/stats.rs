@@ -40,7 +40,7 @@
 
 use crate::directory::PartyId;
 use crate::ids::BasisKind;
-use crate::log::{LogEntry, LogError, MerkleTree, SignedTreeHead};
+use crate::log::{LogEntry, LogError, ReplayFault, SignedTreeHead, replay};
 use crate::terms::DataRange;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -322,29 +322,17 @@ impl UsageReport {
                 head: head.timestamp(),
             });
         }
-        let given = entries.len() as u64;
-        if given != head.tree_size() {
-            return Err(StatsError::SizeMismatch {
-                given,
-                head: head.tree_size(),
-            });
-        }
-        let mut tree = MerkleTree::new();
-        for entry in entries {
-            tree.append(entry.as_ref());
-        }
-        if tree.root() != head.root_hash() {
-            return Err(StatsError::RootMismatch {
-                computed: tree.root().to_hex(),
-                head: head.root_hash().to_hex(),
-            });
-        }
         let mut tallies: [Tally; 5] = Default::default();
-        for (index, bytes) in (0u64..).zip(entries) {
-            let entry = LogEntry::from_bytes(bytes.as_ref())
-                .map_err(|error| StatsError::Entry { index, error })?;
-            count(&entry, period, &mut tallies);
-        }
+        replay(entries, head, |_, entry| count(entry, period, &mut tallies)).map_err(|fault| {
+            match fault {
+                ReplayFault::Count { given, head } => StatsError::SizeMismatch { given, head },
+                ReplayFault::Entry { index, error } => StatsError::Entry { index, error },
+                ReplayFault::Root { computed } => StatsError::RootMismatch {
+                    computed: computed.to_hex(),
+                    head: head.root_hash().to_hex(),
+                },
+            }
+        })?;
         let breakdowns = Dimension::ALL
             .iter()
             .zip(tallies)

@@ -38,6 +38,7 @@ mod merkle;
 mod overdue;
 mod proof;
 mod receipt;
+mod replay;
 mod store;
 mod transfer_log;
 
@@ -65,6 +66,7 @@ pub use proof::{
     ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion,
 };
 pub use receipt::Receipt;
+pub(crate) use replay::{ReplayFault, replay};
 pub use store::LogStore;
 pub use transfer_log::TransferLog;
 

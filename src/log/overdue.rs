@@ -22,6 +22,7 @@ use super::head::SignedTreeHead;
 use super::merkle::MerkleTree;
 use super::proof::InclusionProof;
 use super::receipt::Receipt;
+use super::replay::{ReplayFault, replay};
 use super::store::LogStore;
 
 /// One overdue receipt as a report lists it: the receipt entry's exact bytes and its inclusion
@@ -135,7 +136,7 @@ impl OverdueError {
 
 /// Replays `entries` (every entry up to `head`): checks their number and root against the
 /// head, and gives the tree and the indices overdue at `at`.
-fn replay(
+fn replay_overdue(
     entries: &[Vec<u8>],
     head: &SignedTreeHead,
     at: Timestamp,
@@ -147,25 +148,19 @@ fn replay(
             head: head.timestamp(),
         });
     }
-    let given = entries.len() as u64;
-    if given != head.tree_size() {
-        return Err(OverdueError::EntryCount {
-            head_size: head.tree_size(),
-            entries: given,
-        });
-    }
-    let mut tree = MerkleTree::new();
     let mut index = DeletionIndex::new();
-    for bytes in entries {
-        let i = tree.append(bytes);
-        let entry =
-            LogEntry::from_bytes(bytes).map_err(|error| OverdueError::Entry { index: i, error })?;
-        // A deletion that does not count is not an error of the log: it is left out.
-        let _ = index.observe(i, &entry, Some(trust));
-    }
-    if tree.root() != head.root_hash() {
-        return Err(OverdueError::RootMismatch);
-    }
+    // A deletion that does not count is not an error of the log: it is left out.
+    let tree = replay(entries, head, |i, entry| {
+        let _ = index.observe(i, entry, Some(trust));
+    })
+    .map_err(|fault| match fault {
+        ReplayFault::Count { given, head } => OverdueError::EntryCount {
+            head_size: head,
+            entries: given,
+        },
+        ReplayFault::Entry { index, error } => OverdueError::Entry { index, error },
+        ReplayFault::Root { .. } => OverdueError::RootMismatch,
+    })?;
     Ok((tree, index.overdue_at(at)))
 }
 
@@ -211,7 +206,7 @@ impl OverdueReport {
     ) -> Result<Self, OverdueError> {
         let signed =
             SignedTreeHead::verify(head, log_id, operator_key).map_err(OverdueError::Head)?;
-        let (tree, overdue) = replay(entries, &signed, at, trust)?;
+        let (tree, overdue) = replay_overdue(entries, &signed, at, trust)?;
         let mut items = Vec::with_capacity(overdue.len());
         for index in overdue {
             let proof = tree
@@ -303,7 +298,7 @@ pub fn verify_overdue(
 ) -> Result<Vec<OverdueReceipt>, OverdueError> {
     let head =
         SignedTreeHead::verify(&report.head, log_id, operator_key).map_err(OverdueError::Head)?;
-    let (_, expected) = replay(entries, &head, report.at, trust)?;
+    let (_, expected) = replay_overdue(entries, &head, report.at, trust)?;
     let listed: Vec<u64> = report.items.iter().map(|i| i.proof.leaf_index).collect();
     if listed != expected {
         return Err(OverdueError::ResultMismatch { expected, listed });
