@@ -22,6 +22,8 @@ declare -A files=(
     [time]="src/time.rs src/digest.rs"
     [sqlite]="src/store/mod.rs src/store/sqlite.rs"
     [postgres]="src/store/postgres.rs"
+    [stats]="src/stats.rs src/log/replay.rs src/log/overdue.rs src/log/deletion.rs"
+    [notify]="src/notify/mod.rs src/notify/inbox.rs src/notify/outbox.rs"
 )
 # The tests that judge each group. The unit tests (--lib) always run: a run without them
 # reports mutants as missed that a unit test kills.
@@ -33,13 +35,15 @@ declare -A tests=(
     [time]="--lib --test consent --test hostile --test payloads --test vectors --test external"
     [sqlite]="--lib --test store_sqlite --test consent"
     [postgres]="--test store_postgres --test consent"
+    [stats]="--lib --test consent"
+    [notify]="--lib --test consent --test vectors"
 )
 declare -A features=([sqlite]="--features sqlite" [postgres]="--features postgres")
 # The model-based test with fewer cases than CI's, so that a mutant costs seconds.
 export CONSENTRY_MODEL_CASES="${CONSENTRY_MODEL_CASES:-200}"
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(decision ledger proof codec time sqlite postgres)
+[ ${#groups[@]} -eq 0 ] && groups=(decision ledger proof codec time sqlite postgres stats notify)
 for group in "${groups[@]}"; do
     [ -n "${files[$group]:-}" ] || { echo "unknown group $group" >&2; exit 2; }
     args=()
