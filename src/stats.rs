@@ -558,6 +558,22 @@ mod tests {
     }
 
     #[test]
+    fn a_small_total_is_hidden_even_when_its_cells_add_up() {
+        // Denials: 3 denials with 4 reasons each make 4 cells of 3 (hidden, adding up to 12);
+        // the total, 3, is still below the threshold and stays hidden.
+        let counts = [("a", 3), ("b", 3), ("c", 3), ("d", 3)];
+        let b = suppress(Dimension::DenialReason, tally(&counts, 3), 10);
+        assert_eq!((cells(&b), b.total), (vec![None; 4], None));
+        // 10 denials with the same 2 reasons: nothing is small, the total of 10 is published.
+        let b = suppress(
+            Dimension::DenialReason,
+            tally(&[("a", 10), ("b", 10)], 10),
+            10,
+        );
+        assert_eq!((cells(&b), b.total), (vec![Some(10), Some(10)], Some(10)));
+    }
+
+    #[test]
     fn nothing_small_nothing_hidden() {
         let b = suppress(
             Dimension::LegalBasis,
