@@ -3,10 +3,12 @@
 //! statistics.
 
 use super::handles::{ConsentryDirectory, ConsentryLedger, ConsentrySigningKey};
-use super::log::{ConsentryLog, history_from_json, history_report_json, log_failure, one_hash};
+use super::log::{
+    ConsentryLog, history_from_json, history_report_json, history_status, log_failure, one_hash,
+};
 use super::{
     ConsentryBuf, ConsentryStatus, Failure, FfiResult, Out, bytes, c_party, from_hex, from_json,
-    guard, handle, out_buf, public_key, set_last_error, text, to_hex, to_json,
+    guard, handle, out_buf, public_key, text, to_hex, to_json,
 };
 use consentry::deletion::{Deletion, DeletionError};
 use consentry::directory::PartyId;
@@ -33,11 +35,7 @@ fn deletion_failure(e: DeletionError) -> Failure {
         DeletionError::Storage(_) => ConsentryStatus::Storage,
         _ => ConsentryStatus::Refused,
     };
-    let message = match e.cause() {
-        Some(cause) => format!("{}: {cause}: {e}", e.code()),
-        None => format!("{}: {e}", e.code()),
-    };
-    Failure::new(status, message)
+    Failure::new(status, coded(e.code(), e.cause(), &e))
 }
 
 /// An overdue query refused: the message starts with the `overdue/…` code (and the `log/…`
@@ -54,11 +52,15 @@ fn overdue_failure(e: OverdueError) -> Failure {
         }
         _ => ConsentryStatus::VerifyFailed,
     };
-    let message = match e.cause() {
-        Some(cause) => format!("{}: {cause}: {e}", e.code()),
-        None => format!("{}: {e}", e.code()),
-    };
-    Failure::new(status, message)
+    Failure::new(status, coded(e.code(), e.cause(), &e))
+}
+
+/// A refusal's message: its code, the code of the refusal it wraps if any, then its text.
+fn coded(code: &str, cause: Option<&str>, e: &dyn std::fmt::Display) -> String {
+    match cause {
+        Some(cause) => format!("{code}: {cause}: {e}"),
+        None => format!("{code}: {e}"),
+    }
 }
 
 /// A statistics refusal: the message starts with the `stats/…` code.
@@ -317,17 +319,7 @@ pub unsafe extern "C" fn consentry_verify_history_retention(
             map.insert("retention".into(), lines.into());
         }
         out.set(ConsentryBuf::from_vec(to_json(&doc)?));
-        if report.is_clean() {
-            Ok(ConsentryStatus::Ok)
-        } else {
-            let codes: Vec<&str> = report.failures.iter().map(|f| f.error.code()).collect();
-            set_last_error(format!(
-                "the history has {} failing entries: {}",
-                codes.len(),
-                codes.join(", ")
-            ));
-            Ok(ConsentryStatus::VerifyFailed)
-        }
+        Ok(history_status(&report))
     })
 }
 

@@ -139,6 +139,21 @@ impl ConsentryLog {
     }
 }
 
+/// `OK` for a history whose every entry passed; otherwise `VERIFY_FAILED`, the failing entries'
+/// codes kept as the last error.
+pub(super) fn history_status(report: &consentry::log::HistoryReport) -> ConsentryStatus {
+    if report.is_clean() {
+        return ConsentryStatus::Ok;
+    }
+    let codes: Vec<&str> = report.failures.iter().map(|f| f.error.code()).collect();
+    set_last_error(format!(
+        "the history has {} failing entries: {}",
+        codes.len(),
+        codes.join(", ")
+    ));
+    ConsentryStatus::VerifyFailed
+}
+
 /// A log refusal as a status and a message starting with its code.
 #[allow(
     clippy::needless_pass_by_value,
@@ -834,17 +849,7 @@ pub unsafe extern "C" fn consentry_verify_history(
         let report = verify_history(&history, head_bytes, log_id, &key).map_err(log_failure)?;
         let doc = history_report_json(&report);
         out.set(ConsentryBuf::from_vec(to_json(&doc)?));
-        if report.is_clean() {
-            Ok(ConsentryStatus::Ok)
-        } else {
-            let codes: Vec<&str> = report.failures.iter().map(|f| f.error.code()).collect();
-            set_last_error(format!(
-                "the history has {} failing entries: {}",
-                codes.len(),
-                codes.join(", ")
-            ));
-            Ok(ConsentryStatus::VerifyFailed)
-        }
+        Ok(history_status(&report))
     })
 }
 
