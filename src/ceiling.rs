@@ -13,10 +13,10 @@
 
 use crate::derivation::{Derivation, DerivationCode, DerivationError, DerivationTerm, Derivations};
 use crate::directory::PartyId;
+use crate::table::Table;
 use crate::terms::{AccessPattern, Scope};
 use crate::vocab::{Category, Purpose};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// The most a publisher allows for one purpose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,7 +183,7 @@ pub struct CeilingTerms<'a> {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Ceilings {
-    by_publisher: HashMap<PartyId, HashMap<String, PurposeCeiling>>,
+    by_publisher: Table<PartyId, Table<String, PurposeCeiling>>,
     derivations: Derivations,
 }
 
@@ -210,7 +210,7 @@ impl Ceilings {
 
     /// Every ceiling.
     pub fn iter(&self) -> impl Iterator<Item = &PurposeCeiling> {
-        self.by_publisher.values().flat_map(HashMap::values)
+        self.by_publisher.values().flat_map(Table::values)
     }
 
     /// Defines a derivation of the vocabulary the ceilings and the bases refer to.

@@ -98,6 +98,7 @@ pub mod statement;
 pub mod stats;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod store;
+mod table;
 pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -181,6 +181,10 @@ impl Request {
     pub fn categories(&self) -> &[Category] {
         &self.categories
     }
+    /// The categories, owned (for the authorization of an allowed request).
+    pub(crate) fn into_categories(self) -> Vec<Category> {
+        self.categories
+    }
     /// The purpose claimed.
     #[must_use]
     pub fn purpose(&self) -> &Purpose {

@@ -177,7 +177,21 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
     /// [`Envelope::parse_kind`]), [`ParseError::Payload`] if the payload does not decode strictly
     /// as `T`.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
-        let envelope = Envelope::parse_kind(bytes, T::KIND)?;
+        Self::from_envelope(bytes, Envelope::parse(bytes)?)
+    }
+
+    /// As [`Unverified::parse`], with the envelope of `bytes` already parsed (by a caller that
+    /// needed its kind first).
+    pub(crate) fn from_envelope(
+        bytes: &'a [u8],
+        envelope: Envelope<'a>,
+    ) -> Result<Self, ParseError> {
+        if envelope.kind() != T::KIND {
+            return Err(ParseError::Envelope(EnvelopeError::WrongKind {
+                expected: T::KIND,
+                found: envelope.kind(),
+            }));
+        }
         let payload = T::from_payload_bytes(envelope.payload())?;
         Ok(Unverified {
             bytes,
@@ -234,13 +248,20 @@ impl<'a, T: SignedPayload> Unverified<'a, T> {
         trust: &dyn Trust,
     ) -> Result<Verified<T>, VerifyError> {
         let kid = self.envelope.kid();
-        let (_, key) = trust.find_key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
+        let (owner, key) = trust.find_key(&kid).ok_or(VerifyError::UnknownKey(kid))?;
         self.envelope
             .verify_party_key(provider, key)
             .map_err(|_| VerifyError::BadSignature)?;
-        trust
-            .check_key(&kid, self.payload.signer(), self.payload.issued_at())
-            .map_err(VerifyError::Key)?;
+        // The signature rule on the key found above (what `Trust::check_key` does after its
+        // own lookup).
+        crate::directory::key_rule(
+            &kid,
+            owner,
+            key,
+            self.payload.signer(),
+            self.payload.issued_at(),
+        )
+        .map_err(VerifyError::Key)?;
         Ok(Verified {
             digest: Digest::of_parts_with(provider, &[self.bytes]),
             kid,
@@ -288,6 +309,11 @@ impl<T: SignedPayload> Verified<T> {
     /// The authenticated claims.
     pub fn claims(&self) -> &T {
         &self.payload
+    }
+
+    /// The authenticated claims, owned (for a caller done with the rest).
+    pub(crate) fn into_claims(self) -> T {
+        self.payload
     }
 
     /// SHA-256 of the exact signed bytes, the object's binding hash.

@@ -194,8 +194,18 @@ pub(super) fn verified<T: SignedPayload>(
     directory: &dyn Trust,
     crypto: &CryptoProvider,
 ) -> Result<Verified<T>, Reason> {
-    let unverified = Unverified::<T>::parse(bytes).map_err(|e| parse_reason(object, e))?;
-    unverified
+    checked(Unverified::<T>::parse(bytes), object, directory, crypto)
+}
+
+/// Verifies one parsed object, mapping failures to reasons.
+fn checked<T: SignedPayload>(
+    parsed: Result<Unverified<'_, T>, ParseError>,
+    object: Subject,
+    directory: &dyn Trust,
+    crypto: &CryptoProvider,
+) -> Result<Verified<T>, Reason> {
+    parsed
+        .map_err(|e| parse_reason(object, e))?
         .verify_with(crypto, directory)
         .map_err(|e| verify_reason(object, e))
 }
@@ -398,7 +408,8 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             return deny(reasons, record);
         }
         // Commit point: the use (and the receipt's log entry) recorded atomically, then allowed.
-        let mut authorization = self.authorization(&req, &view, now);
+        let (request_id, replay_key, issued_at) = (r.id(), req.replay_key(), r.issued_at());
+        let mut authorization = self.authorization(req, &view, now);
         let entry = self.receipts.map(|k| {
             let receipt = Receipt::for_authorization(&authorization, (k.ids)(), now);
             let bytes = receipt.sign(k.key);
@@ -407,11 +418,10 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         });
         let use_record = UseRecord {
             basis: view.key,
-            request: req.replay_key(),
+            request: replay_key,
             // Remembered for the freshness window plus the skew tolerance: a verifier sharing
             // this ledger whose clock runs behind ours still finds the id.
-            forget_after: r
-                .issued_at()
+            forget_after: issued_at
                 .plus_secs(self.policy.max_request_age_secs)
                 .plus_secs(self.policy.max_skew_secs),
             window: window.map(|(w, _)| w),
@@ -428,7 +438,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                             (UseRefusal::Paused { since }, _) => Reason::Paused { since },
                             (UseRefusal::Revoked { at }, _) => Reason::Revoked { at },
                             (UseRefusal::QuotaExhausted, Some((w, p))) => quota_reason(p, w),
-                            (_, _) => Reason::ReplayedRequest { id: r.id() },
+                            (_, _) => Reason::ReplayedRequest { id: request_id },
                         })
                         .collect();
                     reasons.sort_by_key(Reason::order_key);
@@ -453,15 +463,24 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 self.recheck_key(h.kid(), c.signer(), c.issued_at())?;
                 Ok(Held::Habilitation(Cow::Borrowed(h)))
             }
+            // The envelope is parsed once, for its kind and then for the object.
             Basis::Signed(bytes) => match Envelope::parse(bytes) {
-                Ok(env) if env.kind() == ObjectKind::Habilitation => {
-                    verified(bytes, Subject::Basis, self.directory, self.crypto)
-                        .map(|h| Held::Habilitation(Cow::Owned(h)))
-                }
-                // Any other kind (or malformed bytes) is judged as a grant: its parser reports
-                // the wrong kind, or what is malformed.
-                _ => verified(bytes, Subject::Basis, self.directory, self.crypto)
-                    .map(|g| Held::Grant(Cow::Owned(g))),
+                Ok(env) if env.kind() == ObjectKind::Habilitation => checked(
+                    Unverified::from_envelope(bytes, env),
+                    Subject::Basis,
+                    self.directory,
+                    self.crypto,
+                )
+                .map(|h| Held::Habilitation(Cow::Owned(h))),
+                // Any other kind is judged as a grant: its parser reports the wrong kind.
+                Ok(env) => checked(
+                    Unverified::from_envelope(bytes, env),
+                    Subject::Basis,
+                    self.directory,
+                    self.crypto,
+                )
+                .map(|g| Held::Grant(Cow::Owned(g))),
+                Err(e) => Err(parse_reason(Subject::Basis, ParseError::Envelope(e))),
             },
         }
     }
@@ -625,7 +644,8 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         // A category this provider releases for the purpose only derived is sent only as the
         // basis's derivation of it; without one, the raw value is asked for, and refused. (That
         // the basis's derivation is one the ceiling accepts is the ceiling rule's.)
-        if let Some(c) = self.ceilings.get(&self.provider, b.purpose.code()) {
+        let ceiling = self.ceilings.get(&self.provider, b.purpose.code());
+        if let Some(c) = ceiling {
             let raw: Vec<_> = r
                 .categories()
                 .iter()
@@ -658,11 +678,7 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         // A habilitation names no data range: the provider's ceiling for the purpose bounds
         // the length of the range a request may ask for, as it bounds a grant's.
         if b.grant.is_none() {
-            if let Some(c) = self
-                .ceilings
-                .get(&self.provider, b.purpose.code())
-                .filter(|c| r.data_range().len_secs() > c.max_data_range_secs)
-            {
+            if let Some(c) = ceiling.filter(|c| r.data_range().len_secs() > c.max_data_range_secs) {
                 out.push(Reason::DataRangeTooLong {
                     requested: r.data_range(),
                     max_secs: c.max_data_range_secs,
@@ -761,23 +777,26 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
         }
     }
 
-    fn authorization(
-        &self,
-        req: &Verified<Request>,
-        b: &View<'_>,
-        now: Timestamp,
-    ) -> Authorization {
-        let r = req.claims();
+    /// The authorization of an allowed request, which it takes: its categories move into it.
+    fn authorization(&self, req: Verified<Request>, b: &View<'_>, now: Timestamp) -> Authorization {
+        let request_digest = req.digest();
+        let r = req.into_claims();
+        // Allowed, so each of these is the basis's own term, which the ceiling accepted.
+        let derivations = r
+            .categories()
+            .iter()
+            .filter_map(|c| crate::grant::derivation_of(b.terms.derivations, c))
+            .cloned()
+            .collect();
         Authorization {
             request: r.id(),
-            request_digest: req.digest(),
+            request_digest,
             basis: b.id,
             basis_kind: b.kind,
             basis_digest: b.digest,
             subject: r.subject(),
             consumer: r.consumer(),
             provider: r.provider(),
-            categories: r.categories().to_vec(),
             data_range: r.data_range(),
             retain_until: now.plus_secs(b.retention_secs),
             // Allowed, so every link is backed.
@@ -788,16 +807,11 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
             }),
             legal_reference: b.legal_reference.map(str::to_owned),
             purpose: b.purpose.clone(),
-            // Allowed, so each of these is the basis's own term, which the ceiling accepted.
-            derivations: r
-                .categories()
-                .iter()
-                .filter_map(|c| crate::grant::derivation_of(b.terms.derivations, c))
-                .cloned()
-                .collect(),
+            derivations,
             onward_transfer: b.grant.is_some_and(Grant::onward_transfer),
             decided_at: now,
             receipt: None,
+            categories: r.into_categories(),
         }
     }
 }

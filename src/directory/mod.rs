@@ -16,13 +16,14 @@ mod wire;
 pub use history::{ChangeFault, DirectoryHistory, UpdateError, Version};
 pub use party::{LegalPerson, Party, PartyId, PartyKey, Representation, RepresentationKind, Role};
 pub use trust::Trust;
+pub(crate) use trust::key_rule;
 pub use update::{Change, DirectorySnapshot, DirectoryUpdate};
 pub use wire::DirectoryJson;
 
 use crate::keys::{KeyId, VerifyingKey};
 use crate::registry::{Siren, Siret};
+use crate::table::Table;
 use crate::time::Timestamp;
-use std::collections::HashMap;
 use thiserror::Error;
 
 /// Why a directory could not be built or changed.
@@ -237,12 +238,12 @@ impl KeyRefusal {
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
     parties: Vec<Party>,
-    by_id: HashMap<PartyId, usize>,
-    by_kid: HashMap<KeyId, (usize, usize)>,
-    by_siren: HashMap<Siren, usize>,
+    by_id: Table<PartyId, usize>,
+    by_kid: Table<KeyId, (usize, usize)>,
+    by_siren: Table<Siren, usize>,
     representations: Vec<Representation>,
     // The same records grouped by pair, for the verifier's lookups.
-    reps_by_pair: HashMap<(PartyId, PartyId), Vec<Representation>>,
+    reps_by_pair: Table<(PartyId, PartyId), Vec<Representation>>,
 }
 
 impl Directory {

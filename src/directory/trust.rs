@@ -84,35 +84,7 @@ impl dyn Trust + '_ {
         let (owner, key) = self
             .find_key(kid)
             .ok_or(KeyRefusal::UnknownKey { kid: *kid })?;
-        if owner != signer {
-            return Err(KeyRefusal::NotSignersKey {
-                kid: *kid,
-                owner,
-                claimed: signer,
-            });
-        }
-        if issued_at < key.valid_from {
-            return Err(KeyRefusal::NotYetValid {
-                kid: *kid,
-                valid_from: key.valid_from,
-                issued_at,
-            });
-        }
-        if let Some(valid_until) = key.valid_until.filter(|end| issued_at >= *end) {
-            return Err(KeyRefusal::Expired {
-                kid: *kid,
-                valid_until,
-                issued_at,
-            });
-        }
-        if let Some(compromised_at) = key.compromised_at.filter(|c| issued_at >= *c) {
-            return Err(KeyRefusal::Compromised {
-                kid: *kid,
-                compromised_at,
-                issued_at,
-            });
-        }
-        Ok(&key.public)
+        key_rule(kid, owner, key, signer, issued_at)
     }
 
     /// The representation under which `representative` may act for `subject` at `at`: the
@@ -191,4 +163,44 @@ fn latest_end<'r>(records: impl Iterator<Item = &'r Representation>) -> Option<T
         end = Some(end.map_or(until, |e| e.max(until)));
     }
     end
+}
+
+/// The signature rule for a key already found: `key`, held by `owner` under `kid`, may sign for
+/// `signer` an object issued at `issued_at` (see `check_key`).
+pub(crate) fn key_rule<'k>(
+    kid: &KeyId,
+    owner: PartyId,
+    key: &'k PartyKey,
+    signer: PartyId,
+    issued_at: Timestamp,
+) -> Result<&'k VerifyingKey, KeyRefusal> {
+    if owner != signer {
+        return Err(KeyRefusal::NotSignersKey {
+            kid: *kid,
+            owner,
+            claimed: signer,
+        });
+    }
+    if issued_at < key.valid_from {
+        return Err(KeyRefusal::NotYetValid {
+            kid: *kid,
+            valid_from: key.valid_from,
+            issued_at,
+        });
+    }
+    if let Some(valid_until) = key.valid_until.filter(|end| issued_at >= *end) {
+        return Err(KeyRefusal::Expired {
+            kid: *kid,
+            valid_until,
+            issued_at,
+        });
+    }
+    if let Some(compromised_at) = key.compromised_at.filter(|c| issued_at >= *c) {
+        return Err(KeyRefusal::Compromised {
+            kid: *kid,
+            compromised_at,
+            issued_at,
+        });
+    }
+    Ok(&key.public)
 }

@@ -131,9 +131,12 @@ impl State {
     }
 
     fn basis(&self, key: &BasisKey) -> BasisState {
-        let Some(i) = self.index(key) else {
-            return BasisState::default();
-        };
+        self.index(key)
+            .map_or_else(BasisState::default, |i| self.basis_at(i))
+    }
+
+    /// The state of the basis whose record is at `i`.
+    fn basis_at(&self, i: u32) -> BasisState {
         let (status, pause) = self
             .lifecycle
             .get(&i)
@@ -145,6 +148,12 @@ impl State {
 
     fn set_basis(&mut self, key: BasisKey, state: BasisState) -> Result<(), LedgerError> {
         let i = self.index_or_insert(key)?;
+        self.set_basis_at(i, state);
+        Ok(())
+    }
+
+    /// Sets the state of the basis whose record is at `i`.
+    fn set_basis_at(&mut self, i: u32, state: BasisState) {
         let (status, usage, pause) = state.parts();
         if let (Some(r), Some((start, n))) = (self.records.get_mut(i), usage) {
             r.usage_start = start.0.to_be_bytes();
@@ -155,7 +164,6 @@ impl State {
         } else {
             self.lifecycle.insert(i, (status, pause));
         }
-        Ok(())
     }
 
     /// The first sighting of `digest` under `key`, made `at` if there is none, or moved back
@@ -168,6 +176,17 @@ impl State {
         earlier: bool,
     ) -> Result<Timestamp, LedgerError> {
         let i = self.index_or_insert(key)?;
+        self.sight_at(i, digest, at, earlier)
+    }
+
+    /// [`State::sight`] for the basis whose record is at `i`.
+    fn sight_at(
+        &mut self,
+        i: u32,
+        digest: &Digest,
+        at: Timestamp,
+        earlier: bool,
+    ) -> Result<Timestamp, LedgerError> {
         let r = self
             .records
             .get_mut(i)
@@ -273,8 +292,10 @@ impl InMemoryLedger {
 impl Ledger for InMemoryLedger {
     fn observe(&self, o: &Observation) -> Result<Snapshot, LedgerError> {
         let mut s = self.lock();
-        let first_seen = s.sight(o.basis, &o.basis_digest, o.at, false)?;
-        let basis = s.basis(&o.basis);
+        // One lookup of the basis for the sighting and the state.
+        let i = s.index_or_insert(o.basis)?;
+        let first_seen = s.sight_at(i, &o.basis_digest, o.at, false)?;
+        let basis = s.basis_at(i);
         Ok(Snapshot {
             status: basis.status(),
             uses: o.window_start.map_or(0, |w| basis.uses(w)),
@@ -286,16 +307,20 @@ impl Ledger for InMemoryLedger {
     fn record_use(&self, r: &UseRecord<'_>) -> Result<(), CommitError<Vec<UseRefusal>>> {
         let mut s = self.lock();
         s.prune(r.at);
-        let next = s
-            .basis(&r.basis)
+        let index = s.index(&r.basis);
+        let next = index
+            .map_or_else(BasisState::default, |i| s.basis_at(i))
             .check_use(s.seen.contains_key(&r.request), r.window)
             .map_err(CommitError::Refused)?;
         // Made before anything changes, so that a ledger full of bases changes nothing.
-        s.index_or_insert(r.basis)?;
+        let i = match index {
+            Some(i) => i,
+            None => s.index_or_insert(r.basis)?,
+        };
         s.append(r.log_entry)?;
         s.seen.insert(r.request, r.forget_after);
         s.expiry.insert((r.forget_after, r.request));
-        s.set_basis(r.basis, next)?;
+        s.set_basis_at(i, next);
         Ok(())
     }
 
