@@ -7,8 +7,9 @@
 //! only look keys up, and a lookup cannot lengthen the probe sequences of a table whose content
 //! it does not choose. Their keys are also uniform already (key ids are SHA-256 prefixes, party
 //! ids random UUIDs). So a folded-multiply hash replaces `SipHash` there: a directory lookup on
-//! the decision path went from about 290 instructions to about 70, and a decision makes several. Tables keyed by what requesters or signers choose (the ledger's bases and
-//! request ids) keep the keyed default.
+//! the decision path went from about 290 instructions to about 70, and a decision makes
+//! several. Tables keyed by what requesters or signers choose (the ledger's bases and request
+//! ids) keep the keyed default.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
