@@ -117,7 +117,7 @@ fn main() {
         (
             "decision, fresh grant",
             "raw verify of the request",
-            2.1,
+            2.05,
             paired(
                 requests,
                 |(req, _, _)| {
@@ -132,7 +132,7 @@ fn main() {
         (
             "decision, cached grant",
             "raw verify of the request",
-            1.05,
+            1.04,
             paired(
                 requests,
                 |(req, _, _)| {
