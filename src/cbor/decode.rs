@@ -14,6 +14,11 @@ pub struct Decoder<'a> {
     pos: usize,
     depth: usize,
     limits: Limits,
+    /// Map readers alive (nested ones count too).
+    readers: usize,
+    /// The structural error of a map whose reader an error left without passing through it,
+    /// for the enclosing reader to report (see [`MapReader`]).
+    deferred: Option<DecodeError>,
 }
 
 impl<'a> Decoder<'a> {
@@ -34,6 +39,8 @@ impl<'a> Decoder<'a> {
             pos: 0,
             depth: 0,
             limits,
+            readers: 0,
+            deferred: None,
         })
     }
 
@@ -442,8 +449,9 @@ impl<'a> Decoder<'a> {
     }
 
     /// Checks that the next `entries` map entries have unsigned integer keys in strictly
-    /// ascending order, then moves back: so that an out-of-order key is reported as such, not
-    /// as a missing one.
+    /// ascending order and well-formed values (see [`Decoder::skip`]), then moves back: the
+    /// structural scan of a map, whose first error a [`MapReader`] reports before any error of
+    /// its fields.
     fn check_key_order(&mut self, entries: usize) -> Result<(), DecodeError> {
         let start = self.pos;
         let mut last = None;
@@ -472,12 +480,13 @@ impl<'a> Decoder<'a> {
 
     /// Starts reading a payload map with unsigned integer keys (see [`MapReader`]).
     ///
+    /// The map's structure is not scanned here: the reader reports a structural error of the
+    /// map (a key that is not an unsigned integer, keys out of order, an encoding error in any
+    /// entry) when it is about to refuse the map, before the error it was about to report.
+    ///
     /// # Errors
     ///
-    /// [`DecodeError::TooDeep`] at the depth limit; errors of [`Decoder::map`]; for the map's keys,
-    /// [`DecodeError::WrongType`] if one is not an unsigned integer, [`DecodeError::DuplicateKey`]
-    /// or [`DecodeError::UnsortedKeys`] if they are not strictly ascending, and any encoding error
-    /// of an entry (see [`Decoder::skip`]).
+    /// [`DecodeError::TooDeep`] at the depth limit; errors of [`Decoder::map`].
     pub fn map_reader<'d>(
         &'d mut self,
         object: &'static str,
@@ -490,13 +499,30 @@ impl<'a> Decoder<'a> {
         }
         let remaining = self.map()?;
         self.depth += 1;
-        self.check_key_order(remaining)?;
+        // An error left pending by a reader of an earlier map was dropped by whoever caught it.
+        self.deferred = None;
+        let (start, depth) = (self.pos, self.depth);
+        #[cfg(test)]
+        let checked = if reference::eager() {
+            // The former order, as the tests' reference: the whole map is scanned first.
+            self.check_key_order(remaining)?;
+            true
+        } else {
+            false
+        };
+        #[cfg(not(test))]
+        let checked = false;
+        self.readers += 1;
         Ok(MapReader {
             dec: self,
             object,
             remaining,
             pending: None,
             last: None,
+            start,
+            entries: remaining,
+            depth,
+            checked,
         })
     }
 }
@@ -506,6 +532,19 @@ impl<'a> Decoder<'a> {
 /// Callers ask for keys in ascending order with [`MapReader::required`] and
 /// [`MapReader::optional`], then call [`MapReader::finish`]. A key found below the one asked for
 /// was not asked for at all, so it is unknown; a key above it means the asked key is absent.
+///
+/// **Which error is reported.** A map is refused for the first *structural* fault of the whole
+/// map, if it has one: a key that is not an unsigned integer, a duplicate or out-of-order key, or
+/// an encoding error anywhere in an entry (what [`Decoder::skip`] finds), in the order of the
+/// bytes; only a map without one is refused for a field (a missing or unknown key, a value of
+/// the wrong type or meaning). The reader does not scan the map first to do so: it reads
+/// optimistically (every typed read is at least as strict as the scan, and keys are
+/// order-checked as they are read, so a map read to its end has no structural fault), and scans
+/// it from its start only when it is about to refuse it. Hence the rule for callers: **an error
+/// found while a reader is alive must leave through the reader**, as the error of a field's
+/// reading function or through [`MapReader::fail`]. An error that leaves a nested reader any
+/// other way is caught when the reader is dropped, and reported by the enclosing reader; the
+/// outermost reader has no such recourse (debug builds assert it never happens).
 #[derive(Debug)]
 pub struct MapReader<'d, 'a> {
     dec: &'d mut Decoder<'a>,
@@ -513,6 +552,15 @@ pub struct MapReader<'d, 'a> {
     remaining: usize,
     pending: Option<u64>,
     last: Option<u64>,
+    /// Where the map's first entry starts.
+    start: usize,
+    /// How many entries the map has.
+    entries: usize,
+    /// The depth of the map's entries.
+    depth: usize,
+    /// Whether nothing is owed any more: the structural scan has run, or the map was read to
+    /// its end (which proves the scan would pass).
+    checked: bool,
 }
 
 impl<'a> MapReader<'_, 'a> {
@@ -542,27 +590,77 @@ impl<'a> MapReader<'_, 'a> {
         Ok(self.pending)
     }
 
+    /// Runs the map's structural scan from its start, at its depth: the decoder is left where
+    /// the scan failed (as the former up-front scan left it), or where it was if it passed.
+    fn scan(&mut self) -> Result<(), DecodeError> {
+        let (pos, depth) = (self.dec.pos, self.dec.depth);
+        self.dec.pos = self.start;
+        self.dec.depth = self.depth;
+        let found = self.dec.check_key_order(self.entries);
+        if found.is_ok() {
+            self.dec.pos = pos;
+            self.dec.depth = depth;
+        }
+        found
+    }
+
+    /// The error to report instead of `error`: the map's first structural fault if it has one
+    /// (the scan runs once), else the structural fault of a nested map that an error left
+    /// without passing through its reader, else `error`.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&mut self, error: DecodeError) -> DecodeError {
+        if self.checked {
+            return error;
+        }
+        self.checked = true;
+        let nested = self.dec.deferred.take();
+        #[cfg(test)]
+        reference::count_scan();
+        match self.scan() {
+            Err(structural) => {
+                #[cfg(test)]
+                reference::count_structural();
+                structural
+            }
+            Ok(()) => nested.unwrap_or(error),
+        }
+    }
+
+    /// Refuses the map with `error`, found by the caller while reading it (a relation between
+    /// fields, say): returns the error to report, which is the map's first structural fault if
+    /// it has one (see [`MapReader`]).
+    #[must_use]
+    pub fn fail(&mut self, error: DecodeError) -> DecodeError {
+        self.refuse(error)
+    }
+
     /// Reads the value of `key` with `f`, or `None` if the map has no such key.
     ///
     /// # Errors
     ///
     /// [`DecodeError::UnknownKey`] if the map holds a key below `key` that was not read; errors in
-    /// reading the next key (see [`Decoder::map_reader`]); the error of `f`.
+    /// reading the next key (see [`Decoder::map_reader`]); the error of `f`; before any of them,
+    /// the map's first structural fault (see [`MapReader`]).
     pub fn optional<T>(
         &mut self,
         key: u64,
         f: impl FnOnce(&mut Decoder<'a>) -> Result<T, DecodeError>,
     ) -> Result<Option<T>, DecodeError> {
-        match self.peek_key()? {
-            Some(k) if k == key => {
+        match self.peek_key() {
+            Ok(Some(k)) if k == key => {
                 self.pending = None;
-                f(self.dec).map(Some)
+                match f(self.dec) {
+                    Ok(value) => Ok(Some(value)),
+                    Err(e) => Err(self.refuse(e)),
+                }
             }
-            Some(k) if k < key => Err(DecodeError::UnknownKey {
+            Ok(Some(k)) if k < key => Err(self.refuse(DecodeError::UnknownKey {
                 object: self.object,
                 key: k,
-            }),
-            _ => Ok(None),
+            })),
+            Ok(_) => Ok(None),
+            Err(e) => Err(self.refuse(e)),
         }
     }
 
@@ -577,11 +675,14 @@ impl<'a> MapReader<'_, 'a> {
         field: &'static str,
         f: impl FnOnce(&mut Decoder<'a>) -> Result<T, DecodeError>,
     ) -> Result<T, DecodeError> {
-        self.optional(key, f)?.ok_or(DecodeError::MissingKey {
-            object: self.object,
-            key,
-            field,
-        })
+        match self.optional(key, f)? {
+            Some(value) => Ok(value),
+            None => Err(self.refuse(DecodeError::MissingKey {
+                object: self.object,
+                key,
+                field,
+            })),
+        }
     }
 
     /// Checks the format version under `key` (key 0 in every map of the format:
@@ -596,11 +697,11 @@ impl<'a> MapReader<'_, 'a> {
         if found == supported {
             Ok(())
         } else {
-            Err(DecodeError::UnsupportedVersion {
+            Err(self.refuse(DecodeError::UnsupportedVersion {
                 object: self.object,
                 found,
                 supported,
-            })
+            }))
         }
     }
 
@@ -609,17 +710,85 @@ impl<'a> MapReader<'_, 'a> {
     /// # Errors
     ///
     /// [`DecodeError::UnknownKey`] if an entry was left unread; errors in reading that key (see
-    /// [`Decoder::map_reader`]).
+    /// [`Decoder::map_reader`]); before any of them, the map's first structural fault (see
+    /// [`MapReader`]).
     pub fn finish(mut self) -> Result<(), DecodeError> {
-        if let Some(key) = self.peek_key()? {
-            Err(DecodeError::UnknownKey {
+        match self.peek_key() {
+            Ok(None) => {
+                // Every entry was read, its key order-checked and its value read by a reader at
+                // least as strict as the scan: the scan would pass.
+                self.checked = true;
+                self.dec.depth -= 1;
+                Ok(())
+            }
+            Ok(Some(key)) => Err(self.refuse(DecodeError::UnknownKey {
                 object: self.object,
                 key,
-            })
-        } else {
-            self.dec.depth -= 1;
-            Ok(())
+            })),
+            Err(e) => Err(self.refuse(e)),
         }
+    }
+}
+
+impl Drop for MapReader<'_, '_> {
+    /// A reader dropped with its scan still owed was left by an error that did not pass through
+    /// it: the scan runs now, and a structural fault is left for the enclosing reader to report
+    /// before that error (as the former up-front scan would have).
+    fn drop(&mut self) {
+        self.dec.readers -= 1;
+        if self.checked {
+            return;
+        }
+        self.checked = true;
+        let (pos, depth) = (self.dec.pos, self.dec.depth);
+        let found = self.scan();
+        self.dec.pos = pos;
+        self.dec.depth = depth;
+        self.dec.deferred = found.err();
+        debug_assert!(
+            self.dec.deferred.is_none() || self.dec.readers > 0 || std::thread::panicking(),
+            "an error left the outermost map reader of a {} without passing through it, \
+             hiding the map's structural fault {:?}",
+            self.object,
+            self.dec.deferred,
+        );
+    }
+}
+
+/// The former order (the whole map scanned when its reader is made), kept for the tests as the
+/// reference the lazy reader must agree with.
+#[cfg(test)]
+pub(crate) mod reference {
+    use std::cell::Cell;
+
+    thread_local! {
+        static EAGER: Cell<bool> = const { Cell::new(false) };
+        static SCANS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    pub(crate) fn eager() -> bool {
+        EAGER.with(Cell::get)
+    }
+
+    /// Runs `f` with map readers that scan their map when made, as the decoder used to.
+    pub(crate) fn with_eager_scan<T>(f: impl FnOnce() -> T) -> T {
+        EAGER.with(|e| e.set(true));
+        let out = f();
+        EAGER.with(|e| e.set(false));
+        out
+    }
+
+    pub(super) fn count_scan() {
+        SCANS.with(|s| s.set((s.get().0 + 1, s.get().1)));
+    }
+
+    pub(super) fn count_structural() {
+        SCANS.with(|s| s.set((s.get().0, s.get().1 + 1)));
+    }
+
+    /// Scans run by refusing readers on this thread, and those that found a structural fault.
+    pub(crate) fn scans() -> (usize, usize) {
+        SCANS.with(Cell::get)
     }
 }
 
