@@ -620,7 +620,7 @@ impl<'a> MapReader<'_, 'a> {
         match self.scan() {
             Err(structural) => {
                 #[cfg(test)]
-                reference::count_structural();
+                reference::count_structural(structural != error);
                 structural
             }
             Ok(()) => nested.unwrap_or(error),
@@ -763,7 +763,7 @@ pub(crate) mod reference {
 
     thread_local! {
         static EAGER: Cell<bool> = const { Cell::new(false) };
-        static SCANS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+        static SCANS: Cell<[usize; 3]> = const { Cell::new([0; 3]) };
     }
 
     pub(crate) fn eager() -> bool {
@@ -778,16 +778,28 @@ pub(crate) mod reference {
         out
     }
 
+    fn count(i: usize) {
+        SCANS.with(|s| {
+            let mut counts = s.get();
+            counts[i] += 1;
+            s.set(counts);
+        });
+    }
+
     pub(super) fn count_scan() {
-        SCANS.with(|s| s.set((s.get().0 + 1, s.get().1)));
+        count(0);
     }
 
-    pub(super) fn count_structural() {
-        SCANS.with(|s| s.set((s.get().0, s.get().1 + 1)));
+    pub(super) fn count_structural(instead_of_another: bool) {
+        count(1);
+        if instead_of_another {
+            count(2);
+        }
     }
 
-    /// Scans run by refusing readers on this thread, and those that found a structural fault.
-    pub(crate) fn scans() -> (usize, usize) {
+    /// On this thread: the scans run by refusing readers, those that found a structural fault,
+    /// and those whose fault replaced another error the reader was about to report.
+    pub(crate) fn scans() -> [usize; 3] {
         SCANS.with(Cell::get)
     }
 }
@@ -814,5 +826,330 @@ mod usage {
         assert_eq!(m.optional(1, |d| d.uint()).unwrap(), None);
         assert_eq!(m.required(2, "name", |d| d.text()).unwrap(), "x");
         m.finish().unwrap();
+    }
+}
+
+/// The lazy structural scan against the former eager order ([`reference::with_eager_scan`]):
+/// the same error for every input, on the crate's own payloads mutated.
+#[cfg(test)]
+mod lazy_scan {
+    use super::reference::{scans, with_eager_scan};
+    use super::*;
+    use crate::cbor::Value;
+    use crate::cose::Envelope;
+    use crate::directory::RepresentationKind;
+    use crate::directory::{Directory, DirectoryUpdate, Party, PartyKey, Representation};
+    use crate::grant::Grant;
+    use crate::habilitation::Habilitation;
+    use crate::log::{Denial, LogEntry, Receipt, TreeHead};
+    use crate::request::Request;
+    use crate::signed::SignedPayload;
+    use crate::statement::{Action, Statement};
+    use crate::testing::{Scenario, key_for};
+    use crate::{Digest, Timestamp, labels};
+    use proptest::prelude::*;
+    use std::cell::Cell;
+
+    /// A decoding function of the crate, its outcome printed (its error, or that it accepted).
+    type Decode = fn(&[u8]) -> String;
+
+    fn outcome<T, E: std::fmt::Debug>(r: Result<T, E>) -> String {
+        match r {
+            Ok(_) => "accepted".to_owned(),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    fn signed<T: SignedPayload>(bytes: &[u8]) -> String {
+        outcome(T::from_payload_bytes(bytes))
+    }
+
+    /// Valid payloads of every kind whose decoder reads maps, with their decoder: flat maps
+    /// (request, statement, tree head), maps holding arrays (grant, habilitation, receipt), a
+    /// map inside an array (a log entry's denial), and maps inside arrays inside maps (a
+    /// directory, a directory update), where a party's roles are checked while its reader is
+    /// alive.
+    fn templates() -> Vec<(&'static str, Vec<u8>, Decode)> {
+        let mut s = Scenario::canteen();
+        let payload = |bytes: &[u8]| Envelope::parse(bytes).expect("signed").payload().to_vec();
+        let grant = s.sign_grant(&s.grant().build(&s.ceilings).expect("grant"));
+        let chain = s
+            .grant_for(s.child)
+            .chain([s.franceconnect, s.parent])
+            .build(&s.ceilings)
+            .expect("chain grant");
+        let statement = s.statement(&grant, Action::Pause, s.parent);
+        let request = s.request(&grant).to_payload_bytes();
+        let habilitation = s.habilitation().to_payload_bytes();
+        let directory = s.directory.to_cbor();
+        let at = s.now.plus_secs(60);
+        let party: Party = s.directory.parties()[0].clone();
+        let update = DirectoryUpdate::new(1, Digest::of(b"previous"), at)
+            .add_party(party)
+            .add_key(
+                s.mairie,
+                PartyKey::new(key_for("mairie-2").verifying_key(), at),
+            )
+            .add_representation(Representation {
+                representative: s.franceconnect,
+                subject: s.child,
+                kind: RepresentationKind::Mandate,
+                valid_from: at,
+                valid_until: Some(at.plus_secs(60)),
+            })
+            .to_payload_bytes();
+        let denial = LogEntry::Denial(
+            Denial::new(
+                Digest::of(b"request"),
+                None,
+                None,
+                ["malformed"],
+                Timestamp(7),
+            )
+            .expect("denial"),
+        )
+        .to_bytes();
+        let (receipt, _) = s.transfer_and_log();
+        let receipt = payload(receipt.bytes());
+        let head = payload(&s.sign_head());
+        vec![
+            ("grant", payload(&grant), signed::<Grant>),
+            ("chain grant", chain.to_payload_bytes(), signed::<Grant>),
+            ("habilitation", habilitation, signed::<Habilitation>),
+            ("statement", payload(&statement), signed::<Statement>),
+            ("request", request, signed::<Request>),
+            ("receipt", receipt, signed::<Receipt>),
+            ("tree head", head, signed::<TreeHead>),
+            ("denial", denial, |b| outcome(LogEntry::from_bytes(b))),
+            ("directory", directory, |b| outcome(Directory::from_cbor(b))),
+            ("directory update", update, |b| {
+                outcome(DirectoryUpdate::from_payload_bytes(b))
+            }),
+        ]
+    }
+
+    thread_local! {
+        static TEMPLATES: Vec<(&'static str, Vec<u8>, Decode)> = templates();
+    }
+
+    /// The `n`-th map of `v` in pre-order (wrapping), if it has any.
+    fn nth_map<'v>(v: &'v mut Value, n: &mut usize) -> Option<&'v mut Vec<(Value, Value)>> {
+        match v {
+            Value::Map(entries) => {
+                if *n == 0 {
+                    return Some(entries);
+                }
+                *n -= 1;
+                entries.iter_mut().find_map(|(_, v)| nth_map(v, n))
+            }
+            Value::Array(items) => items.iter_mut().find_map(|v| nth_map(v, n)),
+            Value::Tag(_, v) => nth_map(v, n),
+            _ => None,
+        }
+    }
+
+    fn count_maps(v: &Value) -> usize {
+        match v {
+            Value::Map(entries) => 1 + entries.iter().map(|(_, v)| count_maps(v)).sum::<usize>(),
+            Value::Array(items) => items.iter().map(count_maps).sum(),
+            Value::Tag(_, v) => count_maps(v),
+            _ => 0,
+        }
+    }
+
+    /// One edit of a map somewhere in `v` (entries swapped, repeated, dropped, a key changed
+    /// or of another type, a value changed), as `(how, a, b)` say.
+    fn edit_value(v: &mut Value, (how, a, b): (u8, u64, u64)) {
+        let maps = count_maps(v);
+        let mut n = usize::try_from(a).unwrap_or(0) % maps.max(1);
+        let Some(entries) = nth_map(v, &mut n) else {
+            return;
+        };
+        if entries.is_empty() {
+            entries.push((Value::Unsigned(b % 4), Value::Unsigned(0)));
+            return;
+        }
+        let len = entries.len();
+        let i = usize::try_from(b).unwrap_or(0) % len;
+        let j = usize::try_from(b >> 16).unwrap_or(0) % len;
+        match how % 6 {
+            0 => entries.swap(i, j),
+            1 => entries.insert(j, entries[i].clone()),
+            2 => {
+                entries.remove(i);
+            }
+            3 => entries[i].0 = Value::Unsigned((b >> 32) % 20),
+            4 => {
+                entries[i].0 = [Value::Text("a".into()), Value::Negative(0), Value::Null]
+                    [usize::try_from(b >> 32).unwrap_or(0) % 3]
+                    .clone();
+            }
+            _ => crate::fuzzing::change_one(&mut entries[i].1, b.rotate_left(7)),
+        }
+    }
+
+    /// One edit of the bytes: a bit flipped, a byte set, inserted or deleted.
+    fn edit_bytes(bytes: &mut Vec<u8>, (how, a, b): (u8, u64, u64)) {
+        if bytes.is_empty() {
+            return;
+        }
+        let at = usize::try_from(a).unwrap_or(0) % bytes.len();
+        let byte = b.to_le_bytes()[0];
+        match how % 4 {
+            0 => bytes[at] ^= 1 << (byte % 8),
+            1 => bytes[at] = byte,
+            2 => bytes.insert(at, byte),
+            _ => {
+                bytes.remove(at);
+            }
+        }
+    }
+
+    type Edit = (u8, u64, u64);
+
+    fn mutated(template: &[u8], values: &[Edit], raw: &[Edit]) -> Vec<u8> {
+        let mut bytes = match Value::decode(template, Limits::DIRECTORY) {
+            Ok(mut v) => {
+                for e in values {
+                    edit_value(&mut v, *e);
+                }
+                v.encode()
+            }
+            Err(e) => unreachable!("a template is valid CBOR: {e}"),
+        };
+        for e in raw {
+            edit_bytes(&mut bytes, *e);
+        }
+        bytes
+    }
+
+    /// Every template decodes, and the same under the reference.
+    #[test]
+    fn the_templates_decode() {
+        TEMPLATES.with(|t| {
+            for (name, bytes, decode) in t {
+                assert_eq!(decode(bytes), "accepted", "{name}");
+                assert_eq!(with_eager_scan(|| decode(bytes)), "accepted", "{name}");
+            }
+        });
+    }
+
+    /// The lazy reader refuses every mutated payload with exactly the error of the former
+    /// order (the whole map scanned first), and accepts exactly what it accepted. The share of
+    /// cases where the lazy reader's scan found the fault it reported (so that the property
+    /// tested the order, not only the fields) is printed and must be substantial.
+    #[test]
+    fn the_lazy_scan_reports_the_error_of_the_eager_one() {
+        const CASES: u32 = 3000;
+        let counts = Cell::new([0u32; 4]);
+        let edits = || prop::collection::vec((any::<u8>(), any::<u64>(), any::<u64>()), 0..3);
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: CASES,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&(0usize..10, edits(), edits()), |(which, values, raw)| {
+                TEMPLATES.with(|t| {
+                    let (name, template, decode) = &t[which % t.len()];
+                    let bytes = mutated(template, &values, &raw);
+                    let before = scans();
+                    let lazy = decode(&bytes);
+                    let after = scans();
+                    let eager = with_eager_scan(|| decode(&bytes));
+                    let mut c = counts.get();
+                    c[0] += 1;
+                    c[1] += u32::from(lazy != "accepted");
+                    c[2] += u32::from(after[1] > before[1]);
+                    c[3] += u32::from(after[2] > before[2]);
+                    counts.set(c);
+                    prop_assert_eq!(&lazy, &eager, "{} mutated: {:02x?}", name, bytes);
+                    Ok(())
+                })
+            })
+            .unwrap();
+        let [total, refused, structural, reordered] = counts.get();
+        let share = |n: u32| f64::from(n) * 100.0 / f64::from(total);
+        eprintln!(
+            "lazy scan: {total} cases, {refused} refused ({:.1} %); the reader's scan found a \
+             structural fault in {structural} ({:.1} %), which replaced another error it was \
+             about to report in {reordered} ({:.1} %)",
+            share(refused),
+            share(structural),
+            share(reordered),
+        );
+        assert!(structural * 5 >= total, "too few structural faults reached");
+        assert!(
+            reordered * 10 >= total,
+            "too few faults reported out of reading order"
+        );
+        assert!(
+            (refused - structural) * 20 >= total,
+            "too few field errors reached"
+        );
+    }
+
+    /// A party's roles out of order are refused while its reader is alive, by the directory's
+    /// own code rather than through the reader: a fault of the party map's structure further
+    /// on (keys out of order) must still be what is reported, as when the map was scanned
+    /// first. The rule restated: a map's structural fault comes before any error of its fields.
+    #[test]
+    fn a_nested_map_left_by_another_error_still_reports_its_structure_first() {
+        let s = Scenario::canteen();
+        let directory = |unsorted_roles: bool, unsorted_keys: bool| {
+            let Ok(Value::Map(mut top)) = Value::decode(&s.directory.to_cbor(), Limits::DIRECTORY)
+            else {
+                unreachable!("a directory is a map")
+            };
+            let Value::Array(parties) = &mut top[1].1 else {
+                unreachable!("key 1: the parties")
+            };
+            let Value::Map(party) = &mut parties[0] else {
+                unreachable!("a party is a map")
+            };
+            assert_eq!(party.len(), 4, "a party without a legal person");
+            assert_eq!(party[2].0, Value::Unsigned(labels::party::ROLES));
+            assert_eq!(party[3].0, Value::Unsigned(labels::party::KEYS));
+            if unsorted_roles {
+                party[2].1 = Value::Array(vec![Value::Unsigned(1), Value::Unsigned(0)]);
+            }
+            if unsorted_keys {
+                // A legal person (whose value is never read) before the keys.
+                let legal_person = Value::Unsigned(labels::party::LEGAL_PERSON);
+                party.insert(3, (legal_person, Value::Null));
+            }
+            let bytes = Value::Map(top).encode();
+            let error = format!("{:?}", Directory::from_cbor(&bytes).err());
+            let reference = with_eager_scan(|| format!("{:?}", Directory::from_cbor(&bytes).err()));
+            assert_eq!(error, reference);
+            error
+        };
+        let both = directory(true, true);
+        assert!(both.contains("out of order"), "{both}");
+        assert!(directory(false, true).contains("out of order"));
+        assert!(directory(true, false).contains("roles must be sorted"));
+        assert_eq!(directory(false, false), "None");
+    }
+
+    /// The outermost reader cannot report a fault its drop finds: debug builds assert that no
+    /// error leaves it any other way than through it.
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "without passing through it")]
+    fn an_error_leaving_the_outermost_reader_around_it_is_a_bug() {
+        let bytes = [0xa2, 0x00, 0x02, 0x00, 0x02]; // {0: 2, 0: 2}
+        let read = |d: &mut Decoder<'_>| -> Result<(), DecodeError> {
+            let mut m = d.map_reader("object")?;
+            let version = m.required(0, "version", Decoder::uint)?;
+            if version != 1 {
+                return Err(DecodeError::InvalidValue {
+                    field: "version",
+                    reason: "not 1",
+                });
+            }
+            m.finish()
+        };
+        let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+        let _ = read(&mut d);
     }
 }
