@@ -90,64 +90,97 @@ impl<'a> Decoder<'a> {
             .ok_or(DecodeError::Truncated { offset: self.pos })
     }
 
+    /// The next `n` bytes; [`DecodeError::Truncated`] (at the end of the input) if fewer remain.
+    #[inline]
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        if n > self.remaining() {
-            return Err(DecodeError::Truncated {
+        match self.buf.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(out) => {
+                self.pos += n;
+                Ok(out)
+            }
+            None => Err(DecodeError::Truncated {
                 offset: self.buf.len(),
-            });
+            }),
         }
-        let out = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(out)
+    }
+
+    /// The next `N` bytes, as [`Decoder::take`].
+    #[inline]
+    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        match self.buf.get(self.pos..).and_then(<[u8]>::first_chunk::<N>) {
+            Some(out) => {
+                self.pos += N;
+                Ok(*out)
+            }
+            None => Err(DecodeError::Truncated {
+                offset: self.buf.len(),
+            }),
+        }
+    }
+
+    /// Reads an item header whose initial byte, at `start`, is `initial`, checking shortest
+    /// form. Returns its argument.
+    #[inline]
+    fn header_after(&mut self, start: usize, initial: u8) -> Result<Arg, DecodeError> {
+        self.pos = start + 1;
+        let info = initial & 0x1f;
+        let (value, shortest) = match info {
+            0..=23 => return Ok(Arg::Value(u64::from(info))),
+            24 => {
+                let value = u64::from(self.take_array::<1>()?[0]);
+                (value, value >= 24)
+            }
+            25 => {
+                let value = u64::from(u16::from_be_bytes(self.take_array()?));
+                (value, value > 0xff)
+            }
+            26 => {
+                let value = u64::from(u32::from_be_bytes(self.take_array()?));
+                (value, value > 0xffff)
+            }
+            27 => {
+                let value = u64::from_be_bytes(self.take_array()?);
+                (value, value > 0xffff_ffff)
+            }
+            31 if matches!(initial >> 5, 2..=5) => return Ok(Arg::Indefinite),
+            _ => return Err(DecodeError::Malformed { offset: start }),
+        };
+        // Floats (major 7, info 25-27) have no shortest-form rule of this kind; they are
+        // refused by the typed readers anyway.
+        if !shortest && initial >> 5 != 7 {
+            return Err(DecodeError::NonShortest { offset: start });
+        }
+        Ok(Arg::Value(value))
     }
 
     /// Reads an item header, checking shortest form. Returns (initial byte, argument).
     fn header(&mut self) -> Result<(u8, Arg), DecodeError> {
         let start = self.pos;
         let initial = *self
-            .take(1)?
-            .first()
+            .buf
+            .get(start)
             .ok_or(DecodeError::Truncated { offset: start })?;
-        let info = initial & 0x1f;
-        let arg = match info {
-            0..=23 => Arg::Value(u64::from(info)),
-            24..=27 => {
-                let n = 1usize << (info - 24);
-                let bytes = self.take(n)?;
-                let value = bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-                let shortest = match info {
-                    24 => value >= 24,
-                    25 => value > 0xff,
-                    26 => value > 0xffff,
-                    _ => value > 0xffff_ffff,
-                };
-                // Floats (major 7, info 25-27) have no shortest-form rule of this kind; they are
-                // refused by the typed readers anyway.
-                if !shortest && initial >> 5 != 7 {
-                    return Err(DecodeError::NonShortest { offset: start });
-                }
-                Arg::Value(value)
-            }
-            31 if matches!(initial >> 5, 2..=5) => Arg::Indefinite,
-            _ => return Err(DecodeError::Malformed { offset: start }),
-        };
-        Ok((initial, arg))
+        Ok((initial, self.header_after(start, initial)?))
     }
 
     /// Reads a header of the given major type and returns its definite argument.
+    #[inline]
     fn expect(&mut self, major: u8, expected: &'static str) -> Result<u64, DecodeError> {
         let start = self.pos;
-        let found = self.peek_major()?;
-        if self.buf[start] >> 5 != major {
+        let initial = *self
+            .buf
+            .get(start)
+            .ok_or(DecodeError::Truncated { offset: start })?;
+        if initial >> 5 != major {
             return Err(DecodeError::WrongType {
                 offset: start,
                 expected,
-                found,
+                found: Major::from_initial(initial),
             });
         }
-        match self.header()? {
-            (_, Arg::Value(v)) => Ok(v),
-            (_, Arg::Indefinite) => Err(DecodeError::Indefinite { offset: start }),
+        match self.header_after(start, initial)? {
+            Arg::Value(v) => Ok(v),
+            Arg::Indefinite => Err(DecodeError::Indefinite { offset: start }),
         }
     }
 
@@ -568,15 +601,13 @@ impl<'a> MapReader<'_, 'a> {
     fn peek_key(&mut self) -> Result<Option<u64>, DecodeError> {
         if self.pending.is_none() && self.remaining > 0 {
             let offset = self.dec.position();
-            let key = match self.dec.peek_major()? {
-                Major::Unsigned => self.dec.uint()?,
-                found => {
-                    return Err(DecodeError::WrongType {
-                        offset,
-                        expected: "unsigned integer map key",
-                        found,
-                    });
+            let key = match self.dec.buf.get(offset) {
+                // The keys of the format are below 24: one byte, the shortest form.
+                Some(&initial) if initial < 24 => {
+                    self.dec.pos = offset + 1;
+                    u64::from(initial)
                 }
+                _ => self.other_key(offset)?,
             };
             match self.last {
                 Some(last) if key == last => return Err(DecodeError::DuplicateKey { offset }),
@@ -588,6 +619,18 @@ impl<'a> MapReader<'_, 'a> {
             self.pending = Some(key);
         }
         Ok(self.pending)
+    }
+
+    /// Reads a key that is not an unsigned integer below 24 (see [`MapReader::peek_key`]).
+    fn other_key(&mut self, offset: usize) -> Result<u64, DecodeError> {
+        match self.dec.peek_major()? {
+            Major::Unsigned => self.dec.uint(),
+            found => Err(DecodeError::WrongType {
+                offset,
+                expected: "unsigned integer map key",
+                found,
+            }),
+        }
     }
 
     /// Runs the map's structural scan from its start, at its depth: the decoder is left where
