@@ -52,21 +52,54 @@ impl CodeError {
     }
 }
 
+/// A byte of a name: `a-z`, `0-9`, `_`, `-`, `.`.
+const NAME: u8 = 1;
+/// A byte of a namespace: `a-z`, `0-9`, `_`, `-`.
+const NAMESPACE: u8 = 2;
+
+/// The classes of every byte value (a non-ASCII byte is in none).
+const CLASSES: [u8; 256] = {
+    let mut classes = [0u8; 256];
+    let mut c: u8 = 0;
+    loop {
+        classes[c as usize] =
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-' {
+                NAME | NAMESPACE
+            } else if c == b'.' {
+                NAME
+            } else {
+                0
+            };
+        if c == u8::MAX {
+            break classes;
+        }
+        c += 1;
+    }
+};
+
+/// Checks the syntax of a code, `namespace:name` (see the module's documentation), in one pass
+/// over its bytes: the namespace is what comes before the first `:`.
 pub(crate) fn check_code(code: &str) -> Result<(), CodeError> {
-    let (ns, name) = code.split_once(':').ok_or(CodeError::NoNamespace)?;
-    let ns_ok = (1..=32).contains(&ns.len())
-        && ns.as_bytes()[0].is_ascii_lowercase()
-        && ns
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    if !ns_ok {
+    let bytes = code.as_bytes();
+    // The classes all bytes before the first `:` share.
+    let mut namespace = NAMESPACE;
+    let mut colon = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            colon = Some(i);
+            break;
+        }
+        namespace &= CLASSES[usize::from(b)];
+    }
+    let colon = colon.ok_or(CodeError::NoNamespace)?;
+    if namespace == 0 || !(1..=32).contains(&colon) || !bytes[0].is_ascii_lowercase() {
         return Err(CodeError::BadNamespace);
     }
-    let name_ok = (1..=64).contains(&name.len())
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b'.'
-        });
-    if !name_ok {
+    let name = &bytes[colon + 1..];
+    let name_classes = name
+        .iter()
+        .fold(NAME, |all, &b| all & CLASSES[usize::from(b)]);
+    if name_classes == 0 || !(1..=64).contains(&name.len()) {
         return Err(CodeError::BadName);
     }
     Ok(())
@@ -306,6 +339,88 @@ mod tests {
             Purpose::new("a:b").unwrap().with_text("").err(),
             Some(CodeError::EmptyText)
         );
+    }
+
+    /// The rules of the module's documentation, restated over characters.
+    fn rules(code: &str) -> Result<(), CodeError> {
+        let Some((namespace, name)) = code.split_once(':') else {
+            return Err(CodeError::NoNamespace);
+        };
+        let namespace_ok = (1..=32).contains(&namespace.chars().count())
+            && namespace
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase())
+            && namespace
+                .chars()
+                .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'));
+        if !namespace_ok {
+            return Err(CodeError::BadNamespace);
+        }
+        let name_ok = (1..=64).contains(&name.chars().count())
+            && name
+                .chars()
+                .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-' | '.'));
+        if name_ok {
+            Ok(())
+        } else {
+            Err(CodeError::BadName)
+        }
+    }
+
+    #[test]
+    fn check_code_follows_the_rules_at_the_edges() {
+        let (a, x) = (|n: usize| "a".repeat(n), |n: usize| "x".repeat(n));
+        let mut cases: Vec<String> = [
+            "", ":", "::", "a", "a:", ":b", "a:b", "a:b:c", "a::b", "ab:c:", "A:b", "a:B", "aB:c",
+            "1a:b", "_a:b", "-a:b", ".a:b", "a1_-:b", "a.b:c", "a:b.c", "a:_", "a:-", "a:.", "a:0",
+            "é:b", "a:é", "aé:b", "a:bé", "a b:c", "a:b c", "a\0:b", "a:b\0", "a:b\n", "\u{7f}:b",
+            "a:\u{80}", "ǅ:b",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for (ns, name) in [
+            (32, 64),
+            (33, 64),
+            (32, 65),
+            (33, 65),
+            (0, 64),
+            (32, 0),
+            (1, 1),
+        ] {
+            cases.push(format!("{}:{}", a(ns), x(name)));
+            cases.push(format!("{}:{}:", a(ns), x(name)));
+            cases.push(format!("{}{}", a(ns), x(name)));
+        }
+        for case in &cases {
+            assert_eq!(check_code(case), rules(case), "{case:?}");
+        }
+        // The edges themselves, restated: 32 and 64 are the longest parts.
+        assert_eq!(check_code(&format!("{}:{}", a(32), x(64))), Ok(()));
+        assert_eq!(
+            check_code(&format!("{}:{}", a(33), x(64))),
+            Err(CodeError::BadNamespace)
+        );
+        assert_eq!(
+            check_code(&format!("{}:{}", a(32), x(65))),
+            Err(CodeError::BadName)
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Random strings over the alphabet, its neighbours and a few non-ASCII characters,
+        /// of lengths around the limits, with zero, one or several colons.
+        #[test]
+        fn check_code_follows_the_rules(
+            namespace in "[a-z0-9_.:A-Z\\-é\u{0}\u{7f}]{0,36}",
+            name in "[a-z0-9_.:A-Z\\-é ]{0,68}",
+            colon in proptest::bool::ANY,
+        ) {
+            let code = if colon { format!("{namespace}:{name}") } else { format!("{namespace}{name}") };
+            proptest::prop_assert_eq!(check_code(&code), rules(&code), "{:?}", code);
+        }
     }
 
     #[test]

@@ -72,10 +72,13 @@ pub(crate) fn purpose(
 ) -> Result<Purpose, DecodeError> {
     let purpose = m.required(code_key, "purpose", purpose_code)?;
     match m.optional(text_key, |d| text(d, "purpose text", Purpose::MAX_TEXT))? {
-        // `text` checked the length `with_text` checks.
-        Some(t) => purpose.with_text(t).map_err(|_| DecodeError::InvalidValue {
-            field: "purpose text",
-            reason: "empty or too long",
+        // `text` checked the length `with_text` checks; were it to refuse anyway, the refusal
+        // leaves through the reader, which is still reading the map.
+        Some(t) => purpose.with_text(t).map_err(|_| {
+            m.fail(DecodeError::InvalidValue {
+                field: "purpose text",
+                reason: "empty or too long",
+            })
         }),
         None => Ok(purpose),
     }

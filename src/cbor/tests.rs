@@ -816,21 +816,24 @@ fn map_reader_refusals() {
             key: 2
         })
     );
-    // Unsorted keys are caught by the key-order check before any field is read, so they are
+    // Unsorted keys are caught by the key-order check before any field's error, so they are
     // reported as such even when a required key seems absent.
     let bytes = h("a2 01 05 00 01"); // {1: 5, 0: 1}
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+    let mut m = d.map_reader("thing").unwrap();
     assert_eq!(
-        d.map_reader("thing").err(),
-        Some(DecodeError::UnsortedKeys { offset: 3 })
+        m.version(0, 1),
+        Err(DecodeError::UnsortedKeys { offset: 3 })
     );
-    // So is a non-shortest value anywhere in the map.
+    // So is a non-shortest value anywhere in the map, even after an unsupported version.
+    let bytes = h("a2 00 02 01 18 01"); // {0: 2, 1: 1 written in two bytes}
+    let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+    let mut m = d.map_reader("thing").unwrap();
+    assert_eq!(m.version(0, 1), Err(DecodeError::NonShortest { offset: 4 }));
     let bytes = h("a1 00 18 01"); // {0: 1 written in two bytes}
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
-    assert_eq!(
-        d.map_reader("thing").err(),
-        Some(DecodeError::NonShortest { offset: 2 })
-    );
+    let mut m = d.map_reader("thing").unwrap();
+    assert_eq!(m.version(0, 1), Err(DecodeError::NonShortest { offset: 2 }));
 }
 
 #[test]
@@ -1177,16 +1180,18 @@ fn required_key_out_of_order_is_unsorted() {
     // {1: 0, 0: 1}
     let bytes = [0xa2, 0x01, 0x00, 0x00, 0x01];
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+    let mut m = d.map_reader("example").unwrap();
     assert_eq!(
-        d.map_reader("example").err(),
-        Some(DecodeError::UnsortedKeys { offset: 3 })
+        m.required(0, "version", |d| d.uint()),
+        Err(DecodeError::UnsortedKeys { offset: 3 })
     );
     // {1: [h'00', {2: null}], 0: 1}
     let bytes = [0xa2, 0x01, 0x82, 0x41, 0x00, 0xa1, 0x02, 0xf6, 0x00, 0x01];
     let mut d = Decoder::new(&bytes, Limits::OBJECT).unwrap();
+    let mut m = d.map_reader("example").unwrap();
     assert_eq!(
-        d.map_reader("example").err(),
-        Some(DecodeError::UnsortedKeys { offset: 8 })
+        m.required(0, "version", |d| d.uint()),
+        Err(DecodeError::UnsortedKeys { offset: 8 })
     );
 }
 
