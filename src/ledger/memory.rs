@@ -11,7 +11,8 @@ use crate::log::{
 };
 use crate::notify::{Notices, Notifier, NotifyingLedger, Outbox, OutboxState, Queued};
 use crate::time::Timestamp;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// What the ledger keeps about every basis it has met, packed to 37 bytes with no padding (the
@@ -88,8 +89,9 @@ struct State {
     /// Digests of the statements applied (a statement's digest names it, whatever its basis).
     statements: HashSet<Digest>,
     seen: HashMap<ReplayKey, Timestamp>,
-    /// (`forget_after`, key), to prune `seen` in time order.
-    expiry: BTreeSet<(Timestamp, ReplayKey)>,
+    /// (`forget_after`, key), to prune `seen` in time order: a min-heap, cheaper to push to
+    /// than an ordered set (a key is pushed once while `seen` holds it: a replay is refused).
+    expiry: BinaryHeap<Reverse<(Timestamp, ReplayKey)>>,
     decisions: Vec<DecisionRecord>,
     log: TransferLog,
     latest_head: Option<Vec<u8>>,
@@ -105,11 +107,11 @@ fn prefix(digest: &Digest) -> [u8; 16] {
 
 impl State {
     fn prune(&mut self, now: Timestamp) {
-        while let Some(&(t, key)) = self.expiry.first() {
+        while let Some(&Reverse((t, key))) = self.expiry.peek() {
             if t >= now {
                 break;
             }
-            self.expiry.pop_first();
+            self.expiry.pop();
             self.seen.remove(&key);
         }
     }
@@ -319,7 +321,7 @@ impl Ledger for InMemoryLedger {
         };
         s.append(r.log_entry)?;
         s.seen.insert(r.request, r.forget_after);
-        s.expiry.insert((r.forget_after, r.request));
+        s.expiry.push(Reverse((r.forget_after, r.request)));
         s.set_basis_at(i, next);
         Ok(())
     }
