@@ -183,4 +183,15 @@ mod tests {
         // The end of time still formats.
         assert!(Timestamp(u64::MAX).to_string().ends_with('Z'));
     }
+
+    /// Debug shows the seconds (what a failing test or a log of a refusal prints), Display the
+    /// date; found by mutation testing (Debug replaced by an empty output survived).
+    #[test]
+    fn debug_shows_the_seconds() {
+        assert_eq!(format!("{:?}", Timestamp(86_400)), "Timestamp(86400)");
+        assert_eq!(
+            format!("{:?}", Some(Timestamp::from_secs(0))),
+            "Some(Timestamp(0))"
+        );
+    }
 }
