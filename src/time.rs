@@ -184,6 +184,29 @@ mod tests {
         assert!(Timestamp(u64::MAX).to_string().ends_with('Z'));
     }
 
+    /// Dates past 2100, checked against timestamps computed independently (Python's `datetime`):
+    /// the civil-date algorithm's century terms only matter 100 years into a 400-year era, which
+    /// every earlier test date was not (found by mutation testing: `+` → `-` in `date` survived).
+    #[test]
+    fn dates_past_the_next_century_print_right() {
+        for (secs, date) in [
+            (4_107_542_400, (2100, 3, 1)),
+            (4_133_894_400, (2100, 12, 31)),
+            (7_272_374_400, (2200, 6, 15)),
+            (13_574_563_200, (2400, 2, 29)),
+            (13_606_185_600, (2401, 3, 1)),
+            (16_725_139_200, (2499, 12, 31)),
+        ] {
+            assert_eq!(Timestamp(secs).date(), date, "{secs}");
+            let (y, m, d) = date;
+            assert_eq!(
+                Timestamp::from_date(u32::try_from(y).unwrap(), m, d),
+                Some(Timestamp(secs))
+            );
+        }
+        assert_eq!(Timestamp(4_107_542_400).to_string(), "2100-03-01T00:00:00Z");
+    }
+
     /// Debug shows the seconds (what a failing test or a log of a refusal prints), Display the
     /// date; found by mutation testing (Debug replaced by an empty output survived).
     #[test]
