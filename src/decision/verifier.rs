@@ -464,25 +464,33 @@ impl<'a, L: Ledger + ?Sized> Verifier<'a, L> {
                 Ok(Held::Habilitation(Cow::Borrowed(h)))
             }
             // The envelope is parsed once, for its kind and then for the object.
-            Basis::Signed(bytes) => match Envelope::parse(bytes) {
-                Ok(env) if env.kind() == ObjectKind::Habilitation => checked(
-                    Unverified::from_envelope(bytes, env),
-                    Subject::Basis,
-                    self.directory,
-                    self.crypto,
-                )
-                .map(|h| Held::Habilitation(Cow::Owned(h))),
-                // Any other kind is judged as a grant: its parser reports the wrong kind.
-                Ok(env) => checked(
-                    Unverified::from_envelope(bytes, env),
-                    Subject::Basis,
-                    self.directory,
-                    self.crypto,
-                )
-                .map(|g| Held::Grant(Cow::Owned(g))),
-                Err(e) => Err(parse_reason(Subject::Basis, ParseError::Envelope(e))),
-            },
+            Basis::Signed(bytes) => {
+                let env = Envelope::parse(bytes)
+                    .map_err(|e| parse_reason(Subject::Basis, ParseError::Envelope(e)))?;
+                if env.kind() == ObjectKind::Habilitation {
+                    self.basis_from(bytes, env)
+                        .map(|h| Held::Habilitation(Cow::Owned(h)))
+                } else {
+                    // Any other kind is judged as a grant: its parser reports the wrong kind.
+                    self.basis_from(bytes, env)
+                        .map(|g| Held::Grant(Cow::Owned(g)))
+                }
+            }
         }
+    }
+
+    /// A basis from its bytes and their envelope, parsed and verified.
+    fn basis_from<'b, T: SignedPayload>(
+        &self,
+        bytes: &'b [u8],
+        envelope: Envelope<'b>,
+    ) -> Result<Verified<T>, Reason> {
+        checked(
+            Unverified::from_envelope(bytes, envelope),
+            Subject::Basis,
+            self.directory,
+            self.crypto,
+        )
     }
 
     fn recheck_key(&self, kid: KeyId, signer: PartyId, issued_at: Timestamp) -> Result<(), Reason> {
