@@ -1012,11 +1012,7 @@ pub fn json_vectors(g: &mut Gen) {
         edit(&d, "representations/0/kind", Some(json!("friend"))),
         MALFORMED,
     );
-    let mut kid = d["parties"][0]["keys"][0]["kid"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    kid.replace_range(0..2, if kid.starts_with("00") { "01" } else { "00" });
+    let kid = another_kid(&d["parties"][0]["keys"][0]["kid"]);
     f.refused(
         "kid-of-another-key",
         edit(&d, "parties/0/keys/0/kid", Some(json!(kid))),
@@ -1498,11 +1494,7 @@ fn directory_forms(g: &Gen, forms: &mut BTreeMap<&str, Form>) {
         ),
         Some("directory/duplicate_siret"),
     );
-    let mut kid = rotation["changes"][0]["add_key"]["key"]["kid"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    kid.replace_range(0..2, if kid.starts_with("00") { "01" } else { "00" });
+    let kid = another_kid(&rotation["changes"][0]["add_key"]["key"]["kid"]);
     f.refused(
         "kid-of-another-key",
         edit(&rotation, "changes/0/add_key/key/kid", Some(json!(kid))),
@@ -2191,4 +2183,11 @@ fn abi_forms(g: &Gen, forms: &mut BTreeMap<&'static str, Form>) {
         None,
     );
     f.invalid("not-an-object", json!("applied"), None);
+}
+
+/// A kid in hex that is not `kid`'s (its first byte changed): a well-formed kid of no key.
+fn another_kid(kid: &Json) -> String {
+    let mut kid = kid.as_str().unwrap_or_default().to_owned();
+    kid.replace_range(0..2, if kid.starts_with("00") { "01" } else { "00" });
+    kid
 }
