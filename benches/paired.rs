@@ -96,7 +96,6 @@ fn main() {
     let sign = |_: &()| {
         black_box(black_box(&r).sign());
     };
-    #[allow(unused_mut, reason = "rows are added with the aws-lc-rs feature")]
     let mut rows = vec![
         (
             "grant check",
@@ -143,6 +142,38 @@ fn main() {
             ),
         ),
     ];
+    // What the decisions cannot do without, measured the same way: the raw verifications and
+    // the SHA-256 digests that bind the state to the exact bytes (the request's for receipts and
+    // records; the grant's for the ledger key). A decision's own work is its ratio minus its
+    // floor's.
+    rows.push((
+        "floor of the fresh decision: raw verify of the grant and of the request, SHA-256 of both",
+        "raw verify of the request",
+        f64::NAN,
+        paired(
+            requests,
+            |input| {
+                assert!(black_box(&r).verify());
+                verify_request(input);
+                black_box(consentry::Digest::of(black_box(&f.grant_bytes)));
+                black_box(consentry::Digest::of(black_box(&input.0)));
+            },
+            verify_request,
+        ),
+    ));
+    rows.push((
+        "floor of the cached decision: raw verify of the request, its SHA-256",
+        "raw verify of the request",
+        f64::NAN,
+        paired(
+            requests,
+            |input| {
+                verify_request(input);
+                black_box(consentry::Digest::of(black_box(&input.0)));
+            },
+            verify_request,
+        ),
+    ));
     #[cfg(feature = "aws-lc-rs")]
     {
         let aws = &consentry::crypto::AWS_LC_RS;
