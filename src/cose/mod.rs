@@ -265,11 +265,9 @@ impl<'a> Envelope<'a> {
         provider: &CryptoProvider,
         key: &VerifyingKey,
     ) -> Result<&'a [u8], SignatureError> {
-        key.verify_with(
-            provider,
-            &sig_structure(self.protected, self.payload),
-            self.signature,
-        )?;
+        with_sig_structure(self.protected, self.payload, |message| {
+            key.verify_with(provider, message, self.signature)
+        })?;
         Ok(self.payload)
     }
 
@@ -284,11 +282,9 @@ impl<'a> Envelope<'a> {
         provider: &CryptoProvider,
         key: &PartyKey,
     ) -> Result<&'a [u8], SignatureError> {
-        key.verify_with(
-            provider,
-            &sig_structure(self.protected, self.payload),
-            self.signature,
-        )?;
+        with_sig_structure(self.protected, self.payload, |message| {
+            key.verify_with(provider, message, self.signature)
+        })?;
         Ok(self.payload)
     }
 }
@@ -346,14 +342,73 @@ pub fn protected_header(kind: ObjectKind, kid: &KeyId) -> Vec<u8> {
 /// `["Signature1", protected, h'', payload]`.
 #[must_use]
 pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-    // Array header, "Signature1", empty AAD and the two byte-string headers: at most 29 bytes.
-    let mut e = Encoder::with_capacity(protected.len() + payload.len() + 29);
-    e.array(4)
-        .text("Signature1")
-        .bytes(protected)
-        .bytes(&[])
-        .bytes(payload);
-    e.into_bytes()
+    let mut message = vec![0; sig_structure_len(protected, payload)];
+    write_sig_structure(&mut message, protected, payload);
+    message
+}
+
+/// Calls `f` with the `Sig_structure` of `protected` and `payload`, built on the stack when it
+/// fits (every request and grant of a usual size), so that verifying allocates nothing.
+pub(crate) fn with_sig_structure<R>(
+    protected: &[u8],
+    payload: &[u8],
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    const ON_STACK: usize = 1024;
+    let len = sig_structure_len(protected, payload);
+    if len <= ON_STACK {
+        let mut message = [0; ON_STACK];
+        write_sig_structure(&mut message[..len], protected, payload);
+        f(&message[..len])
+    } else {
+        f(&sig_structure(protected, payload))
+    }
+}
+
+/// The array head and "Signature1" with its text-string head.
+const SIGNATURE1: &[u8] = b"\x84\x6aSignature1";
+
+/// The shortest head of a byte string of `len` bytes (RFC 8949 §3): its bytes, and how many.
+fn bstr_head(len: usize) -> ([u8; 9], usize) {
+    let bytes = (len as u64).to_be_bytes();
+    // Additional information: the length itself below 24, else the width of the length.
+    let (info, width) = match len {
+        0..24 => (bytes[7], 0),
+        24..0x100 => (24, 1),
+        0x100..0x1_0000 => (25, 2),
+        _ if u32::try_from(len).is_ok() => (26, 4),
+        _ => (27, 8),
+    };
+    let mut head = [0; 9];
+    head[0] = 0x40 | info;
+    head[1..=width].copy_from_slice(&bytes[8 - width..]);
+    (head, 1 + width)
+}
+
+fn sig_structure_len(protected: &[u8], payload: &[u8]) -> usize {
+    // "Signature1", the two byte strings and the empty AAD (one byte).
+    SIGNATURE1.len()
+        + bstr_head(protected.len()).1
+        + protected.len()
+        + 1
+        + bstr_head(payload.len()).1
+        + payload.len()
+}
+
+/// Writes the `Sig_structure` into `out`, exactly [`sig_structure_len`] bytes long.
+fn write_sig_structure(out: &mut [u8], protected: &[u8], payload: &[u8]) {
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        out[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    put(SIGNATURE1);
+    for field in [protected, &[], payload] {
+        let (head, n) = bstr_head(field.len());
+        put(&head[..n]);
+        put(field);
+    }
+    debug_assert_eq!(at, out.len());
 }
 
 #[cfg(test)]

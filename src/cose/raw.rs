@@ -1,7 +1,7 @@
 //! Raw COSE_Sign1 assembly and signing over payload bytes the library did not encode: reached
 //! from outside the crate only through [`crate::danger`].
 
-use super::{COSE_SIGN1_TAG, ObjectKind, protected_header, sig_structure};
+use super::{COSE_SIGN1_TAG, ObjectKind, protected_header, with_sig_structure};
 use crate::cbor::Encoder;
 use crate::keys::SigningKey;
 
@@ -37,6 +37,6 @@ pub fn assemble(protected: &[u8], unprotected: &[u8], payload: &[u8], signature:
 #[must_use]
 pub fn sign(kind: ObjectKind, key: &SigningKey, payload: &[u8]) -> Vec<u8> {
     let protected = protected_header(kind, &key.key_id());
-    let signature = key.sign(&sig_structure(&protected, payload));
+    let signature = with_sig_structure(&protected, payload, |message| key.sign(message));
     assemble(&protected, &[0xa0], payload, &signature)
 }

@@ -4,7 +4,7 @@
 use super::raw::assemble;
 use super::{
     ALG_EDDSA, COSE_SIGN1_TAG, Envelope, EnvelopeError, ObjectKind, protected_header,
-    sig_structure, sign,
+    sig_structure, sign, with_sig_structure,
 };
 use crate::cbor::{DecodeError, Encoder, Major};
 use crate::keys::{KeyId, SigningKey};
@@ -123,6 +123,39 @@ fn round_trip_for_every_kind() {
     let bytes = sign(ObjectKind::Receipt, &key, b"");
     let env = Envelope::parse(&bytes).unwrap();
     assert_eq!(env.verify(&key.verifying_key()), Ok(&b""[..]));
+}
+
+/// The `Sig_structure` written by hand (heads and all, on the stack or not) is the one the
+/// general encoder writes, on both sides of every byte-string head's size.
+#[test]
+fn sig_structure_is_the_encoders_on_the_stack_and_off_it() {
+    // Pairs on the stack (up to 1,024 bytes in all) and off it.
+    let sizes = [
+        0, 1, 23, 24, 255, 256, 900, 1_000, 1_100, 65_535, 65_536, 70_000,
+    ];
+    let pairs = sizes
+        .iter()
+        .flat_map(|&p| sizes.iter().map(move |&q| (p, q)));
+    for (p, q) in pairs {
+        let (protected, payload) = (vec![0xa1; p], vec![0x5c; q]);
+        let mut e = Encoder::new();
+        e.array(4)
+            .text("Signature1")
+            .bytes(&protected)
+            .bytes(&[])
+            .bytes(&payload);
+        let expected = e.into_bytes();
+        assert_eq!(
+            sig_structure(&protected, &payload),
+            expected,
+            "{p} and {q} bytes"
+        );
+        let passed = with_sig_structure(&protected, &payload, <[u8]>::to_vec);
+        assert_eq!(
+            passed, expected,
+            "{p} and {q} bytes, through with_sig_structure"
+        );
+    }
 }
 
 #[test]
