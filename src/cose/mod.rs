@@ -370,13 +370,14 @@ const SIGNATURE1: &[u8] = b"\x84\x6aSignature1";
 
 /// The shortest head of a byte string of `len` bytes (RFC 8949 §3): its bytes, and how many.
 fn bstr_head(len: usize) -> ([u8; 9], usize) {
-    let bytes = (len as u64).to_be_bytes();
+    let len = len as u64;
+    let bytes = len.to_be_bytes();
     // Additional information: the length itself below 24, else the width of the length.
     let (info, width) = match len {
         0..24 => (bytes[7], 0),
         24..0x100 => (24, 1),
         0x100..0x1_0000 => (25, 2),
-        _ if u32::try_from(len).is_ok() => (26, 4),
+        0x1_0000..0x1_0000_0000 => (26, 4),
         _ => (27, 8),
     };
     let mut head = [0; 9];
