@@ -23,5 +23,7 @@ step() {
     fi
 }
 
+step "unit tests of the stores, and their documented codes" --lib -- store:: \
+    the_documented_codes_are_the_library_codes
 step "SQLite store" --test store_sqlite
 step "model-based test on SQLite" --test consent sqlite_store_agrees_with_the_reference_model
