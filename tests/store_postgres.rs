@@ -1224,3 +1224,24 @@ fn a_version_1_database_is_migrated_to_the_outbox() {
     let s = Scenario::canteen();
     outbox_survives_reopen(&s, || schema.open());
 }
+
+// ------------------------------------------------------------------------------ debug output
+
+/// What a service's log line shows of a store: the statements each connection starts with
+/// (its schema) and the pool's size, and never the connection string's password.
+#[test]
+fn debug_shows_the_schema_and_the_pool_not_the_password() {
+    let schema = Schema::new("debug");
+    let store = schema.open();
+    let shown = format!("{store:?}");
+    assert!(shown.starts_with("PgStore { session: "), "{shown}");
+    assert!(shown.contains(&schema.name), "{shown}");
+    assert!(shown.ends_with("connections: 4, .. }"), "{shown}");
+    let password = pg()
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("password="))
+        .map(str::to_owned);
+    if let Some(password) = password {
+        assert!(!shown.contains(&password), "{shown}");
+    }
+}

@@ -1090,3 +1090,17 @@ fn a_version_1_store_is_migrated_to_the_outbox() {
     drop(store);
     outbox_survives_reopen(&s, || open(&dir.db()));
 }
+
+// ------------------------------------------------------------------------------ debug output
+
+/// What a service's log line shows of a store: its file and the size of its log.
+#[test]
+fn debug_shows_the_file_and_the_log_size() {
+    let dir = TempDir::new("debug");
+    let store = open(&dir.db());
+    let shown = format!("{store:?}");
+    assert_eq!(
+        shown,
+        format!("SqliteStore {{ path: {:?}, log_size: 0, .. }}", dir.db())
+    );
+}
