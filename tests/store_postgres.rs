@@ -1212,6 +1212,32 @@ fn the_outbox_survives_a_reconnect() {
     outbox_survives_reopen(&s, || schema.open());
 }
 
+/// First sightings from existence evidence are in the database: see
+/// `existence_survives_reopen`.
+#[test]
+fn first_sightings_from_evidence_survive_a_reconnect() {
+    let schema = Schema::new("existence");
+    let s = Scenario::canteen();
+    existence_survives_reopen(&s, || schema.open());
+}
+
+/// A statement refused after its writes, inside its savepoint: see
+/// `a_stream_that_cannot_number_leaves_nothing`.
+#[test]
+fn a_statement_refused_after_its_writes_leaves_nothing() {
+    let schema = Schema::new("full_stream");
+    let s = Scenario::canteen();
+    let store = schema.open();
+    a_stream_that_cannot_number_leaves_nothing(&s, &store, |emitter, recipient, last| {
+        schema.sql(&format!(
+            "INSERT INTO outbox_seq (emitter, recipient, last) VALUES ('\\x{}', '\\x{}', {last}) \
+             ON CONFLICT (emitter, recipient) DO UPDATE SET last = excluded.last",
+            hex(emitter.as_bytes()),
+            hex(recipient.as_bytes()),
+        ));
+    });
+}
+
 /// A database of schema version 1 (before the outbox) is migrated on connect.
 #[test]
 fn a_version_1_database_is_migrated_to_the_outbox() {
@@ -1223,6 +1249,19 @@ fn a_version_1_database_is_migrated_to_the_outbox() {
     );
     let s = Scenario::canteen();
     outbox_survives_reopen(&s, || schema.open());
+}
+
+/// Request ids across 2^63 seconds: see `request_ids_are_kept_across_the_sign_bit`. The
+/// database keeps times past 2^63 - 1 seconds as that largest `bigint`, so a request id
+/// remembered past it is never pruned: remembered longer, never shorter.
+#[test]
+fn request_ids_are_kept_across_the_sign_bit_of_the_times() {
+    let schema = Schema::new("sign_bit");
+    let store = schema.open();
+    assert_eq!(
+        request_ids_are_kept_across_the_sign_bit(Scenario::canteen(), &store),
+        ["request_too_old", "replayed_request"]
+    );
 }
 
 // ------------------------------------------------------------------------------ debug output

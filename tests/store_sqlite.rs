@@ -532,6 +532,36 @@ fn an_edited_or_moved_basis_row_is_refused_when_read() {
 }
 
 /// A store written by a newer version of the library is refused, read-write or read-only.
+/// A file that is not an SQLite database (here, 8 KiB of text) is refused on open as corrupt,
+/// with SQLite's own reason, not as a store that cannot be reached.
+#[test]
+fn a_file_that_is_not_a_database_is_refused_as_corrupt() {
+    let dir = TempDir::new("not-a-database");
+    std::fs::write(dir.db(), "not a database\n".repeat(512)).expect("written");
+    match SqliteStore::open(dir.db()) {
+        Err(OpenError::Ledger(LedgerError::Corrupt(m))) => {
+            assert!(m.contains("not a database"), "{m}");
+        }
+        other => panic!("expected a corrupt store, got {other:?}"),
+    }
+}
+
+/// A stored value of the wrong type (a basis row holding an integer where its sealed bytes
+/// belong) is reported as corrupt, as SQLite's own corruption is, not as a passing failure.
+#[test]
+fn a_value_of_the_wrong_type_is_reported_corrupt() {
+    let dir = TempDir::new("wrong-type");
+    let s = Scenario::canteen();
+    let ids = receipt_ids(7);
+    let g = grant(&s, TWICE_A_MONTH);
+    let store = open(&dir.db());
+    let v = verifier(&s, &store, &ids);
+    assert!(decide(&v, &s, &request(&s, &g), &g).is_allow());
+    edit(&dir.db(), "UPDATE bases SET value = 42");
+    let m = only_unavailable(&decide(&v, &s, &request(&s, &g), &g), true);
+    assert!(m.contains("a stored value has the wrong type"), "{m}");
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let dir = TempDir::new("schema");
@@ -1089,6 +1119,85 @@ fn a_version_1_store_is_migrated_to_the_outbox() {
     assert_eq!(store.pending(10), Ok(Vec::new()));
     drop(store);
     outbox_survives_reopen(&s, || open(&dir.db()));
+}
+
+/// First sightings from existence evidence are in the file: see `existence_survives_reopen`.
+#[test]
+fn first_sightings_from_evidence_survive_a_restart() {
+    let dir = TempDir::new("existence");
+    let s = Scenario::canteen();
+    existence_survives_reopen(&s, || open(&dir.db()));
+}
+
+/// A statement refused after its writes, inside its savepoint: see
+/// `a_stream_that_cannot_number_leaves_nothing`.
+#[test]
+fn a_statement_refused_after_its_writes_leaves_nothing() {
+    let dir = TempDir::new("full-stream");
+    let s = Scenario::canteen();
+    let store = open(&dir.db());
+    a_stream_that_cannot_number_leaves_nothing(&s, &store, |emitter, recipient, last| {
+        edit(
+            &dir.db(),
+            &format!(
+                "INSERT INTO outbox_seq (emitter, recipient, last) VALUES (X'{}', X'{}', {last}) \
+                 ON CONFLICT (emitter, recipient) DO UPDATE SET last = excluded.last",
+                hex(emitter.as_bytes()),
+                hex(recipient.as_bytes()),
+            ),
+        );
+    });
+}
+
+/// Before each commit the store compares its tree with the log table. Rows it lacks (a commit
+/// reported failed that reached the disk) are loaded, checked, and the next entry follows them;
+/// fewer rows than the tree (a log truncated under the running store) are refused as corrupt,
+/// and nothing is recorded.
+#[test]
+fn each_commit_catches_up_with_the_log_table_or_refuses_a_truncated_one() {
+    let dir = TempDir::new("catch-up");
+    let s = Scenario::canteen();
+    let store = open(&dir.db());
+    let size = some_history(&s, &store);
+    // The first entry again at the next index, as if a commit had reached the disk unreported.
+    edit(
+        &dir.db(),
+        &format!(
+            "INSERT INTO log (idx, entry, leaf, subject) \
+             SELECT {size}, entry, leaf, subject FROM log WHERE idx = 0"
+        ),
+    );
+    assert_eq!(store.log_size(), Ok(size), "seen at the next commit");
+    let ids = receipt_ids(5);
+    let v = verifier(&s, &store, &ids);
+    let g = grant(&s, AccessPattern::one_time());
+    assert!(decide(&v, &s, &request(&s, &g), &g).is_allow());
+    assert_eq!(store.log_size(), Ok(size + 2));
+    assert_eq!(store.log_entry(size), store.log_entry(0));
+    let root = store.log_root_at(size + 2).expect("a root");
+
+    edit(
+        &dir.db(),
+        &format!("DELETE FROM log WHERE idx = {}", size + 1),
+    );
+    let g = grant(&s, AccessPattern::one_time());
+    let m = only_unavailable(&decide(&v, &s, &request(&s, &g), &g), true);
+    assert!(m.contains("truncated"), "{m}");
+    assert_eq!(store.log_size(), Ok(size + 2));
+    assert_eq!(store.log_root_at(size + 2), Ok(root));
+}
+
+/// Request ids across 2^63 seconds: see `request_ids_are_kept_across_the_sign_bit`. The file
+/// keeps every time exactly (its integers sort as the times do), so once its time has passed
+/// the request is forgotten and only too old.
+#[test]
+fn request_ids_are_kept_across_the_sign_bit_of_the_times() {
+    let dir = TempDir::new("sign-bit");
+    let store = open(&dir.db());
+    assert_eq!(
+        request_ids_are_kept_across_the_sign_bit(Scenario::canteen(), &store),
+        ["request_too_old"]
+    );
 }
 
 // ------------------------------------------------------------------------------ debug output

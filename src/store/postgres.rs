@@ -880,12 +880,18 @@ fn queue_notifications<R>(
     for &recipient in &notices.recipients {
         let (e, r) = (&emitter.as_bytes()[..], &recipient.as_bytes()[..]);
         let last: i64 = tx.query_one(LOCK_SEQ, &[&e, &r])?.try_get(0)?;
-        let seq = last
+        if last < 0 {
+            return Err(
+                LedgerError::Corrupt(format!("a negative notification counter ({last})")).into(),
+            );
+        }
+        // As every outbox: a stream whose next number the column cannot hold is full.
+        let next = last
             .checked_add(1)
-            .and_then(|n| u64::try_from(n).ok())
-            .ok_or_else(|| LedgerError::Corrupt(format!("notification counter {last}")))?;
+            .ok_or_else(|| LedgerError::Unavailable("a notification stream is full".into()))?;
+        let seq = next.unsigned_abs();
         let bytes = notifier.sign(recipient, seq, notices.issued_at, &notices.carried);
-        tx.execute(QUEUE, &[&e, &r, &(last + 1), &bytes])?;
+        tx.execute(QUEUE, &[&e, &r, &next, &bytes])?;
         queued.push(Queued {
             emitter,
             recipient,

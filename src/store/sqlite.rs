@@ -852,7 +852,8 @@ fn read_last_seq(
         )
         .optional()?;
     last.map_or(Ok(0), |n| {
-        u64::try_from(n).map_err(|_| corrupt("a negative notification number").into())
+        u64::try_from(n)
+            .map_err(|_| corrupt(&format!("a negative notification counter ({n})")).into())
     })
 }
 
@@ -1443,5 +1444,55 @@ impl LogStore for SqliteStore {
 
     fn latest_head(&self) -> Result<Option<Vec<u8>>, LogError> {
         Ok(read(&self.log).latest_head())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A leader that unwinds during its commit answers each caller of its batch still
+    /// unanswered with a storage error, keeps the answers already posted, and gives up the
+    /// lead, so that no caller waits for ever; a leader that finished leaves the queue alone.
+    #[test]
+    fn an_unwinding_leader_answers_its_batch_and_gives_up_the_lead() {
+        let dir = std::env::temp_dir().join(format!("consentry-leading-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a directory");
+        let store = SqliteStore::open(dir.join("ledger.db")).expect("a store");
+        {
+            let mut q = lock(&store.queue);
+            q.leading = true;
+            q.done.insert(7, Ok(Done::Unit));
+        }
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _guard = Leading {
+                store: &store,
+                tickets: vec![7, 8],
+                finished: false,
+            };
+            panic!("the commit failed half-way");
+        }));
+        assert!(unwound.is_err());
+        {
+            let mut q = lock(&store.queue);
+            assert!(!q.leading);
+            assert!(matches!(q.done.remove(&7), Some(Ok(Done::Unit))));
+            assert!(matches!(
+                q.done.remove(&8),
+                Some(Err(Fail::Storage(LedgerError::Unavailable(m)))) if m == "the commit was interrupted"
+            ));
+            q.leading = true;
+        }
+        drop(Leading {
+            store: &store,
+            tickets: vec![9],
+            finished: true,
+        });
+        let q = lock(&store.queue);
+        assert!(q.leading && q.done.is_empty());
+        drop(q);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -12,8 +12,9 @@ use consentry::notify::{Carried, Notices, Notifier, NotifyingLedger, Queued};
 use consentry::signed::Verified;
 use consentry::statement::Action;
 use consentry::terms::{AccessPattern, DataRange};
-use consentry::testing::{Scenario, canteen_purpose, key_for, party_for, rfr};
-use consentry::{Digest, SigningKey};
+use consentry::testing::{Scenario, TWICE_A_MONTH, canteen_purpose, key_for, party_for, rfr};
+
+use consentry::{Digest, SigningKey, Timestamp};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
@@ -322,4 +323,92 @@ pub fn outbox_survives_reopen<L: NotifyingLedger>(s: &Scenario, open: impl Fn() 
     all.extend(second);
     all.extend(third);
     assert_eq!(store.pending(10), Ok(all));
+}
+
+/// First sightings proven by existence evidence (`Ledger::record_existence`) are kept across
+/// reopening, the earliest of them.
+pub fn existence_survives_reopen<L: Ledger>(s: &Scenario, open: impl Fn() -> L) {
+    let g = grant(s, AccessPattern::one_time());
+    let (key, digest) = (key_of(s, &g), Digest::of(&g));
+    let (early, late) = (s.now.plus_secs(100), s.now.plus_secs(700));
+    {
+        let store = open();
+        assert_eq!(store.record_existence(key, digest, late), Ok(late));
+        assert_eq!(store.record_existence(key, digest, early), Ok(early));
+    }
+    let store = open();
+    assert_eq!(store.record_existence(key, digest, late), Ok(early));
+}
+
+/// A statement whose notification cannot be numbered leaves nothing: no log entry, no
+/// notification, no state. `set_last` sets the counter of the stream from the provider to the
+/// CNAF. At `i64::MAX` the stream is full (`ledger_unavailable`: SQLite finds it after the
+/// statement's own writes, inside its savepoint); below zero it is corrupt (`ledger_corrupt`).
+/// The same pause without notifications then applies.
+pub fn a_stream_that_cannot_number_leaves_nothing<L: NotifyingLedger + LogStore>(
+    s: &Scenario,
+    store: &L,
+    set_last: impl Fn(PartyId, PartyId, i64),
+) {
+    let grant = notified_grant(s);
+    let ids = receipt_ids(4);
+    let v = verifier(s, store, &ids);
+    let notifier = Notifier {
+        emitter: s.dgfip,
+        key: s.key(s.dgfip),
+    };
+    let size = store.log_size().expect("size");
+    let pause = s.statement(&grant, Action::Pause, s.parent);
+    for (last, code, message) in [
+        (
+            i64::MAX,
+            "ledger_unavailable",
+            "notification stream is full",
+        ),
+        (-1, "ledger_corrupt", "a negative notification counter (-1)"),
+    ] {
+        set_last(s.dgfip, s.cnaf, last);
+        let refused = v
+            .apply_statement_notifying(&pause, &grant, s.now, &notifier)
+            .expect_err("a stream that cannot number");
+        assert_eq!(refused.code(), code, "{refused}");
+        assert!(refused.to_string().contains(message), "{refused}");
+        assert_eq!(store.log_size(), Ok(size));
+        assert_eq!(store.pending(10), Ok(vec![]));
+    }
+    assert_eq!(
+        v.apply_statement(&pause, Basis::Signed(&grant), s.now),
+        Ok(Status::Paused { since: s.now })
+    );
+    assert_eq!(store.log_size(), Ok(size + 1));
+}
+
+/// Request ids are remembered until their time even where it crosses 2^63 seconds, the sign bit
+/// of the database's integers: a request decided 100 s before that edge (remembered until 320 s
+/// after it) is still refused as a replay after a use 90 s before the edge pruned what expired.
+/// Returns the codes of the same request decided again 321 s after the edge, after a use then
+/// (too old, and forgotten or not as the store keeps such times).
+pub fn request_ids_are_kept_across_the_sign_bit<L: Ledger + ?Sized>(
+    mut s: Scenario,
+    store: &L,
+) -> Vec<&'static str> {
+    let edge = 1_u64 << 63;
+    let at = |secs: i64| Timestamp::from_secs(edge.checked_add_signed(secs).expect("a time"));
+    let ids = receipt_ids(6);
+    s.now = at(-100);
+    let g = grant(&s, TWICE_A_MONTH);
+    let first = request(&s, &g);
+    assert!(decide(&verifier(&s, store, &ids), &s, &first, &g).is_allow());
+    s.now = at(-90);
+    let other = grant(&s, AccessPattern::one_time());
+    assert!(decide(&verifier(&s, store, &ids), &s, &request(&s, &other), &other).is_allow());
+    s.now = at(-80);
+    assert_eq!(
+        decide(&verifier(&s, store, &ids), &s, &first, &g).codes(),
+        ["replayed_request"]
+    );
+    s.now = at(321);
+    let later = grant(&s, AccessPattern::one_time());
+    assert!(decide(&verifier(&s, store, &ids), &s, &request(&s, &later), &later).is_allow());
+    decide(&verifier(&s, store, &ids), &s, &first, &g).codes()
 }
