@@ -532,6 +532,38 @@ fn an_edited_or_moved_basis_row_is_refused_when_read() {
 }
 
 /// A store written by a newer version of the library is refused, read-write or read-only.
+/// A store opened read-only cannot be created nor migrated: an older schema is refused with
+/// how to migrate it, a file without a store as such (a newer schema: see the next test).
+#[test]
+fn a_read_only_open_refuses_what_it_cannot_migrate() {
+    let dir = TempDir::new("read-only-schema");
+    drop(open(&dir.db()));
+    edit(
+        &dir.db(),
+        "DROP TABLE outbox; DROP TABLE outbox_seq; \
+         UPDATE meta SET value = 1 WHERE key = 'schema_version'",
+    );
+    match SqliteStore::open_read_only(dir.db()) {
+        Err(OpenError::Ledger(LedgerError::Unavailable(m))) => {
+            assert!(
+                m.contains("version 1: open it read-write once to migrate it"),
+                "{m}"
+            );
+        }
+        other => panic!("expected a schema to migrate, got {other:?}"),
+    }
+    drop(open(&dir.db()));
+    assert!(SqliteStore::open_read_only(dir.db()).is_ok(), "migrated");
+    let empty = dir.0.join("empty.db");
+    edit(&empty, "CREATE TABLE other (x INTEGER)");
+    match SqliteStore::open_read_only(&empty) {
+        Err(OpenError::Ledger(LedgerError::Unavailable(m))) => {
+            assert_eq!(m, "the file holds no store");
+        }
+        other => panic!("expected no store, got {other:?}"),
+    }
+}
+
 /// A file that is not an SQLite database (here, 8 KiB of text) is refused on open as corrupt,
 /// with SQLite's own reason, not as a store that cannot be reached.
 #[test]
@@ -621,16 +653,21 @@ fn a_read_only_store_denies_and_records_nothing() {
         for g in [&unseen, &seen] {
             let m = only_unavailable(&decide(&v, &s, &request(&s, g), g), false);
             assert!(m.contains("readonly"), "{m}");
-            assert!(matches!(
-                v.apply_statement(
-                    &s.statement(g, Action::Pause, s.parent),
-                    Basis::Signed(g),
-                    s.now
-                ),
-                Err(StatementRefusal::LedgerUnavailable(
-                    LedgerError::Unavailable(_)
-                ))
-            ));
+            match v.apply_statement(
+                &s.statement(g, Action::Pause, s.parent),
+                Basis::Signed(g),
+                s.now,
+            ) {
+                Err(StatementRefusal::LedgerUnavailable(LedgerError::Unavailable(m))) => {
+                    assert!(m.contains("readonly"), "{m}");
+                }
+                other => panic!("expected the store's own failure, got {other:?}"),
+            }
+        }
+        // Nor a first sighting from evidence, with the store's own reason too.
+        match store.record_existence(key_of(&s, &unseen), Digest::of(&unseen), s.now) {
+            Err(LedgerError::Unavailable(m)) => assert!(m.contains("readonly"), "{m}"),
+            other => panic!("expected the store's own failure, got {other:?}"),
         }
         assert_eq!(store.log_size(), Ok(size));
         assert!(store.log_entry(size - 1).is_ok());
