@@ -13,13 +13,16 @@ use support::*;
 
 use consentry::Digest;
 use consentry::decision::{Basis, Decision, Reason, Receipts, StatementRefusal, Verifier};
+use consentry::deletion::{Deletion, DeletionError};
 use consentry::ids::{BasisId, BasisKey, RequestId};
 use consentry::ledger::{Ledger, LedgerError, Status};
+use consentry::log::log_deletion;
 use consentry::log::{
     EntryKind, LogEntry, LogError, LogStore, SignedTreeHead, compare_heads, leaf_hash,
     verify_consistency, verify_inclusion,
 };
-use consentry::notify::Outbox;
+use consentry::notify::{Carried, Notices, Notifier, Outbox};
+use consentry::signed::SignedPayload;
 use consentry::statement::Action;
 use consentry::store::OpenError;
 use consentry::store::sqlite::SqliteStore;
@@ -276,12 +279,27 @@ fn first_sightings_are_on_disk_when_the_call_returns() {
         let store = open(&dir.db());
         // No receipts: the denial logs nothing.
         let v = Verifier::new(s.verifier_provider, &s.directory, &s.ceilings, &store);
+        // In the file when the call returns, read by a connection of the test's own while the
+        // store is still open (closing it would commit what was pending anyway).
+        let in_file = |g: &[u8]| -> i64 {
+            Connection::open(dir.db())
+                .and_then(|c| {
+                    c.query_row(
+                        "SELECT count(*) FROM first_seen WHERE digest = ?1",
+                        [&Digest::of(g).as_bytes()[..]],
+                        |r| r.get(0),
+                    )
+                })
+                .expect("a count")
+        };
         assert_eq!(decide(&v, &s, &stale, &denied).codes(), ["request_too_old"]);
+        assert_eq!(in_file(&denied), 1);
         let by_consumer = s.statement(&stated, Action::Revoke, s.mairie);
         assert_eq!(
             v.apply_statement(&by_consumer, Basis::Signed(&stated), s.now),
             Err(StatementRefusal::NotEntitled { signer: s.mairie })
         );
+        assert_eq!(in_file(&stated), 1);
         assert_eq!(store.log_size(), Ok(0));
     }
     let store = open(&dir.db());
@@ -664,9 +682,62 @@ fn a_read_only_store_denies_and_records_nothing() {
                 other => panic!("expected the store's own failure, got {other:?}"),
             }
         }
-        // Nor a first sighting from evidence, with the store's own reason too.
-        match store.record_existence(key_of(&s, &unseen), Digest::of(&unseen), s.now) {
-            Err(LedgerError::Unavailable(m)) => assert!(m.contains("readonly"), "{m}"),
+        // Every other write fails with SQLite's own reason too: a first sighting from evidence,
+        // a denial's log entry, a deletion, a notification queued or acknowledged, a statement
+        // with notifications.
+        let readonly =
+            |e: &LedgerError| matches!(e, LedgerError::Unavailable(m) if m.contains("readonly"));
+        assert!(
+            store
+                .record_existence(key_of(&s, &unseen), Digest::of(&unseen), s.now)
+                .is_err_and(|e| readonly(&e))
+        );
+        let stale = request(&s, &unseen);
+        let denied = v.decide(&stale, Basis::Signed(&unseen), s.now.plus_secs(400));
+        assert_eq!(denied.codes(), ["request_too_old", "ledger_unavailable"]);
+        assert!(
+            denied
+                .reasons()
+                .iter()
+                .any(|r| matches!(r, Reason::LedgerUnavailable { error } if readonly(error)))
+        );
+        let LogEntry::Receipt(receipt) =
+            LogEntry::from_bytes(&store.log_entry(0).expect("an entry")).expect("an entry")
+        else {
+            panic!("the history starts with a receipt");
+        };
+        let deletion = Deletion::for_receipt(&receipt, s.now, s.now).sign(s.key(s.mairie));
+        match log_deletion(&store, &deletion, &s.directory) {
+            Err(DeletionError::Storage(e)) => assert!(readonly(&e), "{e}"),
+            other => panic!("expected the store's own failure, got {other:?}"),
+        }
+        let notifier = Notifier {
+            emitter: s.dgfip,
+            key: s.key(s.dgfip),
+        };
+        let notices = Notices {
+            carried: Carried::DirectoryUpdate(vec![0xd2]),
+            recipients: vec![s.mairie],
+            issued_at: s.now,
+        };
+        assert!(
+            store
+                .enqueue(&notifier, &notices)
+                .is_err_and(|e| readonly(&e))
+        );
+        assert!(
+            store
+                .acknowledge(s.dgfip, s.mairie, 1)
+                .is_err_and(|e| readonly(&e))
+        );
+        // (On `seen`, whose sighting is in the file, the statement gets as far as its commit.)
+        match v.apply_statement_notifying(
+            &s.statement(&seen, Action::Pause, s.parent),
+            &seen,
+            s.now,
+            &notifier,
+        ) {
+            Err(StatementRefusal::LedgerUnavailable(e)) => assert!(readonly(&e), "{e}"),
             other => panic!("expected the store's own failure, got {other:?}"),
         }
         assert_eq!(store.log_size(), Ok(size));

@@ -279,10 +279,11 @@ pub fn outbox_survives_reopen<L: NotifyingLedger>(s: &Scenario, open: impl Fn() 
             streams(&queued),
             both.iter().map(|r| (s.dgfip, *r, 1)).collect::<Vec<_>>()
         );
-        // The same pause again is refused, and queues nothing.
-        assert!(
+        // The same pause again is refused as such, and queues nothing.
+        assert_eq!(
             v.apply_statement_notifying(&pause, &grant, s.now, &notifier)
-                .is_err()
+                .map_err(|e| e.code()),
+            Err("duplicate_statement")
         );
         assert_eq!(store.pending(10), Ok(queued.clone()));
         queued
@@ -302,6 +303,11 @@ pub fn outbox_survives_reopen<L: NotifyingLedger>(s: &Scenario, open: impl Fn() 
         .collect();
     assert_eq!(store.pending(10), Ok(left.clone()));
     assert_eq!(store.last_seq(s.dgfip, s.mairie), Ok(1));
+    assert_eq!(
+        store.last_seq(s.mairie, s.dgfip),
+        Ok(0),
+        "a stream never used"
+    );
     let v = Verifier::new(s.dgfip, &s.directory, &s.ceilings, &store);
     let resume = s.statement(&grant, Action::Resume, s.parent);
     let (_, second) = v
@@ -319,6 +325,7 @@ pub fn outbox_survives_reopen<L: NotifyingLedger>(s: &Scenario, open: impl Fn() 
     };
     let third = store.enqueue(&notifier, &notices).expect("queued");
     assert_eq!(streams(&third), [(s.dgfip, s.mairie, 3)]);
+    assert_eq!(store.last_seq(s.dgfip, s.mairie), Ok(3));
     let mut all = left;
     all.extend(second);
     all.extend(third);
