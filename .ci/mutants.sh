@@ -5,7 +5,7 @@
 # either killed by a new test or argued equivalent in docs/testing.md.
 #
 # Usage: bash .ci/mutants.sh [group ...]   (default: every group)
-# Groups: decision ledger proof codec time sqlite postgres
+# Groups: decision ledger proof codec time sqlite postgres stats notify
 # The postgres group needs a server and CONSENTRY_PG set as .ci/postgres.sh sets it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,9 +34,9 @@ declare -A tests=(
     [codec]="--lib --test hostile --test payloads --test vectors --test external"
     [time]="--lib --test consent --test hostile --test payloads --test vectors --test external"
     [sqlite]="--lib --test store_sqlite --test consent"
-    [postgres]="--test store_postgres --test consent"
+    [postgres]="--lib --test store_postgres --test consent"
     [stats]="--lib --test consent"
-    [notify]="--lib --test consent --test vectors"
+    [notify]="--lib --test consent --test vectors --test hostile"
 )
 declare -A features=([sqlite]="--features sqlite" [postgres]="--features postgres")
 # The model-based test with fewer cases than CI's, so that a mutant costs seconds.

@@ -1212,6 +1212,15 @@ fn the_outbox_survives_a_reconnect() {
     outbox_survives_reopen(&s, || schema.open());
 }
 
+/// A subject's indices stop below the tree size asked for: see
+/// `indices_stop_below_the_tree_size`.
+#[test]
+fn a_subjects_indices_stop_below_the_tree_size() {
+    let schema = Schema::new("indices");
+    let store = schema.open();
+    indices_stop_below_the_tree_size(&Scenario::canteen(), &store);
+}
+
 /// First sightings from existence evidence are in the database: see
 /// `existence_survives_reopen`.
 #[test]

@@ -1229,6 +1229,15 @@ fn a_version_1_store_is_migrated_to_the_outbox() {
     outbox_survives_reopen(&s, || open(&dir.db()));
 }
 
+/// A subject's indices stop below the tree size asked for: see
+/// `indices_stop_below_the_tree_size`.
+#[test]
+fn a_subjects_indices_stop_below_the_tree_size() {
+    let dir = TempDir::new("indices");
+    let store = open(&dir.db());
+    indices_stop_below_the_tree_size(&Scenario::canteen(), &store);
+}
+
 /// First sightings from existence evidence are in the file: see `existence_survives_reopen`.
 #[test]
 fn first_sightings_from_evidence_survive_a_restart() {

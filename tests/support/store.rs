@@ -423,3 +423,22 @@ pub fn request_ids_are_kept_across_the_sign_bit<L: Ledger + ?Sized>(
     assert!(decide(&verifier(&s, store, &ids), &s, &request(&s, &later), &later).is_allow());
     decide(&verifier(&s, store, &ids), &s, &first, &g).codes()
 }
+
+/// A subject's entries in the tree of size `n` are those with an index below `n`: never the
+/// entry at `n`, which that tree does not hold, and none past the log's end. Every entry of
+/// `some_history` is about the parent (read from the entries themselves), none about the child.
+pub fn indices_stop_below_the_tree_size<L: Ledger + LogStore + ?Sized>(s: &Scenario, store: &L) {
+    let size = some_history(s, store);
+    for i in 0..size {
+        let entry = LogEntry::from_bytes(&store.log_entry(i).expect("an entry")).expect("decoded");
+        assert_eq!(entry.subject(), Some(s.parent), "entry {i}");
+    }
+    for n in 0..=size + 2 {
+        assert_eq!(
+            store.indices_about(&s.parent, n),
+            Ok((0..n.min(size)).collect::<Vec<_>>()),
+            "tree size {n}"
+        );
+        assert_eq!(store.indices_about(&s.child, n), Ok(Vec::new()));
+    }
+}
