@@ -76,8 +76,10 @@ typedef struct consentry_directory_history consentry_directory_history;
 
 // A party's inbox of notifications (opaque): for each emitter, the last number applied and
 // the digests of the last notifications, to tell a redelivery (ignored) from a fork (refused).
-// In memory: a service keeps one per party for as long as it runs. Thread-safe: receptions
-// are serialised by an internal lock.
+// In memory: a service keeps one per party for as long as it runs, saves the streams that
+// changed after each reception (`consentry_inbox_take_changed`) and gives them back to a new
+// inbox when it restarts (`consentry_inbox_resume`). Thread-safe: receptions are serialised by
+// an internal lock.
 typedef struct consentry_inbox consentry_inbox;
 
 // A verifier's ledger (opaque): lifecycle states, usage counts, request ids seen, and the
@@ -1083,6 +1085,29 @@ void consentry_inbox_free(consentry_inbox *inbox);
 consentry_status consentry_inbox_last_seq(const consentry_inbox *inbox,
                                           const char *emitter,
                                           uint64_t *out_seq);
+
+// Writes into `*out` the state of every stream that advanced since the last call (or since
+// the inbox was made), one after the other by emitter, and forgets that they did: what to save
+// after a reception. Each state is the emitter's 16 bytes, the last number applied (8 bytes,
+// big-endian) and then `min(last, 256)` digests of 32 bytes, so its length follows from its
+// first 24 bytes; a service keeps each under its emitter, replacing the one saved before. An
+// empty buffer: nothing changed.
+//
+// # Safety
+// `inbox` is `NULL` or a live inbox handle; `out` is `NULL` or valid for writing a
+// [`ConsentryBuf`].
+consentry_status consentry_inbox_take_changed(const consentry_inbox *inbox, consentry_buf *out);
+
+// Gives the inbox back one stream's state saved earlier (one state of those
+// `consentry_inbox_take_changed` writes), replacing what it holds of that emitter: after a
+// restart, before the first reception. `STORAGE`, with a message starting with
+// `ledger_corrupt`, for bytes that are not one state (the inbox is unchanged).
+//
+// # Safety
+// `inbox` is `NULL` or a live inbox handle; `state` is `NULL` or valid for reading `len` bytes.
+consentry_status consentry_inbox_resume(const consentry_inbox *inbox,
+                                        const uint8_t *state,
+                                        size_t len);
 
 // Receives a notification of a statement: checks it (well formed, signed by its emitter under
 // the directory's key rule, addressed to the inbox's party, carrying a statement, the next of

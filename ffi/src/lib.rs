@@ -92,10 +92,10 @@ pub use log::{
 };
 pub use notify::{
     ConsentryInbox, consentry_inbox_free, consentry_inbox_last_seq, consentry_inbox_new,
-    consentry_inbox_receive_statement, consentry_inbox_receive_update,
-    consentry_ledger_outbox_acknowledge, consentry_ledger_outbox_enqueue_update,
-    consentry_ledger_outbox_last_seq, consentry_ledger_outbox_pending,
-    consentry_verifier_apply_statement_notifying,
+    consentry_inbox_receive_statement, consentry_inbox_receive_update, consentry_inbox_resume,
+    consentry_inbox_take_changed, consentry_ledger_outbox_acknowledge,
+    consentry_ledger_outbox_enqueue_update, consentry_ledger_outbox_last_seq,
+    consentry_ledger_outbox_pending, consentry_verifier_apply_statement_notifying,
 };
 pub use registry::{
     ConsentryDirectoryHistory, consentry_directory_history_apply, consentry_directory_history_at,

@@ -12,14 +12,16 @@ use super::{
 use consentry::Timestamp;
 use consentry::decision::{Receipts, StatementRefusal, Verifier};
 use consentry::ledger::LedgerError;
-use consentry::notify::{Inbox, NotificationError, Notifier, Queued, Received};
+use consentry::notify::{Inbox, NotificationError, Notifier, Queued, Received, StreamState};
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A party's inbox of notifications (opaque): for each emitter, the last number applied and
 /// the digests of the last notifications, to tell a redelivery (ignored) from a fork (refused).
-/// In memory: a service keeps one per party for as long as it runs. Thread-safe: receptions
-/// are serialised by an internal lock.
+/// In memory: a service keeps one per party for as long as it runs, saves the streams that
+/// changed after each reception (`consentry_inbox_take_changed`) and gives them back to a new
+/// inbox when it restarts (`consentry_inbox_resume`). Thread-safe: receptions are serialised by
+/// an internal lock.
 pub struct ConsentryInbox(Mutex<Inbox>);
 
 impl ConsentryInbox {
@@ -317,6 +319,58 @@ pub unsafe extern "C" fn consentry_inbox_last_seq(
         // SAFETY: as above.
         let emitter = unsafe { c_party(emitter, "emitter") }?;
         out.set(inbox.inbox().last_seq(emitter));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+/// Writes into `*out` the state of every stream that advanced since the last call (or since
+/// the inbox was made), one after the other by emitter, and forgets that they did: what to save
+/// after a reception. Each state is the emitter's 16 bytes, the last number applied (8 bytes,
+/// big-endian) and then `min(last, 256)` digests of 32 bytes, so its length follows from its
+/// first 24 bytes; a service keeps each under its emitter, replacing the one saved before. An
+/// empty buffer: nothing changed.
+///
+/// # Safety
+/// `inbox` is `NULL` or a live inbox handle; `out` is `NULL` or valid for writing a
+/// [`ConsentryBuf`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_inbox_take_changed(
+    inbox: *const ConsentryInbox,
+    out: *mut ConsentryBuf,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantees on `out` and `inbox`.
+        let out = unsafe { out_buf(out, "out") }?;
+        // SAFETY: as above.
+        let inbox = unsafe { handle(inbox, "inbox") }?;
+        let states = inbox.inbox().take_changed();
+        out.set(ConsentryBuf::from_vec(
+            states.iter().flat_map(StreamState::to_bytes).collect(),
+        ));
+        Ok(ConsentryStatus::Ok)
+    })
+}
+
+/// Gives the inbox back one stream's state saved earlier (one state of those
+/// `consentry_inbox_take_changed` writes), replacing what it holds of that emitter: after a
+/// restart, before the first reception. `STORAGE`, with a message starting with
+/// `ledger_corrupt`, for bytes that are not one state (the inbox is unchanged).
+///
+/// # Safety
+/// `inbox` is `NULL` or a live inbox handle; `state` is `NULL` or valid for reading `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn consentry_inbox_resume(
+    inbox: *const ConsentryInbox,
+    state: *const u8,
+    len: usize,
+) -> ConsentryStatus {
+    guard(|| {
+        // SAFETY: the caller's guarantees on `inbox` and `state`.
+        let inbox = unsafe { handle(inbox, "inbox") }?;
+        // SAFETY: as above.
+        let state = unsafe { bytes(state, len, "state") }?;
+        let state = StreamState::from_bytes(state).map_err(ledger_failure)?;
+        inbox.inbox().resume(state);
         Ok(ConsentryStatus::Ok)
     })
 }

@@ -896,7 +896,7 @@ fn round_functions_refuse_null_pointers_and_reset_their_outputs() {
     let s = Scenario::canteen();
     let party = cstr(s.dgfip);
     let key = [0u8; 32];
-    let nulls: [(&str, BufCall<'_>); 16] = [
+    let nulls: [(&str, BufCall<'_>); 17] = [
         // SAFETY (all): NULL handles and inputs, or valid ones, and a valid out buffer.
         (
             "apply_notifying",
@@ -954,6 +954,10 @@ fn round_functions_refuse_null_pointers_and_reset_their_outputs() {
         (
             "receive_update",
             Box::new(|o| unsafe { consentry_inbox_receive_update(null(), null(), null(), 0, o) }),
+        ),
+        (
+            "take_changed",
+            Box::new(|o| unsafe { consentry_inbox_take_changed(null(), o) }),
         ),
         (
             "deletion_issue",
@@ -1061,7 +1065,7 @@ fn round_functions_refuse_null_pointers_and_reset_their_outputs() {
         assert!(last_error().ends_with("is NULL"), "{name}");
         assert_eq!(call(null_mut()), ConsentryStatus::NullArgument, "{name}");
     }
-    let statuses: [(&str, StatusCall<'_>); 9] = [
+    let statuses: [(&str, StatusCall<'_>); 10] = [
         // SAFETY (all): NULL handles and inputs, or valid ones.
         (
             "acknowledge",
@@ -1088,6 +1092,10 @@ fn round_functions_refuse_null_pointers_and_reset_their_outputs() {
         (
             "inbox_last_seq",
             Box::new(|| unsafe { consentry_inbox_last_seq(null(), party.as_ptr(), &mut 0) }),
+        ),
+        (
+            "inbox_resume",
+            Box::new(|| unsafe { consentry_inbox_resume(null(), key.as_ptr(), 32) }),
         ),
         (
             "log_deletion",
@@ -1592,6 +1600,60 @@ fn notifications_through_the_abi() {
         ConsentryStatus::Ok
     );
     assert_eq!(seq, 1);
+    // The stream's state, saved and given back to a new inbox after a restart: the redelivery
+    // is still recognised. Bytes that are not one state are refused, the inbox unchanged.
+    let (st, saved) = with_buf(|o| unsafe { consentry_inbox_take_changed(inbox, o) });
+    assert_eq!(st, ConsentryStatus::Ok);
+    assert_eq!(saved.len(), 24 + 32);
+    assert_eq!(
+        (&saved[..16], &saved[16..24]),
+        (&s.dgfip.as_bytes()[..], &1u64.to_be_bytes()[..])
+    );
+    assert_eq!(
+        with_buf(|o| unsafe { consentry_inbox_take_changed(inbox, o) }),
+        (ConsentryStatus::Ok, Vec::new())
+    );
+    let mut resumed = null_mut();
+    assert_eq!(
+        unsafe { consentry_inbox_new(cnaf.as_ptr(), &mut resumed) },
+        ConsentryStatus::Ok
+    );
+    assert_eq!(
+        unsafe { consentry_inbox_resume(resumed, saved.as_ptr(), saved.len() - 1) },
+        ConsentryStatus::Storage
+    );
+    let error = last_error();
+    assert!(
+        error.starts_with("ledger_corrupt: ")
+            && error.contains("inbox stream state: 31 bytes of digests, not 32 (1 kept)")
+    );
+    assert_eq!(
+        unsafe { consentry_inbox_last_seq(resumed, dgfip.as_ptr(), &mut seq) },
+        ConsentryStatus::Ok
+    );
+    assert_eq!(seq, 0);
+    assert_eq!(
+        unsafe { consentry_inbox_resume(resumed, saved.as_ptr(), saved.len()) },
+        ConsentryStatus::Ok
+    );
+    let (st, out) = with_buf(|o| unsafe {
+        consentry_inbox_receive_statement(
+            resumed,
+            v_cnaf,
+            &directory,
+            &ceilings,
+            &l_cnaf,
+            to_cnaf.as_ptr(),
+            to_cnaf.len(),
+            s.now.secs(),
+            o,
+        )
+    });
+    assert_eq!(st, ConsentryStatus::Ok, "{}", last_error());
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!({"outcome": "already_applied"})
+    );
     // The outbox: acknowledged up to 1 for CNAF, its counter kept.
     let mut removed = 9;
     assert_eq!(
@@ -1634,6 +1696,7 @@ fn notifications_through_the_abi() {
     assert_eq!((st, out), (ConsentryStatus::InvalidInput, Vec::new()));
     unsafe {
         consentry_inbox_free(inbox);
+        consentry_inbox_free(resumed);
         consentry_verifier_free(v_dgfip);
         consentry_verifier_free(v_cnaf);
         consentry_verifier_free(bare);

@@ -29,7 +29,7 @@
 mod inbox;
 pub(crate) mod outbox;
 
-pub use inbox::{Inbox, NotificationError, Received};
+pub use inbox::{Inbox, NotificationError, Received, StreamState};
 pub use outbox::{InMemoryOutbox, NotifyingLedger, Outbox, OutboxState, Queued};
 
 use crate::cbor::{DecodeError, Decoder, Encoder};

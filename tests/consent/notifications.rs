@@ -8,12 +8,12 @@ use consentry::directory::{DirectoryHistory, DirectorySnapshot};
 use consentry::ledger::Status;
 use consentry::notify::{
     Carried, InMemoryOutbox, Inbox, Notices, Notification, NotificationError, Notifier, Outbox,
-    Queued, Received,
+    Queued, Received, StreamState,
 };
 use consentry::signed::{SignedPayload, Unverified};
 use consentry::statement::Action;
 use consentry::testing::{Scenario, quotient_familial};
-use consentry::{Decision, InMemoryLedger, PartyId, SigningKey, Verifier};
+use consentry::{Decision, Digest, InMemoryLedger, PartyId, SigningKey, Verifier};
 
 /// The canteen grant covering both providers: DGFiP (the emitter) and CNAF.
 fn two_provider_grant(s: &Scenario) -> Vec<u8> {
@@ -316,6 +316,211 @@ fn a_notification_out_of_order_is_refused_then_accepted_in_order() {
     assert_eq!(
         inbox.receive_statement(&resume, &v, s.now),
         Ok(Received::Applied(Status::Active))
+    );
+}
+
+/// DGFiP's notifications to CNAF numbered 1 (the pause) and 2 (the resume) of the grant.
+fn pause_then_resume(s: &Scenario, grant: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let n = notifier(s);
+    let pause = s.statement(grant, Action::Pause, s.parent);
+    let resume = s.statement(grant, Action::Resume, s.parent);
+    (
+        n.sign(s.cnaf, 1, s.now, &carried(&pause, grant)),
+        n.sign(s.cnaf, 2, s.now, &carried(&resume, grant)),
+    )
+}
+
+/// A restarted service resumes its inbox from the stream states it saved: the next number is
+/// applied, a redelivery still ignored and a fork still refused. Without them, the restarted
+/// inbox refuses every later notification of the stream as out of order.
+#[test]
+fn a_restarted_inbox_resumes_its_streams_from_their_saved_states() {
+    let s = Scenario::canteen();
+    let grant = two_provider_grant(&s);
+    // The ledger outlives the inbox, as a durable store does.
+    let cnaf_ledger = InMemoryLedger::new();
+    let v = cnaf_verifier(&s, &cnaf_ledger);
+    let (pause, resume) = pause_then_resume(&s, &grant);
+    let mut inbox = Inbox::new(s.cnaf);
+    assert!(inbox.take_changed().is_empty());
+    assert!(matches!(
+        inbox.receive_statement(&pause, &v, s.now),
+        Ok(Received::Applied(Status::Paused { .. }))
+    ));
+    let saved: Vec<Vec<u8>> = inbox
+        .take_changed()
+        .iter()
+        .map(StreamState::to_bytes)
+        .collect();
+    let mut expected = s.dgfip.as_bytes().to_vec();
+    expected.extend(1u64.to_be_bytes());
+    expected.extend(
+        Unverified::<Notification>::parse(&pause)
+            .unwrap()
+            .verify(&s.directory)
+            .unwrap()
+            .digest()
+            .as_bytes(),
+    );
+    assert_eq!(saved, [expected]);
+    // Taken: nothing changed since, and a reception that changes nothing adds nothing.
+    assert!(inbox.take_changed().is_empty());
+    assert_eq!(
+        inbox.receive_statement(&pause, &v, s.now),
+        Ok(Received::AlreadyApplied)
+    );
+    let third = notifier(&s).sign(
+        s.cnaf,
+        3,
+        s.now,
+        &carried(&s.statement(&grant, Action::Revoke, s.parent), &grant),
+    );
+    assert!(inbox.receive_statement(&third, &v, s.now).is_err());
+    assert!(inbox.take_changed().is_empty());
+    drop(inbox);
+
+    // The restart, without the saved state: the stream is stuck.
+    let mut forgetful = Inbox::new(s.cnaf);
+    assert_eq!(
+        forgetful.receive_statement(&resume, &v, s.now),
+        Err(NotificationError::OutOfOrder {
+            expected: 1,
+            found: 2
+        })
+    );
+    // With it: the stream goes on where it was.
+    let mut inbox = Inbox::new(s.cnaf);
+    for bytes in &saved {
+        inbox.resume(StreamState::from_bytes(bytes).unwrap());
+    }
+    assert_eq!(inbox.last_seq(s.dgfip), 1);
+    assert!(
+        inbox.take_changed().is_empty(),
+        "a resumed stream is not a change"
+    );
+    assert_eq!(
+        inbox.receive_statement(&pause, &v, s.now),
+        Ok(Received::AlreadyApplied)
+    );
+    let forked = notifier(&s).sign(
+        s.cnaf,
+        1,
+        s.now.plus_secs(1),
+        &carried(&s.statement(&grant, Action::Resume, s.parent), &grant),
+    );
+    assert_eq!(
+        inbox.receive_statement(&forked, &v, s.now),
+        Err(NotificationError::Fork { seq: 1 })
+    );
+    assert_eq!(
+        inbox.receive_statement(&resume, &v, s.now),
+        Ok(Received::Applied(Status::Active))
+    );
+    let changed = inbox.take_changed();
+    assert_eq!(changed.len(), 1);
+    assert_eq!((changed[0].emitter(), changed[0].last()), (s.dgfip, 2));
+    assert_eq!(inbox.stream(s.dgfip), Some(changed[0].clone()));
+    assert_eq!(inbox.stream(s.cnaf), None);
+}
+
+/// A service that stops after a reception and before saving its state resumes one step behind:
+/// the notification, delivered again, counts as delivered and its statement is refused as a
+/// duplicate, not applied twice.
+#[test]
+fn an_inbox_resumed_one_step_behind_refuses_the_statement_again() {
+    let s = Scenario::canteen();
+    let grant = two_provider_grant(&s);
+    let cnaf_ledger = InMemoryLedger::new();
+    let v = cnaf_verifier(&s, &cnaf_ledger);
+    let (pause, resume) = pause_then_resume(&s, &grant);
+    let mut inbox = Inbox::new(s.cnaf);
+    assert!(matches!(
+        inbox.receive_statement(&pause, &v, s.now),
+        Ok(Received::Applied(_))
+    ));
+    // Stopped before saving: nothing was saved of the stream.
+    let mut inbox = Inbox::new(s.cnaf);
+    let got = inbox.receive_statement(&pause, &v, s.now).unwrap();
+    assert!(
+        matches!(&got, Received::StatementRefused(r) if r.code() == "duplicate_statement"),
+        "{got:?}"
+    );
+    assert_eq!(inbox.last_seq(s.dgfip), 1);
+    assert_eq!(
+        inbox.receive_statement(&resume, &v, s.now),
+        Ok(Received::Applied(Status::Active))
+    );
+}
+
+/// A resumed stream keeps the digests of its last [`Inbox::KEPT`] notifications, no more: of a
+/// stream at 300, number 45 (the oldest kept) is compared, 44 is too old to compare, and the
+/// digest kept for each number is the one at its place.
+#[test]
+fn a_resumed_stream_compares_exactly_the_numbers_it_keeps() {
+    let s = Scenario::canteen();
+    let grant = two_provider_grant(&s);
+    let cnaf_ledger = InMemoryLedger::new();
+    let v = cnaf_verifier(&s, &cnaf_ledger);
+    let pause = carried(&s.statement(&grant, Action::Pause, s.parent), &grant);
+    let note = |seq| notifier(&s).sign(s.cnaf, seq, s.now, &pause);
+    let digest = |bytes: &[u8]| {
+        Unverified::<Notification>::parse(bytes)
+            .unwrap()
+            .verify(&s.directory)
+            .unwrap()
+            .digest()
+    };
+    // Numbers 45 to 300 kept; the digests of 45, 100 and 300 are those of real notifications.
+    let mut bytes = s.dgfip.as_bytes().to_vec();
+    bytes.extend(300u64.to_be_bytes());
+    for seq in 45..=300 {
+        let d = match seq {
+            45 | 100 | 300 => digest(&note(seq)),
+            other => Digest::of(&u64::to_be_bytes(other)),
+        };
+        bytes.extend(d.as_bytes());
+    }
+    let mut inbox = Inbox::new(s.cnaf);
+    inbox.resume(StreamState::from_bytes(&bytes).unwrap());
+    for seq in [45, 100, 300] {
+        assert_eq!(
+            inbox.receive_statement(&note(seq), &v, s.now),
+            Ok(Received::AlreadyApplied),
+            "{seq}"
+        );
+    }
+    for seq in [46, 99, 101, 299] {
+        assert_eq!(
+            inbox.receive_statement(&note(seq), &v, s.now),
+            Err(NotificationError::Fork { seq }),
+            "{seq}"
+        );
+    }
+    assert_eq!(
+        inbox.receive_statement(&note(44), &v, s.now),
+        Err(NotificationError::Stale { seq: 44 })
+    );
+    assert_eq!(
+        inbox.receive_statement(&note(302), &v, s.now),
+        Err(NotificationError::OutOfOrder {
+            expected: 301,
+            found: 302
+        })
+    );
+    assert!(matches!(
+        inbox.receive_statement(&note(301), &v, s.now),
+        Ok(Received::Applied(_))
+    ));
+    // Still 256 kept: 45 is now too old, 46 the oldest compared.
+    let state = inbox.stream(s.dgfip).unwrap();
+    assert_eq!(state.to_bytes().len(), 24 + 32 * Inbox::KEPT);
+    assert_eq!(
+        inbox.receive_statement(&note(45), &v, s.now),
+        Err(NotificationError::Stale { seq: 45 })
+    );
+    assert_eq!(
+        inbox.receive_statement(&note(46), &v, s.now),
+        Err(NotificationError::Fork { seq: 46 })
     );
 }
 

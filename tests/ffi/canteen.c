@@ -1065,13 +1065,14 @@ static void round_story(void) {
          *parent_id = (char *)fixture("parent.id", NULL), expected[512];
     consentry_verifier *v_dgfip = NULL, *v_cnaf = NULL, *bare = NULL;
     consentry_ledger *l_dgfip = NULL, *l_cnaf = NULL, *scratch = NULL;
-    consentry_inbox *inbox = NULL;
+    consentry_inbox *inbox = NULL, *restarted = NULL;
     consentry_decision *decision = NULL;
     consentry_log *log = NULL, *empty_log = NULL;
     consentry_ceilings *c_derived = NULL, *c_only = NULL;
     consentry_buf grant = {0}, hab = {0}, req = {0}, req_hab = {0}, req_cnaf = {0}, pause = {0},
                   out = {0}, pending = {0}, note_cnaf = {0}, note_mairie = {0}, receipt = {0},
-                  receipt_hab = {0}, deletion = {0}, head = {0}, pub = {0}, history = {0},
+                  saved = {0}, receipt_hab = {0}, deletion = {0}, head = {0}, pub = {0},
+                  history = {0},
                   entries = {0}, report = {0}, usage = {0}, csv = {0}, entry = {0}, tampered = {0},
                   plain = {0}, derived = {0};
     size_t len;
@@ -1174,6 +1175,22 @@ static void round_story(void) {
     CHECK(contains(out, "{\"outcome\":\"already_applied\"}"), "redelivery: %.*s", (int)out.len,
           out.ptr);
     consentry_buf_free(&out);
+    /*    The service saves the stream that changed (24 bytes of emitter and number, one
+     *    digest), restarts and resumes from it: the redelivery is still recognised. */
+    EXPECT(consentry_inbox_take_changed(inbox, &saved), CONSENTRY_STATUS_OK);
+    CHECK(saved.len == 24 + 32 && saved.ptr[23] == 1, "saved %zu bytes", saved.len);
+    EXPECT(consentry_inbox_take_changed(inbox, &out), CONSENTRY_STATUS_OK);
+    CHECK(out.len == 0, "nothing changed since");
+    EXPECT(consentry_inbox_new(cnaf_id, &restarted), CONSENTRY_STATUS_OK);
+    EXPECT(consentry_inbox_resume(restarted, saved.ptr, saved.len - 1), CONSENTRY_STATUS_STORAGE);
+    CHECK(error_contains("ledger_corrupt"), "a truncated state");
+    EXPECT(consentry_inbox_resume(restarted, saved.ptr, saved.len), CONSENTRY_STATUS_OK);
+    consentry_buf_free(&saved);
+    EXPECT(receive(restarted, v_cnaf, l_cnaf, note_cnaf, now, &out), CONSENTRY_STATUS_OK);
+    CHECK(contains(out, "{\"outcome\":\"already_applied\"}"), "after the restart: %.*s",
+          (int)out.len, out.ptr);
+    consentry_buf_free(&out);
+    consentry_inbox_free(restarted);
 
     /* 6. Delivered to CNAF: acknowledged, and only the city hall's is left. */
     EXPECT(consentry_ledger_outbox_acknowledge(l_dgfip, provider, cnaf_id, 1, &n),

@@ -153,6 +153,8 @@ class Consentry:
                 [handle, handle, handle, handle, handle, u8p, c_size_t, c_uint64, bufp], c_int32
             ),
             "consentry_inbox_receive_update": ([handle, handle, u8p, c_size_t, bufp], c_int32),
+            "consentry_inbox_take_changed": ([handle, bufp], c_int32),
+            "consentry_inbox_resume": ([handle, u8p, c_size_t], c_int32),
             "consentry_deletion_issue": (
                 [u8p, c_size_t, handle, c_uint64, c_uint64, bufp], c_int32
             ),
@@ -873,6 +875,20 @@ class Round(unittest.TestCase):
         st, out, _ = self.decide(self.v_cnaf, self.l_cnaf, request, self.grant)
         self.assertEqual((st, [r["code"] for r in out["reasons"]]), (DENIED, ["paused"]))
         st, out = self.receive(inbox, to_cnaf)
+        self.assertEqual((st, json.loads(out)), (OK, {"outcome": "already_applied"}))
+        # The service saves the stream that changed, restarts and resumes from it: the
+        # redelivery is still recognised. A truncated state is refused, the inbox unchanged.
+        st, saved = c.call_buf("inbox_take_changed", inbox)
+        emitter = uuid.UUID(self.provider.decode()).bytes
+        self.assertEqual((st, saved[:24], len(saved)), (OK, emitter + (1).to_bytes(8, "big"), 56))
+        self.assertEqual(c.call_buf("inbox_take_changed", inbox), (OK, b""))
+        restarted = self.handle("inbox_new", self.cnaf_id, free="inbox_free")
+        self.assertEqual(c.inbox_resume(restarted, saved, len(saved) - 32), STORAGE)
+        self.assertTrue(c.last_error().startswith("ledger_corrupt: "))
+        self.assertEqual(c.inbox_resume(restarted, saved, len(saved)), OK)
+        self.assertEqual(c.inbox_last_seq(restarted, self.provider, byref(seq)), OK)
+        self.assertEqual(seq.value, 1)
+        st, out = self.receive(restarted, to_cnaf)
         self.assertEqual((st, json.loads(out)), (OK, {"outcome": "already_applied"}))
         removed = c_uint64(9)
         self.assertEqual(c.ledger_outbox_acknowledge(self.l_dgfip, self.provider, self.cnaf_id, 1,
