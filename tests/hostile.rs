@@ -1253,6 +1253,15 @@ fn malformed_notifications_are_refused_with_their_codes() {
             ("notification/malformed", detail),
             "{name}"
         );
+        // The two rules of the claims name the field at fault.
+        let names = match name {
+            "seq 0" => Some("invalid seq: a notification stream is numbered from 1"),
+            "to itself" => Some("invalid recipient: a party does not notify itself"),
+            _ => None,
+        };
+        if let Some(names) = names {
+            assert!(err.to_string().contains(names), "{name}: {err}");
+        }
         assert_eq!(inbox.last_seq(s.dgfip), 0, "{name}");
     }
     // Larger than an object may be: refused by the envelope, before anything is read.

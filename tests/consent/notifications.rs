@@ -651,3 +651,18 @@ fn a_received_compromise_is_applied_to_the_directory_history() {
     // The parent's key no longer signs anything issued from the compromise on.
     assert!(at_cnaf.current().check_key(&kid, s.parent, s.now).is_err());
 }
+
+/// What a log line shows of a notifier: its party and its key's id, never the key itself.
+#[test]
+fn a_notifiers_debug_shows_its_party_and_key_id() {
+    let s = Scenario::canteen();
+    let key = s.key(s.dgfip);
+    assert_eq!(
+        format!("{:?}", notifier(&s)),
+        format!(
+            "Notifier {{ emitter: {:?}, key: {:?} }}",
+            s.dgfip,
+            key.key_id()
+        )
+    );
+}
