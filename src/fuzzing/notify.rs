@@ -8,7 +8,7 @@ use crate::cose::ObjectKind;
 use crate::decision::Verifier;
 use crate::directory::{DirectoryHistory, DirectorySnapshot};
 use crate::ledger::{InMemoryLedger, Status};
-use crate::notify::{Carried, Inbox, Notification, NotificationError, Received};
+use crate::notify::{Carried, Inbox, Notification, NotificationError, Received, StreamState};
 use crate::signed::{SignedPayload, Unverified};
 use crate::statement::Action;
 use crate::testing::{Scenario, quotient_familial};
@@ -59,7 +59,7 @@ fn fixture() -> Fixture {
 }
 
 /// Offers `data` as a notification to CNAF's inbox (as a statement's, then as an update's), then
-/// the shaped notification derived from it.
+/// the shaped notification derived from it; reads `data` as a saved stream state too.
 pub fn notifications(data: &[u8]) {
     notifications_reach(data);
 }
@@ -71,6 +71,13 @@ pub fn notifications(data: &[u8]) {
     reason = "run for its assertions; the reach report is for the tests that want it"
 )]
 pub fn notifications_reach(data: &[u8]) -> bool {
+    if let Ok(state) = StreamState::from_bytes(data) {
+        assert_eq!(
+            state.to_bytes(),
+            data,
+            "a stream state is read only from its own bytes"
+        );
+    }
     FIXTURE.with(|f| {
         let _ = offer(f, data);
         let shaped = sign(f, &shaped(f, data));
@@ -114,6 +121,17 @@ fn offer(f: &Fixture, signed: &[u8]) -> Result<Received, NotificationError> {
                 Ok(Received::AlreadyApplied)
             );
             assert_eq!(ledger.status(&key), status, "a redelivery changes nothing");
+            // Its stream's state, saved and resumed by a new inbox, still knows it.
+            let saved = inbox.take_changed();
+            assert_eq!(saved.len(), 1, "one stream advanced");
+            let state = StreamState::from_bytes(&saved[0].to_bytes())
+                .unwrap_or_else(|e| panic!("a saved state reads back: {e}"));
+            let mut resumed = Inbox::new(s.cnaf);
+            resumed.resume(state);
+            assert_eq!(
+                resumed.receive_statement(signed, &verifier, s.now),
+                Ok(Received::AlreadyApplied)
+            );
             if let Received::Applied(new) = received {
                 assert_ne!(*new, Status::Active, "the template pauses");
             }
