@@ -522,6 +522,27 @@ fn a_resumed_stream_compares_exactly_the_numbers_it_keeps() {
         inbox.receive_statement(&note(46), &v, s.now),
         Err(NotificationError::Fork { seq: 46 })
     );
+    // A stream of 255 grows to keep 256: number 1 is still compared after 256 arrives.
+    let mut bytes = s.dgfip.as_bytes().to_vec();
+    bytes.extend(255u64.to_be_bytes());
+    bytes.extend(digest(&note(1)).as_bytes());
+    for seq in 2..=255u64 {
+        bytes.extend(Digest::of(&seq.to_be_bytes()).as_bytes());
+    }
+    let mut inbox = Inbox::new(s.cnaf);
+    inbox.resume(StreamState::from_bytes(&bytes).unwrap());
+    assert!(matches!(
+        inbox.receive_statement(&note(256), &v, s.now),
+        Ok(Received::StatementRefused(_))
+    ));
+    assert_eq!(
+        inbox.receive_statement(&note(1), &v, s.now),
+        Ok(Received::AlreadyApplied)
+    );
+    assert_eq!(
+        inbox.stream(s.dgfip).unwrap().to_bytes().len(),
+        24 + 32 * Inbox::KEPT
+    );
 }
 
 #[test]
@@ -665,4 +686,88 @@ fn a_notifiers_debug_shows_its_party_and_key_id() {
             key.key_id()
         )
     );
+}
+
+/// A habilitation's notification is judged as a grant's: applied when its emitter is one of the
+/// habilitation's providers or its consumer, refused from a party with nothing to do with it.
+#[test]
+fn a_habilitations_notification_is_applied_from_its_provider_or_consumer_only() {
+    let s = Scenario::canteen();
+    let habilitation = s.habilitation().sign(s.key(s.authority));
+    let what = carried(
+        &s.statement(&habilitation, Action::Pause, s.authority),
+        &habilitation,
+    );
+    for (emitter, applied) in [(s.dgfip, true), (s.mairie, true), (s.other_consumer, false)] {
+        let cnaf_ledger = InMemoryLedger::new();
+        let v = cnaf_verifier(&s, &cnaf_ledger);
+        let note = Notifier {
+            emitter,
+            key: s.key(emitter),
+        }
+        .sign(s.cnaf, 1, s.now, &what);
+        let got = Inbox::new(s.cnaf).receive_statement(&note, &v, s.now);
+        if applied {
+            assert_eq!(
+                got,
+                Ok(Received::Applied(Status::Paused { since: s.now })),
+                "{emitter}"
+            );
+        } else {
+            assert_eq!(got, Err(NotificationError::EmitterNotConcerned { emitter }));
+        }
+    }
+}
+
+/// Acknowledging removes exactly the notifications of one (emitter, recipient) stream up to
+/// the number given, and says how many: not another stream's, not a later one, and a second
+/// acknowledgement removes nothing. The same for the in-memory outbox and ledger.
+#[test]
+fn acknowledging_removes_one_stream_up_to_a_number() {
+    fn check(outbox: &dyn Outbox, s: &Scenario) {
+        let dgfip = notifier(s);
+        let cnaf = Notifier {
+            emitter: s.cnaf,
+            key: s.key(s.cnaf),
+        };
+        let notices = |recipients: Vec<PartyId>| Notices {
+            carried: Carried::DirectoryUpdate(vec![0xd2]),
+            recipients,
+            issued_at: s.now,
+        };
+        for _ in 0..3 {
+            outbox
+                .enqueue(&dgfip, &notices(vec![s.mairie, s.parent]))
+                .unwrap();
+            outbox.enqueue(&cnaf, &notices(vec![s.mairie])).unwrap();
+        }
+        let streams = |outbox: &dyn Outbox| -> Vec<(PartyId, PartyId, u64)> {
+            let mut left: Vec<_> = outbox
+                .pending(100)
+                .unwrap()
+                .iter()
+                .map(|q| (q.emitter, q.recipient, q.seq))
+                .collect();
+            left.sort();
+            left
+        };
+        let mut expected = streams(outbox);
+        assert_eq!(expected.len(), 9);
+        assert_eq!(outbox.acknowledge(s.dgfip, s.mairie, 0), Ok(0));
+        assert_eq!(outbox.acknowledge(s.dgfip, s.mairie, 2), Ok(2));
+        expected.retain(|&(e, r, seq)| !(e == s.dgfip && r == s.mairie && seq <= 2));
+        assert_eq!(streams(outbox), expected);
+        assert_eq!(outbox.acknowledge(s.dgfip, s.mairie, 2), Ok(0));
+        assert_eq!(outbox.acknowledge(s.cnaf, s.parent, 3), Ok(0));
+        assert_eq!(outbox.acknowledge(s.cnaf, s.mairie, u64::MAX), Ok(3));
+        expected.retain(|&(e, _, _)| e != s.cnaf);
+        assert_eq!(streams(outbox), expected);
+        assert_eq!(expected.len(), 4);
+        // Acknowledged or not, the counters go on.
+        assert_eq!(outbox.last_seq(s.dgfip, s.mairie), Ok(3));
+        assert_eq!(outbox.last_seq(s.cnaf, s.mairie), Ok(3));
+    }
+    let s = Scenario::canteen();
+    check(&InMemoryOutbox::new(), &s);
+    check(&InMemoryLedger::new(), &s);
 }
