@@ -226,3 +226,28 @@ fn errors_read_well() {
             .starts_with("fork: the head of 1 entries (root 0000")
     );
 }
+
+/// Two heads of one tree signed in the same second, by two keys the directory vouches for the
+/// log, attest the same size, root and time: the monitor keeps the first; only a larger tree or
+/// a later second replaces the latest head.
+#[test]
+fn of_two_heads_of_one_tree_and_one_second_the_first_is_kept() {
+    use crate::testing::{Scenario, key_for};
+    let s = Scenario::canteen_builder()
+        .extra_key("dgfip", "dgfip-2", Scenario::EPOCH)
+        .build()
+        .expect("the canteen with a second key for DGFiP");
+    let log = log_of(&["a", "b"]);
+    let signed_by = |key: &crate::SigningKey| {
+        SignedTreeHead::verify_with_directory(&log.sign_head(key, s.dgfip, s.now), &s.directory)
+            .expect("vouched for by the directory")
+    };
+    let first = signed_by(&key_for("dgfip"));
+    let second = signed_by(&key_for("dgfip-2"));
+    assert_ne!(first.kid(), second.kid());
+    let mut monitor = HeadMonitor::starting_at(first.clone());
+    monitor
+        .observe(second, None)
+        .expect("the same tree, root and second");
+    assert_eq!(monitor.latest(), Some(&first));
+}
