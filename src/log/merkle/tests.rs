@@ -243,6 +243,27 @@ fn consistency_special_cases() {
     );
 }
 
+/// An empty proof where the old size is not a power of two (the proof must then carry the old
+/// root) is refused with the length the sizes call for, which is the length of the naive RFC
+/// proof, for every pair of sizes up to 70.
+#[test]
+fn an_empty_proof_is_refused_with_the_length_the_sizes_call_for() {
+    let leaves: Vec<Digest> = (0u8..70).map(|i| leaf_hash(&[i])).collect();
+    let (a, b) = (Digest([0xaa; 32]), Digest([0xbb; 32]));
+    for new in 2..=leaves.len() {
+        for old in (1..new).filter(|m| !m.is_power_of_two()) {
+            assert_eq!(
+                verify_consistency(old as u64, new as u64, &[], &a, &b),
+                Err(ProofError::WrongProofLength {
+                    expected: naive_consistency(old, &leaves[..new]).len(),
+                    got: 0
+                }),
+                "{old} -> {new}"
+            );
+        }
+    }
+}
+
 #[test]
 fn extreme_sizes_do_not_panic() {
     let h = Digest([7; 32]);
