@@ -924,4 +924,28 @@ fn notification_vectors() {
         outcomes.push(outcome.to_owned());
     }
     assert_eq!(outcomes.len(), 8, "the index's steps");
+    // The saved stream state: its layout rebuilt here from the applied steps' bytes, then read
+    // back, and a resumed inbox still recognises the last notification.
+    let state = read(&n["stream_state"]["file"]);
+    let steps = n["steps"].as_array().expect("steps");
+    let applied: Vec<Vec<u8>> = steps
+        .iter()
+        .filter(|st| st["expected"]["outcome"] == "applied")
+        .map(|st| read(&st["file"]))
+        .collect();
+    let mut expected = emitter.as_bytes().to_vec();
+    expected.extend((applied.len() as u64).to_be_bytes());
+    for bytes in &applied {
+        expected.extend(consentry::Digest::of(bytes).as_bytes());
+    }
+    assert_eq!(state, expected, "the stream state's layout");
+    let saved = consentry::notify::StreamState::from_bytes(&state).expect("a stream state");
+    assert_eq!(inbox.stream(emitter), Some(saved.clone()));
+    let mut resumed = Inbox::new(recipient);
+    resumed.resume(saved);
+    let last = read(&steps.last().expect("a step")["file"]);
+    assert_eq!(
+        resumed.receive_statement(&last, &verifier, at),
+        Ok(Received::AlreadyApplied)
+    );
 }

@@ -135,6 +135,12 @@ pub fn notifications(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
         ],
         "the notification vectors' outcomes"
     );
+    // What the recipient saves of the stream after the replay (`docs/format.md` §14.2).
+    let state = inbox
+        .stream(s.dgfip)
+        .expect("DGFiP's stream advanced")
+        .to_bytes();
+    files.insert("notifications/stream-state.bin".into(), state);
     json!({
         "description": "Replay in order against one inbox of the recipient, with the recipient's verifier on an empty ledger, the canteen directory, at `at`.",
         "directory": "canteen",
@@ -143,6 +149,10 @@ pub fn notifications(files: &mut BTreeMap<String, Vec<u8>>) -> Json {
         "at": s.now.secs(),
         "grant": {"file": "notifications/grant.cbor"},
         "steps": steps,
+        "stream_state": {
+            "file": "notifications/stream-state.bin",
+            "description": "The recipient's saved state of the emitter's stream after the replay (docs/format.md 14.2): the emitter's 16 bytes, the last number applied (2, 8 bytes big-endian), and the SHA-256 of the signed bytes of the two notifications applied (steps pause and resume), oldest first.",
+        },
     })
 }
 
